@@ -1,0 +1,35 @@
+# Helpers shared by every CMakeLists.txt of the project.
+
+# tradein_add_options(<target>): the warning set for our own code. Generated code does not use it.
+function(tradein_add_options target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
+    -Wunused -Woverloaded-virtual -Wconversion -Wsign-conversion -Wnull-dereference
+    -Wimplicit-fallthrough -Werror)
+endfunction()
+
+# tradein_add_library(<name> SRCS ... DEPS ...): one library per unit, with an alias tradein::<name>.
+function(tradein_add_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_library(tradein_${name} STATIC ${ARG_SRCS})
+  add_library(tradein::${name} ALIAS tradein_${name})
+  target_include_directories(tradein_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(tradein_${name} PUBLIC ${ARG_DEPS})
+  tradein_add_options(tradein_${name})
+endfunction()
+
+# tradein_add_test(<name> SRCS ... DEPS ... [LABELS ...]): a GoogleTest executable registered with CTest.
+# Tests labelled "redis" get the harness's throwaway redis-server (see tests/testing/redis_server.h).
+function(tradein_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest GTest::gtest_main)
+  tradein_add_options(${name})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "TRADEIN_SOURCE_DIR=${PROJECT_SOURCE_DIR};TRADEIN_BINARY_DIR=${PROJECT_BINARY_DIR}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
