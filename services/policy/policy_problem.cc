@@ -1,0 +1,98 @@
+#include "services/policy/policy_problem.h"
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/io/tokenizer.h"
+
+namespace tradein::policy {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::TextFormat;
+
+class CollectingErrorCollector final : public google::protobuf::io::ErrorCollector {
+ public:
+  CollectingErrorCollector(absl::string_view path, std::vector<PolicyProblem>& problems)
+      : path_(path), problems_(problems) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
+    problems_.push_back({path_, line + 1, "", absl::StrCat("column ", column + 1, ": ", message)});
+  }
+  void AddWarning(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
+    AddError(line, column, message);
+  }
+
+ private:
+  std::string path_;
+  std::vector<PolicyProblem>& problems_;
+};
+
+bool Parse(absl::string_view path, absl::string_view text, google::protobuf::Message& message,
+           TextFormat::ParseInfoTree* tree, std::vector<PolicyProblem>& problems) {
+  CollectingErrorCollector errors(path, problems);
+  TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(tree);
+  return parser.ParseFromString(std::string(text), &message);
+}
+
+}  // namespace
+
+FieldPath FieldPath::Then(absl::string_view field, int index) const {
+  FieldPath out = *this;
+  out.segments_.push_back({std::string(field), index});
+  return out;
+}
+
+std::string FieldPath::ToString() const {
+  std::string out;
+  for (const Segment& s : segments_) {
+    if (!out.empty()) out.push_back('.');
+    absl::StrAppend(&out, s.field);
+    if (s.index >= 0) absl::StrAppend(&out, "[", s.index, "]");
+  }
+  return out;
+}
+
+std::string PolicyProblem::ToString() const {
+  std::string out = file;
+  if (line > 0) absl::StrAppend(&out, ":", line);
+  absl::StrAppend(&out, ": ");
+  if (!field.empty()) absl::StrAppend(&out, field, ": ");
+  absl::StrAppend(&out, message);
+  return out;
+}
+
+int PolicyFile::LineOf(const FieldPath& field_path) const {
+  const google::protobuf::Descriptor* descriptor = v1::Policy::descriptor();
+  const TextFormat::ParseInfoTree* tree = locations.get();
+  int line = 0;
+  for (const FieldPath::Segment& segment : field_path.segments()) {
+    if (tree == nullptr || descriptor == nullptr) break;
+    const FieldDescriptor* field = descriptor->FindFieldByName(segment.field);
+    if (field == nullptr) break;
+    const int index = field->is_repeated() ? std::max(segment.index, 0) : -1;
+    const TextFormat::ParseLocation location = tree->GetLocation(field, index);
+    if (location.line < 0) break;
+    line = location.line + 1;
+    if (field->type() != FieldDescriptor::TYPE_MESSAGE) break;
+    tree = tree->GetTreeForNested(field, index);
+    descriptor = field->message_type();
+  }
+  return line;
+}
+
+std::unique_ptr<PolicyFile> ParsePolicyText(absl::string_view path, absl::string_view text,
+                                            std::vector<PolicyProblem>& problems) {
+  auto file = std::make_unique<PolicyFile>();
+  file->path = std::string(path);
+  file->locations = std::make_shared<TextFormat::ParseInfoTree>();
+  if (!Parse(path, text, file->policy, file->locations.get(), problems)) return nullptr;
+  return file;
+}
+
+bool ParseMessageText(absl::string_view path, absl::string_view text, google::protobuf::Message& message,
+                      std::vector<PolicyProblem>& problems) {
+  TextFormat::ParseInfoTree tree;
+  return Parse(path, text, message, &tree, problems);
+}
+
+}  // namespace tradein::policy

@@ -1,0 +1,43 @@
+// -----------------------------------------------------------------------------
+// File: explanation.h
+// -----------------------------------------------------------------------------
+//
+// The human side of a price: the one-line explanation ("5000.00 × 20% = 1000.00; cap 2000.00 not reached")
+// and each reason's English and Chinese message. Rendered only when a reply is built, never while pricing,
+// so the calculator stays allocation-free.
+//
+// Thread safety: pure functions.
+#ifndef TRADEIN_SERVICES_PRICING_EXPLANATION_H_
+#define TRADEIN_SERVICES_PRICING_EXPLANATION_H_
+
+#include <string>
+
+#include "services/policy/compiled_policy.h"
+#include "services/pricing/calculator.h"
+#include "services/pricing/pricing_item.h"
+#include "services/pricing/reason.h"
+
+namespace tradein::pricing {
+
+struct ReasonText {
+  std::string message;     // English
+  std::string message_zh;  // Chinese, for the till's screen
+};
+
+// ExplainPrice
+//
+// One line: how the unit amount came about, then the line total for several units, or why the item is not
+// eligible.
+std::string ExplainPrice(const PricingItem& item, const ItemPrice& price,
+                         const policy::CompiledPolicy& policy);
+
+// DescribeReason
+//
+// The messages for `code` on this item. Ledger reasons (QUOTA_EXHAUSTED, …) get a general text; the ledger
+// adds its own detail where it has one.
+ReasonText DescribeReason(ReasonCode code, const PricingItem& item, const ItemPrice& price,
+                          const policy::CompiledPolicy& policy);
+
+}  // namespace tradein::pricing
+
+#endif  // TRADEIN_SERVICES_PRICING_EXPLANATION_H_
