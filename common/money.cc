@@ -28,8 +28,10 @@ std::string FormatYuan(int64_t fen) {
 }
 
 std::string FormatRate(int32_t bp) {
-  std::string out = absl::StrCat(bp / 100);
-  int32_t fraction = std::abs(bp % 100);
+  // The sign goes first on its own: -50 / 100 is 0, which would print "0.5%".
+  const int64_t magnitude = std::abs(static_cast<int64_t>(bp));
+  std::string out = absl::StrCat(bp < 0 ? "-" : "", magnitude / 100);
+  const int64_t fraction = magnitude % 100;
   if (fraction != 0) {
     absl::StrAppend(&out, ".", fraction / 10);
     if (fraction % 10 != 0) absl::StrAppend(&out, fraction % 10);

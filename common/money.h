@@ -45,7 +45,7 @@ std::string FormatYuan(int64_t fen);
 
 // FormatRate
 //
-// "20%" for 2000 bp, "12.5%" for 1250 bp, "0.01%" for 1 bp.
+// "20%" for 2000 bp, "12.5%" for 1250 bp, "0.01%" for 1 bp, "-0.5%" for -50 bp.
 std::string FormatRate(int32_t bp);
 
 }  // namespace tradein
