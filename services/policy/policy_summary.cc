@@ -1,0 +1,144 @@
+#include "services/policy/policy_summary.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/civil_date.h"
+#include "common/money.h"
+#include "tradein/v1/items.pb.h"
+
+namespace tradein::policy {
+namespace {
+
+std::string Window(const DayWindow& w) {
+  return absl::StrCat(FormatCivilDay(w.first), " .. ", FormatCivilDay(w.last));
+}
+
+std::string Ref(const v1::LegalReference& ref) {
+  std::string out = ref.document();
+  if (!ref.article().empty()) absl::StrAppend(&out, " ", ref.article());
+  return out;
+}
+
+std::string Amount(const CompiledRule& rule) {
+  switch (rule.amount_kind) {
+    case CompiledRule::AmountKind::kPercentage: {
+      std::vector<std::string> parts;
+      for (const auto& g : rule.grade_rates) {
+        parts.push_back(
+            absl::StrCat(FormatRate(g.rate_bp),
+                         g.max_grade == 1 ? " (grade 1)" : absl::StrCat(" (grade ≤", g.max_grade, ")")));
+      }
+      if (rule.ungraded_rate_bp.has_value())
+        parts.push_back(absl::StrCat(FormatRate(*rule.ungraded_rate_bp), " (no label defined)"));
+      if (rule.other_rate_bp.has_value())
+        parts.push_back(
+            absl::StrCat(FormatRate(*rule.other_rate_bp), rule.grade_rates.empty() ? "" : " (other)"));
+      return absl::StrCat(absl::StrJoin(parts, ", "), " of price",
+                          rule.cap_fen.has_value() ? absl::StrCat(", cap ", FormatYuan(*rule.cap_fen)) : "");
+    }
+    case CompiledRule::AmountKind::kFlat:
+      return absl::StrCat("flat ", FormatYuan(rule.flat_fen));
+    case CompiledRule::AmountKind::kTiers: {
+      std::vector<std::string> parts;
+      for (const auto& t : rule.tiers)
+        parts.push_back(absl::StrCat("≥", FormatYuan(t.min_price_fen), "→", FormatYuan(t.amount_fen)));
+      return absl::StrCat("tiers ", absl::StrJoin(parts, ", "));
+    }
+  }
+  return "";
+}
+
+std::string Conditions(const CompiledRule& rule) {
+  std::vector<std::string> parts;
+  if (rule.trade_in_kind != 0) {
+    parts.push_back(absl::StrCat(v1::Vehicle::TradeInKind::Value_Name(
+                                     static_cast<v1::Vehicle::TradeInKind::Value>(rule.trade_in_kind)),
+                                 " → ",
+                                 v1::Vehicle::NewEnergyType::Value_Name(
+                                     static_cast<v1::Vehicle::NewEnergyType::Value>(rule.new_energy_type))));
+  }
+  if (rule.transaction_window.has_value())
+    parts.push_back(absl::StrCat("from ", Window(*rule.transaction_window)));
+  if (rule.min_price_fen.has_value())
+    parts.push_back(absl::StrCat("price ≥ ", FormatYuan(*rule.min_price_fen)));
+  if (rule.max_price_fen.has_value())
+    parts.push_back(absl::StrCat("price ≤ ", FormatYuan(*rule.max_price_fen)));
+  for (size_t fuel = 1; fuel < rule.registered_on_or_before.size(); ++fuel) {
+    if (!rule.registered_on_or_before[fuel].has_value()) continue;
+    parts.push_back(absl::StrCat(
+        "old ", v1::Vehicle::OldFuelType::Value_Name(static_cast<v1::Vehicle::OldFuelType::Value>(fuel)),
+        " registered ≤ ", FormatCivilDay(*rule.registered_on_or_before[fuel])));
+  }
+  if (rule.owned_since_on_or_before.has_value())
+    parts.push_back(absl::StrCat("owned since ≤ ", FormatCivilDay(*rule.owned_since_on_or_before)));
+  if (rule.max_displacement_ml.has_value())
+    parts.push_back(absl::StrCat("≤ ", *rule.max_displacement_ml, " ml"));
+  if (rule.require_nev_catalogue) parts.push_back("in NEV catalogue");
+  if (rule.allowed_old_fuels != 0) {
+    std::vector<std::string> fuels;
+    for (int fuel = 1; fuel <= 4; ++fuel) {
+      if ((rule.allowed_old_fuels & FuelBit(fuel)) != 0)
+        fuels.push_back(
+            v1::Vehicle::OldFuelType::Value_Name(static_cast<v1::Vehicle::OldFuelType::Value>(fuel)));
+    }
+    parts.push_back(absl::StrCat("old fuel ", absl::StrJoin(fuels, "/")));
+  }
+  if (rule.home_completed_before.has_value())
+    parts.push_back(absl::StrCat("home completed < ", FormatCivilDay(*rule.home_completed_before)));
+  if (rule.require_old_bike) parts.push_back("old bike surrendered");
+  if (rule.require_new_bike_certified) parts.push_back("new bike certified");
+  return absl::StrJoin(parts, "; ");
+}
+
+std::string Quota(const CompiledQuota& q, const ProductCatalogue& catalogue) {
+  std::vector<std::string> parts;
+  if (q.max_units.has_value())
+    parts.push_back(absl::StrCat(*q.max_units, q.per_product_type ? " per product type" : " in total"));
+  for (const auto& [type, limit] : q.unit_overrides)
+    (void)type, parts.push_back(absl::StrCat("override ", limit));
+  if (q.max_amount_fen.has_value())
+    parts.push_back(absl::StrCat("cumulative ≤ ", FormatYuan(*q.max_amount_fen)));
+  if (q.once_per_home) parts.push_back("once per home");
+  if (q.once_per_old_vehicle) parts.push_back("once per old car");
+  return absl::StrCat(absl::StrJoin(parts, ", "), " [programme ", q.programme, "]");
+}
+
+}  // namespace
+
+std::string SummarizePolicy(const CompiledPolicy& policy, const ProductCatalogue& catalogue) {
+  const v1::Policy& p = policy.proto();
+  std::string out = absl::StrCat(p.id(), " — ", p.title(), " ", p.title_zh(), "\n");
+  absl::StrAppend(&out, "  region ", p.region_code(),
+                  p.inherits().empty() ? "" : absl::StrCat(", inherits ", p.inherits()), ", programme ",
+                  p.programme(), ", version ", p.version(), "\n");
+  absl::StrAppend(&out, "  transactions ", Window(policy.transaction_window()), "; claims ",
+                  Window(policy.claim_window()), "; hold ", absl::FormatDuration(policy.hold()),
+                  "; refund restores quota: ", policy.refund_restores_quota() ? "yes" : "no", "\n");
+  absl::StrAppend(&out, "  source ", absl::StrJoin(p.source_files(), " ← "), "\n  rules:\n");
+  for (const CompiledRule& rule : policy.rules()) {
+    std::vector<std::string> names;
+    for (const std::string& code : rule.source->product_types()) {
+      const std::optional<ProductTypeId> id = catalogue.Find(code);
+      names.push_back(id.has_value() ? absl::StrCat(code, " ", catalogue.Get(*id).name_zh()) : code);
+    }
+    absl::StrAppend(&out, "    ", rule.id(), ": ", Amount(rule), "\n      for ", absl::StrJoin(names, ", "),
+                    "\n");
+    const std::string conditions = Conditions(rule);
+    if (!conditions.empty()) absl::StrAppend(&out, "      when ", conditions, "\n");
+    absl::StrAppend(&out, "      ref ", Ref(rule.source->ref()), "\n");
+  }
+  if (!policy.quotas().empty()) absl::StrAppend(&out, "  quotas per buyer:\n");
+  for (const CompiledQuota& q : policy.quotas()) {
+    absl::StrAppend(&out, "    ", q.id(), ": ", Quota(q, catalogue), " — ", Ref(q.source->ref()), "\n");
+  }
+  if (!policy.budgets().empty()) absl::StrAppend(&out, "  budgets:\n");
+  for (const CompiledBudget& b : policy.budgets()) {
+    absl::StrAppend(&out, "    ", b.id(), ": ", FormatYuan(b.total_fen), " [programme ", b.programme, "] — ",
+                    Ref(b.source->ref()), "\n");
+  }
+  return out;
+}
+
+}  // namespace tradein::policy
