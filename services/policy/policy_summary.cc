@@ -96,8 +96,9 @@ std::string Quota(const CompiledQuota& q, const ProductCatalogue& catalogue) {
   std::vector<std::string> parts;
   if (q.max_units.has_value())
     parts.push_back(absl::StrCat(*q.max_units, q.per_product_type ? " per product type" : " in total"));
-  for (const auto& [type, limit] : q.unit_overrides)
-    (void)type, parts.push_back(absl::StrCat("override ", limit));
+  for (const auto& [type, limit] : q.unit_overrides) {
+    parts.push_back(absl::StrCat(catalogue.Get(type).code(), " ", limit));
+  }
   if (q.max_amount_fen.has_value())
     parts.push_back(absl::StrCat("cumulative ≤ ", FormatYuan(*q.max_amount_fen)));
   if (q.once_per_home) parts.push_back("once per home");
