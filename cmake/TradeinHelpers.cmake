@@ -18,18 +18,23 @@ function(tradein_add_library name)
   tradein_add_options(tradein_${name})
 endfunction()
 
-# tradein_add_test(<name> SRCS ... DEPS ... [LABELS ...]): a GoogleTest executable registered with CTest.
-# Tests labelled "redis" get the harness's throwaway redis-server (see tests/testing/redis_server.h).
+# tradein_add_test(<name> SRCS ... DEPS ... [LABELS ...] [TIMEOUT seconds]): a GoogleTest executable registered
+# with CTest, each test named "<name>.<Suite>.<Test>". Tests find the source and build trees through the
+# compile definitions TRADEIN_SOURCE_DIR / TRADEIN_BINARY_DIR (and the TRADEIN_SOURCE_DIR environment variable).
+# Label "redis": starts throwaway redis-servers (tests/testing/redis_server.h); "e2e": starts tradein-server.
 function(tradein_add_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SRCS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    TRADEIN_SOURCE_DIR="${PROJECT_SOURCE_DIR}" TRADEIN_BINARY_DIR="${PROJECT_BINARY_DIR}")
   tradein_add_options(${name})
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  gtest_discover_tests(${name}
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "TRADEIN_SOURCE_DIR=${PROJECT_SOURCE_DIR};TRADEIN_BINARY_DIR=${PROJECT_BINARY_DIR}"
-    DISCOVERY_TIMEOUT 60)
+  set(properties TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "TRADEIN_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  if(ARG_LABELS)
+    list(APPEND properties LABELS "${ARG_LABELS}")
+  endif()
+  gtest_discover_tests(${name} TEST_PREFIX "${name}." PROPERTIES ${properties} DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace tradein {

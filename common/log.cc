@@ -1,0 +1,126 @@
+#include "common/log.h"
+
+#include <atomic>
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace tradein {
+namespace {
+
+// The process's log destination. A function-local static: constructed on first use, never destroyed, so
+// logging from static destructors or late threads stays safe.
+struct Sink {
+  absl::Mutex mu;
+  std::FILE* file ABSL_GUARDED_BY(mu) = stderr;
+  std::atomic<LogLevel> min_level{LogLevel::kInfo};
+};
+
+Sink& TheSink() {
+  static Sink* sink = new Sink();
+  return *sink;
+}
+
+absl::string_view LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarning:
+      return "warning";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "info";
+}
+
+}  // namespace
+
+LogField::LogField(absl::string_view key, absl::string_view value) : key_(key) {
+  AppendJsonString(json_value_, value);
+}
+LogField::LogField(absl::string_view key, int64_t value) : key_(key), json_value_(absl::StrCat(value)) {}
+LogField::LogField(absl::string_view key, uint64_t value) : key_(key), json_value_(absl::StrCat(value)) {}
+LogField::LogField(absl::string_view key, bool value) : key_(key), json_value_(value ? "true" : "false") {}
+
+bool ParseLogLevel(absl::string_view text, LogLevel& level) {
+  for (LogLevel candidate : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning, LogLevel::kError}) {
+    if (text == LevelName(candidate)) {
+      level = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+void SetMinLogLevel(LogLevel level) { TheSink().min_level.store(level, std::memory_order_relaxed); }
+
+bool LogEnabled(LogLevel level) { return level >= TheSink().min_level.load(std::memory_order_relaxed); }
+
+absl::Status SetLogFile(const std::string& path) {
+  std::FILE* file = stderr;
+  if (!path.empty() && path != "-") {
+    file = std::fopen(path.c_str(), "a");
+    if (file == nullptr) return absl::InvalidArgumentError(absl::StrCat("cannot open log file ", path));
+  }
+  Sink& sink = TheSink();
+  absl::MutexLock lock(&sink.mu);
+  if (sink.file != stderr) std::fclose(sink.file);
+  sink.file = file;
+  return absl::OkStatus();
+}
+
+void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields) {
+  if (!LogEnabled(level)) return;
+  std::string line =
+      absl::StrCat("{\"ts\":\"", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
+                   "\",\"level\":\"", LevelName(level), "\",\"event\":");
+  AppendJsonString(line, event);
+  for (const LogField& field : fields) {
+    line.push_back(',');
+    AppendJsonString(line, field.key());
+    absl::StrAppend(&line, ":", field.json_value());
+  }
+  line.append("}\n");
+  Sink& sink = TheSink();
+  absl::MutexLock lock(&sink.mu);
+  std::fwrite(line.data(), 1, line.size(), sink.file);
+  std::fflush(sink.file);
+}
+
+void AppendJsonString(std::string& out, absl::string_view text) {
+  out.push_back('"');
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace tradein

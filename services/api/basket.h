@@ -1,0 +1,70 @@
+// -----------------------------------------------------------------------------
+// File: basket.h
+// -----------------------------------------------------------------------------
+//
+// A basket is what QuoteRequest and ClaimRequest share: a point of sale's region, a transaction date, an
+// optional pinned policy, and 1..100 items. PriceBasket validates all of it — every violation at once, each
+// with its JSON field path and a stable reason — picks the policy, and prices every item with the calculator.
+//
+// Request limits (the proto documents them too):
+//   items 1..100, lineId 1..64 characters and unique, priceFen 1..10^10, quantity 1..100, grades 0..5,
+//   strings bounded (ids 64, property ids 128), cars need their vehicle data with a valid VIN, renovation of
+//   an old home needs the home, e-bikes their e-bike details.
+//
+// Errors: INVALID_ARGUMENT (BadRequest with every violation, the first one's reason in ErrorInfo);
+// NOT_FOUND with reason POLICY_NOT_FOUND (unknown policyId) or NO_POLICY_IN_FORCE.
+// Thread safety: pure functions of their arguments.
+#ifndef TRADEIN_SERVICES_API_BASKET_H_
+#define TRADEIN_SERVICES_API_BASKET_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "google/protobuf/repeated_ptr_field.h"
+#include "services/policy/policy_snapshot.h"
+#include "services/pricing/calculator.h"
+#include "services/pricing/pricing_item.h"
+#include "tradein/v1/items.pb.h"
+
+namespace tradein::api {
+
+inline constexpr int kMaxItems = 100;
+inline constexpr int32_t kMaxQuantity = 100;
+inline constexpr int64_t kMaxPriceFen = 10'000'000'000;  // 100 million yuan
+inline constexpr size_t kMaxIdLength = 64;
+inline constexpr size_t kMaxPropertyIdLength = 128;
+
+// The basket fields of a QuoteRequest or ClaimRequest.
+struct BasketRequest {
+  const std::string& region_code;
+  const std::string& transaction_date;
+  const std::string& policy_id;
+  const google::protobuf::RepeatedPtrField<v1::Item>& items;
+};
+
+struct Basket {
+  const policy::CompiledPolicy* policy = nullptr;  // owned by the snapshot the caller holds
+  absl::CivilDay day;
+  std::vector<pricing::PricingItem> items;  // in request order
+  std::vector<pricing::ItemPrice> prices;   // prices[i] is items[i]'s
+  int64_t total_subsidy_fen = 0;
+};
+
+// PriceBasket
+//
+// Validates `request`, selects its policy in `snapshot` and prices every item.
+[[nodiscard]] absl::StatusOr<Basket> PriceBasket(const BasketRequest& request,
+                                                 const policy::PolicySnapshot& snapshot);
+
+// FillItemResult
+//
+// Writes item `index` of `basket` (priced from `source`) into `out`: amounts, rule, reasons with their
+// English and Chinese messages, and the explanation line.
+void FillItemResult(const Basket& basket, size_t index, const v1::Item& source, v1::ItemResult& out);
+
+}  // namespace tradein::api
+
+#endif  // TRADEIN_SERVICES_API_BASKET_H_

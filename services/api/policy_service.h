@@ -1,0 +1,32 @@
+// -----------------------------------------------------------------------------
+// File: policy_service.h
+// -----------------------------------------------------------------------------
+//
+// tradein.v1.PolicyService: the loaded policies as data. Read-only; answers from one snapshot.
+//
+// Thread safety: all methods may be called concurrently.
+#ifndef TRADEIN_SERVICES_API_POLICY_SERVICE_H_
+#define TRADEIN_SERVICES_API_POLICY_SERVICE_H_
+
+#include "services/policy/policy_registry.h"
+#include "tradein/v1/policy_service.grpc.pb.h"
+
+namespace tradein::api {
+
+class PolicyService final : public v1::PolicyService::CallbackService {
+ public:
+  explicit PolicyService(const policy::PolicyRegistry& policies) : policies_(policies) {}
+
+  grpc::ServerUnaryReactor* ListPolicies(grpc::CallbackServerContext* context,
+                                         const v1::ListPoliciesRequest* request,
+                                         v1::ListPoliciesResponse* response) override;
+  grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* context,
+                                      const v1::GetPolicyRequest* request, v1::Policy* response) override;
+
+ private:
+  const policy::PolicyRegistry& policies_;
+};
+
+}  // namespace tradein::api
+
+#endif  // TRADEIN_SERVICES_API_POLICY_SERVICE_H_
