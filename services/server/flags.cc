@@ -1,0 +1,73 @@
+#include "services/server/flags.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port for gRPC. Plaintext and unauthenticated only on loopback (see --allow_insecure).");
+ABSL_FLAG(std::string, policy_dir, TRADEIN_DEFAULT_POLICY_DIR, "Directory of policy files (*.textproto).");
+ABSL_FLAG(std::string, simulated_now, "",
+          "RFC 3339 instant the server's clock starts at, e.g. 2025-06-01T10:00:00+08:00 (rehearsals, tests).");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
+          "On SIGTERM/SIGINT: how long in-flight calls may run before they are cancelled.");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+ABSL_FLAG(std::string, log_file, "", "Append JSON log lines here instead of stderr.");
+
+namespace tradein::server {
+namespace {
+
+constexpr absl::string_view kEnvPrefix = "TRADEIN_";
+
+// Sets each flag defined in this file from its TRADEIN_* variable, if present.
+absl::Status ApplyEnvironment() {
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (!absl::StrContains(flag->Filename(), "services/server/")) continue;
+    const std::string variable = absl::StrCat(kEnvPrefix, absl::AsciiStrToUpper(name));
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr) continue;
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(absl::StrCat(variable, ": ", error));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "tradein-server: prices trade-in subsidies (消费品以旧换新) and keeps each buyer's quota.\n"
+      "Every flag can also be set as TRADEIN_<FLAG> in the environment (the command line wins).\n"
+      "Usage: tradein-server [--listen=127.0.0.1:50051] [--policy_dir=DIR] [--redis=redis://HOST:PORT] ...");
+  if (absl::Status status = ApplyEnvironment(); !status.ok()) return status;
+  absl::ParseCommandLine(argc, argv);
+
+  ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.policy_dir = absl::GetFlag(FLAGS_policy_dir);
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  options.log_level = absl::GetFlag(FLAGS_log_level);
+  options.log_file = absl::GetFlag(FLAGS_log_file);
+  const std::string simulated_now = absl::GetFlag(FLAGS_simulated_now);
+  if (!simulated_now.empty()) {
+    absl::Time t;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, simulated_now, &t, &error)) {
+      return absl::InvalidArgumentError(absl::StrCat("--simulated_now: ", error));
+    }
+    options.simulated_now = t;
+  }
+  return options;
+}
+
+}  // namespace tradein::server

@@ -1,0 +1,84 @@
+// tradein-server: the trade-in subsidy service. See README.md for the run command and every flag.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "services/server/flags.h"
+#include "services/server/server.h"
+
+namespace {
+
+using tradein::LogLevel;
+
+// Blocks the signals we handle in every thread (call before any thread starts) and returns their set.
+sigset_t BlockHandledSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+void PrintBanner(const tradein::server::TradeinServer& server) {
+  const auto snapshot = server.policies().Current();
+  std::cout << "tradein-server listening on " << server.address() << " (plaintext)\n"
+            << "  policies: " << snapshot->policies().size() << " from " << snapshot->directory() << " (snapshot "
+            << snapshot->version() << ")\n"
+            << "  quota store: none yet (ClaimService answers UNIMPLEMENTED)\n";
+  if (server.clock().IsSimulated()) std::cout << "  CLOCK IS SIMULATED: now is " << server.clock().Now() << "\n";
+  std::cout << "  try: grpcurl -plaintext -d '{\"regionCode\":\"330381\",\"transactionDate\":\"2025-03-01\","
+               "\"items\":[{\"lineId\":\"1\",\"productType\":\"appliance.refrigerator\",\"priceFen\":\"500000\","
+               "\"energyGrade\":1}]}' "
+            << server.address() << " tradein.v1.SubsidyService/Quote\n"
+            << std::flush;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const sigset_t signals = BlockHandledSignals();
+  absl::StatusOr<tradein::server::ServerOptions> options = tradein::server::ParseServerFlags(argc, argv);
+  if (!options.ok()) {
+    std::cerr << "tradein-server: " << options.status().message() << "\n";
+    return 2;
+  }
+  tradein::LogLevel level;
+  if (!tradein::ParseLogLevel(options->log_level, level)) {
+    std::cerr << "tradein-server: --log_level must be debug, info, warning or error\n";
+    return 2;
+  }
+  tradein::SetMinLogLevel(level);
+  if (absl::Status status = tradein::SetLogFile(options->log_file); !status.ok()) {
+    std::cerr << "tradein-server: " << status.message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<tradein::server::TradeinServer>> server =
+      tradein::server::TradeinServer::Start(*options);
+  if (!server.ok()) {
+    tradein::Log(LogLevel::kError, "start_failed", {{"error", server.status().message()}});
+    std::cerr << "tradein-server: " << server.status().message() << "\n";
+    return 1;
+  }
+  tradein::Log(LogLevel::kInfo, "server_started",
+               {{"listen", (*server)->address()}, {"policy_snapshot", (*server)->policies().Current()->version()}});
+  PrintBanner(**server);
+
+  for (;;) {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    if (signal_number == SIGHUP) {
+      (void)(*server)->ReloadPolicies();  // logged either way; a bad directory keeps the last good snapshot
+      continue;
+    }
+    tradein::Log(LogLevel::kInfo, "signal", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    (*server)->Shutdown();
+    return 0;
+  }
+}

@@ -1,0 +1,30 @@
+// -----------------------------------------------------------------------------
+// File: server_options.h
+// -----------------------------------------------------------------------------
+//
+// Everything tradein-server can be told at start, as one value. flags.cc fills it from the command line and
+// TRADEIN_* environment variables; tests fill it directly.
+#ifndef TRADEIN_SERVICES_SERVER_SERVER_OPTIONS_H_
+#define TRADEIN_SERVICES_SERVER_SERVER_OPTIONS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace tradein::server {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";
+  std::string policy_dir;
+  // Fixes "now" (a clock that starts there and runs): launch-day rehearsals and tests of past programmes.
+  std::optional<absl::Time> simulated_now;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  std::string log_level = "info";
+  std::string log_file;  // "" = stderr
+  int max_receive_message_bytes = 4 * 1024 * 1024;
+};
+
+}  // namespace tradein::server
+
+#endif  // TRADEIN_SERVICES_SERVER_SERVER_OPTIONS_H_
