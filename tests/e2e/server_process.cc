@@ -1,0 +1,96 @@
+#include "tests/e2e/server_process.h"
+
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "tests/testing/free_port.h"
+
+namespace tradein::testing {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+bool IsServing(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_wait_for_ready(true);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  return stub->Check(&context, request, &response).ok() &&
+         response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+}
+
+}  // namespace
+
+std::string ServerBinaryPath() { return absl::StrCat(TRADEIN_BINARY_DIR, "/services/server/tradein-server"); }
+
+std::string ShippedPolicyDir() { return absl::StrCat(TRADEIN_SOURCE_DIR, "/deploy/policies"); }
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
+    std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env,
+    absl::Duration timeout) {
+  std::unique_ptr<ServerProcess> server(new ServerProcess());
+  absl::StatusOr<TempDir> dir = TempDir::Create("tradein-e2e-");
+  if (!dir.ok()) return dir.status();
+  server->dir_ = *std::move(dir);
+  server->port_ = PickFreePort();
+  server->address_ = absl::StrCat("127.0.0.1:", server->port_);
+
+  SubprocessOptions options;
+  options.argv = {ServerBinaryPath(), absl::StrCat("--listen=", server->address_)};
+  const bool has_policy_dir = std::any_of(
+      args.begin(), args.end(), [](const std::string& a) { return absl::StartsWith(a, "--policy_dir"); });
+  if (!has_policy_dir) options.argv.push_back(absl::StrCat("--policy_dir=", ShippedPolicyDir()));
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.env = std::move(env);
+  options.stdout_path = server->dir_->Join("stdout");
+  options.stderr_path = server->dir_->Join("stderr");
+  absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Spawn(std::move(options));
+  if (!process.ok()) return process.status();
+  server->process_ = *std::move(process);
+  // Short reconnect backoff: the first attempts race the server's start.
+  grpc::ChannelArguments channel_args;
+  channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  channel_args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
+  server->channel_ =
+      grpc::CreateCustomChannel(server->address_, grpc::InsecureChannelCredentials(), channel_args);
+
+  const absl::Time give_up = absl::Now() + timeout;
+  while (!IsServing(server->channel_)) {
+    if (!server->process_->Running()) {
+      return absl::UnavailableError(absl::StrCat("tradein-server exited:\n", server->Stderr()));
+    }
+    if (absl::Now() > give_up) {
+      return absl::DeadlineExceededError(absl::StrCat("tradein-server not serving:\n", server->Stderr()));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return server;
+}
+
+std::string ServerProcess::Stdout() const { return ReadAll(dir_->Join("stdout")); }
+
+std::string ServerProcess::Stderr() const { return ReadAll(dir_->Join("stderr")); }
+
+absl::StatusOr<int> ServerProcess::Stop(absl::Duration timeout) {
+  if (absl::Status status = process_->Signal(SIGTERM); !status.ok()) return status;
+  return process_->Wait(timeout);
+}
+
+}  // namespace tradein::testing

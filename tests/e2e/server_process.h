@@ -1,0 +1,68 @@
+// -----------------------------------------------------------------------------
+// File: server_process.h
+// -----------------------------------------------------------------------------
+//
+// The real tradein-server binary, started for an end-to-end test on a free loopback port, with its stdout and
+// stderr captured. Start() returns once grpc.health.v1.Health/Check("") answers SERVING over a real channel.
+//
+//   TRADEIN_ASSIGN_OR_RETURN(auto server,
+//   ServerProcess::Start({"--simulated_now=2025-06-01T10:00:00+08:00"})); auto stub =
+//   tradein::v1::SubsidyService::NewStub(server->channel());
+//
+// Thread safety: one thread drives a ServerProcess; its channel may be used from any thread.
+#ifndef TRADEIN_TESTS_E2E_SERVER_PROCESS_H_
+#define TRADEIN_TESTS_E2E_SERVER_PROCESS_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+
+namespace tradein::testing {
+
+// The tradein-server binary of this build tree.
+std::string ServerBinaryPath();
+// The shipped policy directory.
+std::string ShippedPolicyDir();
+
+class ServerProcess {
+ public:
+  // Start
+  //
+  // Runs tradein-server with --listen on a free port, --policy_dir (the shipped policies unless `args` gives
+  // one) and `args`. Fails with the server's stderr if it exits or does not serve within `timeout`.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
+      std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {},
+      absl::Duration timeout = absl::Seconds(30));
+
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  Subprocess& process() { return *process_; }
+  // Everything the server has written so far.
+  std::string Stdout() const;
+  std::string Stderr() const;
+
+  // SIGTERM, then waits for the exit code (bounded).
+  [[nodiscard]] absl::StatusOr<int> Stop(absl::Duration timeout = absl::Seconds(30));
+
+ private:
+  ServerProcess() = default;
+
+  std::optional<TempDir> dir_;
+  std::unique_ptr<Subprocess> process_;
+  std::string address_;
+  int port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+}  // namespace tradein::testing
+
+#endif  // TRADEIN_TESTS_E2E_SERVER_PROCESS_H_
