@@ -144,6 +144,11 @@ absl::StatusOr<CompiledQuota> CompileQuota(const v1::Quota& quota, const std::st
     TRADEIN_ASSIGN_OR_RETURN(ProductTypeId id, TypeId(o.product_type(), catalogue));
     out.unit_overrides.emplace_back(id, o.max_units());
   }
+  for (const v1::CountsAs& alias : quota.counts_as()) {
+    TRADEIN_ASSIGN_OR_RETURN(ProductTypeId type, TypeId(alias.product_type(), catalogue));
+    TRADEIN_ASSIGN_OR_RETURN(ProductTypeId as, TypeId(alias.as_product_type(), catalogue));
+    out.counts_as.emplace_back(type, as);
+  }
   if (quota.has_max_amount()) out.max_amount_fen = quota.max_amount().fen();
   out.once_per_home = quota.once_per_home();
   out.once_per_old_vehicle = quota.once_per_old_vehicle();
@@ -180,6 +185,13 @@ std::optional<int32_t> CompiledQuota::UnitLimit(ProductTypeId type) const {
     if (override_type == type) return limit;
   }
   return max_units;
+}
+
+ProductTypeId CompiledQuota::CounterType(ProductTypeId type) const {
+  for (const auto& [from, as] : counts_as) {
+    if (from == type) return as;
+  }
+  return type;
 }
 
 bool CompiledBudget::Covers(ProductTypeId type, int rule_index) const {

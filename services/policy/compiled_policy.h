@@ -90,6 +90,7 @@ struct CompiledQuota {
   bool per_product_type = false;
   std::optional<int32_t> max_units;
   std::vector<std::pair<ProductTypeId, int32_t>> unit_overrides;
+  std::vector<std::pair<ProductTypeId, ProductTypeId>> counts_as;  // type → the type whose counter it uses
   std::optional<int64_t> max_amount_fen;
   bool once_per_home = false;
   bool once_per_old_vehicle = false;
@@ -100,6 +101,8 @@ struct CompiledQuota {
   bool Covers(ProductTypeId type, int rule_index) const;
   // The unit limit for `type` (overrides first); std::nullopt when the quota limits no count.
   std::optional<int32_t> UnitLimit(ProductTypeId type) const;
+  // The product type whose counter `type` uses (itself unless counts_as says otherwise).
+  ProductTypeId CounterType(ProductTypeId type) const;
 };
 
 struct CompiledBudget {

@@ -99,6 +99,9 @@ std::string Quota(const CompiledQuota& q, const ProductCatalogue& catalogue) {
   for (const auto& [type, limit] : q.unit_overrides) {
     parts.push_back(absl::StrCat(catalogue.Get(type).code(), " ", limit));
   }
+  for (const auto& [type, as] : q.counts_as) {
+    parts.push_back(absl::StrCat(catalogue.Get(type).code(), " counts as ", catalogue.Get(as).code()));
+  }
   if (q.max_amount_fen.has_value())
     parts.push_back(absl::StrCat("cumulative ≤ ", FormatYuan(*q.max_amount_fen)));
   if (q.once_per_home) parts.push_back("once per home");

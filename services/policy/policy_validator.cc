@@ -284,6 +284,20 @@ void CheckQuota(Checker& c, const v1::Quota& quota, const ProductCatalogue& cata
     c.Expect(o.max_units() >= 1, at.Then("max_units"), "must be at least 1");
     c.Ref(o.ref(), true, at);
   }
+  auto is_member = [&quota](const std::string& type) {
+    return std::find(quota.product_types().begin(), quota.product_types().end(), type) !=
+           quota.product_types().end();
+  };
+  for (int i = 0; i < quota.counts_as_size(); ++i) {
+    const v1::CountsAs& alias = quota.counts_as(i);
+    const FieldPath at = path.Then("counts_as", i);
+    c.Expect(quota.per_product_type(), at, "counts_as needs per_product_type: true");
+    c.Expect(is_member(alias.product_type()), at.Then("product_type"),
+             absl::StrCat("\"", alias.product_type(), "\" is not one of the quota's product types"));
+    c.Expect(is_member(alias.as_product_type()), at.Then("as_product_type"),
+             absl::StrCat("\"", alias.as_product_type(), "\" is not one of the quota's product types"));
+    c.Ref(alias.ref(), true, at);
+  }
   if (!quota.programme().empty()) {
     c.Expect(IsIdentifier(quota.programme()), path.Then("programme"), "letters, digits, '-' or '_'");
   }
