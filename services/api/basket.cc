@@ -191,39 +191,63 @@ PricingItem ValidateItem(const v1::Item& item, const std::string& at,
   return out;
 }
 
-absl::StatusOr<const policy::CompiledPolicy*> ResolvePolicy(const BasketRequest& request, absl::CivilDay day,
-                                                            const PolicySnapshot& snapshot) {
-  if (request.policy_id.empty()) {
-    const policy::CompiledPolicy* selected = snapshot.Select(request.region_code, day);
-    if (selected == nullptr) {
-      return ReasonError(absl::StatusCode::kNotFound, "NO_POLICY_IN_FORCE",
-                         absl::StrCat("no policy is in force for region ", request.region_code, " on ",
-                                      request.transaction_date));
-    }
-    return selected;
-  }
-  const policy::CompiledPolicy* pinned = snapshot.FindById(request.policy_id);
+absl::StatusOr<const policy::CompiledPolicy*> PinnedPolicy(const std::string& region_code,
+                                                           const std::string& policy_id,
+                                                           const PolicySnapshot& snapshot) {
+  const policy::CompiledPolicy* pinned = snapshot.FindById(policy_id);
   if (pinned == nullptr) {
     return ReasonError(absl::StatusCode::kNotFound, "POLICY_NOT_FOUND",
-                       absl::StrCat("policyId: no policy \"", request.policy_id, "\""));
+                       absl::StrCat("policyId: no policy \"", policy_id, "\""));
   }
-  if (!PolicySnapshot::AppliesToRegion(*pinned, request.region_code)) {
-    return InvalidArgumentError(
-        {{"policyId", "POLICY_NOT_FOR_REGION",
-          absl::StrCat("policy ", request.policy_id, " is for region ", pinned->region_code(), ", not for ",
-                       request.region_code, " or its parents")}});
+  if (!region_code.empty() && !PolicySnapshot::AppliesToRegion(*pinned, region_code)) {
+    return InvalidArgumentError({{"policyId", "POLICY_NOT_FOR_REGION",
+                                  absl::StrCat("policy ", policy_id, " is for region ", pinned->region_code(),
+                                               ", not for ", region_code, " or its parents")}});
   }
   return pinned;
 }
 
+absl::StatusOr<const policy::CompiledPolicy*> PolicyInForce(const std::string& region_code,
+                                                            absl::CivilDay day,
+                                                            const PolicySnapshot& snapshot) {
+  const policy::CompiledPolicy* selected = snapshot.Select(region_code, day);
+  if (selected == nullptr) {
+    return ReasonError(
+        absl::StatusCode::kNotFound, "NO_POLICY_IN_FORCE",
+        absl::StrCat("no policy is in force for region ", region_code, " on ", FormatCivilDay(day)));
+  }
+  return selected;
+}
+
+void ValidateRegion(const std::string& region_code, Violations& violations) {
+  if (violations.Text(region_code, "regionCode", kMaxIdLength) && !policy::IsPointOfSaleRegion(region_code)) {
+    violations.Add("regionCode", "REGION_CODE_INVALID", "must be a 6-digit GB/T 2260 code such as 330381");
+  }
+}
+
 }  // namespace
+
+absl::StatusOr<const policy::CompiledPolicy*> SelectPolicy(const std::string& region_code,
+                                                           const std::string& transaction_date,
+                                                           const std::string& policy_id,
+                                                           const PolicySnapshot& snapshot) {
+  Violations violations;
+  if (policy_id.size() > kMaxIdLength)
+    violations.Add("policyId", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxIdLength));
+  if (!policy_id.empty()) {
+    if (!region_code.empty()) ValidateRegion(region_code, violations);
+    if (!violations.empty()) return violations.ToStatus();
+    return PinnedPolicy(region_code, policy_id, snapshot);
+  }
+  ValidateRegion(region_code, violations);
+  const std::optional<absl::CivilDay> day = violations.Date(transaction_date, "transactionDate");
+  if (!violations.empty()) return violations.ToStatus();
+  return PolicyInForce(region_code, *day, snapshot);
+}
 
 absl::StatusOr<Basket> PriceBasket(const BasketRequest& request, const PolicySnapshot& snapshot) {
   Violations violations;
-  if (violations.Text(request.region_code, "regionCode", kMaxIdLength) &&
-      !policy::IsPointOfSaleRegion(request.region_code)) {
-    violations.Add("regionCode", "REGION_CODE_INVALID", "must be a 6-digit GB/T 2260 code such as 330381");
-  }
+  ValidateRegion(request.region_code, violations);
   const std::optional<absl::CivilDay> day = violations.Date(request.transaction_date, "transactionDate");
   if (request.policy_id.size() > kMaxIdLength) {
     violations.Add("policyId", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxIdLength, " bytes"));
@@ -243,7 +267,11 @@ absl::StatusOr<Basket> PriceBasket(const BasketRequest& request, const PolicySna
   }
   if (!violations.empty()) return violations.ToStatus();
 
-  TRADEIN_ASSIGN_OR_RETURN(basket.policy, ResolvePolicy(request, *day, snapshot));
+  if (request.policy_id.empty()) {
+    TRADEIN_ASSIGN_OR_RETURN(basket.policy, PolicyInForce(request.region_code, *day, snapshot));
+  } else {
+    TRADEIN_ASSIGN_OR_RETURN(basket.policy, PinnedPolicy(request.region_code, request.policy_id, snapshot));
+  }
   basket.day = *day;
   basket.prices.reserve(basket.items.size());
   for (PricingItem& item : basket.items) {

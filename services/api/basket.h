@@ -59,6 +59,14 @@ struct Basket {
 [[nodiscard]] absl::StatusOr<Basket> PriceBasket(const BasketRequest& request,
                                                  const policy::PolicySnapshot& snapshot);
 
+// SelectPolicy
+//
+// The policy `policy_id` pins (which must apply to `region_code` when one is given), or else the one in force
+// for (`region_code`, `transaction_date`), both then required. Errors as PriceBasket's.
+[[nodiscard]] absl::StatusOr<const policy::CompiledPolicy*> SelectPolicy(
+    const std::string& region_code, const std::string& transaction_date, const std::string& policy_id,
+    const policy::PolicySnapshot& snapshot);
+
 // FillItemResult
 //
 // Writes item `index` of `basket` (priced from `source`) into `out`: amounts, rule, reasons with their

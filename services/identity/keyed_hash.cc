@@ -4,6 +4,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,6 +99,16 @@ absl::StatusOr<KeyedHasher> KeyedHasher::FromKeyFile(absl::string_view path) {
   }
   TRADEIN_ASSIGN_OR_RETURN(std::shared_ptr<const EVP_MAC_CTX> keyed, NewKeyedContext(secret));
   return KeyedHasher(std::move(keyed), std::move(warnings));
+}
+
+KeyedHasher KeyedHasher::WithRandomKey() {
+  std::string key(kMinKeyBytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1) {
+    Die("RAND_bytes failed");
+  }
+  KeyedHasher hasher = ForTesting(key);
+  OPENSSL_cleanse(key.data(), key.size());
+  return hasher;
 }
 
 KeyedHasher KeyedHasher::ForTesting(absl::string_view key) {

@@ -63,6 +63,12 @@ class KeyedHasher {
   // kMinKeyBytes. A file other users may read still loads, with a warning in warnings().
   [[nodiscard]] static absl::StatusOr<KeyedHasher> FromKeyFile(absl::string_view path);
 
+  // WithRandomKey
+  //
+  // A hasher keyed with kMinKeyBytes fresh random bytes: keys made with it mean nothing after the process
+  // ends, so it suits only a store that ends with the process (the embedded memory store).
+  static KeyedHasher WithRandomKey();
+
   // ForTesting
   //
   // A hasher keyed with `key` as is (any length, no file). Not for production.

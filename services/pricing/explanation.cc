@@ -133,6 +133,24 @@ ReasonText DescribeReason(ReasonCode code, const PricingItem& item, const ItemPr
     case ReasonCode::kNewBikeNotCertified:
       return {"the new e-bike needs its certificate of conformity and CCC certification",
               "新车须具备合格证和CCC认证"};
+    case ReasonCode::kClaimWindowClosed:
+    case ReasonCode::kQuotaExhausted:
+    case ReasonCode::kHomeAlreadyUsed:
+    case ReasonCode::kVehicleAlreadyUsed:
+    case ReasonCode::kAmountCapReached:
+    case ReasonCode::kBudgetExhausted:
+    case ReasonCode::kSerialAlreadySubsidised:
+      return DescribeLedgerReason(code);
+    case ReasonCode::kCount:
+      break;
+  }
+  return {std::string(ReasonName(code)), std::string(ReasonName(code))};
+}
+
+ReasonText DescribeLedgerReason(ReasonCode code) {
+  switch (code) {
+    case ReasonCode::kClaimWindowClosed:
+      return {"the rule's claim window is not open today", "不在补贴申领期内"};
     case ReasonCode::kQuotaExhausted:
       return {"the buyer has no quota left for this product type", "该品类补贴名额已用完"};
     case ReasonCode::kHomeAlreadyUsed:
@@ -145,10 +163,9 @@ ReasonText DescribeReason(ReasonCode code, const PricingItem& item, const ItemPr
       return {"the programme's budget is used up", "补贴资金已用完"};
     case ReasonCode::kSerialAlreadySubsidised:
       return {"this unit's serial number has already been subsidised", "该商品序列号已享受过补贴"};
-    case ReasonCode::kCount:
-      break;
+    default:
+      return {std::string(ReasonName(code)), std::string(ReasonName(code))};
   }
-  return {std::string(ReasonName(code)), std::string(ReasonName(code))};
 }
 
 }  // namespace tradein::pricing

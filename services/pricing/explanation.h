@@ -33,10 +33,15 @@ std::string ExplainPrice(const PricingItem& item, const ItemPrice& price,
 
 // DescribeReason
 //
-// The messages for `code` on this item. Ledger reasons (QUOTA_EXHAUSTED, …) get a general text; the ledger
-// adds its own detail where it has one.
+// The messages for `code` on this item. Ledger reasons (QUOTA_EXHAUSTED, …) get DescribeLedgerReason's text.
 ReasonText DescribeReason(ReasonCode code, const PricingItem& item, const ItemPrice& price,
                           const policy::CompiledPolicy& policy);
+
+// DescribeLedgerReason
+//
+// The messages of a reason the claim service or quota ledger sets (CLAIM_WINDOW_CLOSED ..
+// SERIAL_ALREADY_SUBSIDISED).
+ReasonText DescribeLedgerReason(ReasonCode code);
 
 }  // namespace tradein::pricing
 

@@ -19,6 +19,7 @@ constexpr std::array<absl::string_view, static_cast<size_t>(ReasonCode::kCount)>
     "HOME_TOO_NEW",
     "OLD_BIKE_REQUIRED",
     "NEW_BIKE_NOT_CERTIFIED",
+    "CLAIM_WINDOW_CLOSED",
     "QUOTA_EXHAUSTED",
     "HOME_ALREADY_USED",
     "VEHICLE_ALREADY_USED",

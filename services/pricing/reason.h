@@ -31,7 +31,8 @@ enum class ReasonCode : uint8_t {
   kHomeTooNew,
   kOldBikeRequired,
   kNewBikeNotCertified,
-  // Set by the quota ledger.
+  // Set by the claim service and the quota ledger.
+  kClaimWindowClosed,  // the rule's claim window is over (or not yet open) on the day of the claim
   kQuotaExhausted,
   kHomeAlreadyUsed,
   kVehicleAlreadyUsed,
@@ -54,7 +55,14 @@ bool ReasonFromName(absl::string_view name, ReasonCode& code);
 // A set of reasons, in ReasonCode order when iterated.
 class ReasonSet {
  public:
+  static ReasonSet FromBits(uint32_t bits) {
+    ReasonSet set;
+    set.bits_ = bits;
+    return set;
+  }
+
   void Add(ReasonCode code) { bits_ |= Bit(code); }
+  void AddAll(ReasonSet other) { bits_ |= other.bits_; }
   void Remove(ReasonCode code) { bits_ &= ~Bit(code); }
   bool Contains(ReasonCode code) const { return (bits_ & Bit(code)) != 0; }
   bool empty() const { return bits_ == 0; }

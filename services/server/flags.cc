@@ -15,10 +15,22 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port for gRPC. Plaintext and unauthenticated only on loopback (see --allow_insecure).");
 ABSL_FLAG(std::string, policy_dir, TRADEIN_DEFAULT_POLICY_DIR, "Directory of policy files (*.textproto).");
-ABSL_FLAG(std::string, simulated_now, "",
-          "RFC 3339 instant the server's clock starts at, e.g. 2025-06-01T10:00:00+08:00 (rehearsals, tests).");
+ABSL_FLAG(
+    std::string, simulated_now, "",
+    "RFC 3339 instant the server's clock starts at, e.g. 2025-06-01T10:00:00+08:00 (rehearsals, tests).");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT: how long in-flight calls may run before they are cancelled.");
+ABSL_FLAG(std::string, redis, "",
+          "Quota store: redis://[[user]:password@]host:port[/db]. Empty: the embedded in-memory store (one "
+          "process).");
+ABSL_FLAG(
+    std::string, buyer_key_file, "",
+    "File with the secret (>= 32 bytes, e.g. `openssl rand -hex 32`) buyer ids are keyed with. Required "
+    "with --redis; without it the memory store uses a random key that dies with the process.");
+ABSL_FLAG(absl::Duration, store_timeout, absl::Seconds(2),
+          "Longest a call waits for the quota store, whatever the caller's deadline (then UNAVAILABLE).");
+ABSL_FLAG(absl::Duration, sweep_interval, absl::Milliseconds(500),
+          "How often holds past their time are expired and interrupted reconciliations finished.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 ABSL_FLAG(std::string, log_file, "", "Append JSON log lines here instead of stderr.");
 
@@ -58,6 +70,10 @@ absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.log_level = absl::GetFlag(FLAGS_log_level);
   options.log_file = absl::GetFlag(FLAGS_log_file);
+  options.redis_url = absl::GetFlag(FLAGS_redis);
+  options.buyer_key_file = absl::GetFlag(FLAGS_buyer_key_file);
+  options.store_timeout = absl::GetFlag(FLAGS_store_timeout);
+  options.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);
   const std::string simulated_now = absl::GetFlag(FLAGS_simulated_now);
   if (!simulated_now.empty()) {
     absl::Time t;

@@ -29,15 +29,17 @@ sigset_t BlockHandledSignals() {
 void PrintBanner(const tradein::server::TradeinServer& server) {
   const auto snapshot = server.policies().Current();
   std::cout << "tradein-server listening on " << server.address() << " (plaintext)\n"
-            << "  policies: " << snapshot->policies().size() << " from " << snapshot->directory() << " (snapshot "
-            << snapshot->version() << ")\n"
-            << "  quota store: none yet (ClaimService answers UNIMPLEMENTED)\n";
-  if (server.clock().IsSimulated()) std::cout << "  CLOCK IS SIMULATED: now is " << server.clock().Now() << "\n";
-  std::cout << "  try: grpcurl -plaintext -d '{\"regionCode\":\"330381\",\"transactionDate\":\"2025-03-01\","
-               "\"items\":[{\"lineId\":\"1\",\"productType\":\"appliance.refrigerator\",\"priceFen\":\"500000\","
-               "\"energyGrade\":1}]}' "
-            << server.address() << " tradein.v1.SubsidyService/Quote\n"
-            << std::flush;
+            << "  policies: " << snapshot->policies().size() << " from " << snapshot->directory()
+            << " (snapshot " << snapshot->version() << ")\n"
+            << "  quota store: " << server.store_description() << "\n";
+  if (server.clock().IsSimulated())
+    std::cout << "  CLOCK IS SIMULATED: now is " << server.clock().Now() << "\n";
+  std::cout
+      << "  try: grpcurl -plaintext -d '{\"regionCode\":\"330381\",\"transactionDate\":\"2025-03-01\","
+         "\"items\":[{\"lineId\":\"1\",\"productType\":\"appliance.refrigerator\",\"priceFen\":\"500000\","
+         "\"energyGrade\":1}]}' "
+      << server.address() << " tradein.v1.SubsidyService/Quote\n"
+      << std::flush;
 }
 
 }  // namespace
@@ -66,8 +68,9 @@ int main(int argc, char** argv) {
     std::cerr << "tradein-server: " << server.status().message() << "\n";
     return 1;
   }
-  tradein::Log(LogLevel::kInfo, "server_started",
-               {{"listen", (*server)->address()}, {"policy_snapshot", (*server)->policies().Current()->version()}});
+  tradein::Log(
+      LogLevel::kInfo, "server_started",
+      {{"listen", (*server)->address()}, {"policy_snapshot", (*server)->policies().Current()->version()}});
   PrintBanner(**server);
 
   for (;;) {

@@ -8,6 +8,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "services/policy/policy_loader.h"
+#include "services/quota/memory_quota_store.h"
 
 namespace tradein::server {
 namespace {
@@ -29,6 +30,35 @@ std::string BoundAddress(const std::string& listen, int port) {
   return absl::StrCat(listen.substr(0, colon), ":", port);
 }
 
+absl::StatusOr<identity::KeyedHasher> MakeHasher(const ServerOptions& options) {
+  if (options.buyer_key_file.empty()) {
+    if (!options.redis_url.empty()) {
+      return absl::InvalidArgumentError(
+          "--buyer_key_file is required with --redis: quota keys must be the same after a restart and on "
+          "every "
+          "instance (generate one with `openssl rand -hex 32 > buyer.key`)");
+    }
+    Log(LogLevel::kWarning, "buyer_key_ephemeral",
+        {{"detail",
+          "no --buyer_key_file: buyer ids are keyed with a random key that dies with the process"}});
+    return identity::KeyedHasher::WithRandomKey();
+  }
+  absl::StatusOr<identity::KeyedHasher> hasher = identity::KeyedHasher::FromKeyFile(options.buyer_key_file);
+  if (hasher.ok()) {
+    for (const std::string& warning : hasher->warnings())
+      Log(LogLevel::kWarning, "buyer_key_file", {{"detail", warning}});
+  }
+  return hasher;
+}
+
+void LogExpired(const quota::ClaimRecord& claim) {
+  Log(LogLevel::kInfo, "claim_expired",
+      {{"claim_id", claim.claim_id},
+       {"retailer_id", claim.retailer_id},
+       {"request_id", claim.request_id},
+       {"fen", claim.GrantedFen()}});
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TradeinServer>> TradeinServer::Start(const ServerOptions& options) {
@@ -40,10 +70,21 @@ absl::StatusOr<std::unique_ptr<TradeinServer>> TradeinServer::Start(const Server
   if (!snapshot.ok()) return snapshot.status();
   server->policies_ = std::make_unique<policy::PolicyRegistry>(*std::move(snapshot), *server->clock_);
 
+  absl::StatusOr<identity::KeyedHasher> hasher = MakeHasher(options);
+  if (!hasher.ok()) return hasher.status();
+  server->hasher_ = *std::move(hasher);
+  server->store_ = std::make_unique<quota::MemoryQuotaStore>();
+  server->store_description_ =
+      "embedded memory store (one process; use --redis to share quota between instances)";
+  server->sweeper_ =
+      std::make_unique<ExpirySweeper>(*server->store_, *server->clock_, options.sweep_interval, LogExpired);
+
   server->health_service_ = std::make_unique<api::HealthService>(server->health_);
   server->subsidy_service_ = std::make_unique<api::SubsidyService>(*server->policies_, *server->clock_);
   server->policy_service_ = std::make_unique<api::PolicyService>(*server->policies_);
-  server->claim_service_ = std::make_unique<v1::ClaimService::CallbackService>();
+  server->claim_service_ =
+      std::make_unique<api::ClaimService>(*server->policies_, *server->clock_, *server->hasher_,
+                                          *server->store_, api::ClaimService::Options{options.store_timeout});
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -62,6 +103,7 @@ absl::StatusOr<std::unique_ptr<TradeinServer>> TradeinServer::Start(const Server
   for (const char* service : {"", kSubsidyService, kPolicyService, kClaimService}) {
     server->health_.Set(service, HealthCheckResponse::SERVING);
   }
+  server->sweeper_->Start();
   return server;
 }
 
@@ -84,6 +126,7 @@ void TradeinServer::Shutdown() {
   Log(LogLevel::kInfo, "draining", {{"grace_ms", absl::ToInt64Milliseconds(options_.shutdown_grace)}});
   grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
   grpc_server_->Wait();
+  sweeper_->Stop();
   Log(LogLevel::kInfo, "stopped");
 }
 

@@ -13,17 +13,21 @@
 #define TRADEIN_SERVICES_SERVER_SERVER_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "grpcpp/server.h"
+#include "services/api/claim_service.h"
 #include "services/api/health_service.h"
 #include "services/api/policy_service.h"
 #include "services/api/subsidy_service.h"
+#include "services/identity/keyed_hash.h"
 #include "services/policy/policy_registry.h"
+#include "services/quota/quota_store.h"
 #include "services/server/server_options.h"
-#include "tradein/v1/claim_service.grpc.pb.h"
+#include "services/server/sweeper.h"
 
 namespace tradein::server {
 
@@ -36,6 +40,8 @@ class TradeinServer {
   const std::string& address() const { return address_; }
   const policy::PolicyRegistry& policies() const { return *policies_; }
   const Clock& clock() const { return *clock_; }
+  // One line saying which quota store serves claims ("embedded memory store (one process)", "redis …").
+  const std::string& store_description() const { return store_description_; }
 
   // Reloads the policy directory; keeps the current snapshot and returns the problems on failure.
   absl::Status ReloadPolicies();
@@ -50,11 +56,15 @@ class TradeinServer {
   ServerOptions options_;
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<policy::PolicyRegistry> policies_;
+  std::optional<identity::KeyedHasher> hasher_;
+  std::unique_ptr<quota::QuotaStore> store_;
+  std::string store_description_;
+  std::unique_ptr<ExpirySweeper> sweeper_;
   api::HealthState health_;
   std::unique_ptr<api::HealthService> health_service_;
   std::unique_ptr<api::SubsidyService> subsidy_service_;
   std::unique_ptr<api::PolicyService> policy_service_;
-  std::unique_ptr<v1::ClaimService::CallbackService> claim_service_;
+  std::unique_ptr<api::ClaimService> claim_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::string address_;
   bool shut_down_ = false;

@@ -23,6 +23,13 @@ struct ServerOptions {
   std::string log_level = "info";
   std::string log_file;  // "" = stderr
   int max_receive_message_bytes = 4 * 1024 * 1024;
+  // The quota store: "" = the embedded memory store (one process), else
+  // redis://[[user]:password@]host:port[/db].
+  std::string redis_url;
+  // The secret buyer ids are keyed with (≥ 32 bytes). Required with Redis: quota keys must survive restarts.
+  std::string buyer_key_file;
+  absl::Duration store_timeout = absl::Seconds(2);
+  absl::Duration sweep_interval = absl::Milliseconds(500);
 };
 
 }  // namespace tradein::server

@@ -1,0 +1,278 @@
+#include "services/api/claim_service.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/civil_date.h"
+#include "common/status.h"
+#include "services/api/basket.h"
+#include "services/api/claim_preparation.h"
+#include "services/api/claim_view.h"
+#include "services/api/grpc_status.h"
+#include "services/quota/ledger_plan.h"
+
+namespace tradein::api {
+namespace {
+
+using quota::ClaimRecord;
+
+constexpr size_t kMaxSerialsPerLine = 100;
+constexpr size_t kMaxReasonLength = 256;
+
+// Finishes `reactor` with the claim `record` as `response`.
+quota::QuotaStore::Callback<ClaimRecord> FinishWithClaim(grpc::ServerUnaryReactor* reactor,
+                                                         v1::Claim* response) {
+  return [reactor, response](absl::StatusOr<ClaimRecord> record) {
+    absl::Status status = record.status();
+    if (status.ok()) status = ViewClaim(*record, *response);
+    reactor->Finish(ToGrpcStatus(status));
+  };
+}
+
+// A claim id that cannot be one of ours is simply not found (its format is not the caller's business).
+absl::Status ValidateClaimId(const std::string& claim_id) {
+  if (quota::TagOfClaimId(claim_id).empty()) {
+    return ReasonError(absl::StatusCode::kNotFound, "CLAIM_NOT_FOUND", "no such claim");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateOptionalRetailer(const std::string& retailer_id) {
+  return retailer_id.empty() ? absl::OkStatus() : ValidateClientId(retailer_id, "retailerId");
+}
+
+absl::Status ValidateReason(const std::string& reason) {
+  if (reason.size() <= kMaxReasonLength) return absl::OkStatus();
+  return InvalidArgumentError(
+      {{"reason", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxReasonLength, " bytes")}});
+}
+
+absl::Status ValidateConfirm(const v1::ConfirmClaimRequest& request) {
+  TRADEIN_RETURN_IF_ERROR(ValidateClaimId(request.claim_id()));
+  TRADEIN_RETURN_IF_ERROR(ValidateOptionalRetailer(request.retailer_id()));
+  std::vector<FieldViolation> violations;
+  if (request.invoice_number().size() > kMaxIdLength) {
+    violations.push_back(
+        {"invoiceNumber", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxIdLength, " bytes")});
+  }
+  for (int i = 0; i < request.line_serials_size(); ++i) {
+    const v1::LineSerials& line = request.line_serials(i);
+    const std::string at = absl::StrCat("lineSerials[", i, "]");
+    if (line.line_id().empty()) violations.push_back({at + ".lineId", "FIELD_REQUIRED", "is required"});
+    if (static_cast<size_t>(line.serial_numbers_size()) > kMaxSerialsPerLine) {
+      violations.push_back({at + ".serialNumbers", "TOO_MANY_SERIALS", "one per unit, at most 100"});
+    }
+    for (int s = 0; s < line.serial_numbers_size(); ++s) {
+      const std::string& serial = line.serial_numbers(s);
+      if (serial.empty() || serial.size() > kMaxIdLength) {
+        violations.push_back(
+            {absl::StrCat(at, ".serialNumbers[", s, "]"), "SERIAL_INVALID", "1-64 characters"});
+      }
+    }
+  }
+  return violations.empty() ? absl::OkStatus() : InvalidArgumentError(violations);
+}
+
+absl::Status ValidateRefund(const v1::RefundClaimRequest& request) {
+  TRADEIN_RETURN_IF_ERROR(ValidateClaimId(request.claim_id()));
+  TRADEIN_RETURN_IF_ERROR(ValidateClientId(request.request_id(), "requestId"));
+  TRADEIN_RETURN_IF_ERROR(ValidateOptionalRetailer(request.retailer_id()));
+  TRADEIN_RETURN_IF_ERROR(ValidateReason(request.reason()));
+  std::vector<FieldViolation> violations;
+  for (int i = 0; i < request.lines_size(); ++i) {
+    const std::string at = absl::StrCat("lines[", i, "]");
+    if (request.lines(i).line_id().empty())
+      violations.push_back({at + ".lineId", "FIELD_REQUIRED", "is required"});
+    if (request.lines(i).quantity() < 0 || request.lines(i).quantity() > kMaxQuantity) {
+      violations.push_back({at + ".quantity", "QUANTITY_OUT_OF_RANGE", "0 (all remaining) .. 100"});
+    }
+  }
+  return violations.empty() ? absl::OkStatus() : InvalidArgumentError(violations);
+}
+
+// Joins each quota's counters (units, then fen) into one QuotaUsage entry.
+void FillUsage(const std::vector<quota::UsageCounter>& counters, const std::vector<int64_t>& used,
+               const policy::ProductCatalogue& catalogue, v1::BuyerUsage& out) {
+  v1::QuotaUsage* entry = nullptr;
+  for (size_t i = 0; i < counters.size(); ++i) {
+    const quota::UsageCounter& counter = counters[i];
+    const bool same = i > 0 && counters[i - 1].quota == counter.quota &&
+                      counters[i - 1].product_type == counter.product_type;
+    if (!same) {
+      entry = out.add_quotas();
+      entry->set_quota_id(counter.quota->id());
+      entry->set_title(counter.quota->source->title());
+      entry->set_title_zh(counter.quota->source->title_zh());
+      entry->set_programme(counter.counter.programme);
+      if (counter.product_type.has_value())
+        entry->set_product_type(catalogue.Get(*counter.product_type).code());
+    }
+    const int64_t limit = counter.counter.limit;
+    if (counter.counter.kind == quota::CounterLimit::Kind::kUnits) {
+      entry->set_has_unit_limit(true);
+      entry->set_used_units(static_cast<int32_t>(used[i]));
+      entry->set_limit_units(static_cast<int32_t>(limit));
+      entry->set_remaining_units(static_cast<int32_t>(std::max<int64_t>(limit - used[i], 0)));
+    } else {
+      entry->set_has_amount_limit(true);
+      entry->set_used_fen(used[i]);
+      entry->set_limit_fen(limit);
+      entry->set_remaining_fen(std::max<int64_t>(limit - used[i], 0));
+    }
+  }
+}
+
+}  // namespace
+
+ClaimService::ClaimService(const policy::PolicyRegistry& policies, const Clock& clock,
+                           const identity::KeyedHasher& hasher, quota::QuotaStore& store, Options options)
+    : policies_(policies), clock_(clock), hasher_(hasher), store_(store), options_(options) {}
+
+absl::Time ClaimService::StoreDeadline(const grpc::CallbackServerContext& context) const {
+  return std::min(absl::FromChrono(context.deadline()), absl::Now() + options_.store_timeout);
+}
+
+grpc::ServerUnaryReactor* ClaimService::Claim(grpc::CallbackServerContext* context,
+                                              const v1::ClaimRequest* request, v1::Claim* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<quota::ReserveRequest> reserve =
+      PrepareClaim(*request, *policies_.Current(), clock_.Now(), hasher_);
+  if (!reserve.ok()) {
+    reactor->Finish(ToGrpcStatus(reserve.status()));
+    return reactor;
+  }
+  store_.Reserve(*std::move(reserve), StoreDeadline(*context), FinishWithClaim(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClaimService::ConfirmClaim(grpc::CallbackServerContext* context,
+                                                     const v1::ConfirmClaimRequest* request,
+                                                     v1::Claim* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status status = ValidateConfirm(*request); !status.ok()) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  v1::ConfirmClaimRequest confirmation;
+  confirmation.set_invoice_number(request->invoice_number());
+  *confirmation.mutable_line_serials() = request->line_serials();
+  store_.Confirm(
+      {request->claim_id(), request->retailer_id(), clock_.Now(), confirmation.SerializeAsString()},
+      StoreDeadline(*context), FinishWithClaim(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClaimService::CancelClaim(grpc::CallbackServerContext* context,
+                                                    const v1::CancelClaimRequest* request,
+                                                    v1::Claim* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::Status status = ValidateClaimId(request->claim_id());
+  if (status.ok()) status = ValidateOptionalRetailer(request->retailer_id());
+  if (status.ok()) status = ValidateReason(request->reason());
+  if (!status.ok()) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  store_.Cancel({request->claim_id(), request->retailer_id(), clock_.Now()}, StoreDeadline(*context),
+                FinishWithClaim(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClaimService::RefundClaim(grpc::CallbackServerContext* context,
+                                                    const v1::RefundClaimRequest* request,
+                                                    v1::Claim* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status status = ValidateRefund(*request); !status.ok()) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  quota::RefundRequest refund;
+  refund.claim_id = request->claim_id();
+  refund.retailer_id = request->retailer_id();
+  refund.refund_id = request->request_id();
+  refund.fingerprint = Fingerprint(*request, "refund-request", hasher_);
+  for (const v1::RefundLine& line : request->lines())
+    refund.lines.push_back({line.line_id(), line.quantity()});
+  refund.now = clock_.Now();
+  store_.Refund(std::move(refund), StoreDeadline(*context), FinishWithClaim(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClaimService::GetClaim(grpc::CallbackServerContext* context,
+                                                 const v1::GetClaimRequest* request, v1::Claim* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::Status status = ValidateClaimId(request->claim_id()); !status.ok()) {
+    reactor->Finish(ToGrpcStatus(status));
+    return reactor;
+  }
+  store_.Get(request->claim_id(), clock_.Now(), StoreDeadline(*context), FinishWithClaim(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClaimService::GetBuyerUsage(grpc::CallbackServerContext* context,
+                                                      const v1::GetBuyerUsageRequest* request,
+                                                      v1::BuyerUsage* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time now = clock_.Now();
+  std::shared_ptr<const policy::PolicySnapshot> snapshot = policies_.Current();
+  absl::StatusOr<quota::BuyerRef> buyer =
+      BuyerRefOf(request->buyer(), request->has_buyer(), ChinaCivilDay(now), hasher_);
+  absl::StatusOr<const policy::CompiledPolicy*> policy =
+      buyer.ok()
+          ? SelectPolicy(request->region_code(), request->transaction_date(), request->policy_id(), *snapshot)
+          : buyer.status();
+  if (!policy.ok()) {
+    reactor->Finish(ToGrpcStatus(policy.status()));
+    return reactor;
+  }
+  response->set_policy_id((*policy)->id());
+  response->set_programme((*policy)->programme());
+  response->set_buyer_ref(buyer->key.substr(0, 16));
+  std::vector<quota::UsageCounter> counters = quota::UsageCountersOf(**policy, snapshot->catalogue());
+  quota::UsageRequest usage{*buyer, {}, now};
+  for (const quota::UsageCounter& counter : counters) usage.counters.push_back(counter.counter);
+  store_.GetUsage(std::move(usage), StoreDeadline(*context),
+                  [reactor, response, snapshot,
+                   counters = std::move(counters)](absl::StatusOr<std::vector<int64_t>> used) {
+                    if (used.ok()) FillUsage(counters, *used, snapshot->catalogue(), *response);
+                    reactor->Finish(ToGrpcStatus(used.status()));
+                  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ClaimService::GetBudgetUsage(grpc::CallbackServerContext* context,
+                                                       const v1::GetBudgetUsageRequest* request,
+                                                       v1::BudgetUsage* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  std::shared_ptr<const policy::PolicySnapshot> snapshot = policies_.Current();
+  absl::StatusOr<const policy::CompiledPolicy*> policy =
+      SelectPolicy(request->region_code(), request->transaction_date(), request->policy_id(), *snapshot);
+  if (!policy.ok()) {
+    reactor->Finish(ToGrpcStatus(policy.status()));
+    return reactor;
+  }
+  response->set_policy_id((*policy)->id());
+  response->set_programme((*policy)->programme());
+  std::vector<quota::BudgetRef> budgets;
+  for (const policy::CompiledBudget& budget : (*policy)->budgets()) {
+    budgets.push_back({budget.programme, budget.id(), budget.total_fen});
+    v1::BudgetStatus* status = response->add_budgets();
+    status->set_budget_id(budget.id());
+    status->set_title(budget.source->title());
+    status->set_programme(budget.programme);
+    status->set_total_fen(budget.total_fen);
+  }
+  store_.GetBudgetUsage(std::move(budgets), clock_.Now(), StoreDeadline(*context),
+                        [reactor, response, snapshot](absl::StatusOr<std::vector<int64_t>> used) {
+                          for (size_t i = 0; used.ok() && i < used->size(); ++i) {
+                            v1::BudgetStatus* status = response->mutable_budgets(static_cast<int>(i));
+                            status->set_used_fen((*used)[i]);
+                            status->set_remaining_fen(std::max<int64_t>(status->total_fen() - (*used)[i], 0));
+                          }
+                          reactor->Finish(ToGrpcStatus(used.status()));
+                        });
+  return reactor;
+}
+
+}  // namespace tradein::api

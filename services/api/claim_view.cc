@@ -1,0 +1,75 @@
+#include "services/api/claim_view.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/money.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "services/pricing/explanation.h"
+
+namespace tradein::api {
+namespace {
+
+void SetTime(absl::Time t, google::protobuf::Timestamp& out) {
+  const int64_t nanos = absl::ToUnixNanos(t);
+  out.set_seconds(nanos / 1'000'000'000);
+  out.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+}
+
+// Adds the ledger's reasons to an item and says in its explanation what was granted.
+void ApplyGrant(const quota::LineGrant& grant, const quota::LineRefund& refund, v1::ItemResult& item) {
+  grant.reasons.ForEach([&item](pricing::ReasonCode code) {
+    const pricing::ReasonText text = pricing::DescribeLedgerReason(code);
+    v1::Reason* reason = item.add_reasons();
+    reason->set_code(std::string(pricing::ReasonName(code)));
+    reason->set_message(text.message);
+    reason->set_message_zh(text.message_zh);
+  });
+  const bool reduced = item.eligible() && (grant.units < item.quantity() || grant.fen < item.subsidy_fen());
+  if (reduced) {
+    absl::StrAppend(item.mutable_explanation(), "; granted ", grant.units, " of ", item.quantity(),
+                    " unit(s) = ", FormatYuan(grant.fen));
+  }
+  item.set_granted_quantity(grant.units);
+  item.set_subsidy_fen(grant.fen);
+  item.set_eligible(grant.units > 0);
+  item.set_refunded_quantity(refund.units);
+}
+
+bool OwesMoney(quota::ClaimState state) {
+  return state == quota::ClaimState::kReserved || state == quota::ClaimState::kConfirmed ||
+         state == quota::ClaimState::kPartiallyRefunded;
+}
+
+}  // namespace
+
+absl::Status ViewClaim(const quota::ClaimRecord& record, v1::Claim& out) {
+  if (!out.ParseFromString(record.draft) || out.items_size() != static_cast<int>(record.grants.size())) {
+    return absl::InternalError(
+        absl::StrCat("claim ", record.claim_id, ": stored draft does not match its grants"));
+  }
+  out.set_claim_id(record.claim_id);
+  out.set_state(static_cast<v1::Claim::State>(record.state));
+  for (int i = 0; i < out.items_size(); ++i) {
+    ApplyGrant(record.grants[static_cast<size_t>(i)], record.refunds[static_cast<size_t>(i)],
+               *out.mutable_items(i));
+  }
+  if (!record.confirmation.empty()) {
+    v1::ConfirmClaimRequest confirmation;
+    if (confirmation.ParseFromString(record.confirmation)) {
+      out.set_invoice_number(confirmation.invoice_number());
+      for (const v1::LineSerials& line : confirmation.line_serials()) {
+        for (v1::ItemResult& item : *out.mutable_items()) {
+          if (item.line_id() == line.line_id()) *item.mutable_serial_numbers() = line.serial_numbers();
+        }
+      }
+    }
+  }
+  out.set_refunded_fen(record.RefundedFen());
+  out.set_total_subsidy_fen(OwesMoney(record.state) ? record.GrantedFen() - record.RefundedFen() : 0);
+  SetTime(record.created_at, *out.mutable_created_at());
+  SetTime(record.updated_at, *out.mutable_updated_at());
+  if (record.state == quota::ClaimState::kReserved) SetTime(record.expires_at, *out.mutable_expires_at());
+  return absl::OkStatus();
+}
+
+}  // namespace tradein::api

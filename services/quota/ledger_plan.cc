@@ -1,0 +1,117 @@
+#include "services/quota/ledger_plan.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace tradein::quota {
+namespace {
+
+using policy::CompiledBudget;
+using policy::CompiledPolicy;
+using policy::CompiledQuota;
+using policy::ProductCatalogue;
+using policy::ProductTypeId;
+
+std::string UnitsField(const CompiledQuota& quota, std::optional<ProductTypeId> type,
+                       const ProductCatalogue& catalogue) {
+  if (!type.has_value()) return absl::StrCat("u:", quota.id());
+  return absl::StrCat("u:", quota.id(), ":", catalogue.Get(*type).code());
+}
+
+std::string FenField(const CompiledQuota& quota) { return absl::StrCat("f:", quota.id()); }
+
+template <typename T>
+uint16_t IndexOf(std::vector<T>& list, T value) {
+  auto it = std::find(list.begin(), list.end(), value);
+  if (it == list.end()) it = list.insert(list.end(), std::move(value));
+  return static_cast<uint16_t>(it - list.begin());
+}
+
+// Units and fen counters of `quota` for an item of `type`.
+void AddCounters(const CompiledQuota& quota, ProductTypeId type, const ProductCatalogue& catalogue,
+                 ReserveRequest& request, LineRequest& line) {
+  const ProductTypeId counter_type = quota.CounterType(type);
+  const std::optional<int32_t> unit_limit = quota.UnitLimit(counter_type);
+  if (unit_limit.has_value()) {
+    const std::optional<ProductTypeId> keyed =
+        quota.per_product_type ? std::optional(counter_type) : std::nullopt;
+    line.counters.push_back(
+        IndexOf(request.counters, CounterLimit{quota.programme, UnitsField(quota, keyed, catalogue),
+                                               CounterLimit::Kind::kUnits, *unit_limit}));
+  }
+  if (quota.max_amount_fen.has_value()) {
+    line.counters.push_back(IndexOf(
+        request.counters,
+        CounterLimit{quota.programme, FenField(quota), CounterLimit::Kind::kFen, *quota.max_amount_fen}));
+  }
+}
+
+void AddOnceKeys(const CompiledQuota& quota, const PlannedLine& planned, ReserveRequest& request,
+                 LineRequest& line) {
+  if (quota.once_per_home && !planned.home_hash.empty()) {
+    line.once_keys.push_back(IndexOf(
+        request.once_keys,
+        OnceKey{quota.programme, quota.id(), planned.home_hash, pricing::ReasonCode::kHomeAlreadyUsed}));
+  }
+  if (quota.once_per_old_vehicle && !planned.vehicle_hash.empty()) {
+    line.once_keys.push_back(
+        IndexOf(request.once_keys, OnceKey{quota.programme, quota.id(), planned.vehicle_hash,
+                                           pricing::ReasonCode::kVehicleAlreadyUsed}));
+  }
+}
+
+}  // namespace
+
+void PlanLedger(const CompiledPolicy& policy, const ProductCatalogue& catalogue,
+                const std::vector<PlannedLine>& lines, ReserveRequest& request) {
+  for (const PlannedLine& planned : lines) {
+    LineRequest line;
+    line.line_id = planned.line_id;
+    line.units = planned.units;
+    line.unit_fen = planned.unit_fen;
+    if (planned.units > 0) {
+      for (const CompiledQuota& quota : policy.quotas()) {
+        if (!quota.Covers(planned.product_type, planned.rule_index)) continue;
+        AddCounters(quota, planned.product_type, catalogue, request, line);
+        AddOnceKeys(quota, planned, request, line);
+      }
+      for (const CompiledBudget& budget : policy.budgets()) {
+        if (!budget.Covers(planned.product_type, planned.rule_index)) continue;
+        line.budgets.push_back(
+            IndexOf(request.budgets, BudgetRef{budget.programme, budget.id(), budget.total_fen}));
+      }
+    }
+    request.lines.push_back(std::move(line));
+  }
+}
+
+std::vector<UsageCounter> UsageCountersOf(const CompiledPolicy& policy, const ProductCatalogue& catalogue) {
+  std::vector<UsageCounter> out;
+  for (const CompiledQuota& quota : policy.quotas()) {
+    if (quota.per_product_type) {
+      for (size_t t = 0; t < quota.member_types.size(); ++t) {
+        const auto type = static_cast<ProductTypeId>(t);
+        const std::optional<int32_t> limit = quota.UnitLimit(type);
+        if (!quota.member_types[t] || quota.CounterType(type) != type || !limit.has_value()) continue;
+        out.push_back(
+            {{quota.programme, UnitsField(quota, type, catalogue), CounterLimit::Kind::kUnits, *limit},
+             &quota,
+             type});
+      }
+    } else if (quota.max_units.has_value()) {
+      out.push_back({{quota.programme, UnitsField(quota, std::nullopt, catalogue), CounterLimit::Kind::kUnits,
+                      *quota.max_units},
+                     &quota,
+                     std::nullopt});
+    }
+    if (quota.max_amount_fen.has_value()) {
+      out.push_back({{quota.programme, FenField(quota), CounterLimit::Kind::kFen, *quota.max_amount_fen},
+                     &quota,
+                     std::nullopt});
+    }
+  }
+  return out;
+}
+
+}  // namespace tradein::quota

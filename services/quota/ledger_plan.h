@@ -1,0 +1,62 @@
+// -----------------------------------------------------------------------------
+// File: ledger_plan.h
+// -----------------------------------------------------------------------------
+//
+// Turns a priced basket and its policy into what the quota store checks: for each line, the buyer counters
+// (per quota and, for per-product-type quotas, per product type), the once-keys (a home, an old car) and the
+// budgets it draws on. This is where a quota's id becomes a counter's name, in one place:
+//
+//   units of a shared quota            u:<quota id>
+//   units of a per-product-type quota  u:<quota id>:<product type>   (counts_as maps a type to another's)
+//   fen of a cumulative amount cap     f:<quota id>
+//
+// each kept under the quota's programme — never under a policy file's content hash, so a reload keeps usage.
+//
+// Thread safety: pure functions.
+#ifndef TRADEIN_SERVICES_QUOTA_LEDGER_PLAN_H_
+#define TRADEIN_SERVICES_QUOTA_LEDGER_PLAN_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/policy/compiled_policy.h"
+#include "services/policy/product_catalogue.h"
+#include "services/quota/quota_store.h"
+
+namespace tradein::quota {
+
+// One line as the ledger sees it.
+struct PlannedLine {
+  std::string line_id;
+  policy::ProductTypeId product_type = 0;
+  int rule_index = -1;  // the rule that priced it; -1 when none
+  int32_t units = 0;    // 0 when the rules refuse it
+  int64_t unit_fen = 0;
+  std::string home_hash;     // keyed hash of Home.property_id; "" when the item has none
+  std::string vehicle_hash;  // keyed hash of Vehicle.old_vin; "" when the item has none
+};
+
+// PlanLedger
+//
+// Fills request.lines, counters, once_keys and budgets (deduplicated; lines refer to them by index).
+void PlanLedger(const policy::CompiledPolicy& policy, const policy::ProductCatalogue& catalogue,
+                const std::vector<PlannedLine>& lines, ReserveRequest& request);
+
+// A counter GetBuyerUsage reports, with the quota it belongs to.
+struct UsageCounter {
+  CounterLimit counter;
+  const policy::CompiledQuota* quota = nullptr;
+  std::optional<policy::ProductTypeId> product_type;  // per-product-type quotas
+};
+
+// UsageCountersOf
+//
+// Every counter of `policy`'s quotas, in quota order (each product type of a per-type quota; the fen counter
+// of an amount cap after the units one). Once-per-home/vehicle quotas have no per-buyer counter.
+std::vector<UsageCounter> UsageCountersOf(const policy::CompiledPolicy& policy,
+                                          const policy::ProductCatalogue& catalogue);
+
+}  // namespace tradein::quota
+
+#endif  // TRADEIN_SERVICES_QUOTA_LEDGER_PLAN_H_

@@ -1,0 +1,408 @@
+#include "services/quota/memory_quota_store.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "services/quota/counter_math.h"
+
+namespace tradein::quota {
+namespace {
+
+using pricing::ReasonCode;
+
+std::string Key(absl::string_view a, absl::string_view b, absl::string_view c = "") {
+  return absl::StrCat(a, absl::string_view("\0", 1), b, absl::string_view("\0", 1), c);
+}
+
+absl::Status NotFound() {
+  return ReasonError(absl::StatusCode::kNotFound, "CLAIM_NOT_FOUND", "no such claim");
+}
+
+absl::Status Precondition(absl::string_view reason, absl::string_view message) {
+  return ReasonError(absl::StatusCode::kFailedPrecondition, reason, message);
+}
+
+absl::Status WrongState(ClaimState state, absl::string_view action) {
+  return Precondition("WRONG_STATE",
+                      absl::StrCat("a claim in state ", static_cast<int>(state), " cannot be ", action));
+}
+
+// Units of `line` that `remaining` fen fits (every unit when the line is free).
+int32_t UnitsThatFit(int64_t remaining, int64_t unit_fen, int32_t units) {
+  if (unit_fen <= 0) return units;
+  return static_cast<int32_t>(std::clamp<int64_t>(remaining / unit_fen, 0, units));
+}
+
+template <typename T>
+void Answer(QuotaStore::Callback<T>& done, absl::StatusOr<T> result) {
+  std::move(done)(std::move(result));
+}
+
+}  // namespace
+
+absl::StatusOr<MemoryQuotaStore::StoredClaim*> MemoryQuotaStore::FindLocked(const std::string& claim_id,
+                                                                            const std::string& retailer_id) {
+  const auto it = claims_.find(claim_id);
+  if (it == claims_.end() || (!retailer_id.empty() && it->second.record.retailer_id != retailer_id)) {
+    return NotFound();
+  }
+  return &it->second;
+}
+
+void MemoryQuotaStore::ReleaseLineLocked(LineHoldings& line) {
+  for (auto& [budget, fen] : line.budget_fen) {
+    budgets_[budget].used -= fen;
+    fen = 0;
+  }
+  for (Charge& charge : line.charges) {
+    counters_[charge.counter] -= charge.amount;
+    charge.amount = 0;
+  }
+  for (const std::string& once : line.once_keys) once_.erase(once);
+  line.once_keys.clear();
+}
+
+void MemoryQuotaStore::ReleaseAllLocked(StoredClaim& claim) {
+  for (LineHoldings& line : claim.holdings) ReleaseLineLocked(line);
+}
+
+void MemoryQuotaStore::ExpireDueLocked(absl::Time now) {
+  while (!holds_.empty() && holds_.begin()->first <= now) {
+    const auto [ends, claim_id] = *holds_.begin();
+    holds_.erase(holds_.begin());
+    StoredClaim& claim = claims_.at(claim_id);
+    if (claim.record.state != ClaimState::kReserved) continue;
+    ReleaseAllLocked(claim);
+    claim.record.state = ClaimState::kExpired;
+    claim.record.updated_at = ends;
+    expired_unreported_.push_back(claim.record);
+  }
+}
+
+absl::StatusOr<ClaimRecord> MemoryQuotaStore::ReserveLocked(const ReserveRequest& request) {
+  ExpireDueLocked(request.now);
+  const std::string request_key = Key(request.retailer_id, request.request_id);
+  if (const auto known = requests_.find(request_key); known != requests_.end()) {
+    const StoredClaim& existing = claims_.at(known->second);
+    if (existing.fingerprint != request.fingerprint) {
+      return ReasonError(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+                         "this requestId was used for a different claim");
+    }
+    ClaimRecord replay = existing.record;
+    replay.replayed = true;
+    return replay;
+  }
+
+  const size_t n = request.lines.size();
+  std::vector<int32_t> units(n);
+  std::vector<pricing::ReasonSet> reasons(n);
+  // 1. Once-keys: a home or old car held by another claim takes the line out.
+  for (size_t i = 0; i < n; ++i) {
+    units[i] = request.lines[i].units;
+    for (uint16_t k : request.lines[i].once_keys) {
+      const OnceKey& once = request.once_keys[k];
+      const auto holder = once_.find(Key(once.programme, once.quota_id, once.value_hash));
+      if (units[i] > 0 && holder != once_.end() && holder->second != request.claim_id) {
+        units[i] = 0;
+        reasons[i].Add(once.reason_when_taken);
+      }
+    }
+  }
+  // 2. Budgets, in line order, before the buyer's counters (see quota_store.h).
+  absl::flat_hash_map<std::string, int64_t> allocated;  // budget key → fen this claim allocated
+  for (size_t i = 0; i < n; ++i) {
+    const LineRequest& line = request.lines[i];
+    if (units[i] == 0) continue;
+    int32_t fit = units[i];
+    for (uint16_t b : line.budgets) {
+      const BudgetRef& budget = request.budgets[b];
+      const std::string key = Key(budget.programme, budget.budget_id);
+      fit = std::min(
+          fit, UnitsThatFit(budget.total_fen - budgets_[key].used - allocated[key], line.unit_fen, fit));
+    }
+    if (fit < units[i]) reasons[i].Add(ReasonCode::kBudgetExhausted);
+    units[i] = fit;
+    for (uint16_t b : line.budgets) {
+      allocated[Key(request.budgets[b].programme, request.budgets[b].budget_id)] += fit * line.unit_fen;
+    }
+  }
+  // 3. The buyer's counters, then charge everything granted.
+  StoredClaim claim;
+  claim.buyer_key = request.buyer.key;
+  claim.fingerprint = request.fingerprint;
+  claim.refund_restores_quota = request.refund_restores_quota;
+  claim.holdings.resize(n);
+  for (const LineRequest& line : request.lines) claim.line_ids.push_back(line.line_id);
+  ClaimRecord& record = claim.record;
+  record.grants.resize(n);
+  record.refunds.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const LineRequest& line = request.lines[i];
+    LineGrant& grant = record.grants[i];
+    grant.reasons = reasons[i];
+    if (units[i] == 0) continue;
+    grant = ApplyCounters(units[i], line.unit_fen, line.counters, request.counters, [&](uint16_t c) {
+      const auto it =
+          counters_.find(Key(request.buyer.key, request.counters[c].programme, request.counters[c].field));
+      return it == counters_.end() ? int64_t{0} : it->second;
+    });
+    grant.reasons.AddAll(reasons[i]);
+    const int32_t granted_units = grant.units;
+    const int64_t fen = grant.fen;
+    if (granted_units == 0) continue;
+    LineHoldings& holdings = claim.holdings[i];
+    for (uint16_t c : line.counters) {
+      const CounterLimit& counter = request.counters[c];
+      const bool is_units = counter.kind == CounterLimit::Kind::kUnits;
+      const std::string key = Key(request.buyer.key, counter.programme, counter.field);
+      const int64_t amount = is_units ? granted_units : fen;
+      counters_[key] += amount;
+      holdings.charges.push_back({key, amount, is_units});
+    }
+    for (uint16_t k : line.once_keys) {
+      const OnceKey& once = request.once_keys[k];
+      const std::string key = Key(once.programme, once.quota_id, once.value_hash);
+      once_[key] = request.claim_id;
+      holdings.once_keys.push_back(key);
+    }
+    for (uint16_t b : line.budgets) {
+      const std::string key = Key(request.budgets[b].programme, request.budgets[b].budget_id);
+      budgets_[key].used += fen;
+      holdings.budget_fen.emplace_back(key, fen);
+    }
+  }
+  record.claim_id = request.claim_id;
+  record.retailer_id = request.retailer_id;
+  record.request_id = request.request_id;
+  record.draft = request.draft;
+  record.created_at = record.updated_at = request.now;
+  record.expires_at = request.expires_at;
+  record.state = record.GrantedFen() > 0 ? ClaimState::kReserved : ClaimState::kRejected;
+  if (record.state == ClaimState::kReserved) holds_.emplace(request.expires_at, request.claim_id);
+  requests_[request_key] = request.claim_id;
+  ClaimRecord answer = record;
+  claims_[request.claim_id] = std::move(claim);
+  return answer;
+}
+
+absl::StatusOr<ClaimRecord> MemoryQuotaStore::ConfirmLocked(const ConfirmRequest& request) {
+  ExpireDueLocked(request.now);
+  TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(request.claim_id, request.retailer_id));
+  ClaimRecord& record = claim->record;
+  switch (record.state) {
+    case ClaimState::kReserved: {
+      auto [first, last] = holds_.equal_range(record.expires_at);
+      for (auto it = first; it != last; ++it) {
+        if (it->second == record.claim_id) {
+          holds_.erase(it);
+          break;
+        }
+      }
+      record.state = ClaimState::kConfirmed;
+      record.confirmation = request.confirmation;
+      record.updated_at = request.now;
+      return record;
+    }
+    case ClaimState::kConfirmed: {
+      ClaimRecord replay = record;
+      replay.replayed = true;
+      return replay;
+    }
+    case ClaimState::kExpired:
+      return Precondition("HOLD_EXPIRED", "the claim's hold expired before it was confirmed");
+    default:
+      return WrongState(record.state, "confirmed");
+  }
+}
+
+absl::StatusOr<ClaimRecord> MemoryQuotaStore::CancelLocked(const CancelRequest& request) {
+  ExpireDueLocked(request.now);
+  TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(request.claim_id, request.retailer_id));
+  ClaimRecord& record = claim->record;
+  switch (record.state) {
+    case ClaimState::kReserved: {
+      auto [first, last] = holds_.equal_range(record.expires_at);
+      for (auto it = first; it != last; ++it) {
+        if (it->second == record.claim_id) {
+          holds_.erase(it);
+          break;
+        }
+      }
+      ReleaseAllLocked(*claim);
+      record.state = ClaimState::kCancelled;
+      record.updated_at = request.now;
+      return record;
+    }
+    case ClaimState::kCancelled: {
+      ClaimRecord replay = record;
+      replay.replayed = true;
+      return replay;
+    }
+    case ClaimState::kExpired:
+      return Precondition("HOLD_EXPIRED", "the claim's hold already expired");
+    default:
+      return WrongState(record.state, "cancelled");
+  }
+}
+
+absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& request) {
+  ExpireDueLocked(request.now);
+  TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(request.claim_id, request.retailer_id));
+  ClaimRecord& record = claim->record;
+  if (const auto known = claim->refund_fingerprints.find(request.refund_id);
+      known != claim->refund_fingerprints.end()) {
+    if (known->second != request.fingerprint) {
+      return ReasonError(absl::StatusCode::kAlreadyExists, "REFUND_ID_REUSED",
+                         "this refund requestId was used for a different refund");
+    }
+    ClaimRecord replay = record;
+    replay.replayed = true;
+    return replay;
+  }
+  if (record.state != ClaimState::kConfirmed && record.state != ClaimState::kPartiallyRefunded) {
+    return WrongState(record.state, "refunded");
+  }
+  // Which units of which lines: all that remain, or the listed ones.
+  const size_t n = record.grants.size();
+  std::vector<int32_t> refund_units(n, 0);
+  for (size_t i = 0; i < n && request.lines.empty(); ++i) {
+    refund_units[i] = record.grants[i].units - record.refunds[i].units;
+  }
+  for (const RefundLine& line : request.lines) {
+    const auto found = std::find(claim->line_ids.begin(), claim->line_ids.end(), line.line_id);
+    if (found == claim->line_ids.end()) {
+      return ReasonError(absl::StatusCode::kNotFound, "LINE_NOT_FOUND", "the claim has no such line");
+    }
+    const auto i = static_cast<size_t>(found - claim->line_ids.begin());
+    const int32_t remaining = record.grants[i].units - record.refunds[i].units - refund_units[i];
+    const int32_t wanted = line.units == 0 ? remaining : line.units;
+    if (wanted <= 0 || wanted > remaining) {
+      return Precondition("REFUND_EXCEEDS_GRANT", "more units than were granted and not yet refunded");
+    }
+    refund_units[i] += wanted;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (refund_units[i] == 0) continue;
+    const LineGrant& grant = record.grants[i];
+    LineRefund& refunded = record.refunds[i];
+    const bool whole = refunded.units + refund_units[i] == grant.units;
+    const int64_t fen = whole ? grant.fen - refunded.fen : grant.fen * refund_units[i] / grant.units;
+    refunded.units += refund_units[i];
+    refunded.fen += fen;
+    LineHoldings& holdings = claim->holdings[i];
+    for (auto& [budget, charged] : holdings.budget_fen) {
+      budgets_[budget].used -= fen;
+      charged -= fen;
+    }
+    if (claim->refund_restores_quota) {
+      for (Charge& charge : holdings.charges) {
+        const int64_t amount = charge.is_units ? refund_units[i] : fen;
+        counters_[charge.counter] -= amount;
+        charge.amount -= amount;
+      }
+      if (whole) {
+        for (const std::string& once : holdings.once_keys) once_.erase(once);
+        holdings.once_keys.clear();
+      }
+    }
+  }
+  record.state =
+      record.RefundedFen() == record.GrantedFen() ? ClaimState::kRefunded : ClaimState::kPartiallyRefunded;
+  record.updated_at = request.now;
+  claim->refund_fingerprints[request.refund_id] = request.fingerprint;
+  return record;
+}
+
+void MemoryQuotaStore::Reserve(ReserveRequest request, absl::Time, Callback<ClaimRecord> done) {
+  absl::StatusOr<ClaimRecord> result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = ReserveLocked(request);
+  }
+  Answer(done, std::move(result));
+}
+
+void MemoryQuotaStore::Confirm(ConfirmRequest request, absl::Time, Callback<ClaimRecord> done) {
+  absl::StatusOr<ClaimRecord> result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = ConfirmLocked(request);
+  }
+  Answer(done, std::move(result));
+}
+
+void MemoryQuotaStore::Cancel(CancelRequest request, absl::Time, Callback<ClaimRecord> done) {
+  absl::StatusOr<ClaimRecord> result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = CancelLocked(request);
+  }
+  Answer(done, std::move(result));
+}
+
+void MemoryQuotaStore::Refund(RefundRequest request, absl::Time, Callback<ClaimRecord> done) {
+  absl::StatusOr<ClaimRecord> result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = RefundLocked(request);
+  }
+  Answer(done, std::move(result));
+}
+
+void MemoryQuotaStore::Get(std::string claim_id, absl::Time now, absl::Time, Callback<ClaimRecord> done) {
+  absl::StatusOr<ClaimRecord> result;
+  {
+    absl::MutexLock lock(&mu_);
+    ExpireDueLocked(now);
+    absl::StatusOr<StoredClaim*> claim = FindLocked(claim_id, "");
+    result = claim.ok() ? absl::StatusOr<ClaimRecord>((*claim)->record) : claim.status();
+  }
+  Answer(done, std::move(result));
+}
+
+void MemoryQuotaStore::GetUsage(UsageRequest request, absl::Time, Callback<std::vector<int64_t>> done) {
+  std::vector<int64_t> used;
+  {
+    absl::MutexLock lock(&mu_);
+    ExpireDueLocked(request.now);
+    for (const CounterLimit& counter : request.counters) {
+      const auto it = counters_.find(Key(request.buyer.key, counter.programme, counter.field));
+      used.push_back(it == counters_.end() ? 0 : it->second);
+    }
+  }
+  Answer(done, absl::StatusOr<std::vector<int64_t>>(std::move(used)));
+}
+
+void MemoryQuotaStore::GetBudgetUsage(std::vector<BudgetRef> budgets, absl::Time now, absl::Time,
+                                      Callback<std::vector<int64_t>> done) {
+  std::vector<int64_t> used;
+  {
+    absl::MutexLock lock(&mu_);
+    ExpireDueLocked(now);
+    for (const BudgetRef& budget : budgets) {
+      const auto it = budgets_.find(Key(budget.programme, budget.budget_id));
+      used.push_back(it == budgets_.end() ? 0 : it->second.used);
+    }
+  }
+  Answer(done, absl::StatusOr<std::vector<int64_t>>(std::move(used)));
+}
+
+void MemoryQuotaStore::Sweep(absl::Time now, int limit, absl::Time, Callback<SweepResult> done) {
+  SweepResult result;
+  {
+    absl::MutexLock lock(&mu_);
+    ExpireDueLocked(now);
+    const size_t take = std::min(expired_unreported_.size(), static_cast<size_t>(std::max(limit, 0)));
+    result.expired.assign(expired_unreported_.begin(), expired_unreported_.begin() + static_cast<long>(take));
+    expired_unreported_.erase(expired_unreported_.begin(),
+                              expired_unreported_.begin() + static_cast<long>(take));
+  }
+  Answer(done, absl::StatusOr<SweepResult>(std::move(result)));
+}
+
+void MemoryQuotaStore::Ping(absl::Time, Callback<bool> done) { Answer(done, absl::StatusOr<bool>(true)); }
+
+}  // namespace tradein::quota

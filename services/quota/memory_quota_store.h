@@ -1,0 +1,92 @@
+// -----------------------------------------------------------------------------
+// File: memory_quota_store.h
+// -----------------------------------------------------------------------------
+//
+// QuotaStore in this process's memory: the embedded default when tradein-server has no --redis. Behaves
+// exactly like RedisQuotaStore (the contract suite in tests/quota proves it) but serves one process only and
+// forgets everything on exit. Every call completes inline, under one mutex; callbacks run after it is
+// released.
+//
+// Thread safety: all methods may be called concurrently.
+#ifndef TRADEIN_SERVICES_QUOTA_MEMORY_QUOTA_STORE_H_
+#define TRADEIN_SERVICES_QUOTA_MEMORY_QUOTA_STORE_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "services/quota/quota_store.h"
+
+namespace tradein::quota {
+
+class MemoryQuotaStore final : public QuotaStore {
+ public:
+  MemoryQuotaStore() = default;
+
+  void Reserve(ReserveRequest request, absl::Time deadline, Callback<ClaimRecord> done) override;
+  void Confirm(ConfirmRequest request, absl::Time deadline, Callback<ClaimRecord> done) override;
+  void Cancel(CancelRequest request, absl::Time deadline, Callback<ClaimRecord> done) override;
+  void Refund(RefundRequest request, absl::Time deadline, Callback<ClaimRecord> done) override;
+  void Get(std::string claim_id, absl::Time now, absl::Time deadline, Callback<ClaimRecord> done) override;
+  void GetUsage(UsageRequest request, absl::Time deadline, Callback<std::vector<int64_t>> done) override;
+  void GetBudgetUsage(std::vector<BudgetRef> budgets, absl::Time now, absl::Time deadline,
+                      Callback<std::vector<int64_t>> done) override;
+  void Sweep(absl::Time now, int limit, absl::Time deadline, Callback<SweepResult> done) override;
+  void Ping(absl::Time deadline, Callback<bool> done) override;
+  absl::string_view kind() const override { return "memory"; }
+
+ private:
+  // What a line took, so that it can be given back.
+  struct Charge {
+    std::string counter;  // key in counters_
+    int64_t amount = 0;   // units or fen
+    bool is_units = true;
+  };
+  struct LineHoldings {
+    std::vector<Charge> charges;
+    std::vector<std::string> once_keys;                       // keys in once_
+    std::vector<std::pair<std::string, int64_t>> budget_fen;  // key in budgets_, fen charged
+  };
+  struct StoredClaim {
+    ClaimRecord record;
+    std::string buyer_key;
+    std::string fingerprint;
+    std::vector<LineHoldings> holdings;
+    std::vector<std::string> line_ids;
+    bool refund_restores_quota = false;
+    absl::flat_hash_map<std::string, std::string> refund_fingerprints;  // refund id → fingerprint
+  };
+  struct Budget {
+    int64_t used = 0;
+  };
+
+  absl::StatusOr<ClaimRecord> ReserveLocked(const ReserveRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ClaimRecord> ConfirmLocked(const ConfirmRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ClaimRecord> CancelLocked(const CancelRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ClaimRecord> RefundLocked(const RefundRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // The claim `claim_id` of `retailer_id` (any retailer when empty), or NOT_FOUND.
+  absl::StatusOr<StoredClaim*> FindLocked(const std::string& claim_id, const std::string& retailer_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves every RESERVED claim whose hold ended by `now` to EXPIRED, giving back what it held.
+  void ExpireDueLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Gives back everything the line holds: counters, once-keys, budget.
+  void ReleaseLineLocked(LineHoldings& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseAllLocked(StoredClaim& claim) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, StoredClaim> claims_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> requests_
+      ABSL_GUARDED_BY(mu_);                                                  // retailer\0request → claim id
+  absl::flat_hash_map<std::string, int64_t> counters_ ABSL_GUARDED_BY(mu_);  // buyer\0programme\0field → used
+  absl::flat_hash_map<std::string, std::string> once_ ABSL_GUARDED_BY(mu_);  // programme\0quota\0hash → claim
+  absl::flat_hash_map<std::string, Budget> budgets_ ABSL_GUARDED_BY(mu_);    // programme\0budget → used
+  std::multimap<absl::Time, std::string> holds_ ABSL_GUARDED_BY(mu_);        // hold end → claim id
+  std::vector<ClaimRecord> expired_unreported_ ABSL_GUARDED_BY(mu_);         // for the next Sweep()
+};
+
+}  // namespace tradein::quota
+
+#endif  // TRADEIN_SERVICES_QUOTA_MEMORY_QUOTA_STORE_H_

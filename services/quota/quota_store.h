@@ -1,0 +1,249 @@
+// -----------------------------------------------------------------------------
+// File: quota_store.h
+// -----------------------------------------------------------------------------
+//
+// The quota ledger's port: everything the service remembers about claims lives behind QuotaStore. Two
+// implementations behave identically (one contract test suite runs against both, plus a randomised model
+// test): RedisQuotaStore (production; many instances share one Redis / Redis Cluster) and MemoryQuotaStore
+// (one process, the default when no --redis is given).
+//
+// The store decides, atomically per buyer, how much of what the rules allow a claim actually gets:
+//
+//   for each line, in request order:
+//     units   = what the rules grant (0: the line takes nothing)
+//     units   = 0 if one of its once-keys (a home, an old car) is held by another claim  →
+//     HOME/VEHICLE_ALREADY_USED units   = what the line's budgets still fit, in whole units at unit_fen →
+//     BUDGET_EXHAUSTED units   = min(units, limit − used) over its unit counters                         →
+//     QUOTA_EXHAUSTED fen     = units × unit_fen, then min(fen, limit − used) over its fen counters      →
+//     AMOUNT_CAP_REACHED (fen reduced to 0 by a fen counter: no units, QUOTA_EXHAUSTED)
+//   counters += units / fen; once-keys held; budgets charged fen.
+//   Budgets are allocated to the rule-eligible lines before the buyer's counters are applied; what a line
+//   then cannot use goes back to the budget before the call returns (Redis reserves budgets in a step before
+//   the buyer's script, and the memory store follows the same order so both answer alike).
+//
+// Lifecycle (api-contract.md): a claim that gets anything is RESERVED until expires_at, then EXPIRED (its
+// counters, once-keys and budget come back, even if no one ever calls again: Sweep()); one that gets nothing
+// is REJECTED and holds nothing. RESERVED → CONFIRMED (Confirm) | CANCELLED (Cancel) | EXPIRED;
+// CONFIRMED/PARTIALLY_REFUNDED → PARTIALLY_REFUNDED | REFUNDED (Refund: budgets always come back, counters
+// and once-keys when the request says so).
+//
+// Idempotency: Reserve on (retailer_id, request_id) — a retry with the same fingerprint returns the original
+// claim (replayed = true); a different fingerprint is ALREADY_EXISTS (REQUEST_ID_REUSED). Confirm of a
+// CONFIRMED claim and Cancel of a CANCELLED one return it unchanged; Refund is idempotent on refund_id.
+//
+// Time: every decision uses the `now` in the request (the server's injectable clock), never the store's own
+// clock, so all instances and both stores agree; keys' own TTLs are only garbage collection, set long past.
+//
+// Errors (absl::Status with a reason from common/status.h):
+//   UNAVAILABLE / DEADLINE_EXCEEDED  the store could not answer by `deadline`; nothing was granted that the
+//                                    caller can see, and a retry with the same ids is safe.
+//   NOT_FOUND (CLAIM_NOT_FOUND)       no such claim, or not the given retailer's; LINE_NOT_FOUND in a refund.
+//   FAILED_PRECONDITION               HOLD_EXPIRED, WRONG_STATE, REFUND_EXCEEDS_GRANT.
+//   ALREADY_EXISTS (REQUEST_ID_REUSED / REFUND_ID_REUSED).
+//
+// Thread safety: every method may be called from any thread, concurrently. Callbacks run exactly once, on a
+// store thread or inline in the call (MemoryQuotaStore); they must not block.
+#ifndef TRADEIN_SERVICES_QUOTA_QUOTA_STORE_H_
+#define TRADEIN_SERVICES_QUOTA_QUOTA_STORE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/pricing/reason.h"
+
+namespace tradein::quota {
+
+// The wire values of tradein.v1.Claim.State.
+enum class ClaimState : uint8_t {
+  kReserved = 1,
+  kConfirmed = 2,
+  kCancelled = 3,
+  kExpired = 4,
+  kRefunded = 5,
+  kPartiallyRefunded = 6,
+  kRejected = 7,
+};
+
+// Whose quota: the keyed hash of the buyer's id, never the id.
+struct BuyerRef {
+  std::string key;  // 64 hex characters (identity::KeyedHasher::BuyerKey)
+  std::string tag;  // its first 8: one buyer's keys share a Redis Cluster slot
+};
+
+// A per-buyer counter of units or fen, kept under (programme, field).
+struct CounterLimit {
+  enum class Kind : uint8_t { kUnits, kFen };
+  std::string programme;  // e.g. "cn-2025"
+  std::string field;      // e.g. "u:appliance-per-type:appliance.refrigerator", "f:elderly-amount"
+  Kind kind = Kind::kUnits;
+  int64_t limit = 0;
+
+  friend bool operator==(const CounterLimit&, const CounterLimit&) = default;
+};
+
+// Something one claim at a time may hold in a programme: a home, an old car (Quota.once_per_*).
+struct OnceKey {
+  std::string programme;
+  std::string quota_id;
+  std::string value_hash;                 // keyed hash of the property id or VIN
+  pricing::ReasonCode reason_when_taken;  // kHomeAlreadyUsed or kVehicleAlreadyUsed
+
+  friend bool operator==(const OnceKey&, const OnceKey&) = default;
+};
+
+// A programme budget; `total_fen` comes from the policy in force, `used` from the store (so a reload that
+// changes the total keeps what was used).
+struct BudgetRef {
+  std::string programme;
+  std::string budget_id;
+  int64_t total_fen = 0;
+
+  friend bool operator==(const BudgetRef&, const BudgetRef&) = default;
+};
+
+struct LineRequest {
+  std::string line_id;              // the client's line id (refunds name lines by it)
+  int32_t units = 0;                // units the rules grant; 0 = the line takes nothing
+  int64_t unit_fen = 0;             // subsidy per unit by the rules
+  std::vector<uint16_t> counters;   // indices into ReserveRequest::counters
+  std::vector<uint16_t> once_keys;  // indices into ReserveRequest::once_keys
+  std::vector<uint16_t> budgets;    // indices into ReserveRequest::budgets
+};
+
+struct ReserveRequest {
+  std::string claim_id;  // from ClaimIdFor(): deterministic in (buyer tag, retailer, request id)
+  BuyerRef buyer;
+  std::string retailer_id;
+  std::string request_id;
+  std::string fingerprint;  // hash of the request's content: same id + other content = ALREADY_EXISTS
+  absl::Time now;
+  absl::Time expires_at;  // end of the hold
+  // Whether a later refund gives the buyer's counters and once-keys back (Policy.refund.restores_quota of the
+  // policy the claim was made under; the budget always comes back).
+  bool refund_restores_quota = false;
+  std::string draft;  // opaque bytes kept with the claim (the priced tradein.v1.Claim)
+  std::vector<CounterLimit> counters;
+  std::vector<OnceKey> once_keys;
+  std::vector<BudgetRef> budgets;
+  std::vector<LineRequest> lines;
+};
+
+struct LineGrant {
+  int32_t units = 0;
+  int64_t fen = 0;
+  pricing::ReasonSet reasons;  // ledger reasons only (QUOTA_EXHAUSTED, BUDGET_EXHAUSTED, ...)
+
+  friend bool operator==(const LineGrant& a, const LineGrant& b) {
+    return a.units == b.units && a.fen == b.fen && a.reasons.bits() == b.reasons.bits();
+  }
+};
+
+struct LineRefund {
+  int32_t units = 0;
+  int64_t fen = 0;
+  friend bool operator==(const LineRefund&, const LineRefund&) = default;
+};
+
+struct ClaimRecord {
+  std::string claim_id;
+  ClaimState state = ClaimState::kRejected;
+  std::string retailer_id;
+  std::string request_id;
+  std::string draft;
+  std::vector<LineGrant> grants;    // one per line of the request
+  std::vector<LineRefund> refunds;  // one per line: refunded so far
+  absl::Time created_at;
+  absl::Time updated_at;
+  absl::Time expires_at;
+  std::string confirmation;  // opaque bytes recorded by Confirm (invoice, serial numbers)
+  bool replayed = false;     // this answer repeats an earlier call (idempotent retry)
+
+  int64_t GrantedFen() const;   // sum of grants
+  int64_t RefundedFen() const;  // sum of refunds
+};
+
+struct ConfirmRequest {
+  std::string claim_id;
+  std::string retailer_id;  // when non-empty the claim must be this retailer's (else NOT_FOUND)
+  absl::Time now;
+  std::string confirmation;
+};
+
+struct CancelRequest {
+  std::string claim_id;
+  std::string retailer_id;
+  absl::Time now;
+};
+
+struct RefundLine {
+  std::string line_id;  // an unknown line id is NOT_FOUND (LINE_NOT_FOUND)
+  int32_t units = 0;    // 0 = every unit not yet refunded
+};
+
+struct RefundRequest {
+  std::string claim_id;
+  std::string retailer_id;
+  std::string refund_id;  // idempotency key of this refund
+  std::string fingerprint;
+  std::vector<RefundLine> lines;  // empty = the whole claim
+  absl::Time now;
+};
+
+struct UsageRequest {
+  BuyerRef buyer;
+  std::vector<CounterLimit> counters;  // limits are ignored; `used` is read
+  absl::Time now;                      // holds past it are not counted
+};
+
+struct SweepResult {
+  std::vector<ClaimRecord> expired;  // claims this sweep moved RESERVED → EXPIRED
+  int reconciled = 0;                // claims whose budgets/once-keys were brought in line
+};
+
+class QuotaStore {
+ public:
+  template <typename T>
+  using Callback = absl::AnyInvocable<void(absl::StatusOr<T>) &&>;
+
+  virtual ~QuotaStore() = default;
+
+  virtual void Reserve(ReserveRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
+  virtual void Confirm(ConfirmRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
+  virtual void Cancel(CancelRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
+  virtual void Refund(RefundRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
+  // The claim as stored; a RESERVED claim past its hold is returned EXPIRED (and expired in the store).
+  virtual void Get(std::string claim_id, absl::Time now, absl::Time deadline, Callback<ClaimRecord> done) = 0;
+  // `used` of each counter (units or fen), in request order.
+  virtual void GetUsage(UsageRequest request, absl::Time deadline, Callback<std::vector<int64_t>> done) = 0;
+  // Fen used (held + committed) of each budget, in request order.
+  virtual void GetBudgetUsage(std::vector<BudgetRef> budgets, absl::Time now, absl::Time deadline,
+                              Callback<std::vector<int64_t>> done) = 0;
+  // Expires every claim whose hold ended by `now` (at most `limit`) and brings budgets and once-keys in line
+  // with the claims (finishing what a crash interrupted). Run periodically by the server.
+  virtual void Sweep(absl::Time now, int limit, absl::Time deadline, Callback<SweepResult> done) = 0;
+  // A real round trip through the store's scripts (health).
+  virtual void Ping(absl::Time deadline, Callback<bool> done) = 0;
+  // "memory" or "redis", for logs and metrics.
+  virtual absl::string_view kind() const = 0;
+};
+
+// ClaimIdFor
+//
+// "<buyer tag>-<20 base32 characters of a hash of (retailer, request id)>": deterministic, so a retry finds
+// its claim; the tag routes a claim id to its buyer's slot without revealing more than 32 bits of the HMAC.
+// `request_key` is the keyed hash of "retailer\0request_id" (identity::KeyedHasher::ScopedKey).
+std::string ClaimIdFor(const BuyerRef& buyer, absl::string_view request_key);
+
+// TagOfClaimId
+//
+// The buyer tag of a well-formed claim id, or "" when `claim_id` is not one (callers answer NOT_FOUND).
+std::string TagOfClaimId(absl::string_view claim_id);
+
+}  // namespace tradein::quota
+
+#endif  // TRADEIN_SERVICES_QUOTA_QUOTA_STORE_H_
