@@ -1,0 +1,776 @@
+// Loading a policy directory: the shipped one loads; a copy with one thing broken is refused whole, and the
+// problem names the file, the line and the field and says what is wrong. Then inheritance as merged from the
+// shipped files, and the content hash (version).
+#include "services/policy/policy_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
+#include "gtest/gtest.h"
+#include "services/policy/policy_problem.h"
+#include "tests/policy/policy_test_util.h"
+
+namespace tradein::policy {
+namespace {
+
+using policy_test::PolicyDirCopy;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+std::string Describe(const std::vector<PolicyProblem>& problems) {
+  if (problems.empty()) return "(no problems)";
+  return absl::StrJoin(problems, "\n",
+                       [](std::string* out, const PolicyProblem& p) { absl::StrAppend(out, p.ToString()); });
+}
+
+// The index of the rule or quota `id` in the shipped `file`'s own list ("rules" or "quotas"), so that the
+// expected field paths follow the files when someone adds or reorders entries.
+int OwnIndex(const std::string& file, const std::string& list, const std::string& id) {
+  v1::Policy policy;
+  const std::string path = policy_test::ShippedPolicyDir() + "/" + file;
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  // Runs while the tests are registered: a -1 in a field path is the sign of a missing entry.
+  if (!google::protobuf::TextFormat::ParseFromString(text.str(), &policy)) return -1;
+  const auto find = [&id](const auto& items) {
+    for (int i = 0; i < items.size(); ++i) {
+      if (items[i].id() == id) return i;
+    }
+    return -1;
+  };
+  return list == "rules" ? find(policy.rules()) : find(policy.quotas());
+}
+
+std::string Rule(const std::string& file, const std::string& id) {
+  return absl::StrCat("rules[", OwnIndex(file, "rules", id), "]");
+}
+std::string Quota(const std::string& file, const std::string& id) {
+  return absl::StrCat("quotas[", OwnIndex(file, "quotas", id), "]");
+}
+
+// One way to break the shipped directory, and the problem the loader must report.
+struct Breakage {
+  std::string name = {};
+  // Edits: in `file`, the one occurrence of `from` becomes `to`.
+  struct Edit {
+    std::string file;
+    std::string from;
+    std::string to;
+  };
+  std::vector<Edit> edits = {};
+  std::function<void(const PolicyDirCopy&)> custom = nullptr;  // anything else (new or removed files)
+
+  // The expected problem.
+  std::string file = {};
+  std::string line_of = {};  // the problem is on the one line of `file` (after the edits) containing this
+  int line_offset = 0;       // ... plus this; line_of empty: line 0
+  int line_slack = 0;        // or up to this many lines before (a list element: the list's first line)
+  std::string field = {};    // exact
+  std::string message = {};  // a substring
+  size_t problem_count = 1;  // problems in the whole report
+};
+
+std::vector<Breakage> Breakages() {
+  std::vector<Breakage> b;
+  // --- Region windows -----------------------------------------------------------------------------------
+  b.push_back({.name = "two national policies in force on 2025-12-01",
+               .edits = {{"cn-2026.textproto", "transaction_window {\n  first_day: \"2026-01-01\"",
+                          "transaction_window {\n  first_day: \"2025-12-01\""}},
+               .file = "cn-2026.textproto",
+               .line_of = "transaction_window {",
+               .field = "transaction_window",
+               .message = "region 000000 would have two policies in force on 2025-12-01: \"cn-2025\""});
+  b.push_back({.name = "a second Rui'an 2025 file (window inherited from Zhejiang)",
+               .custom =
+                   [](const PolicyDirCopy& dir) {
+                     dir.Write("ra-2025b.textproto",
+                               absl::StrReplaceAll(dir.Read("ra-2025.textproto"),
+                                                   {{"id: \"ra-2025\"", "id: \"ra-2025b\""}}));
+                   },
+               .file = "ra-2025b.textproto",  // no line: the file does not write the window it inherits
+               .field = "transaction_window",
+               .message = "region 330381 would have two policies in force on 2025-01-01: \"ra-2025\""});
+  // --- Unknown product types ----------------------------------------------------------------------------
+  b.push_back({.name = "unknown product type in a rule",
+               .edits = {{"cn-2025.textproto",
+                          "grade 2 or better on the energy or water label\"\n  }\n  product_types: [\n"
+                          "    \"appliance.refrigerator\"",
+                          "grade 2 or better on the energy or water label\"\n  }\n  product_types: [\n"
+                          "    \"appliance.fridge\""}},
+               .file = "cn-2025.textproto",
+               .line_of = "appliance.fridge",
+               .line_slack = 1,  // the line of "product_types: [" is as good
+               .field = Rule("cn-2025.textproto", "N25-APPL") + ".product_types[0]",
+               .message = "unknown product type \"appliance.fridge\""});
+  b.push_back(
+      {.name = "unknown product type in a quota",
+       .edits = {{"cn-2025.textproto",
+                  "[\"digital.phone\", \"digital.tablet\", \"digital.smartwatch\"]\n  per_product_type",
+                  "[\"digital.mobile\", \"digital.tablet\", \"digital.smartwatch\"]\n  per_product_type"}},
+       .file = "cn-2025.textproto",
+       .line_of = "digital.mobile",
+       .field = Quota("cn-2025.textproto", "digital-per-type") + ".product_types[0]",
+       .message = "unknown product type \"digital.mobile\""});
+  // A list element after the first: the problem must point at the list (its first line or the element's),
+  // not at the enclosing rule or quota, nor at no line at all.
+  b.push_back({.name = "line of the 12th product type of a multi-line list",
+               .edits = {{"cn-2025.textproto", "\"appliance.rice_cooker\"\n  ]\n  percentage",
+                          "\"appliance.rice_cookr\"\n  ]\n  percentage"}},
+               .file = "cn-2025.textproto",
+               .line_of = "appliance.rice_cookr",
+               .line_slack = 3,  // the line of "product_types: [" is as good
+               .field = Rule("cn-2025.textproto", "N25-APPL") + ".product_types[11]",
+               .message = "unknown product type \"appliance.rice_cookr\""});
+  b.push_back({.name = "line of the 3rd product type of a one-line list",
+               .edits = {{"cn-2025.textproto", "\"digital.smartwatch\"]\n  per_product_type",
+                          "\"digital.smartband\"]\n  per_product_type"}},
+               .file = "cn-2025.textproto",
+               .line_of = "digital.smartband",
+               .field = Quota("cn-2025.textproto", "digital-per-type") + ".product_types[2]",
+               .message = "unknown product type \"digital.smartband\""});
+  b.push_back({.name = "unknown product type in a budget",
+               .edits = {{"ra-2025.textproto", "product_types: [\"ebike.new\"]\n}",
+                          "product_types: [\"ebike.old\"]\n}"}},
+               .file = "ra-2025.textproto",
+               .line_of = "ebike.old",
+               .field = "budgets[0].product_types[0]",
+               .message = "unknown product type \"ebike.old\""});
+  b.push_back({.name = "unknown product type in the ungraded list",
+               .edits = {{"zj-2025.textproto", "product_types: [\"appliance.projector\"]",
+                          "product_types: [\"appliance.beamer\"]"}},
+               .file = "zj-2025.textproto",
+               .line_of = "appliance.beamer",
+               .field = Rule("zj-2025.textproto", "Z25-APPL") + ".percentage.ungraded.product_types[0]",
+               .message = "\"appliance.beamer\""});
+  b.push_back({.name = "unknown product type in a unit override",
+               .edits = {{"zj-2025.textproto", "product_type: \"appliance.air_conditioner\"",
+                          "product_type: \"appliance.aircon\""}},
+               .file = "zj-2025.textproto",
+               .line_of = "appliance.aircon",
+               .field = Quota("zj-2025.textproto", "appliance-per-type") + ".unit_overrides[0].product_type",
+               .message = "\"appliance.aircon\""});
+  // --- Numbers ------------------------------------------------------------------------------------------
+  b.push_back({.name = "tiers out of order",
+               .edits = {{"zj-2025.textproto", "min_price_fen: 10000000\n      amount_fen: 1000000\n",
+                          "min_price_fen: 4000000\n      amount_fen: 1000000\n"}},
+               .file = "zj-2025.textproto",
+               .line_of = "min_price_fen: 4000000",
+               .field = Rule("zj-2025.textproto", "Z25-REPL-FUEL") + ".tiers.tiers[1].min_price_fen",
+               .message = "tiers out of order"});
+  b.push_back({.name = "two tiers with the same lower bound",
+               .edits = {{"zj-2025.textproto", "min_price_fen: 20000000\n      amount_fen: 1500000\n",
+                          "min_price_fen: 10000000\n      amount_fen: 1500000\n"}},
+               .file = "zj-2025.textproto",
+               .line_of = "新能源乘用车 20万元(含)以上",
+               .line_offset = -4,
+               .field = Rule("zj-2025.textproto", "Z25-REPL-NEV") + ".tiers.tiers[2].min_price_fen",
+               .message = "strictly ascending"});
+  b.push_back({.name = "rate above 10000 bp",
+               .edits = {{"cn-2026.textproto", "\n      bp: 1500\n", "\n      bp: 10001\n"}},
+               .file = "cn-2026.textproto",
+               .line_of = "bp: 10001",
+               .field = Rule("cn-2026.textproto", "N26-DIG") + ".percentage.other_rate.bp",
+               .message = "10001 bp is outside 0 .. 10000"});
+  b.push_back({.name = "rate below 0",
+               .edits = {{"cn-2026.textproto", "rate_bp: 1500", "rate_bp: -1"}},
+               .file = "cn-2026.textproto",
+               .line_of = "rate_bp: -1",
+               .field = Rule("cn-2026.textproto", "N26-APPL") + ".percentage.grade_rates[0].rate_bp",
+               .message = "-1 bp is outside 0 .. 10000"});
+  b.push_back(
+      {.name = "ungraded rate above 10000 bp",
+       .edits = {{"zj-2025.textproto", "product_types: [\"appliance.projector\"]\n      rate_bp: 1500",
+                  "product_types: [\"appliance.projector\"]\n      rate_bp: 15000"}},
+       .file = "zj-2025.textproto",
+       .line_of = "rate_bp: 15000",
+       .field = Rule("zj-2025.textproto", "Z25-APPL") + ".percentage.ungraded.rate_bp",
+       .message = "15000 bp is outside 0 .. 10000"});
+  b.push_back({.name = "cap below zero",
+               .edits = {{"cn-2026.textproto", "fen: 150000\n", "fen: -1\n"}},
+               .file = "cn-2026.textproto",
+               .line_of = "fen: -1",
+               .field = Rule("cn-2026.textproto", "N26-APPL") + ".percentage.cap.fen",
+               .message = "-1 is below 0"});
+  b.push_back({.name = "a number whose ref has no document",
+               .edits = {{"cn-2026.textproto",
+                          "fen: 50000\n      ref {\n        document: \"商办流通函〔2025〕469号; "
+                          "发改环资〔2025〕1745号\"\n",
+                          "fen: 50000\n      ref {\n"}},
+               .file = "cn-2026.textproto",
+               .line_of = "fen: 50000",
+               .line_offset = 1,
+               .field = Rule("cn-2026.textproto", "N26-DIG") + ".percentage.cap.ref.document",
+               .message = "every number needs its legal reference (ref.document)"});
+  b.push_back(
+      {.name = "a number without any ref",
+       .edits = {{"cn-2025.textproto",
+                  "fen: 600000\n      ref {\n        document: \"商办流通函〔2025〕7号\"\n"
+                  "        article: \"补贴范围: 单件销售价格不超过6000元\"\n"
+                  "        note: \"decision D2: inclusive, 6,000.00 qualifies and 6,000.01 does not\"\n"
+                  "      }\n",
+                  "fen: 600000\n"}},
+       .file = "cn-2025.textproto",
+       .line_of = "max_price {",
+       .field = Rule("cn-2025.textproto", "N25-DIG") + ".eligibility.max_price.ref.document",
+       .message = "legal reference"});
+  b.push_back({.name = "hold time of 0 s",
+               .edits = {{"cn-2025.textproto", "seconds: 1800", "seconds: 0"}},
+               .file = "cn-2025.textproto",
+               .line_of = "seconds: 0",
+               .field = "hold.seconds",
+               .message = "0 is outside 1 .. 604800 seconds"});
+  // --- Dates --------------------------------------------------------------------------------------------
+  b.push_back({.name = "first_day after last_day",
+               .edits = {{"cn-2025.textproto", "first_day: \"2025-01-20\"\n    last_day: \"2025-12-31\"",
+                          "first_day: \"2025-01-20\"\n    last_day: \"2025-01-19\""}},
+               .file = "cn-2025.textproto",
+               .line_of = "last_day: \"2025-01-19\"",
+               .field = Rule("cn-2025.textproto", "N25-DIG") + ".transaction_window.last_day",
+               .message = "window ends (2025-01-19) before it starts (2025-01-20)"});
+  b.push_back({.name = "an impossible date",
+               .edits = {{"zj-2025.textproto", "day: \"2023-01-01\"", "day: \"2025-02-30\""}},
+               .file = "zj-2025.textproto",
+               .line_of = "2025-02-30",
+               .field = Rule("zj-2025.textproto", "Z25-RENO") + ".eligibility.home.completed_before.day",
+               .message = "\"2025-02-30\" is not a date"});
+  b.push_back({.name = "a date in another format",
+               .edits = {{"wz-2026.textproto", "programme: \"wz-2026\"\n",
+                          "programme: \"wz-2026\"\nclaim_window {\n  first_day: \"2026-1-1\"\n"
+                          "  last_day: \"2026-12-31\"\n  ref { document: \"test\" }\n}\n"}},
+               .file = "wz-2026.textproto",
+               .line_of = "2026-1-1",
+               .field = "claim_window.first_day",
+               .message = "\"2026-1-1\" is not a date"});
+  // --- Ids ----------------------------------------------------------------------------------------------
+  b.push_back({.name = "duplicate rule id",
+               .edits = {{"cn-2026.textproto", "id: \"N26-DIG\"", "id: \"N26-APPL\""}},
+               .file = "cn-2026.textproto",
+               .line_of = "title: \"Phones, tablets, smartwatches, smart glasses",
+               .line_offset = -1,
+               .field = Rule("cn-2026.textproto", "N26-DIG") + ".id",
+               .message = "duplicate id \"N26-APPL\""});
+  b.push_back({.name = "duplicate quota id",
+               .edits = {{"cn-2026.textproto", "id: \"digital-per-type\"", "id: \"appliance-per-type\""}},
+               .file = "cn-2026.textproto",
+               .line_of = "title: \"Digital and smart products: one per category per person\"",
+               .line_offset = -1,
+               .field = Quota("cn-2026.textproto", "digital-per-type") + ".id",
+               .message = "duplicate id \"appliance-per-type\""});
+  b.push_back({.name = "duplicate budget id",
+               .edits = {{"ra-2025.textproto", "product_types: [\"ebike.new\"]\n}\n",
+                          "product_types: [\"ebike.new\"]\n}\n\nbudgets {\n  id: \"ra-2025-ebike\"\n"
+                          "  title: \"second budget\"\n  ref { document: \"test\" }\n  total_fen: 100\n}\n"}},
+               .file = "ra-2025.textproto",
+               .line_of = "second budget",
+               .line_offset = -1,
+               .field = "budgets[1].id",
+               .message = "duplicate id \"ra-2025-ebike\""});
+  b.push_back(
+      {.name = "duplicate policy id across files",
+       .custom =
+           [](const PolicyDirCopy& dir) { dir.Write("zz-copy.textproto", dir.Read("cn-2026.textproto")); },
+       .file = "zz-copy.textproto",
+       .line_of = "id: \"cn-2026\"",
+       .field = "id",
+       .message = "policy id \"cn-2026\" is also used by cn-2026.textproto"});
+  // --- Inheritance --------------------------------------------------------------------------------------
+  b.push_back({.name = "inherits a missing policy",
+               .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"", "inherits: \"cn-2027\""}},
+               .file = "wz-2026.textproto",
+               .line_of = "inherits:",
+               .field = "inherits",
+               .message = "no policy \"cn-2027\" to inherit from"});
+  b.push_back({.name = "a mid-chain policy inherits a missing policy (reported once)",
+               .edits = {{"zj-2025.textproto", "inherits: \"cn-2025\"", "inherits: \"cn-2024\""}},
+               .file = "zj-2025.textproto",
+               .line_of = "inherits:",
+               .field = "inherits",
+               .message = "no policy \"cn-2024\" to inherit from"});
+  b.push_back({.name = "an inheritance cycle",
+               .edits = {{"cn-2026.textproto", "region_code: \"000000\"\n",
+                          "region_code: \"000000\"\ninherits: \"wz-2026\"\n"}},
+               .file = "cn-2026.textproto",
+               .line_of = "inherits:",
+               .field = "inherits",
+               .message = "inheritance cycle",
+               .problem_count = 2});  // each of the two files names the other
+  b.push_back({.name = "removed_rule_ids names a rule the parent lacks",
+               .edits = {{"ra-2025.textproto", "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\"]",
+                          "removed_rule_ids: [\"N25-APPL\", \"ZJ25-EBIKE-EXAMPLE\"]"}},
+               .file = "ra-2025.textproto",
+               .line_of = "removed_rule_ids:",
+               .field = "removed_rule_ids[0]",
+               .message = "\"N25-APPL\" is not in the parent policy"});
+  b.push_back({.name = "line of the 2nd entry of removed_rule_ids",
+               .edits = {{"ra-2025.textproto", "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\"]",
+                          "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\", \"N25-APPL\"]"}},
+               .file = "ra-2025.textproto",
+               .line_of = "removed_rule_ids:",
+               .field = "removed_rule_ids[1]",
+               .message = "\"N25-APPL\" is not in the parent policy"});
+  b.push_back({.name = "line of the 3rd entry of removed_quota_ids",
+               .edits = {{"wz-2026.textproto", "removed_quota_ids: [\"car-scrappage\", \"car-replacement\"]",
+                          "removed_quota_ids: [\"car-scrappage\", \"car-replacement\", \"car-old-car\"]"}},
+               .file = "wz-2026.textproto",
+               .line_of = "removed_quota_ids:",
+               .field = "removed_quota_ids[2]",
+               .message = "\"car-old-car\" is not in the parent policy"});
+  b.push_back({.name = "a quota names a missing rule (reported once, in the file that has the quota)",
+               .edits = {{"zj-2025.textproto", "rule_ids: [\"Z25-REPL-NEV\", \"Z25-REPL-FUEL\"]",
+                          "rule_ids: [\"Z25-REPL-PHEV\", \"Z25-REPL-FUEL\"]"}},
+               .file = "zj-2025.textproto",
+               .line_of = "Z25-REPL-PHEV",
+               .field = Quota("zj-2025.textproto", "car-replacement") + ".rule_ids[0]",
+               .message = "no rule \"Z25-REPL-PHEV\" in the merged policy"});
+  b.push_back({.name = "a child removes a rule an inherited quota names",
+               .edits = {{"ra-2025.textproto", "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\"]",
+                          "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\", \"Z25-REPL-FUEL\"]"}},
+               .file = "ra-2025.textproto",
+               .line_of = "removed_rule_ids:",
+               .field = "removed_rule_ids[1]",
+               .message = "car-replacement",
+               .problem_count = 2});  // car-replacement and car-old-vehicle both name it
+  b.push_back({.name = "a child window outside the parent's",
+               .edits = {{"wz-2026.textproto", "programme: \"wz-2026\"\n",
+                          "programme: \"wz-2026\"\ntransaction_window {\n  first_day: \"2026-01-01\"\n"
+                          "  last_day: \"2027-01-31\"\n  ref { document: \"test\" }\n}\n"}},
+               .file = "wz-2026.textproto",
+               .line_of = "transaction_window {",
+               .field = "transaction_window",
+               .message = "must lie inside the parent's window 2026-01-01 .. 2026-12-31"});
+  b.push_back({.name = "a rule window outside the policy's",
+               .edits = {{"cn-2025.textproto", "first_day: \"2025-01-20\"", "first_day: \"2024-12-20\""}},
+               .file = "cn-2025.textproto",
+               .line_of = "first_day: \"2024-12-20\"",
+               .line_offset = -1,
+               .field = Rule("cn-2025.textproto", "N25-DIG") + ".transaction_window",
+               .message = "must lie inside the policy's transaction window"});
+  b.push_back({.name = "a child rule shadowed by an inherited one",
+               .edits = {{"ra-2025.textproto", "\nbudgets {",
+                          "\nrules {\n  id: \"RA25-BED\"\n  ref { document: \"test\" }\n"
+                          "  product_types: [\"furniture.bed\"]\n"
+                          "  flat { amount_fen: 100 ref { document: \"test\" } }\n}\n\nbudgets {"}},
+               .file = "ra-2025.textproto",
+               .line_of = "product_types: [\"furniture.bed\"]",
+               .field = "rules[1].product_types",
+               .message = "already priced by an earlier rule"});
+  b.push_back({.name = "a rule shadowed in the same file",
+               .edits = {{"cn-2026.textproto", "\n# Quotas.",
+                          "\nrules {\n  id: \"N26-PHONE\"\n  ref { document: \"test\" }\n"
+                          "  product_types: [\"digital.phone\"]\n"
+                          "  flat { amount_fen: 100 ref { document: \"test\" } }\n}\n# Quotas."}},
+               .file = "cn-2026.textproto",
+               .line_of = "product_types: [\"digital.phone\"]",
+               .field = absl::StrCat("rules[", OwnIndex("cn-2026.textproto", "rules", "N26-DIG") + 1,
+                                     "].product_types"),
+               .message = "already priced by an earlier rule"});
+  // --- Rule shape ---------------------------------------------------------------------------------------
+  b.push_back({.name = "a car rule without trade_in_kind",
+               .edits = {{"cn-2026.textproto", "trade_in_kind: REPLACEMENT\n  new_energy_type: FUEL\n",
+                          "new_energy_type: FUEL\n"}},
+               .file = "cn-2026.textproto",
+               .line_of = "id: \"N26-REPL-FUEL\"",
+               .line_offset = -1,
+               .field = Rule("cn-2026.textproto", "N26-REPL-FUEL") + ".trade_in_kind",
+               .message = "a car rule needs trade_in_kind"});
+  b.push_back({.name = "trade_in_kind on a rule that is not for cars",
+               .edits = {{"cn-2026.textproto", "id: \"N26-DIG\"\n",
+                          "id: \"N26-DIG\"\n  trade_in_kind: SCRAPPAGE  # not a car rule\n"}},
+               .file = "cn-2026.textproto",
+               .line_of = "# not a car rule",
+               .field = Rule("cn-2026.textproto", "N26-DIG") + ".trade_in_kind",
+               .message = "only car rules set trade_in_kind"});
+  b.push_back(
+      {.name = "vehicle conditions on a rule that is not for cars",
+       .edits = {{"cn-2026.textproto", "eligibility {\n    max_price {",
+                  "eligibility {\n    vehicle { new_displacement { max_ml: 2000 ref { document: \"x\" } } }\n"
+                  "    max_price {"}},
+       .file = "cn-2026.textproto",
+       .line_of = "vehicle { new_displacement",
+       .field = Rule("cn-2026.textproto", "N26-DIG") + ".eligibility.vehicle",
+       .message = "vehicle conditions on a rule whose product types are not cars"});
+  // --- Syntax -------------------------------------------------------------------------------------------
+  b.push_back({.name = "a syntax error",
+               .edits = {{"wz-2026.textproto", "title: \"Wenzhou consumer trade-in programme 2026\"",
+                          "title \"Wenzhou consumer trade-in programme 2026\""}},
+               .file = "wz-2026.textproto",
+               .line_of = "title \"Wenzhou",
+               .field = "",
+               .message = "Expected \":\""});
+  b.push_back(
+      {.name = "an unknown field",
+       .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n", "inherits: \"cn-2026\"\nbogus_field: 1\n"}},
+       .file = "wz-2026.textproto",
+       .line_of = "bogus_field",
+       .field = "",
+       .message = "bogus_field"});
+  b.push_back(
+      {.name = "an unknown enum value",
+       .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n",
+                  "inherits: \"cn-2026\"\nrounding { unit: JIAO mode: FLOOR ref { document: \"x\" } }\n"}},
+       .file = "wz-2026.textproto",
+       .line_of = "JIAO",
+       .field = "",
+       .message = "JIAO"});
+  // --- Output-only fields and root settings -------------------------------------------------------------
+  b.push_back({.name = "version set in a file",
+               .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n",
+                          "inherits: \"cn-2026\"\nversion: \"0123456789abcdef\"\n"}},
+               .file = "wz-2026.textproto",
+               .line_of = "version:",
+               .field = "version",
+               .message = "is filled by the server; a file must not set it"});
+  b.push_back({.name = "source_files set in a file",
+               .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n",
+                          "inherits: \"cn-2026\"\nsource_files: \"wz-2026.textproto\"\n"}},
+               .file = "wz-2026.textproto",
+               .line_of = "source_files:",
+               .field = "source_files",
+               .message = "is filled by the server; a file must not set it"});
+  b.push_back({.name = "a root policy without a programme",
+               .edits = {{"cn-2026.textproto", "\nprogramme: \"cn-2026\"\n", "\n"}},
+               .file = "cn-2026.textproto",
+               .field = "programme",
+               .message = "a root policy needs a programme"});
+  // --- The catalogue ------------------------------------------------------------------------------------
+  b.push_back({.name = "a missing catalogue",
+               .custom = [](const PolicyDirCopy& dir) { dir.Remove("product_types.textproto"); },
+               .file = "product_types.textproto",
+               .field = "",
+               .message = "cannot read the product catalogue"});
+  b.push_back(
+      {.name = "a catalogue with a syntax error",
+       .edits = {{"product_types.textproto", "code: \"car.new\"   name:", "code \"car.new\"   name:"}},
+       .file = "product_types.textproto",
+       .line_of = "code \"car.new\"",
+       .field = "",
+       .message = "Expected \":\""});
+  return b;
+}
+
+int ExpectedLine(const PolicyDirCopy& dir, const Breakage& b) {
+  if (b.line_of.empty()) return 0;
+  const int line = dir.LineOf(b.file, b.line_of);
+  EXPECT_NE(line, 0) << "\"" << b.line_of << "\" is not on exactly one line of " << b.file;
+  return line + b.line_offset;
+}
+
+void PrintTo(const Breakage& b, std::ostream* out) { *out << b.name; }
+
+std::string TestName(const ::testing::TestParamInfo<Breakage>& info) {
+  std::string name;
+  for (char c : info.param.name) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+      name.push_back(c);
+    } else if (!name.empty() && name.back() != '_') {
+      name.push_back('_');
+    }
+  }
+  while (!name.empty() && name.back() == '_') name.pop_back();
+  return name;
+}
+
+class BrokenDirectoryTest : public ::testing::TestWithParam<Breakage> {};
+
+// Copy the shipped directory, break one thing, load: the snapshot is refused and the problem names the file,
+// the line and the field and says what is wrong.
+TEST_P(BrokenDirectoryTest, IsRefusedWithFileLineAndField) {
+  const Breakage& b = GetParam();
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  for (const Breakage::Edit& e : b.edits) ASSERT_TRUE(dir.Replace(e.file, e.from, e.to));
+  if (b.custom) b.custom(dir);
+  const int line = ExpectedLine(dir, b);
+
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  EXPECT_EQ(report.snapshot, nullptr);
+  const auto matches = [&](const PolicyProblem& p) {
+    return p.file == b.file && p.line <= line && p.line >= line - b.line_slack && p.field == b.field &&
+           absl::StrContains(p.message, b.message);
+  };
+  const auto match = std::find_if(report.problems.begin(), report.problems.end(), matches);
+  EXPECT_TRUE(match != report.problems.end())
+      << "want " << b.file << ":" << (b.line_slack > 0 ? absl::StrCat(line - b.line_slack, "..") : "") << line
+      << ": " << b.field << ": ..." << b.message << "...\ngot\n"
+      << Describe(report.problems);
+  EXPECT_EQ(report.problems.size(), b.problem_count) << Describe(report.problems);
+
+  // The status form says the same, "file:line: field: message".
+  const absl::StatusOr<std::shared_ptr<const PolicySnapshot>> status =
+      LoadPolicyDirectory(dir.path(), absl::Now());
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.status().code(), absl::StatusCode::kInvalidArgument);
+  if (match != report.problems.end()) {
+    EXPECT_THAT(std::string(status.status().message()), HasSubstr(match->ToString()));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(ShippedPolicies, BrokenDirectoryTest, ::testing::ValuesIn(Breakages()), TestName);
+
+TEST(PolicyLoaderTest, ShippedDirectoryLoads) {
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(policy_test::ShippedPolicyDir(), absl::Now());
+  EXPECT_THAT(report.problems, IsEmpty()) << Describe(report.problems);
+  ASSERT_NE(report.snapshot, nullptr);
+  EXPECT_EQ(report.snapshot->policies().size(), 5u);
+  for (const auto& policy : report.snapshot->policies()) {
+    EXPECT_EQ(policy->version().size(), 16u) << policy->id();
+    EXPECT_EQ(policy->version().find_first_not_of("0123456789abcdef"), std::string::npos) << policy->id();
+    EXPECT_EQ(policy->version(), PolicyContentHash(policy->proto())) << policy->id();
+  }
+  const absl::StatusOr<std::shared_ptr<const PolicySnapshot>> loaded =
+      LoadPolicyDirectory(policy_test::ShippedPolicyDir(), absl::Now());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->version(), report.snapshot->version());
+}
+
+TEST(PolicyLoaderTest, ACopyLoadsWithTheSameVersionsAndIgnoresOtherFiles) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  dir.Write("notes.txt", "not a policy {{{");
+  dir.Write("zj-2025.textproto.orig", "not a policy {{{");
+  std::filesystem::create_directory(std::filesystem::path(dir.path()) / "old");
+  dir.Write("old/broken.textproto", "not a policy {{{");
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  EXPECT_THAT(report.problems, IsEmpty()) << Describe(report.problems);
+  ASSERT_NE(report.snapshot, nullptr);
+  const auto shipped = policy_test::ShippedSnapshot();
+  ASSERT_NE(shipped, nullptr);
+  EXPECT_EQ(report.snapshot->version(), shipped->version());
+  EXPECT_EQ(report.snapshot->directory(), dir.path());
+}
+
+TEST(PolicyLoaderTest, OneBrokenFileRefusesTheWholeDirectory) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  // wz-2026 is a leaf: nothing inherits from it, every other file is fine on its own.
+  ASSERT_TRUE(dir.Replace("wz-2026.textproto", "inherits: \"cn-2026\"\n",
+                          "inherits: \"cn-2026\"\nhold { seconds: -5 ref { document: \"x\" } }\n"));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  EXPECT_EQ(report.snapshot, nullptr);
+  ASSERT_EQ(report.problems.size(), 1u) << Describe(report.problems);
+  EXPECT_EQ(report.problems[0].file, "wz-2026.textproto");
+  EXPECT_EQ(report.problems[0].field, "hold.seconds");
+  EXPECT_EQ(report.problems[0].line, dir.LineOf("wz-2026.textproto", "hold {"));
+  EXPECT_FALSE(LoadPolicyDirectory(dir.path(), absl::Now()).ok());
+}
+
+TEST(PolicyLoaderTest, EveryProblemIsReportedInFileOrder) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  ASSERT_TRUE(dir.Replace("zj-2025.textproto", "day: \"2023-01-01\"", "day: \"2023-02-29\""));
+  ASSERT_TRUE(dir.Replace("cn-2026.textproto", "fen: 150000\n", "fen: -1\n"));
+  ASSERT_TRUE(dir.Replace("cn-2026.textproto", "rate_bp: 1500", "rate_bp: 10001"));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  EXPECT_EQ(report.snapshot, nullptr);
+  std::vector<std::string> seen;
+  for (const PolicyProblem& p : report.problems) seen.push_back(absl::StrCat(p.file, " ", p.field));
+  const std::string appl = Rule("cn-2026.textproto", "N26-APPL");
+  EXPECT_THAT(seen, ElementsAre("cn-2026.textproto " + appl + ".percentage.grade_rates[0].rate_bp",
+                                "cn-2026.textproto " + appl + ".percentage.cap.fen",
+                                "zj-2025.textproto " + Rule("zj-2025.textproto", "Z25-RENO") +
+                                    ".eligibility.home.completed_before.day"));
+}
+
+TEST(PolicyLoaderTest, ADirectoryWithoutPolicyFilesIsRefused) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  for (const char* file : {"cn-2025.textproto", "cn-2026.textproto", "zj-2025.textproto", "ra-2025.textproto",
+                           "wz-2026.textproto"}) {
+    dir.Remove(file);
+  }
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  EXPECT_EQ(report.snapshot, nullptr);
+  ASSERT_EQ(report.problems.size(), 1u) << Describe(report.problems);
+  EXPECT_THAT(report.problems[0].message, HasSubstr("no policy files"));
+  EXPECT_FALSE(LoadPolicyDirectoryReport("/nonexistent/tradein-policies", absl::Now()).problems.empty());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Inheritance, as merged from the shipped files.
+// ---------------------------------------------------------------------------------------------------------
+std::vector<std::string> RuleIds(const CompiledPolicy& p) {
+  std::vector<std::string> out;
+  for (const CompiledRule& r : p.rules()) out.push_back(r.id());
+  return out;
+}
+
+std::map<std::string, std::string> QuotaProgrammes(const CompiledPolicy& p) {
+  std::map<std::string, std::string> out;
+  for (const CompiledQuota& q : p.quotas()) out[q.id()] = q.programme;
+  return out;
+}
+
+TEST(PolicyInheritanceTest, RuianHasZhejiangsRulesWithItsOwnEbikeRuleAndBudget) {
+  const auto snapshot = policy_test::ShippedSnapshot();
+  ASSERT_NE(snapshot, nullptr);
+  const CompiledPolicy* ra = snapshot->FindById("ra-2025");
+  ASSERT_NE(ra, nullptr);
+  EXPECT_THAT(RuleIds(*ra),
+              ElementsAre("N25-SCRAP-NEV", "N25-SCRAP-FUEL", "N25-DIG", "Z25-REPL-NEV", "Z25-REPL-FUEL",
+                          "Z25-APPL", "Z25-FURN", "Z25-RENO", "Z25-AGE", "RA25-EBIKE"));
+  EXPECT_THAT(ra->proto().source_files(),
+              ElementsAre("ra-2025.textproto", "zj-2025.textproto", "cn-2025.textproto"));
+  EXPECT_EQ(ra->programme(), "zj-2025");  // inherited: Rui'an shares Zhejiang's counters
+  EXPECT_EQ(ra->region_code(), "330381");
+  EXPECT_EQ(ra->proto().inherits(), "zj-2025");
+  EXPECT_THAT(ra->proto().removed_rule_ids(), IsEmpty());
+  EXPECT_EQ(ra->transaction_window().first, absl::CivilDay(2025, 1, 1));
+  EXPECT_EQ(ra->transaction_window().last, absl::CivilDay(2025, 12, 31));
+  EXPECT_EQ(ra->hold(), absl::Seconds(1800));
+  EXPECT_TRUE(ra->refund_restores_quota());
+  // Zhejiang's restated scrappage rules replaced the national ones in place: their claim window.
+  for (const CompiledRule& rule : ra->rules()) {
+    SCOPED_TRACE(rule.id());
+    const bool car = absl::StartsWith(rule.id(), "N25-SCRAP") || absl::StartsWith(rule.id(), "Z25-REPL");
+    EXPECT_EQ(rule.claim_window.last, car ? absl::CivilDay(2026, 1, 10) : absl::CivilDay(2025, 12, 31));
+  }
+  // N25-DIG is inherited from cn-2025 unchanged, with its own start day.
+  const CompiledRule& dig = ra->rules()[2];
+  ASSERT_TRUE(dig.transaction_window.has_value());
+  EXPECT_EQ(dig.transaction_window->first, absl::CivilDay(2025, 1, 20));
+  // The Rui'an e-bike rule and budget.
+  const CompiledRule& ebike = ra->rules().back();
+  EXPECT_EQ(ebike.other_rate_bp, 4000);
+  EXPECT_EQ(ebike.cap_fen, 120000);
+  EXPECT_TRUE(ebike.require_old_bike);
+  EXPECT_TRUE(ebike.require_new_bike_certified);
+  ASSERT_EQ(ra->budgets().size(), 1u);
+  EXPECT_EQ(ra->budgets()[0].id(), "ra-2025-ebike");
+  // Quotas resolve their programme: the national per-category controls count under cn-2025 (一人一品一件),
+  // Zhejiang's own under zj-2025.
+  const std::map<std::string, std::string> programmes = QuotaProgrammes(*ra);
+  for (const auto& [quota, programme] : std::map<std::string, std::string>{
+           {"appliance-per-type", "cn-2025"},
+           {"digital-per-type", "cn-2025"},
+           {"car-old-vehicle", "zj-2025"},
+           {"car-replacement", "zj-2025"},
+           {"car-scrappage", "zj-2025"},
+           {"ebike", "zj-2025"},
+           {"elderly-amount", "zj-2025"},
+           {"furniture-per-type", "zj-2025"},
+           {"renovation", "zj-2025"},
+       }) {
+    ASSERT_TRUE(programmes.contains(quota)) << quota;
+    EXPECT_EQ(programmes.at(quota), programme) << quota;
+  }
+}
+
+TEST(PolicyInheritanceTest, ZhejiangAndWenzhouMerges) {
+  const auto snapshot = policy_test::ShippedSnapshot();
+  ASSERT_NE(snapshot, nullptr);
+  const CompiledPolicy* zj = snapshot->FindById("zj-2025");
+  ASSERT_NE(zj, nullptr);
+  EXPECT_THAT(RuleIds(*zj),
+              ElementsAre("N25-SCRAP-NEV", "N25-SCRAP-FUEL", "N25-DIG", "Z25-REPL-NEV", "Z25-REPL-FUEL",
+                          "Z25-APPL", "Z25-FURN", "Z25-RENO", "Z25-AGE", "ZJ25-EBIKE-EXAMPLE"));
+  EXPECT_THAT(zj->proto().source_files(), ElementsAre("zj-2025.textproto", "cn-2025.textproto"));
+  EXPECT_TRUE(zj->budgets().empty());
+  const CompiledPolicy* cn = snapshot->FindById("cn-2025");
+  ASSERT_NE(cn, nullptr);
+  EXPECT_THAT(cn->proto().source_files(), ElementsAre("cn-2025.textproto"));
+  EXPECT_EQ(QuotaProgrammes(*cn), (std::map<std::string, std::string>{{"appliance-per-type", "cn-2025"},
+                                                                      {"car-old-vehicle", "cn-2025"},
+                                                                      {"digital-per-type", "cn-2025"}}));
+
+  const CompiledPolicy* wz = snapshot->FindById("wz-2026");
+  ASSERT_NE(wz, nullptr);
+  EXPECT_THAT(wz->proto().source_files(), ElementsAre("wz-2026.textproto", "cn-2026.textproto"));
+  EXPECT_THAT(RuleIds(*wz), ElementsAre("N26-SCRAP-NEV", "N26-SCRAP-FUEL", "N26-REPL-NEV", "N26-REPL-FUEL",
+                                        "N26-APPL", "N26-DIG"));
+  EXPECT_EQ(wz->programme(), "wz-2026");
+  // car-scrappage and car-replacement removed; one "car" quota in wz-2026; the national controls stay
+  // national.
+  EXPECT_EQ(QuotaProgrammes(*wz), (std::map<std::string, std::string>{{"appliance-per-type", "cn-2026"},
+                                                                      {"car", "wz-2026"},
+                                                                      {"car-old-vehicle", "wz-2026"},
+                                                                      {"digital-per-type", "cn-2026"}}));
+  EXPECT_EQ(QuotaProgrammes(*snapshot->FindById("cn-2026")),
+            (std::map<std::string, std::string>{{"appliance-per-type", "cn-2026"},
+                                                {"car-old-vehicle", "cn-2026"},
+                                                {"car-replacement", "cn-2026"},
+                                                {"car-scrappage", "cn-2026"},
+                                                {"digital-per-type", "cn-2026"}}));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The content hash.
+// ---------------------------------------------------------------------------------------------------------
+std::map<std::string, std::string> Versions(const PolicySnapshot& snapshot) {
+  std::map<std::string, std::string> out;
+  for (const auto& p : snapshot.policies()) out[p->id()] = p->version();
+  return out;
+}
+
+// Drops comment lines and indentation and doubles the line breaks: the same policy, laid out differently.
+std::string Reformat(const std::string& text) {
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    const size_t start = line.find_first_not_of(' ');
+    if (start == absl::string_view::npos || line[start] == '#') continue;
+    lines.emplace_back(line.substr(start));
+  }
+  return absl::StrJoin(lines, "\n\n");
+}
+
+TEST(PolicyContentHashTest, StableAcrossCommentsAndLayout) {
+  const auto shipped = policy_test::ShippedSnapshot();
+  ASSERT_NE(shipped, nullptr);
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  for (const char* file : {"cn-2025.textproto", "zj-2025.textproto", "ra-2025.textproto"}) {
+    const std::string reformatted = Reformat(dir.Read(file));
+    ASSERT_NE(reformatted, dir.Read(file));
+    dir.Write(file, reformatted);
+  }
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  ASSERT_NE(report.snapshot, nullptr) << Describe(report.problems);
+  EXPECT_EQ(Versions(*report.snapshot), Versions(*shipped));
+  EXPECT_EQ(report.snapshot->version(), shipped->version());
+}
+
+TEST(PolicyContentHashTest, ChangesWhenANumberChangesAndFollowsInheritance) {
+  const auto shipped = policy_test::ShippedSnapshot();
+  ASSERT_NE(shipped, nullptr);
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  // The national 2025 digital cap, 500.00 → 500.01: inherited by Zhejiang and Rui'an.
+  ASSERT_TRUE(dir.Replace("cn-2025.textproto", "fen: 50000\n", "fen: 50001\n"));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  ASSERT_NE(report.snapshot, nullptr) << Describe(report.problems);
+  const auto before = Versions(*shipped);
+  const auto after = Versions(*report.snapshot);
+  EXPECT_NE(after.at("cn-2025"), before.at("cn-2025"));
+  EXPECT_NE(after.at("zj-2025"), before.at("zj-2025"));
+  EXPECT_NE(after.at("ra-2025"), before.at("ra-2025"));
+  EXPECT_EQ(after.at("cn-2026"), before.at("cn-2026"));
+  EXPECT_EQ(after.at("wz-2026"), before.at("wz-2026"));
+  EXPECT_NE(report.snapshot->version(), shipped->version());
+}
+
+TEST(PolicyContentHashTest, IgnoresOutputFieldsOnly) {
+  const auto shipped = policy_test::ShippedSnapshot();
+  ASSERT_NE(shipped, nullptr);
+  v1::Policy policy = shipped->FindById("ra-2025")->proto();
+  const std::string hash = PolicyContentHash(policy);
+  EXPECT_EQ(hash.size(), 16u);
+  policy.set_version("something else");
+  policy.clear_source_files();
+  policy.add_source_files("x.textproto");
+  EXPECT_EQ(PolicyContentHash(policy), hash);
+  policy.mutable_rules(0)->set_title("another title");
+  EXPECT_NE(PolicyContentHash(policy), hash);
+}
+
+}  // namespace
+}  // namespace tradein::policy
