@@ -1,0 +1,172 @@
+// Randomised model test (after LevelDB's DBTest.Randomized): the same random sequence of calls goes to the
+// store under test and to MemoryQuotaStore, the model; every answer must be the same.
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "gtest/gtest.h"
+#include "services/quota/memory_quota_store.h"
+#include "tests/quota/quota_store_contract.h"
+
+namespace tradein::quota::testing {
+namespace {
+
+constexpr int kSteps = 1500;
+constexpr int kBuyers = 4;
+
+// A comparable digest of an answer.
+// Every state an answer showed, so the test can check the workload reached them all.
+std::set<ClaimState>& SeenStates() {
+  static std::set<ClaimState> seen;
+  return seen;
+}
+
+std::string Digest(const absl::StatusOr<ClaimRecord>& r) {
+  if (r.ok()) SeenStates().insert(r->state);
+  if (!r.ok())
+    return absl::StrCat("error ", static_cast<int>(r.status().code()), " ", tradein::ErrorReason(r.status()));
+  std::string out = absl::StrCat(r->claim_id, " state=", static_cast<int>(r->state),
+                                 " replayed=", r->replayed, " exp=", absl::FormatTime(r->expires_at));
+  for (size_t i = 0; i < r->grants.size(); ++i) {
+    absl::StrAppend(&out, " [", r->grants[i].units, "u ", r->grants[i].fen, "f r",
+                    r->grants[i].reasons.bits(), " -", r->refunds[i].units, "u ", r->refunds[i].fen, "f]");
+  }
+  return out;
+}
+
+template <typename T>
+std::string DigestValues(const absl::StatusOr<std::vector<T>>& r) {
+  if (!r.ok()) return absl::StrCat("error ", static_cast<int>(r.status().code()));
+  std::string out;
+  for (const T& v : *r) absl::StrAppend(&out, v, ",");
+  return out;
+}
+
+std::string DigestSweep(const absl::StatusOr<SweepResult>& r) {
+  if (!r.ok()) return absl::StrCat("error ", static_cast<int>(r.status().code()));
+  std::set<std::string> ids;
+  for (const ClaimRecord& c : r->expired) ids.insert(c.claim_id);
+  std::string out;
+  for (const std::string& id : ids) absl::StrAppend(&out, id, ",");
+  return out;
+}
+
+class RandomWorkload {
+ public:
+  explicit RandomWorkload(uint32_t seed) : rng_(seed) {}
+
+  int Pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+
+  ReserveRequest RandomReserve(absl::Time now) {
+    const int buyer = Pick(kBuyers);
+    // A small pool of request ids per retailer: retries and reused ids happen.
+    ReserveBuilder builder(TestBuyer(buyer), absl::StrCat("shop", Pick(2)), absl::StrCat("req", Pick(40)),
+                           now, absl::Minutes(30));
+    const int lines = 1 + Pick(3);
+    for (int i = 0; i < lines; ++i) AddRandomLine(builder, i);
+    builder.RestoresQuotaOnRefund(Pick(4) != 0);
+    if (Pick(8) == 0) builder.Draft(absl::StrCat("variant", Pick(2)));
+    return builder.Build();
+  }
+
+ private:
+  void AddRandomLine(ReserveBuilder& builder, int i) {
+    const std::string id = absl::StrCat("l", i);
+    const BudgetRef budget = Budget("pool", 5000);
+    switch (Pick(5)) {
+      case 0:
+        builder.Line(id, 1, 1000, {Units("fridge", 1)}, {}, {budget});
+        break;
+      case 1:
+        builder.Line(id, 1 + Pick(4), 400, {Units("ac", 3)});
+        break;
+      case 2:
+        builder.Line(id, 1, 300 + 100 * Pick(10), {Fen("cap", 2000)});
+        break;
+      case 3:
+        builder.Line(id, 1, 700, {Units("reno", 1)}, {Home(absl::StrCat("home", Pick(3)))}, {budget});
+        break;
+      default:
+        builder.Line(id, Pick(2), 250, {}, {}, {budget});
+        break;
+    }
+  }
+
+  std::mt19937 rng_;
+};
+
+class QuotaStoreModelTest : public ::testing::TestWithParam<StoreFactory> {};
+
+TEST_P(QuotaStoreModelTest, SameAnswersAsTheModel) {
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    std::unique_ptr<QuotaStore> tested_store = GetParam().make();
+    MemoryQuotaStore model_store;
+    SyncStore tested(*tested_store);
+    SyncStore model(model_store);
+    RandomWorkload workload(seed);
+    absl::Time now = absl::FromCivil(absl::CivilSecond(2025, 6, 1, 10, 0, 0), absl::UTCTimeZone());
+    std::vector<std::string> claim_ids;
+    const std::vector<CounterLimit> counters = {Units("fridge", 1), Units("ac", 3), Fen("cap", 2000),
+                                                Units("reno", 1)};
+    for (int step = 0; step < kSteps; ++step) {
+      SCOPED_TRACE(absl::StrCat("step ", step));
+      now += absl::Seconds(workload.Pick(240));
+      const std::string claim_id =
+          claim_ids.empty()
+              ? ""
+              : claim_ids[static_cast<size_t>(workload.Pick(static_cast<int>(claim_ids.size())))];
+      switch (workload.Pick(8)) {
+        case 0:
+        case 1: {
+          const ReserveRequest request = workload.RandomReserve(now);
+          const absl::StatusOr<ClaimRecord> expected = model.Reserve(request);
+          ASSERT_EQ(Digest(tested.Reserve(request)), Digest(expected));
+          if (expected.ok()) claim_ids.push_back(expected->claim_id);
+          break;
+        }
+        case 2:
+          if (claim_id.empty()) break;
+          ASSERT_EQ(Digest(tested.Confirm(claim_id, now)), Digest(model.Confirm(claim_id, now)));
+          break;
+        case 3:
+          if (claim_id.empty()) break;
+          ASSERT_EQ(Digest(tested.Cancel(claim_id, now)), Digest(model.Cancel(claim_id, now)));
+          break;
+        case 4: {
+          if (claim_id.empty()) break;
+          RefundRequest refund{claim_id, "", absl::StrCat("refund", workload.Pick(6)), "fp", {}, now};
+          if (workload.Pick(2) == 0)
+            refund.lines.push_back({absl::StrCat("l", workload.Pick(3)), workload.Pick(3)});
+          refund.fingerprint = absl::StrCat("fp", refund.lines.size());
+          ASSERT_EQ(Digest(tested.Refund(refund)), Digest(model.Refund(refund)));
+          break;
+        }
+        case 5:
+          if (claim_id.empty()) break;
+          ASSERT_EQ(Digest(tested.Get(claim_id, now)), Digest(model.Get(claim_id, now)));
+          break;
+        case 6: {
+          const BuyerRef buyer = TestBuyer(workload.Pick(kBuyers));
+          ASSERT_EQ(DigestValues(tested.Usage(buyer, counters, now)),
+                    DigestValues(model.Usage(buyer, counters, now)));
+          ASSERT_EQ(DigestValues(tested.BudgetUsage({Budget("pool", 5000)}, now)),
+                    DigestValues(model.BudgetUsage({Budget("pool", 5000)}, now)));
+          break;
+        }
+        default:
+          ASSERT_EQ(DigestSweep(tested.Sweep(now)), DigestSweep(model.Sweep(now)));
+          break;
+      }
+    }
+  }
+  EXPECT_EQ(SeenStates().size(), 7u) << "the random workload no longer reaches every claim state";
+}
+
+INSTANTIATE_TEST_SUITE_P(Memory, QuotaStoreModelTest, ::testing::Values(MemoryStoreFactory()), FactoryName);
+
+}  // namespace
+}  // namespace tradein::quota::testing
