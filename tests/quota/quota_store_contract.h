@@ -14,6 +14,7 @@
 #define TRADEIN_TESTS_QUOTA_QUOTA_STORE_CONTRACT_H_
 
 #include <functional>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,7 @@ struct StoreFactory {
 };
 
 std::string FactoryName(const ::testing::TestParamInfo<StoreFactory>& info);
+inline void PrintTo(const StoreFactory& factory, std::ostream* out) { *out << factory.name; }
 StoreFactory MemoryStoreFactory();
 
 // Waits for a store call. `call` receives the callback to hand to the store.
