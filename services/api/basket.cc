@@ -282,6 +282,14 @@ absl::StatusOr<Basket> PriceBasket(const BasketRequest& request, const PolicySna
   return basket;
 }
 
+void AddLedgerReason(pricing::ReasonCode code, v1::ItemResult& out) {
+  const pricing::ReasonText text = pricing::DescribeLedgerReason(code);
+  v1::Reason* reason = out.add_reasons();
+  reason->set_code(std::string(pricing::ReasonName(code)));
+  reason->set_message(text.message);
+  reason->set_message_zh(text.message_zh);
+}
+
 void FillItemResult(const Basket& basket, size_t index, const v1::Item& source, v1::ItemResult& out) {
   const PricingItem& item = basket.items[index];
   const pricing::ItemPrice& price = basket.prices[index];

@@ -73,6 +73,12 @@ struct Basket {
 // English and Chinese messages, and the explanation line.
 void FillItemResult(const Basket& basket, size_t index, const v1::Item& source, v1::ItemResult& out);
 
+// AddLedgerReason
+//
+// Appends a reason the claim service or quota ledger set (CLAIM_WINDOW_CLOSED, QUOTA_EXHAUSTED, ...) to
+// `out`.
+void AddLedgerReason(pricing::ReasonCode code, v1::ItemResult& out);
+
 }  // namespace tradein::api
 
 #endif  // TRADEIN_SERVICES_API_BASKET_H_

@@ -12,7 +12,6 @@
 #include "services/api/basket.h"
 #include "services/identity/prc_id.h"
 #include "services/identity/vin.h"
-#include "services/pricing/explanation.h"
 #include "services/quota/ledger_plan.h"
 
 namespace tradein::api {
@@ -71,11 +70,7 @@ v1::Claim Draft(const v1::ClaimRequest& request, const Basket& basket, const std
     v1::ItemResult* item = draft.add_items();
     FillItemResult(basket, i, request.items(static_cast<int>(i)), *item);
     if (window_open[i] || !basket.prices[i].eligible()) continue;
-    const pricing::ReasonText text = pricing::DescribeLedgerReason(ReasonCode::kClaimWindowClosed);
-    v1::Reason* reason = item->add_reasons();
-    reason->set_code(std::string(pricing::ReasonName(ReasonCode::kClaimWindowClosed)));
-    reason->set_message(text.message);
-    reason->set_message_zh(text.message_zh);
+    AddLedgerReason(ReasonCode::kClaimWindowClosed, *item);
     item->set_eligible(false);
   }
   return draft;

@@ -4,7 +4,7 @@
 #include "absl/time/time.h"
 #include "common/money.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "services/pricing/explanation.h"
+#include "services/api/basket.h"
 
 namespace tradein::api {
 namespace {
@@ -17,13 +17,7 @@ void SetTime(absl::Time t, google::protobuf::Timestamp& out) {
 
 // Adds the ledger's reasons to an item and says in its explanation what was granted.
 void ApplyGrant(const quota::LineGrant& grant, const quota::LineRefund& refund, v1::ItemResult& item) {
-  grant.reasons.ForEach([&item](pricing::ReasonCode code) {
-    const pricing::ReasonText text = pricing::DescribeLedgerReason(code);
-    v1::Reason* reason = item.add_reasons();
-    reason->set_code(std::string(pricing::ReasonName(code)));
-    reason->set_message(text.message);
-    reason->set_message_zh(text.message_zh);
-  });
+  grant.reasons.ForEach([&item](pricing::ReasonCode code) { AddLedgerReason(code, item); });
   const bool reduced = item.eligible() && (grant.units < item.quantity() || grant.fen < item.subsidy_fen());
   if (reduced) {
     absl::StrAppend(item.mutable_explanation(), "; granted ", grant.units, " of ", item.quantity(),

@@ -80,7 +80,8 @@ absl::StatusOr<std::unique_ptr<TradeinServer>> TradeinServer::Start(const Server
       std::make_unique<ExpirySweeper>(*server->store_, *server->clock_, options.sweep_interval, LogExpired);
 
   server->health_service_ = std::make_unique<api::HealthService>(server->health_);
-  server->subsidy_service_ = std::make_unique<api::SubsidyService>(*server->policies_, *server->clock_);
+  server->subsidy_service_ = std::make_unique<api::SubsidyService>(
+      *server->policies_, *server->clock_, *server->hasher_, *server->store_, api::SubsidyService::Options{});
   server->policy_service_ = std::make_unique<api::PolicyService>(*server->policies_);
   server->claim_service_ =
       std::make_unique<api::ClaimService>(*server->policies_, *server->clock_, *server->hasher_,
