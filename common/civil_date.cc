@@ -1,7 +1,5 @@
 #include "common/civil_date.h"
 
-#include "absl/strings/str_format.h"
-
 namespace tradein {
 namespace {
 
@@ -34,7 +32,15 @@ std::optional<absl::CivilDay> ParseCivilDay(absl::string_view text) {
 }
 
 std::string FormatCivilDay(absl::CivilDay day) {
-  return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
+  // By hand rather than StrFormat: reason messages format dates on the reply path.
+  std::string out = "0000-00-00";
+  auto put = [&out](size_t end, int64_t value, size_t digits) {
+    for (size_t i = 0; i < digits; ++i, value /= 10) out[end - i] = static_cast<char>('0' + value % 10);
+  };
+  put(3, day.year(), 4);
+  put(6, day.month(), 2);
+  put(9, day.day(), 2);
+  return out;
 }
 
 absl::TimeZone ChinaTimeZone() { return absl::FixedTimeZone(8 * 60 * 60); }

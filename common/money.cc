@@ -23,8 +23,22 @@ std::optional<int64_t> PercentOf(int64_t price_fen, int32_t rate_bp, RoundingRul
 }
 
 std::string FormatYuan(int64_t fen) {
+  // By hand rather than StrFormat: explanations format several amounts per item on the reply path.
   const uint64_t magnitude = fen < 0 ? 0 - static_cast<uint64_t>(fen) : static_cast<uint64_t>(fen);
-  return absl::StrFormat("%s%d.%02d", fen < 0 ? "-" : "", magnitude / kFenPerYuan, magnitude % kFenPerYuan);
+  char buffer[32];
+  char* end = buffer + sizeof(buffer);
+  char* p = end;
+  uint64_t cents = magnitude % kFenPerYuan;
+  uint64_t yuan = magnitude / kFenPerYuan;
+  *--p = static_cast<char>('0' + cents % 10);
+  *--p = static_cast<char>('0' + cents / 10);
+  *--p = '.';
+  do {
+    *--p = static_cast<char>('0' + yuan % 10);
+    yuan /= 10;
+  } while (yuan != 0);
+  if (fen < 0) *--p = '-';
+  return std::string(p, static_cast<size_t>(end - p));
 }
 
 std::string FormatRate(int32_t bp) {

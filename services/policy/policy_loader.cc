@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -53,6 +54,7 @@ struct Load {
   std::vector<std::unique_ptr<PolicyFile>> files;  // sorted by file name
   absl::flat_hash_map<std::string, const PolicyFile*> by_id;
   absl::flat_hash_map<std::string, v1::Policy> merged;  // by id
+  absl::flat_hash_set<std::string> unmergeable;         // ids whose chain is broken (reported once)
 };
 
 void ReadCatalogue(Load& load) {
@@ -113,31 +115,38 @@ void IndexById(Load& load) {
   }
 }
 
-// Merges `file` (and, first, its ancestors) into load.merged. Returns the merged policy or nullptr on a
-// missing parent or a cycle (reported once, against the file that names the bad parent).
+// Merges `file` (and, first, its ancestors) into load.merged. Returns the merged policy, or nullptr when its
+// chain is broken: a missing parent (reported against the file that names it) or a cycle (reported against
+// the file the walk started from); either is reported once, however many children share the chain.
 const v1::Policy* Merge(Load& load, const PolicyFile& file, std::vector<std::string>& visiting) {
   const std::string& id = file.policy.id();
   if (auto it = load.merged.find(id); it != load.merged.end()) return &it->second;
+  if (load.unmergeable.contains(id)) return nullptr;
+  auto broken = [&load, &id](const PolicyFile& blamed, std::string message) -> const v1::Policy* {
+    load.problems.push_back(
+        {blamed.path, blamed.LineOf(FieldPath().Then("inherits")), "inherits", std::move(message)});
+    load.unmergeable.insert(id);
+    return nullptr;
+  };
   const v1::Policy* parent = nullptr;
   if (!file.policy.inherits().empty()) {
     const std::string& parent_id = file.policy.inherits();
     const auto parent_file = load.by_id.find(parent_id);
-    const int line = file.LineOf(FieldPath().Then("inherits"));
     if (parent_file == load.by_id.end()) {
-      load.problems.push_back(
-          {file.path, line, "inherits", absl::StrCat("no policy \"", parent_id, "\" to inherit from")});
-      return nullptr;
+      return broken(file, absl::StrCat("no policy \"", parent_id, "\" to inherit from"));
     }
     if (std::find(visiting.begin(), visiting.end(), parent_id) != visiting.end()) {
-      load.problems.push_back(
-          {file.path, line, "inherits",
-           absl::StrCat("inheritance cycle: ", absl::StrJoin(visiting, " → "), " → ", parent_id)});
-      return nullptr;
+      for (const std::string& member : visiting) load.unmergeable.insert(member);
+      return broken(*load.by_id.at(visiting.front()),
+                    absl::StrCat("inheritance cycle: ", absl::StrJoin(visiting, " → "), " → ", parent_id));
     }
     visiting.push_back(parent_id);
     parent = Merge(load, *parent_file->second, visiting);
     visiting.pop_back();
-    if (parent == nullptr) return nullptr;
+    if (parent == nullptr) {
+      load.unmergeable.insert(id);
+      return nullptr;
+    }
   }
   v1::Policy merged = MergePolicy(parent, file.policy);
   ValidateMergedPolicy(file, parent, merged, load.problems);

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace tradein::policy {
 namespace {
@@ -32,6 +33,46 @@ bool Parse(absl::string_view path, absl::string_view text, google::protobuf::Mes
   parser.RecordErrorsTo(&errors);
   parser.WriteLocationsTo(tree);
   return parser.ParseFromString(std::string(text), &message);
+}
+
+// The location of the `offset`-th value after the '[' that follows `statement` in `text`.
+TextFormat::ParseLocation ListElementLocation(absl::string_view text, TextFormat::ParseLocation statement,
+                                              int offset) {
+  google::protobuf::io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));
+  class IgnoreErrors final : public google::protobuf::io::ErrorCollector {
+    void AddError(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+  } ignore_errors;
+  google::protobuf::io::Tokenizer tokenizer(&input, &ignore_errors);
+  bool in_list = false;
+  int values = 0;
+  while (tokenizer.Next()) {
+    const auto& token = tokenizer.current();
+    if (token.line < statement.line || (token.line == statement.line && token.column < statement.column))
+      continue;
+    if (!in_list) {
+      in_list = token.text == "[";
+      continue;
+    }
+    if (token.text == "]") break;
+    if (token.text == ",") continue;
+    if (values++ == offset) return TextFormat::ParseLocation(token.line, token.column);
+  }
+  return statement;
+}
+
+// Where element `index` of `field` was written. A list written as one statement (`product_types: [a, b]`)
+// records one location, under the index of its first element, at the field's name; `text` locates the
+// element itself by counting the list's values from there.
+TextFormat::ParseLocation LocationOf(const TextFormat::ParseInfoTree& tree, const FieldDescriptor* field,
+                                     int index, absl::string_view text) {
+  if (!field->is_repeated()) return tree.GetLocation(field, -1);
+  for (int first = std::max(index, 0); first >= 0; --first) {
+    const TextFormat::ParseLocation statement = tree.GetLocation(field, first);
+    if (statement.line < 0) continue;
+    if (first == index || field->type() == FieldDescriptor::TYPE_MESSAGE) return statement;
+    return ListElementLocation(text, statement, index - first);
+  }
+  return TextFormat::ParseLocation();
 }
 
 }  // namespace
@@ -69,12 +110,11 @@ int PolicyFile::LineOf(const FieldPath& field_path) const {
     if (tree == nullptr || descriptor == nullptr) break;
     const FieldDescriptor* field = descriptor->FindFieldByName(segment.field);
     if (field == nullptr) break;
-    const int index = field->is_repeated() ? std::max(segment.index, 0) : -1;
-    const TextFormat::ParseLocation location = tree->GetLocation(field, index);
+    const TextFormat::ParseLocation location = LocationOf(*tree, field, segment.index, text);
     if (location.line < 0) break;
     line = location.line + 1;
     if (field->type() != FieldDescriptor::TYPE_MESSAGE) break;
-    tree = tree->GetTreeForNested(field, index);
+    tree = tree->GetTreeForNested(field, field->is_repeated() ? std::max(segment.index, 0) : -1);
     descriptor = field->message_type();
   }
   return line;
@@ -85,6 +125,7 @@ std::unique_ptr<PolicyFile> ParsePolicyText(absl::string_view path, absl::string
   auto file = std::make_unique<PolicyFile>();
   file->path = std::string(path);
   file->locations = std::make_shared<TextFormat::ParseInfoTree>();
+  file->text = std::string(text);
   if (!Parse(path, text, file->policy, file->locations.get(), problems)) return nullptr;
   return file;
 }

@@ -48,6 +48,7 @@ struct PolicyFile {
   std::string path;  // as shown in messages (relative to the policy directory)
   v1::Policy policy;
   std::shared_ptr<google::protobuf::TextFormat::ParseInfoTree> locations;
+  std::string text;  // the file as read: lists written as one statement are located element by element
 
   // Line (1-based) where the field at `path` was written; the nearest written ancestor's line when the field
   // itself is absent; 0 if none.

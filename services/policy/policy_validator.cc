@@ -380,6 +380,29 @@ void CheckMemberRuleIds(Checker& c, const RepeatedPtrField<std::string>& rule_id
   }
 }
 
+// A rule this file removes must not still be named by an inherited quota or budget (the parent's own
+// problems were reported against the parent).
+void CheckRemovedRulesStillNamed(Checker& c, const v1::Policy& own, const v1::Policy& merged) {
+  for (int i = 0; i < own.removed_rule_ids_size(); ++i) {
+    const std::string& removed = own.removed_rule_ids(i);
+    auto names = [&removed](const auto& item) {
+      return std::find(item.rule_ids().begin(), item.rule_ids().end(), removed) != item.rule_ids().end();
+    };
+    for (const v1::Quota& quota : merged.quotas()) {
+      if (OwnIndex(own.quotas(), quota.id()) >= 0 || !names(quota)) continue;
+      c.Fail(FieldPath().Then("removed_rule_ids", i),
+             absl::StrCat("removes rule \"", removed, "\" but inherited quota \"", quota.id(),
+                          "\" still names it: override or remove the quota too"));
+    }
+    for (const v1::Budget& budget : merged.budgets()) {
+      if (OwnIndex(own.budgets(), budget.id()) >= 0 || !names(budget)) continue;
+      c.Fail(FieldPath().Then("removed_rule_ids", i),
+             absl::StrCat("removes rule \"", removed, "\" but inherited budget \"", budget.id(),
+                          "\" still names it: override or remove the budget too"));
+    }
+  }
+}
+
 void CheckShadowedRules(Checker& c, const v1::Policy& own, const v1::Policy& merged) {
   // (product type, trade-in kind, energy type) → first rule id that prices it.
   absl::flat_hash_map<std::string, std::string> first_rule;
@@ -459,11 +482,7 @@ void ValidateMergedPolicy(const PolicyFile& file, const v1::Policy* parent, cons
   for (int i = 0; i < own.budgets_size(); ++i) {
     CheckMemberRuleIds(c, own.budgets(i).rule_ids(), rule_ids, root.Then("budgets", i));
   }
-  for (const v1::Quota& quota : merged.quotas()) {
-    // An inherited quota may name a rule this file removed.
-    const int index = OwnIndex(own.quotas(), quota.id());
-    if (index < 0) CheckMemberRuleIds(c, quota.rule_ids(), rule_ids, root.Then("removed_rule_ids"));
-  }
+  CheckRemovedRulesStillNamed(c, own, merged);
   CheckShadowedRules(c, own, merged);
 }
 

@@ -86,12 +86,12 @@ void ComputeUnitAmount(const CompiledRule& rule, const PricingItem& item, Roundi
   switch (rule.amount_kind) {
     case CompiledRule::AmountKind::kPercentage: {
       const std::optional<int32_t> rate = RateFor(rule, item);
+      price.cap_fen = rule.cap_fen.value_or(0);
       if (!rate.has_value()) {
         price.reasons.Add(ReasonCode::kGradeNotEligible);
         return;
       }
       price.rate_bp = *rate;
-      price.cap_fen = rule.cap_fen.value_or(0);
       // Prices are validated ≤ 10^10 fen and rates ≤ 10^4 bp, so this cannot overflow; 0 is the safe answer.
       price.uncapped_unit_fen = PercentOf(item.price_fen, *rate, rounding).value_or(0);
       price.capped = rule.cap_fen.has_value() && price.uncapped_unit_fen > *rule.cap_fen;

@@ -20,8 +20,9 @@ std::string AmountPart(const PricingItem& item, const ItemPrice& price) {
       std::string out = absl::StrCat(FormatYuan(item.price_fen), " × ", FormatRate(price.rate_bp), " = ",
                                      FormatYuan(price.uncapped_unit_fen));
       if (!rule.cap_fen.has_value()) return absl::StrCat(out, "; no per-unit cap");
-      return absl::StrCat(out, price.capped ? "; capped at " : "; cap ", FormatYuan(*rule.cap_fen),
-                          price.capped ? "" : " not reached");
+      if (price.capped) return absl::StrCat(out, "; capped at ", FormatYuan(*rule.cap_fen));
+      return absl::StrCat(out, "; cap ", FormatYuan(*rule.cap_fen),
+                          price.uncapped_unit_fen == *rule.cap_fen ? " reached" : " not reached");
     }
     case CompiledRule::AmountKind::kFlat:
       return absl::StrCat("flat ", FormatYuan(rule.flat_fen));
