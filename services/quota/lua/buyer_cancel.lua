@@ -1,0 +1,27 @@
+-- buyer_cancel.lua: RESERVED → CANCELLED, in the buyer's slot; the buyer's counters come back at once, budgets
+-- and once-keys by reconcile.
+--
+-- ARGV: claim id, retailer ('' = any), now.
+-- CANCELLED → it, replayed. EXPIRED → HOLD_EXPIRED. No such claim → NOT_FOUND. Other states → WRONG_STATE.
+local id, retailer, now = ARGV[1], ARGV[2], ARGV[3]
+local rec = find_claim(id, retailer, now)
+if not rec then
+  return {'NOT_FOUND'}
+end
+if rec.st == RESERVED then
+  local fen = granted_fen(rec)
+  for _, ln in ipairs(rec.ln) do
+    release_line(ln)
+  end
+  rec.st = CANCELLED
+  rec.up = now
+  save_claim(id, rec)
+  redis.call('ZREM', HOLDS, id)
+  ledger(now, id, rec, 'cancel', -fen)
+  return reply('OK', id, rec, false)
+elseif rec.st == CANCELLED then
+  return reply('OK', id, rec, true)
+elseif rec.st == EXPIRED then
+  return {'HOLD_EXPIRED'}
+end
+return {'WRONG_STATE', rec.st}

@@ -1,0 +1,100 @@
+-- buyer_refund.lua: a refund of a CONFIRMED or PARTIALLY_REFUNDED claim, in the buyer's slot.
+--
+-- ARGV: claim id, retailer ('' = any), refund id, fingerprint, now, #lines, (line id, units; 0 = all not yet
+-- refunded)... (no lines = the whole claim).
+-- A known refund id → the claim, replayed (REFUND_ID_REUSED when its fingerprint differs). Each refunded line
+-- gives back fen in proportion (the rest when it is the line's last unit); budgets always come back (reconcile),
+-- the buyer's counters and, for a line refunded whole, its once-keys only when the claim says refunds restore
+-- quota. Errors change nothing: NOT_FOUND, WRONG_STATE, LINE_NOT_FOUND, REFUND_EXCEEDS_GRANT.
+local id, retailer, refund_id, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local rec = find_claim(id, retailer, now)
+if not rec then
+  return {'NOT_FOUND'}
+end
+local known = rec.rf[refund_id]
+if known then
+  if known ~= fp then
+    return {'REFUND_ID_REUSED'}
+  end
+  return reply('OK', id, rec, true)
+end
+if rec.st ~= CONFIRMED and rec.st ~= PARTIALLY_REFUNDED then
+  return {'WRONG_STATE', rec.st}
+end
+
+local n = #rec.ln
+local refund_units = {}
+for i = 1, n do
+  refund_units[i] = 0
+end
+local requested = tonumber(ARGV[6])
+if requested == 0 then
+  for i = 1, n do
+    refund_units[i] = rec.ln[i].u - rec.ln[i].ru
+  end
+end
+for r = 1, requested do
+  local line_id, units = ARGV[5 + 2 * r], tonumber(ARGV[6 + 2 * r])
+  local index = nil
+  for i = 1, n do
+    if rec.ln[i].id == line_id then
+      index = i
+      break
+    end
+  end
+  if not index then
+    return {'LINE_NOT_FOUND'}
+  end
+  local ln = rec.ln[index]
+  local remaining = ln.u - ln.ru - refund_units[index]
+  local wanted = units == 0 and remaining or units
+  if wanted <= 0 or wanted > remaining then
+    return {'REFUND_EXCEEDS_GRANT'}
+  end
+  refund_units[index] = refund_units[index] + wanted
+end
+
+local total = 0
+for i = 1, n do
+  local units = refund_units[i]
+  if units > 0 then
+    local ln = rec.ln[i]
+    local whole = ln.ru + units == ln.u
+    local fen
+    if whole then
+      fen = ln.f - ln.rf
+    else
+      fen = math.floor(ln.f * units / ln.u)
+    end
+    ln.ru = ln.ru + units
+    ln.rf = ln.rf + fen
+    total = total + fen
+    for _, bg in ipairs(ln.bg) do
+      bg.f = bg.f - fen
+    end
+    if rec.rs == 1 then
+      for _, ch in ipairs(ln.ch) do
+        local amount = ch.u == 1 and units or fen
+        redis.call('HINCRBY', COUNTERS, ch.k, fmt(-amount))
+        ch.a = ch.a - amount
+      end
+      if whole then
+        for _, k in ipairs(ln.ok) do
+          rec.okr[k] = true
+        end
+        ln.ok = {}
+      end
+    end
+  end
+end
+local granted, refunded = 0, 0
+for _, ln in ipairs(rec.ln) do
+  granted = granted + ln.f
+  refunded = refunded + ln.rf
+end
+rec.st = refunded == granted and REFUNDED or PARTIALLY_REFUNDED
+rec.up = now
+rec.rf[refund_id] = fp
+save_claim(id, rec)
+ledger(now, id, rec, 'refund', -total, ',"refund":' .. cjson.encode(refund_id))
+return reply('OK', id, rec, false)

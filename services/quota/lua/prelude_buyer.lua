@@ -1,0 +1,149 @@
+-- prelude_buyer.lua: embedded before every buyer_*.lua script.
+--
+-- Buyer slot {b:<tag>} (every key below shares the buyer tag, so one script sees and changes them at once):
+--   KEYS[1] claims   hash  <claim id> = the claim (cmsgpack, below), <claim id>:d = draft, <claim id>:k = confirmation
+--   KEYS[2] counters hash  <buyer key>:<programme>:<field> = units or fen used (held + committed)
+--   KEYS[3] holds    zset  RESERVED claims by hold end (ms): lazy expiry
+--   KEYS[4] ledger   list  one JSON line per money event
+--
+-- A claim: st state (1..7 as tradein.v1.Claim.State), rt retailer, rq request id, fp fingerprint, bu buyer key,
+-- cr/up/ex created/updated/hold end (times), rs 1 when a refund restores quota, ln lines, rf refund id ->
+-- fingerprint, bk budget keys it may hold an entry in, ok once-keys it may hold, okr once-keys a refund released.
+-- A line: id, u/f units/fen granted, r reason bits, ru/rf units/fen refunded, ch counter charges {k field, a amount,
+-- u 1 = units}, ok once-keys held, bg budget charges {k budget key, f fen}.
+local CLAIMS, COUNTERS, HOLDS, LEDGER = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local RESERVED, CONFIRMED, CANCELLED, EXPIRED, REFUNDED, PARTIALLY_REFUNDED, REJECTED = 1, 2, 3, 4, 5, 6, 7
+
+local function load_claim(id)
+  local packed = redis.call('HGET', CLAIMS, id)
+  if not packed then
+    return nil
+  end
+  return cmsgpack.unpack(packed)
+end
+
+local function save_claim(id, rec)
+  redis.call('HSET', CLAIMS, id, cmsgpack.pack(rec))
+end
+
+local function granted_fen(rec)
+  local fen = 0
+  for _, ln in ipairs(rec.ln) do
+    fen = fen + ln.f - ln.rf
+  end
+  return fen
+end
+
+local function ledger(at, id, rec, event, fen, extra)
+  redis.call('RPUSH', LEDGER, string.format('{"at":"%s","claim":"%s","buyer":"%s","event":"%s","fen":%s%s}', at, id,
+    rec.bu, event, fmt(fen), extra or ''))
+end
+
+-- Gives back the buyer's counters a line holds; its budget and once-key holdings are zeroed here and released in
+-- their own slots by reconcile.
+local function release_line(ln)
+  for _, ch in ipairs(ln.ch) do
+    if ch.a ~= 0 then
+      redis.call('HINCRBY', COUNTERS, ch.k, fmt(-ch.a))
+      ch.a = 0
+    end
+  end
+  for _, bg in ipairs(ln.bg) do
+    bg.f = 0
+  end
+  ln.ok = {}
+end
+
+local function expire_claim(id, rec)
+  local fen = granted_fen(rec)
+  for _, ln in ipairs(rec.ln) do
+    release_line(ln)
+  end
+  rec.st = EXPIRED
+  rec.up = rec.ex
+  save_claim(id, rec)
+  redis.call('ZREM', HOLDS, id)
+  ledger(rec.ex, id, rec, 'expire', -fen)
+end
+
+-- Expires every RESERVED claim of this slot whose hold ended by `now`.
+local function expire_due(now)
+  local ids = redis.call('ZRANGEBYSCORE', HOLDS, '-inf', fmt(ms_of(now)))
+  for _, id in ipairs(ids) do
+    local rec = load_claim(id)
+    if not rec or rec.st ~= RESERVED then
+      redis.call('ZREM', HOLDS, id)
+    elseif le(rec.ex, now) then
+      expire_claim(id, rec)
+    end
+  end
+end
+
+-- What reconcile must bring about in the other slots: per budget key the fen the claim holds there (0 = no
+-- entry), per once-key whether the claim keeps it.
+local function append_plan(out, rec)
+  local final = rec.st == CANCELLED or rec.st == EXPIRED or rec.st == REJECTED
+  local target, held = {}, {}
+  for _, ln in ipairs(rec.ln) do
+    for _, bg in ipairs(ln.bg) do
+      target[bg.k] = (target[bg.k] or 0) + bg.f
+    end
+    for _, k in ipairs(ln.ok) do
+      held[k] = true
+    end
+  end
+  out[#out + 1] = #rec.bk
+  for _, k in ipairs(rec.bk) do
+    out[#out + 1] = k
+    out[#out + 1] = final and 0 or (target[k] or 0)
+  end
+  out[#out + 1] = #rec.ok
+  for _, k in ipairs(rec.ok) do
+    out[#out + 1] = k
+    out[#out + 1] = ((not final) and held[k] and not rec.okr[k]) and 1 or 0
+  end
+end
+
+-- True when the claim holds something in another slot (a budget entry or a once-key) that Confirm must commit.
+local function holds_elsewhere(rec)
+  for _, ln in ipairs(rec.ln) do
+    if #ln.ok > 0 then
+      return true
+    end
+    for _, bg in ipairs(ln.bg) do
+      if bg.f > 0 then
+        return true
+      end
+    end
+  end
+  return false
+end
+
+-- {status, replayed, state, id, retailer, request, created, updated, hold end, draft, confirmation, #lines,
+--  (units, fen, reasons, refunded units, refunded fen) per line, plan (append_plan)}
+local function reply(status, id, rec, replayed)
+  local out = {status, replayed and 1 or 0, rec.st, id, rec.rt, rec.rq, rec.cr, rec.up, rec.ex,
+    redis.call('HGET', CLAIMS, id .. ':d') or '', redis.call('HGET', CLAIMS, id .. ':k') or '', #rec.ln}
+  for _, ln in ipairs(rec.ln) do
+    out[#out + 1] = ln.u
+    out[#out + 1] = ln.f
+    out[#out + 1] = ln.r
+    out[#out + 1] = ln.ru
+    out[#out + 1] = ln.rf
+  end
+  append_plan(out, rec)
+  return out
+end
+
+-- The claim `id` of `retailer` (any when ''), after expiring what is due; nil when there is none.
+local function find_claim(id, retailer, now)
+  expire_due(now)
+  local rec = load_claim(id)
+  if not rec or (retailer ~= '' and rec.rt ~= retailer) then
+    return nil
+  end
+  if rec.st == RESERVED and le(rec.ex, now) then
+    expire_claim(id, rec)
+  end
+  return rec
+end

@@ -1,0 +1,25 @@
+-- prelude_time.lua: embedded before every script of RedisQuotaStore (see embed_lua.cmake).
+--
+-- Times are the caller's `now` and hold ends, never Redis TIME: 19-digit zero-padded nanoseconds since the Unix
+-- epoch, exact (a Lua number is a double, so a time is compared as its two halves). A hold end of "0" means
+-- committed: no end. Scores of sorted sets are the milliseconds (the first 13 digits), a range that can only be
+-- wider than the exact one, so scripts re-check with le().
+
+-- The millisecond score of time `t`.
+local function ms_of(t)
+  return tonumber(string.sub(t, 1, 13))
+end
+
+-- a <= b for two times (not "0").
+local function le(a, b)
+  local ah, bh = tonumber(string.sub(a, 1, 10)), tonumber(string.sub(b, 1, 10))
+  if ah ~= bh then
+    return ah < bh
+  end
+  return tonumber(string.sub(a, 11)) <= tonumber(string.sub(b, 11))
+end
+
+-- An integer as Redis arguments want it (tostring would print 1e+15).
+local function fmt(n)
+  return string.format('%d', n)
+end

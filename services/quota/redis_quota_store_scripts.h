@@ -1,0 +1,36 @@
+// -----------------------------------------------------------------------------
+// File: redis_quota_store_scripts.h
+// -----------------------------------------------------------------------------
+//
+// The Lua sources of RedisQuotaStore's scripts: services/quota/lua/<name>.lua with its preludes, embedded at
+// build time (services/quota/lua/embed_lua.cmake writes the definitions into a generated .cc). Each is one
+// script run with EVALSHA; what it does and which slot it touches is written at the top of its .lua file.
+//
+// Thread safety: immutable constants.
+#ifndef TRADEIN_SERVICES_QUOTA_REDIS_QUOTA_STORE_SCRIPTS_H_
+#define TRADEIN_SERVICES_QUOTA_REDIS_QUOTA_STORE_SCRIPTS_H_
+
+namespace tradein::quota::scripts {
+
+// Buyer slot {b:<tag>}: KEYS = claims, counters, holds, ledger.
+extern const char* const kBuyerReserve;
+extern const char* const kBuyerConfirm;
+extern const char* const kBuyerCancel;
+extern const char* const kBuyerRefund;
+extern const char* const kBuyerGet;
+extern const char* const kBuyerUsage;
+// Once-key slot {o:...}: KEYS = the once-key.
+extern const char* const kOnceTake;
+extern const char* const kOnceSettle;
+// Budget slot {g:...}: KEYS = the budget hash, its holds.
+extern const char* const kBudgetAlloc;
+extern const char* const kBudgetSettle;
+extern const char* const kBudgetUsed;
+// Due shard {x:<n>}: KEYS = the shard.
+extern const char* const kDueSettle;
+// No key.
+extern const char* const kPing;
+
+}  // namespace tradein::quota::scripts
+
+#endif  // TRADEIN_SERVICES_QUOTA_REDIS_QUOTA_STORE_SCRIPTS_H_
