@@ -1,5 +1,6 @@
 // The contract of services/quota/quota_store.h, run against every QuotaStore implementation.
 #include "tests/quota/quota_store_contract.h"
+#include "tests/quota/redis_quota_store_factory.h"
 
 #include <string>
 #include <vector>
@@ -427,6 +428,7 @@ TEST_P(QuotaStoreContractTest, PingAnswers) {
 
 INSTANTIATE_TEST_SUITE_P(Memory, QuotaStoreContractTest, ::testing::Values(MemoryStoreFactory()),
                          FactoryName);
+INSTANTIATE_TEST_SUITE_P(Redis, QuotaStoreContractTest, ::testing::Values(RedisStoreFactory()), FactoryName);
 
 }  // namespace
 }  // namespace tradein::quota::testing

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "services/quota/memory_quota_store.h"
 #include "tests/quota/quota_store_contract.h"
+#include "tests/quota/redis_quota_store_factory.h"
 
 namespace tradein::quota::testing {
 namespace {
@@ -167,6 +168,7 @@ TEST_P(QuotaStoreModelTest, SameAnswersAsTheModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Memory, QuotaStoreModelTest, ::testing::Values(MemoryStoreFactory()), FactoryName);
+INSTANTIATE_TEST_SUITE_P(Redis, QuotaStoreModelTest, ::testing::Values(RedisStoreFactory()), FactoryName);
 
 }  // namespace
 }  // namespace tradein::quota::testing

@@ -1,0 +1,24 @@
+// -----------------------------------------------------------------------------
+// File: redis_quota_store_factory.h
+// -----------------------------------------------------------------------------
+//
+// RedisStoreFactory: RedisQuotaStore for the shared contract suite and the randomised model test. Every store
+// it makes shares one throwaway redis-server (tests/testing/redis_server.h, started on first use) and one
+// client, under a key prefix of its own, so stores share nothing:
+//
+//   INSTANTIATE_TEST_SUITE_P(Redis, QuotaStoreContractTest, ::testing::Values(RedisStoreFactory()),
+//   FactoryName);
+//
+// Thread safety: make() may be called from any thread.
+#ifndef TRADEIN_TESTS_QUOTA_REDIS_QUOTA_STORE_FACTORY_H_
+#define TRADEIN_TESTS_QUOTA_REDIS_QUOTA_STORE_FACTORY_H_
+
+#include "tests/quota/quota_store_contract.h"
+
+namespace tradein::quota::testing {
+
+StoreFactory RedisStoreFactory();
+
+}  // namespace tradein::quota::testing
+
+#endif  // TRADEIN_TESTS_QUOTA_REDIS_QUOTA_STORE_FACTORY_H_
