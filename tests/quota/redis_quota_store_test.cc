@@ -1,0 +1,921 @@
+// What only RedisQuotaStore has to prove (the shared contract suite and the model test cover the rest): its
+// key layout and hash slots, a real 3-node Redis Cluster, script-cache flushes, a paused, stopped and killed
+// server, instances that die between steps, and races between many concurrent calls from several instances.
+#include "services/quota/redis_quota_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/quota/memory_quota_store.h"
+#include "services/quota/redis_quota_store_scripts.h"
+#include "services/redis/redis_client.h"
+#include "tests/quota/quota_store_contract.h"
+#include "tests/testing/free_port.h"
+#include "tests/testing/redis_server.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/subprocess.h"
+
+namespace tradein::quota::testing {
+namespace {
+
+using pricing::ReasonCode;
+using redis::RedisClient;
+using redis::RedisValue;
+using ::testing::AnyOf;
+using ::testing::Each;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+using ::tradein::testing::IsOk;
+using ::tradein::testing::RedisServer;
+using ::tradein::testing::RedisServerOptions;
+using ::tradein::testing::StatusIs;
+
+// Sanity bound on waits for things that normally take milliseconds; never a timing assertion.
+constexpr absl::Duration kLimit = absl::Seconds(30);
+constexpr int64_t kFen = 100000;
+
+const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2025, 6, 1, 10, 0, 0), absl::UTCTimeZone());
+
+// Redis Cluster's key slot: CRC16-XMODEM of the hash tag (the first non-empty {...}) or of the whole key.
+int KeySlot(absl::string_view key) {
+  const size_t open = key.find('{');
+  if (open != absl::string_view::npos) {
+    const size_t close = key.find('}', open + 1);
+    if (close != absl::string_view::npos && close > open + 1) key = key.substr(open + 1, close - open - 1);
+  }
+  uint16_t crc = 0;
+  for (char c : key) {
+    crc = static_cast<uint16_t>(crc ^ (static_cast<uint16_t>(static_cast<unsigned char>(c)) << 8));
+    for (int i = 0; i < 8; ++i) {
+      crc =
+          (crc & 0x8000) != 0 ? static_cast<uint16_t>((crc << 1) ^ 0x1021) : static_cast<uint16_t>(crc << 1);
+    }
+  }
+  return crc % 16384;
+}
+
+// The hash tag of a key ("" when it has none).
+std::string HashTag(absl::string_view key) {
+  const size_t open = key.find('{');
+  const size_t close = open == absl::string_view::npos ? open : key.find('}', open + 1);
+  if (close == absl::string_view::npos || close == open + 1) return "";
+  return std::string(key.substr(open + 1, close - open - 1));
+}
+
+bool Eventually(const std::function<bool()>& condition) {
+  const absl::Time limit = absl::Now() + kLimit;
+  while (absl::Now() < limit) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return condition();
+}
+
+redis::RedisOptions ClientOptions(const RedisServer& server) {
+  absl::StatusOr<redis::RedisOptions> options = redis::ParseRedisUrl(server.url());
+  EXPECT_THAT(options, IsOk());
+  options->reconnect_backoff_max = absl::Milliseconds(200);
+  return *options;
+}
+
+std::unique_ptr<RedisClient> Connect(const redis::RedisOptions& options) {
+  absl::StatusOr<std::unique_ptr<RedisClient>> client = RedisClient::Create(options);
+  EXPECT_THAT(client, IsOk());
+  if (!client.ok()) return nullptr;
+  EXPECT_TRUE((*client)->WaitForConnection(absl::Now() + kLimit));
+  return *std::move(client);
+}
+
+absl::StatusOr<ClaimRecord> ReserveBy(QuotaStore& store, const ReserveRequest& request, absl::Time deadline) {
+  return Await<ClaimRecord>(
+      [&](QuotaStore::Callback<ClaimRecord> done) { store.Reserve(request, deadline, std::move(done)); });
+}
+
+absl::StatusOr<bool> PingOf(QuotaStore& store) {
+  return Await<bool>(
+      [&](QuotaStore::Callback<bool> done) { store.Ping(absl::Now() + absl::Seconds(5), std::move(done)); });
+}
+
+// Runs every request at once: `threads` threads each fire their share (round-robin over `stores`, so
+// several instances race) without waiting, then the answers are collected.
+std::vector<absl::StatusOr<ClaimRecord>> ReserveConcurrently(const std::vector<QuotaStore*>& stores,
+                                                             const std::vector<ReserveRequest>& requests,
+                                                             int threads) {
+  std::vector<absl::StatusOr<ClaimRecord>> results(requests.size(), absl::UnknownError("no answer"));
+  absl::Mutex mu;
+  absl::BlockingCounter left(static_cast<int>(requests.size()));
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (size_t i = static_cast<size_t>(t); i < requests.size(); i += static_cast<size_t>(threads)) {
+        stores[i % stores.size()]->Reserve(requests[i], absl::Now() + kLimit,
+                                           [&, i](absl::StatusOr<ClaimRecord> result) {
+                                             {
+                                               absl::MutexLock lock(&mu);
+                                               results[i] = std::move(result);
+                                             }
+                                             left.DecrementCount();
+                                           });
+      }
+    });
+  }
+  for (std::thread& worker : workers) worker.join();
+  left.Wait();
+  return results;
+}
+
+class RedisQuotaStoreTest : public ::testing::Test {
+ protected:
+  void StartServer(const RedisServerOptions& options = {}) {
+    absl::StatusOr<std::unique_ptr<RedisServer>> server = RedisServer::Start(options);
+    ASSERT_THAT(server, IsOk());
+    server_ = *std::move(server);
+    client_ = Connect(ClientOptions(*server_));
+    ASSERT_NE(client_, nullptr);
+  }
+
+  std::unique_ptr<RedisQuotaStore> MakeStore(RedisQuotaStoreOptions options = {}) {
+    options.key_prefix = "tq:";
+    return std::make_unique<RedisQuotaStore>(*client_, std::move(options));
+  }
+
+  std::vector<std::string> AllKeys() const {
+    absl::StatusOr<RedisValue> keys = server_->Run({"KEYS", "tq:*"});
+    EXPECT_THAT(keys, IsOk());
+    std::vector<std::string> out;
+    if (keys.ok()) {
+      for (const RedisValue& key : keys->elements()) out.push_back(key.str());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  std::unique_ptr<RedisServer> server_;
+  std::unique_ptr<RedisClient> client_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Key layout and slots
+
+TEST(RedisQuotaKeysTest, EachOwnersKeysShareOneSlotAndNamesAreUnambiguous) {
+  const RedisQuotaKeys keys("tq:");
+  const BuyerRef buyer = TestBuyer(7);
+  const std::vector<std::string> buyer_keys = keys.Buyer(buyer.tag);
+  ASSERT_THAT(buyer_keys, SizeIs(4));
+  for (const std::string& key : buyer_keys) {
+    EXPECT_EQ(KeySlot(key), KeySlot(buyer_keys[0])) << key;
+    EXPECT_EQ(HashTag(key), absl::StrCat("b:", buyer.tag)) << key;
+    // The buyer's keyed hash is not in the key names (its tag is 32 bits of it).
+    EXPECT_FALSE(absl::StrContains(key, buyer.key)) << key;
+  }
+  // A claim id routes to its buyer's slot.
+  const std::string claim_id = ClaimIdFor(buyer, std::string(64, 'c'));
+  EXPECT_EQ(keys.Buyer(TagOfClaimId(claim_id)), buyer_keys);
+
+  const std::string budget = keys.Budget("cn-2025", "national");
+  EXPECT_EQ(budget, "tq:{g:cn-2025:national}:g");
+  EXPECT_EQ(KeySlot(RedisQuotaKeys::BudgetHolds(budget)), KeySlot(budget));
+  EXPECT_EQ(keys.Once(Home("ab12")), "tq:{o:prog:renovation:ab}:o:ab12");
+
+  // Ids with ':' or braces cannot make two requests share a key, or break the hash tag.
+  EXPECT_NE(keys.Request("a:b", "c"), keys.Request("a", "b:c"));
+  EXPECT_EQ(HashTag(keys.Request("shop}", "r{1")), "r:shop%7D:r%7B1");
+
+  // One retailer's request ids spread over slots (a national chain is not one hot slot).
+  std::set<int> slots;
+  for (int i = 0; i < 200; ++i) slots.insert(KeySlot(keys.Request("big-chain", absl::StrCat("req-", i))));
+  EXPECT_GT(slots.size(), 150u);
+  // So do the 16 due shards.
+  std::set<int> due_slots;
+  for (int n = 0; n < RedisQuotaKeys::kDueShards; ++n) due_slots.insert(KeySlot(keys.Due(n)));
+  EXPECT_EQ(due_slots.size(), 16u);
+}
+
+// Every redis.call in every script names a key the script declared (KEYS, through the names its prelude
+// gives them): together with the cluster test below, no script touches a key outside its one slot.
+TEST(RedisQuotaScriptsTest, EveryKeyAScriptTouchesIsDeclared) {
+  const std::vector<std::pair<std::string, const char*>> sources = {{"buyer_reserve", scripts::kBuyerReserve},
+                                                                    {"buyer_confirm", scripts::kBuyerConfirm},
+                                                                    {"buyer_cancel", scripts::kBuyerCancel},
+                                                                    {"buyer_refund", scripts::kBuyerRefund},
+                                                                    {"buyer_get", scripts::kBuyerGet},
+                                                                    {"buyer_usage", scripts::kBuyerUsage},
+                                                                    {"once_take", scripts::kOnceTake},
+                                                                    {"once_settle", scripts::kOnceSettle},
+                                                                    {"budget_alloc", scripts::kBudgetAlloc},
+                                                                    {"budget_settle", scripts::kBudgetSettle},
+                                                                    {"budget_used", scripts::kBudgetUsed},
+                                                                    {"due_settle", scripts::kDueSettle},
+                                                                    {"ping", scripts::kPing}};
+  const std::set<std::string> declared = {"CLAIMS", "COUNTERS",     "HOLDS",  "LEDGER",
+                                          "BUDGET", "BUDGET_HOLDS", "KEYS[1]"};
+  const std::regex call(R"(redis\.call\('([A-Z]+)',\s*([^,)]+))");
+  int calls = 0;
+  for (const auto& [name, source] : sources) {
+    const std::string text(source);
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), call); it != std::sregex_iterator(); ++it) {
+      ++calls;
+      EXPECT_TRUE(declared.contains((*it)[2].str())) << name << ": " << it->str();
+    }
+    EXPECT_FALSE(absl::StrContains(text, "'TIME'")) << name << " must decide with the caller's now";
+  }
+  EXPECT_GT(calls, 40);
+}
+
+TEST_F(RedisQuotaStoreTest, AScenarioCreatesOnlyKeysOfItsOwnersSlots) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::unique_ptr<RedisQuotaStore> store = MakeStore();
+  SyncStore sync(*store);
+  const BuyerRef buyer = TestBuyer(1);
+  const ClaimRecord claim =
+      *sync.Reserve(ReserveBuilder(buyer, "shop", "r1", kT0)
+                        .Line("1", 1, kFen, {Units("fridge", 1)}, {Home("h1")}, {Budget("b", 10 * kFen)})
+                        .Build());
+  ASSERT_EQ(claim.state, ClaimState::kReserved);
+  ASSERT_THAT(sync.Confirm(claim.claim_id, kT0), IsOk());
+  ASSERT_THAT(sync.Refund({claim.claim_id, "", "rf", "fp", {}, kT0}), IsOk());
+  ASSERT_THAT(sync.Reserve(ReserveBuilder(TestBuyer(2), "shop", "r2", kT0).Line("1", 1, kFen).Build()),
+              IsOk());
+
+  const std::vector<std::string> keys = AllKeys();
+  std::map<std::string, std::set<int>> slots_by_tag;
+  for (const std::string& key : keys) {
+    const std::string tag = HashTag(key);
+    ASSERT_FALSE(tag.empty()) << key << " has no hash tag";
+    slots_by_tag[tag].insert(KeySlot(key));
+    EXPECT_FALSE(absl::StrContains(key, buyer.key)) << key;
+  }
+  for (const auto& [tag, slots] : slots_by_tag) EXPECT_THAT(slots, SizeIs(1)) << tag;
+  // Both buyers' slots, a retailer request per request, the home, the budget and due shards.
+  EXPECT_TRUE(slots_by_tag.contains(absl::StrCat("b:", buyer.tag)));
+  EXPECT_TRUE(slots_by_tag.contains(absl::StrCat("b:", TestBuyer(2).tag)));
+  EXPECT_TRUE(slots_by_tag.contains("r:shop:r1"));
+  EXPECT_TRUE(slots_by_tag.contains("g:prog:b"));
+  // The refunded claim let the home go (refunds restore quota in the builder's default).
+  EXPECT_THAT(server_->Run({"EXISTS", store->keys().Once(Home("h1"))}),
+              ::tradein::testing::IsOkAndHolds(RedisValue::Integer(0)));
+
+  // The ledger has one line per money event of the buyer, with keyed hashes only.
+  absl::StatusOr<RedisValue> ledger = server_->Run({"LRANGE", store->keys().Buyer(buyer.tag)[3], "0", "-1"});
+  ASSERT_THAT(ledger, IsOk());
+  std::vector<std::string> events;
+  for (const RedisValue& line : ledger->elements()) {
+    for (absl::string_view event : {"reserve", "confirm", "refund"}) {
+      if (absl::StrContains(line.str(), absl::StrCat("\"event\":\"", event, "\"")))
+        events.push_back(std::string(event));
+    }
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{"reserve", "confirm", "refund"}));
+}
+
+TEST_F(RedisQuotaStoreTest, DraftsAreOpaqueBytesAndTimesKeepNanoseconds) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::unique_ptr<RedisQuotaStore> store = MakeStore();
+  SyncStore sync(*store);
+  const std::string draft("\0\xff{}|\r\n\x80 draft", 16);
+  const absl::Time now = kT0 + absl::Nanoseconds(123456789);
+  ReserveRequest request = ReserveBuilder(TestBuyer(1), "shop", "r1", now)
+                               .Line("1", 1, kFen, {Units("a", 1)})
+                               .Draft(draft)
+                               .Build();
+  request.expires_at = now + absl::Minutes(30) + absl::Nanoseconds(1);
+  const ClaimRecord claim = *sync.Reserve(request);
+  EXPECT_EQ(claim.draft, draft);
+  EXPECT_EQ(claim.created_at, now);
+  EXPECT_EQ(claim.expires_at, request.expires_at);
+  // One nanosecond before the hold ends the claim is still held, at its end it is not.
+  EXPECT_EQ(sync.Get(claim.claim_id, request.expires_at - absl::Nanoseconds(1))->state,
+            ClaimState::kReserved);
+  EXPECT_EQ(sync.Get(claim.claim_id, request.expires_at)->state, ClaimState::kExpired);
+  EXPECT_EQ(sync.Get(claim.claim_id, request.expires_at)->updated_at, request.expires_at);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A real Redis Cluster: each call goes to the node that owns its slot; a script whose keys spanned slots
+// would fail with CROSSSLOT, a call routed by the wrong key with MOVED.
+
+class RedisClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RedisServerOptions options;
+    std::vector<std::string> create = {"redis-cli", "--cluster", "create"};
+    for (int i = 0; i < 3; ++i) {
+      // The cluster bus port is given explicitly: the default (port + 10000) overflows for high free ports.
+      options.extra_config = {"cluster-enabled yes", "cluster-config-file nodes.conf",
+                              "cluster-node-timeout 5000",
+                              absl::StrCat("cluster-port ", tradein::testing::PickFreePort())};
+      absl::StatusOr<std::unique_ptr<RedisServer>> node = RedisServer::Start(options);
+      ASSERT_THAT(node, IsOk());
+      create.push_back(absl::StrCat((*node)->host(), ":", (*node)->port()));
+      nodes_.push_back(*std::move(node));
+    }
+    create.push_back("--cluster-yes");
+    tradein::testing::SubprocessOptions spawn;
+    spawn.argv = create;
+    absl::StatusOr<std::unique_ptr<tradein::testing::Subprocess>> cli =
+        tradein::testing::Subprocess::Spawn(std::move(spawn));
+    if (!cli.ok()) GTEST_SKIP() << "redis-cli is needed to create a cluster: " << cli.status();
+    absl::StatusOr<int> exit_code = (*cli)->Wait(absl::Seconds(60));
+    ASSERT_THAT(exit_code, ::tradein::testing::IsOkAndHolds(0));
+    ASSERT_TRUE(Eventually([&] {
+      for (const auto& node : nodes_) {
+        absl::StatusOr<RedisValue> info = node->Run({"CLUSTER", "INFO"});
+        if (!info.ok() || !absl::StrContains(info->str(), "cluster_state:ok")) return false;
+      }
+      return true;
+    }));
+    // Who owns which slot.
+    owner_.assign(16384, -1);
+    absl::StatusOr<RedisValue> slots = nodes_[0]->Run({"CLUSTER", "SLOTS"});
+    ASSERT_THAT(slots, IsOk());
+    for (const RedisValue& range : slots->elements()) {
+      const int64_t port = range.elements()[2].elements()[1].integer();
+      for (size_t n = 0; n < nodes_.size(); ++n) {
+        if (nodes_[n]->port() != port) continue;
+        for (int64_t s = range.elements()[0].integer(); s <= range.elements()[1].integer(); ++s) {
+          owner_[static_cast<size_t>(s)] = static_cast<int>(n);
+        }
+      }
+    }
+    ASSERT_THAT(owner_, Each(::testing::Ge(0)));
+    for (const auto& node : nodes_) {
+      clients_.push_back(Connect(ClientOptions(*node)));
+      ASSERT_NE(clients_.back(), nullptr);
+    }
+    // The test's slot function agrees with the server's.
+    for (absl::string_view key : {"tq:{b:b0000001}:c", "tq:{g:prog:b}:gh", "plain"}) {
+      EXPECT_THAT(nodes_[0]->Run({"CLUSTER", "KEYSLOT", std::string(key)}),
+                  ::tradein::testing::IsOkAndHolds(RedisValue::Integer(KeySlot(key))));
+    }
+  }
+
+  std::unique_ptr<RedisQuotaStore> MakeStore() {
+    RedisQuotaStoreOptions options;
+    return std::make_unique<RedisQuotaStore>(
+        [this](absl::string_view key) -> RedisClient& {
+          if (key.empty()) return *clients_[0];
+          routed_.fetch_add(1);
+          return *clients_[static_cast<size_t>(owner_[static_cast<size_t>(KeySlot(key))])];
+        },
+        options);
+  }
+
+  std::vector<std::unique_ptr<RedisServer>> nodes_;
+  std::vector<std::unique_ptr<RedisClient>> clients_;
+  std::vector<int> owner_;
+  std::atomic<int> routed_{0};
+};
+
+TEST_F(RedisClusterTest, EveryCallRunsOnTheNodeOfItsSlotAndAnswersLikeTheMemoryStore) {
+  std::unique_ptr<RedisQuotaStore> redis_store = MakeStore();
+  MemoryQuotaStore memory_store;
+  SyncStore tested(*redis_store);
+  SyncStore model(memory_store);
+  auto same = [](const absl::StatusOr<ClaimRecord>& a, const absl::StatusOr<ClaimRecord>& b) {
+    ASSERT_EQ(a.status().code(), b.status().code()) << a.status() << " vs " << b.status();
+    if (!a.ok()) return;
+    EXPECT_EQ(a->claim_id, b->claim_id);
+    EXPECT_EQ(a->state, b->state);
+    EXPECT_EQ(a->grants, b->grants);
+    EXPECT_EQ(a->refunds, b->refunds);
+    EXPECT_EQ(a->replayed, b->replayed);
+  };
+  const BudgetRef national = Budget("national", 5 * kFen);
+  const BudgetRef city = Budget("city", 3 * kFen);
+  std::vector<std::string> claims;
+  // Lines that draw on two budgets at once (the joint allocation), homes, caps and plain lines, 12 buyers.
+  for (int i = 0; i < 12; ++i) {
+    const ReserveRequest request =
+        ReserveBuilder(TestBuyer(i), "shop", absl::StrCat("r", i), kT0)
+            .Line("tv", 2, kFen / 2, {Units("tv", 3)}, {}, {national, city})
+            .Line("reno", 1, kFen / 4, {Fen("cap", kFen)}, {Home(absl::StrCat("h", i % 5))}, {national})
+            .Build();
+    const absl::StatusOr<ClaimRecord> expected = model.Reserve(request);
+    same(tested.Reserve(request), expected);
+    same(tested.Reserve(request), model.Reserve(request));  // replayed
+    claims.push_back(expected->claim_id);
+  }
+  for (size_t i = 0; i < claims.size(); ++i) {
+    const absl::Time now = kT0 + absl::Minutes(1);
+    if (i % 3 == 0) same(tested.Confirm(claims[i], now), model.Confirm(claims[i], now));
+    if (i % 3 == 1) same(tested.Cancel(claims[i], now), model.Cancel(claims[i], now));
+  }
+  for (size_t i = 0; i < claims.size(); i += 3) {
+    const RefundRequest refund{claims[i], "", "refund", "fp", {{"tv", 1}}, kT0 + absl::Minutes(2)};
+    same(tested.Refund(refund), model.Refund(refund));
+  }
+  const absl::Time later = kT0 + absl::Hours(1);
+  EXPECT_EQ(*tested.BudgetUsage({national, city}, later), *model.BudgetUsage({national, city}, later));
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(*tested.Usage(TestBuyer(i), {Units("tv", 3), Fen("cap", kFen)}, later),
+              *model.Usage(TestBuyer(i), {Units("tv", 3), Fen("cap", kFen)}, later));
+  }
+  absl::StatusOr<SweepResult> swept = tested.Sweep(later);
+  absl::StatusOr<SweepResult> expected_sweep = model.Sweep(later);
+  ASSERT_THAT(swept, IsOk());
+  std::set<std::string> swept_ids, expected_ids;
+  for (const ClaimRecord& c : swept->expired) swept_ids.insert(c.claim_id);
+  for (const ClaimRecord& c : expected_sweep->expired) expected_ids.insert(c.claim_id);
+  EXPECT_EQ(swept_ids, expected_ids);
+  EXPECT_FALSE(swept_ids.empty());
+  for (const std::string& id : claims) same(tested.Get(id, later), model.Get(id, later));
+  EXPECT_THAT(PingOf(*redis_store), ::tradein::testing::IsOkAndHolds(true));
+
+  // The keys really are spread over the nodes, and each one lives on the node that owns its slot.
+  int nodes_with_keys = 0;
+  for (size_t n = 0; n < nodes_.size(); ++n) {
+    absl::StatusOr<RedisValue> keys = nodes_[n]->Run({"KEYS", "tq:*"});
+    ASSERT_THAT(keys, IsOk());
+    nodes_with_keys += keys->elements().empty() ? 0 : 1;
+    for (const RedisValue& key : keys->elements()) {
+      EXPECT_EQ(owner_[static_cast<size_t>(KeySlot(key.str()))], static_cast<int>(n)) << key.str();
+    }
+  }
+  EXPECT_EQ(nodes_with_keys, 3);
+  EXPECT_GT(routed_.load(), 100);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scripts
+
+TEST_F(RedisQuotaStoreTest, EveryCallWorksAfterTheScriptCacheIsFlushed) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::unique_ptr<RedisQuotaStore> store = MakeStore();
+  SyncStore sync(*store);
+  const BudgetRef budget = Budget("b", 10 * kFen);
+  const ClaimRecord first = *sync.Reserve(ReserveBuilder(TestBuyer(1), "shop", "r1", kT0)
+                                              .Line("1", 1, kFen, {Units("a", 1)}, {Home("h")}, {budget})
+                                              .Build());
+  ASSERT_EQ(first.state, ClaimState::kReserved);
+
+  ASSERT_THAT(server_->Run({"SCRIPT", "FLUSH"}), IsOk());
+  const int64_t loads_before = client_->stats().script_loads;
+  EXPECT_THAT(PingOf(*store), ::tradein::testing::IsOkAndHolds(true));
+  // Ping ran a script, not just PING: the flushed cache made the client load it.
+  EXPECT_EQ(client_->stats().script_loads, loads_before + 1);
+
+  ASSERT_THAT(server_->Run({"SCRIPT", "FLUSH"}), IsOk());
+  EXPECT_EQ(sync.Confirm(first.claim_id, kT0)->state, ClaimState::kConfirmed);
+  const ClaimRecord second = *sync.Reserve(
+      ReserveBuilder(TestBuyer(2), "shop", "r2", kT0).Line("1", 1, kFen, {}, {}, {budget}).Build());
+  EXPECT_EQ(second.state, ClaimState::kReserved);
+  ASSERT_THAT(server_->Run({"SCRIPT", "FLUSH"}), IsOk());
+  EXPECT_EQ(sync.Sweep(kT0 + absl::Hours(1))->expired.size(), 1u);
+  EXPECT_EQ(*sync.BudgetUsage({budget}, kT0 + absl::Hours(1)), std::vector<int64_t>{kFen});
+  EXPECT_GT(client_->stats().script_loads, loads_before + 4);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Faults
+
+TEST_F(RedisQuotaStoreTest, APausedServerFailsByTheDeadlineAndGrantsNothing) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::unique_ptr<RedisQuotaStore> store = MakeStore();
+  SyncStore sync(*store);
+  const BuyerRef buyer = TestBuyer(1);
+  const BudgetRef budget = Budget("b", 10 * kFen);
+  const ReserveRequest request = ReserveBuilder(buyer, "shop", "r1", kT0)
+                                     .Line("1", 1, kFen, {Units("a", 1)}, {Home("h")}, {budget})
+                                     .Build();
+
+  ASSERT_THAT(server_->Pause(), IsOk());
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(300);
+  const absl::StatusOr<ClaimRecord> paused = ReserveBy(*store, request, deadline);
+  const absl::Time answered = absl::Now();
+  EXPECT_THAT(paused,
+              AnyOf(StatusIs(absl::StatusCode::kDeadlineExceeded), StatusIs(absl::StatusCode::kUnavailable)));
+  EXPECT_LT(answered, deadline + absl::Seconds(10));  // sanity: it did not wait for the server
+  ASSERT_THAT(server_->Resume(), IsOk());
+
+  // Nothing granted, and the retry with the same ids gets exactly one claim.
+  EXPECT_EQ(*sync.Usage(buyer, {Units("a", 1)}, kT0), std::vector<int64_t>{0});
+  EXPECT_EQ(*sync.BudgetUsage({budget}, kT0), std::vector<int64_t>{0});
+  EXPECT_THAT(sync.Get(request.claim_id, kT0), StatusIs(absl::StatusCode::kNotFound));
+  const absl::StatusOr<ClaimRecord> retry = sync.Reserve(request);
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_EQ(retry->state, ClaimState::kReserved);
+  EXPECT_FALSE(retry->replayed);
+  EXPECT_EQ(*sync.Usage(buyer, {Units("a", 1)}, kT0), std::vector<int64_t>{1});
+  EXPECT_EQ(*sync.BudgetUsage({budget}, kT0), std::vector<int64_t>{kFen});
+}
+
+TEST_F(RedisQuotaStoreTest, ADeadlineBetweenStepsLeavesWhatARetryCompletesWithoutCountingTwice) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::atomic<bool> armed{false};
+  std::atomic<bool> paused{false};
+  RedisQuotaStoreOptions options;
+  // The server stops answering just before the buyer's script is sent: it runs when the server comes back,
+  // after the caller has been told DEADLINE_EXCEEDED, and reconcile never ran.
+  options.crash_before = [&](absl::string_view step) {
+    if (armed && step == "reserve.buyer" && !paused.exchange(true)) {
+      EXPECT_THAT(server_->Pause(), IsOk());
+    }
+    return false;
+  };
+  std::unique_ptr<RedisQuotaStore> store = MakeStore(options);
+  SyncStore sync(*store);
+  const BuyerRef buyer = TestBuyer(1);
+  const BudgetRef budget = Budget("b", 10 * kFen);
+  // Three units allocated from the budget, one granted by the counter.
+  const ReserveRequest request =
+      ReserveBuilder(buyer, "shop", "r1", kT0).Line("1", 3, kFen, {Units("a", 1)}, {}, {budget}).Build();
+  // Scripts cached first: else the EVALSHA would meet NOSCRIPT after the deadline and never run at all.
+  ASSERT_THAT(sync.Reserve(ReserveBuilder(TestBuyer(9), "shop", "warm-up", kT0).Line("1", 1, 1).Build()),
+              IsOk());
+  armed = true;
+  EXPECT_THAT(ReserveBy(*store, request, absl::Now() + absl::Milliseconds(500)),
+              AnyOf(StatusIs(absl::StatusCode::kDeadlineExceeded), StatusIs(absl::StatusCode::kUnavailable)));
+  ASSERT_TRUE(paused.load());
+  ASSERT_THAT(server_->Resume(), IsOk());
+  // The buyer's script ran once the server came back (the caller never heard of it), and the whole
+  // allocation is still held: reconcile never ran.
+  ASSERT_TRUE(Eventually([&] { return sync.Get(request.claim_id, kT0).ok(); }));
+  EXPECT_EQ(*sync.BudgetUsage({budget}, kT0), std::vector<int64_t>{3 * kFen});
+
+  const absl::StatusOr<ClaimRecord> retry = sync.Reserve(request);
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(retry->grants[0].units, 1);
+  EXPECT_EQ(*sync.Usage(buyer, {Units("a", 1)}, kT0), std::vector<int64_t>{1});
+  EXPECT_EQ(*sync.BudgetUsage({budget}, kT0), std::vector<int64_t>{kFen});
+}
+
+TEST_F(RedisQuotaStoreTest, AStoppedServerIsUnavailableAndTheSameStoreWorksAfterARestart) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::unique_ptr<RedisQuotaStore> store = MakeStore();
+  SyncStore sync(*store);
+  ASSERT_THAT(server_->Stop(), IsOk());
+  const ReserveRequest request =
+      ReserveBuilder(TestBuyer(1), "shop", "r1", kT0).Line("1", 1, kFen, {Units("a", 1)}).Build();
+  EXPECT_TRUE(Eventually([&] {
+    return ReserveBy(*store, request, absl::Now() + absl::Seconds(1)).status().code() ==
+           absl::StatusCode::kUnavailable;
+  }));
+  EXPECT_THAT(PingOf(*store), StatusIs(absl::StatusCode::kUnavailable));
+
+  ASSERT_THAT(server_->Restart(), IsOk());
+  EXPECT_TRUE(Eventually([&] { return PingOf(*store).ok(); }));
+  const absl::StatusOr<ClaimRecord> claim = sync.Reserve(request);
+  ASSERT_THAT(claim, IsOk());
+  EXPECT_EQ(claim->state, ClaimState::kReserved);
+}
+
+TEST_F(RedisQuotaStoreTest, EveryConfirmedClaimSurvivesKillNineWithAppendfsyncAlways) {
+  RedisServerOptions options;
+  options.appendonly = true;
+  options.appendfsync = "always";
+  ASSERT_NO_FATAL_FAILURE(StartServer(options));
+  std::unique_ptr<RedisQuotaStore> store = MakeStore();
+  SyncStore sync(*store);
+  const BudgetRef budget = Budget("b", 100 * kFen);
+  std::vector<ClaimRecord> confirmed;
+  for (int i = 0; i < 20; ++i) {
+    const ClaimRecord claim =
+        *sync.Reserve(ReserveBuilder(TestBuyer(i), "shop", absl::StrCat("r", i), kT0)
+                          .Line("1", 1, kFen, {Units("a", 1)}, {Home(absl::StrCat("h", i))}, {budget})
+                          .Build());
+    ASSERT_EQ(claim.state, ClaimState::kReserved);
+    absl::StatusOr<ClaimRecord> done = sync.Confirm(claim.claim_id, kT0 + absl::Minutes(1));
+    ASSERT_THAT(done, IsOk());
+    confirmed.push_back(*done);
+  }
+  server_->Kill();  // SIGKILL right after the last acknowledged write
+  ASSERT_THAT(server_->Restart(), IsOk());
+  ASSERT_TRUE(Eventually([&] { return PingOf(*store).ok(); }));
+
+  const absl::Time later = kT0 + absl::Hours(48);
+  for (int i = 0; i < 20; ++i) {
+    const absl::StatusOr<ClaimRecord> claim = sync.Get(confirmed[static_cast<size_t>(i)].claim_id, later);
+    ASSERT_THAT(claim, IsOk()) << i;
+    EXPECT_EQ(claim->state, ClaimState::kConfirmed);
+    EXPECT_EQ(claim->grants, confirmed[static_cast<size_t>(i)].grants);
+    EXPECT_EQ(claim->confirmation, "invoice-1");
+    EXPECT_EQ(*sync.Usage(TestBuyer(i), {Units("a", 1)}, later), std::vector<int64_t>{1});
+  }
+  EXPECT_EQ(*sync.BudgetUsage({budget}, later), std::vector<int64_t>{20 * kFen});
+  // The homes are still used.
+  const absl::StatusOr<ClaimRecord> again = sync.Reserve(
+      ReserveBuilder(TestBuyer(99), "shop", "again", later).Line("1", 1, kFen, {}, {Home("h3")}).Build());
+  ASSERT_THAT(again, IsOk());
+  EXPECT_TRUE(again->grants[0].reasons.Contains(ReasonCode::kHomeAlreadyUsed));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// An instance that dies between two steps
+
+class CrashTest : public RedisQuotaStoreTest {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartServer()); }
+
+  // A store that dies before `step` (once).
+  std::unique_ptr<RedisQuotaStore> Crashing(const std::string& step) {
+    RedisQuotaStoreOptions options;
+    auto crashed = std::make_shared<std::atomic<bool>>(false);
+    options.crash_before = [step, crashed](absl::string_view at) {
+      return at == step && !crashed->exchange(true);
+    };
+    return MakeStore(options);
+  }
+
+  const BuyerRef buyer_ = TestBuyer(1);
+  const BudgetRef budget_ = Budget("b", 10 * kFen);
+  const CounterLimit counter_ = Units("a", 1);
+  const absl::Time end_ = kT0 + absl::Minutes(30);
+  ReserveRequest Request() const {
+    return ReserveBuilder(buyer_, "shop", "r1", kT0)
+        .Line("1", 3, kFen, {counter_}, {Home("h")}, {budget_})
+        .Build();
+  }
+  // Another buyer's claim for the same home.
+  ReserveRequest ForTheHome(absl::Time now, const std::string& request_id = "other") const {
+    return ReserveBuilder(TestBuyer(2), "shop", request_id, now).Line("1", 1, kFen, {}, {Home("h")}).Build();
+  }
+};
+
+TEST_F(CrashTest, BeforeTheBuyerScriptOnlyHoldsThatEndAreLeft) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("reserve.buyer");
+  SyncStore sync(*store);
+  EXPECT_THAT(sync.Reserve(Request()), StatusIs(absl::StatusCode::kUnavailable));
+  // The home and the budget are held until the hold would have ended, no longer; no counter moved.
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, kT0), std::vector<int64_t>{3 * kFen});
+  EXPECT_EQ(*sync.Usage(buyer_, {counter_}, kT0), std::vector<int64_t>{0});
+  EXPECT_TRUE(sync.Reserve(ForTheHome(kT0))->grants[0].reasons.Contains(ReasonCode::kHomeAlreadyUsed));
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, end_), std::vector<int64_t>{0});
+  EXPECT_EQ(sync.Reserve(ForTheHome(end_, "other-2"))->state, ClaimState::kReserved);
+  // The sweeper finds no claim behind the due entry: nothing to report, and the index is empty again.
+  absl::StatusOr<SweepResult> swept = sync.Sweep(end_);
+  ASSERT_THAT(swept, IsOk());
+  EXPECT_TRUE(swept->expired.empty());
+  for (int n = 0; n < RedisQuotaKeys::kDueShards; ++n) {
+    absl::StatusOr<RedisValue> entries = server_->Run({"ZRANGE", store->keys().Due(n), "0", "-1"});
+    ASSERT_THAT(entries, IsOk());
+    for (const RedisValue& e : entries->elements()) EXPECT_NE(e.str(), Request().claim_id);
+  }
+}
+
+TEST_F(CrashTest, BeforeTheBuyerScriptARetryCompletesTheClaimOnce) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("reserve.buyer");
+  SyncStore sync(*store);
+  EXPECT_THAT(sync.Reserve(Request()), StatusIs(absl::StatusCode::kUnavailable));
+  const absl::StatusOr<ClaimRecord> retry = sync.Reserve(Request());
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_EQ(retry->state, ClaimState::kReserved);
+  EXPECT_EQ(retry->grants[0].units, 1);
+  EXPECT_EQ(*sync.Usage(buyer_, {counter_}, kT0), std::vector<int64_t>{1});
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, kT0), std::vector<int64_t>{kFen});
+}
+
+TEST_F(CrashTest, BeforeReconcileTheSweeperGivesTheUnusedAllocationBackAtTheHoldEnd) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("reserve.reconcile");
+  SyncStore sync(*store);
+  EXPECT_THAT(sync.Reserve(Request()), StatusIs(absl::StatusCode::kUnavailable));
+  // Decided (one unit) but the three allocated units are still held.
+  EXPECT_EQ(sync.Get(Request().claim_id, kT0)->grants[0].units, 1);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, kT0), std::vector<int64_t>{3 * kFen});
+  absl::StatusOr<SweepResult> swept = sync.Sweep(end_);
+  ASSERT_THAT(swept, IsOk());
+  ASSERT_EQ(swept->expired.size(), 1u);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, end_), std::vector<int64_t>{0});
+  EXPECT_EQ(*sync.Usage(buyer_, {counter_}, end_), std::vector<int64_t>{0});
+}
+
+TEST_F(CrashTest, BeforeReconcileAConfirmCommitsOnlyWhatWasGranted) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("reserve.reconcile");
+  SyncStore sync(*store);
+  EXPECT_THAT(sync.Reserve(Request()), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(sync.Confirm(Request().claim_id, kT0)->state, ClaimState::kConfirmed);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, end_ + absl::Hours(1)), std::vector<int64_t>{kFen});
+}
+
+TEST_F(CrashTest, AfterTheCommitOfAConfirmTheSweeperReleasesWhatWasCommitted) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("confirm.final");
+  SyncStore sync(*store);
+  const ClaimRecord claim = *sync.Reserve(Request());
+  EXPECT_THAT(sync.Confirm(claim.claim_id, kT0 + absl::Minutes(1)), StatusIs(absl::StatusCode::kUnavailable));
+  // The budget entry and the home are committed for a claim that stays RESERVED and then expires.
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, end_), std::vector<int64_t>{kFen});
+  EXPECT_EQ(sync.Get(claim.claim_id, end_)->state, ClaimState::kExpired);
+  absl::StatusOr<SweepResult> swept = sync.Sweep(end_);
+  ASSERT_THAT(swept, IsOk());
+  ASSERT_EQ(swept->expired.size(), 1u);
+  EXPECT_EQ(swept->reconciled, 1);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, end_), std::vector<int64_t>{0});
+  EXPECT_EQ(sync.Reserve(ForTheHome(end_))->state, ClaimState::kReserved);
+}
+
+TEST_F(CrashTest, BeforeTheReconcileOfACancelARetryOrTheSweeperFinishesIt) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("cancel.reconcile");
+  SyncStore sync(*store);
+  const ClaimRecord claim = *sync.Reserve(Request());
+  EXPECT_THAT(sync.Cancel(claim.claim_id, kT0), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(*sync.Usage(buyer_, {counter_}, kT0), std::vector<int64_t>{0});  // the buyer's slot is done
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, kT0), std::vector<int64_t>{kFen});  // the budget not yet
+  const absl::StatusOr<ClaimRecord> retry = sync.Cancel(claim.claim_id, kT0);
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_TRUE(retry->replayed);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, kT0), std::vector<int64_t>{0});
+  EXPECT_EQ(sync.Reserve(ForTheHome(kT0))->state, ClaimState::kReserved);
+}
+
+TEST_F(CrashTest, BeforeTheReconcileOfARefundTheSweeperFinishesIt) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("refund.reconcile");
+  SyncStore sync(*store);
+  const ClaimRecord claim = *sync.Reserve(Request());
+  ASSERT_THAT(sync.Confirm(claim.claim_id, kT0), IsOk());
+  // Long after the hold: the claim's own due entry is gone, the refund's makes the sweeper look.
+  const absl::Time now = kT0 + absl::Hours(5);
+  ASSERT_THAT(sync.Sweep(now), IsOk());
+  EXPECT_THAT(sync.Refund({claim.claim_id, "", "rf", "fp", {}, now}),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(sync.Get(claim.claim_id, now)->state, ClaimState::kRefunded);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, now), std::vector<int64_t>{kFen});
+  EXPECT_EQ(sync.Sweep(now)->reconciled, 0) << "not due yet";
+  absl::StatusOr<SweepResult> swept = sync.Sweep(now + absl::Seconds(5));
+  ASSERT_THAT(swept, IsOk());
+  EXPECT_EQ(swept->reconciled, 1);
+  EXPECT_TRUE(swept->expired.empty());
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, now), std::vector<int64_t>{0});
+  EXPECT_EQ(sync.Reserve(ForTheHome(now))->state, ClaimState::kReserved);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Races: several threads, several instances (stores on their own clients), one Redis
+
+class RaceTest : public RedisQuotaStoreTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(StartServer());
+    for (int i = 0; i < 4; ++i) {
+      clients_.push_back(Connect(ClientOptions(*server_)));
+      ASSERT_NE(clients_.back(), nullptr);
+      stores_.push_back(std::make_unique<RedisQuotaStore>(*clients_.back(), "tq:"));
+      store_ptrs_.push_back(stores_.back().get());
+    }
+  }
+
+  std::vector<std::unique_ptr<RedisClient>> clients_;
+  std::vector<std::unique_ptr<RedisQuotaStore>> stores_;
+  std::vector<QuotaStore*> store_ptrs_;
+};
+
+TEST_F(RaceTest, TwoHundredClaimsOfOneBuyerForOneProductTypeGetExactlyTheLimit) {
+  const BuyerRef buyer = TestBuyer(1);
+  const CounterLimit fridge = Units("appliance:fridge", 5);
+  std::vector<ReserveRequest> requests;
+  for (int i = 0; i < 200; ++i) {
+    requests.push_back(
+        ReserveBuilder(buyer, "shop", absl::StrCat("r", i), kT0).Line("1", 1, kFen, {fridge}).Build());
+  }
+  const std::vector<absl::StatusOr<ClaimRecord>> results = ReserveConcurrently(store_ptrs_, requests, 8);
+  int granted = 0, rejected = 0;
+  for (const absl::StatusOr<ClaimRecord>& r : results) {
+    ASSERT_THAT(r, IsOk());
+    granted += r->grants[0].units;
+    rejected += r->state == ClaimState::kRejected;
+  }
+  EXPECT_EQ(granted, 5);
+  EXPECT_EQ(rejected, 195);
+  SyncStore sync(*stores_[0]);
+  EXPECT_EQ(*sync.Usage(buyer, {fridge}, kT0), std::vector<int64_t>{5});
+}
+
+TEST_F(RaceTest, TwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven) {
+  const BudgetRef budget = Budget("b", 37 * kFen + kFen / 2);
+  std::vector<ReserveRequest> requests;
+  for (int i = 0; i < 200; ++i) {
+    requests.push_back(ReserveBuilder(TestBuyer(i), "shop", absl::StrCat("r", i), kT0)
+                           .Line("1", 1, kFen, {Units("a", 1)}, {}, {budget})
+                           .Build());
+  }
+  const std::vector<absl::StatusOr<ClaimRecord>> results = ReserveConcurrently(store_ptrs_, requests, 8);
+  int reserved = 0;
+  for (const absl::StatusOr<ClaimRecord>& r : results) {
+    ASSERT_THAT(r, IsOk());
+    if (r->state == ClaimState::kReserved) {
+      ++reserved;
+    } else {
+      EXPECT_TRUE(r->grants[0].reasons.Contains(ReasonCode::kBudgetExhausted));
+    }
+  }
+  EXPECT_EQ(reserved, 37);
+  SyncStore sync(*stores_[0]);
+  EXPECT_EQ(*sync.BudgetUsage({budget}, kT0), std::vector<int64_t>{37 * kFen});
+}
+
+TEST_F(RaceTest, TheSameReserveFiftyTimesAtOnceMakesOneClaim) {
+  const BuyerRef buyer = TestBuyer(1);
+  const BudgetRef budget = Budget("b", 10 * kFen);
+  const ReserveRequest request = ReserveBuilder(buyer, "shop", "r1", kT0)
+                                     .Line("1", 2, kFen, {Units("a", 1)}, {Home("h")}, {budget})
+                                     .Build();
+  const std::vector<absl::StatusOr<ClaimRecord>> results =
+      ReserveConcurrently(store_ptrs_, std::vector<ReserveRequest>(50, request), 8);
+  int first = 0;
+  for (const absl::StatusOr<ClaimRecord>& r : results) {
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->claim_id, request.claim_id);
+    EXPECT_EQ(r->state, ClaimState::kReserved);
+    EXPECT_EQ(r->grants[0].units, 1);
+    first += r->replayed ? 0 : 1;
+  }
+  EXPECT_EQ(first, 1);
+  SyncStore sync(*stores_[0]);
+  EXPECT_EQ(*sync.Usage(buyer, {Units("a", 1)}, kT0), std::vector<int64_t>{1});
+  EXPECT_EQ(*sync.BudgetUsage({budget}, kT0), std::vector<int64_t>{kFen});
+}
+
+TEST_F(RaceTest, FiftyBuyersForOneHomeOneGetsIt) {
+  std::vector<ReserveRequest> requests;
+  for (int i = 0; i < 50; ++i) {
+    requests.push_back(ReserveBuilder(TestBuyer(i), "shop", absl::StrCat("r", i), kT0)
+                           .Line("1", 1, kFen, {}, {Home("h")})
+                           .Build());
+  }
+  const std::vector<absl::StatusOr<ClaimRecord>> results = ReserveConcurrently(store_ptrs_, requests, 8);
+  int reserved = 0;
+  for (const absl::StatusOr<ClaimRecord>& r : results) {
+    ASSERT_THAT(r, IsOk());
+    reserved += r->state == ClaimState::kReserved;
+  }
+  EXPECT_EQ(reserved, 1);
+}
+
+TEST_F(RaceTest, ConfirmAndCancelOfOneClaimAtOnceOneWinsAndTheBudgetAgrees) {
+  const BudgetRef budget = Budget("b", 100 * kFen);
+  for (int round = 0; round < 20; ++round) {
+    SyncStore sync(*stores_[0]);
+    const ClaimRecord claim =
+        *sync.Reserve(ReserveBuilder(TestBuyer(round), "shop", absl::StrCat("r", round), kT0)
+                          .Line("1", 1, kFen, {}, {Home(absl::StrCat("h", round))}, {budget})
+                          .Build());
+    ASSERT_EQ(claim.state, ClaimState::kReserved);
+    absl::StatusOr<ClaimRecord> confirmed, cancelled;
+    std::thread a([&] { confirmed = SyncStore(*stores_[1]).Confirm(claim.claim_id, kT0); });
+    std::thread b([&] { cancelled = SyncStore(*stores_[2]).Cancel(claim.claim_id, kT0); });
+    a.join();
+    b.join();
+    EXPECT_NE(confirmed.ok(), cancelled.ok()) << confirmed.status() << " / " << cancelled.status();
+    const ClaimState state = sync.Get(claim.claim_id, kT0 + absl::Hours(2))->state;
+    EXPECT_EQ(state, confirmed.ok() ? ClaimState::kConfirmed : ClaimState::kCancelled);
+  }
+  // Whatever won, the budget holds exactly the confirmed claims, long after every hold ended.
+  SyncStore sync(*stores_[0]);
+  int confirmed = 0;
+  for (int round = 0; round < 20; ++round) {
+    const std::string id =
+        ReserveBuilder(TestBuyer(round), "shop", absl::StrCat("r", round), kT0).Build().claim_id;
+    confirmed += sync.Get(id, kT0 + absl::Hours(2))->state == ClaimState::kConfirmed;
+  }
+  EXPECT_EQ(*sync.BudgetUsage({budget}, kT0 + absl::Hours(2)), std::vector<int64_t>{confirmed * kFen});
+}
+
+TEST_F(RaceTest, InstancesSweepingAtOnceReportEachExpiryOnce) {
+  SyncStore sync(*stores_[0]);
+  std::set<std::string> reserved;
+  for (int i = 0; i < 120; ++i) {
+    const ClaimRecord claim =
+        *sync.Reserve(ReserveBuilder(TestBuyer(i), "shop", absl::StrCat("r", i), kT0)
+                          .Line("1", 1, kFen, {Units("a", 1)}, {}, {Budget("b", 1000 * kFen)})
+                          .Build());
+    reserved.insert(claim.claim_id);
+  }
+  absl::Mutex mu;
+  std::vector<std::string> reported;
+  std::vector<std::thread> sweepers;
+  for (size_t s = 0; s < stores_.size(); ++s) {
+    sweepers.emplace_back([&, s] {
+      for (int pass = 0; pass < 5; ++pass) {
+        absl::StatusOr<SweepResult> result = SyncStore(*stores_[s]).Sweep(kT0 + absl::Hours(1), 50);
+        ASSERT_THAT(result, IsOk());
+        absl::MutexLock lock(&mu);
+        for (const ClaimRecord& c : result->expired) reported.push_back(c.claim_id);
+      }
+    });
+  }
+  for (std::thread& t : sweepers) t.join();
+  std::set<std::string> distinct(reported.begin(), reported.end());
+  EXPECT_EQ(reported.size(), distinct.size()) << "an expiry was reported twice";
+  EXPECT_EQ(distinct, reserved);
+  EXPECT_EQ(*sync.BudgetUsage({Budget("b", 1000 * kFen)}, kT0 + absl::Hours(1)), std::vector<int64_t>{0});
+}
+
+}  // namespace
+}  // namespace tradein::quota::testing
