@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -12,17 +14,43 @@
 namespace tradein {
 namespace {
 
-// The process's log destination. A function-local static: constructed on first use, never destroyed, so
-// logging from static destructors or late threads stays safe.
+// The process's log destination. Lines are appended to a buffer that a background thread writes out every
+// kFlushInterval (or sooner when it grows past kFlushBytes, or for warnings and errors), so the per-call
+// access line costs a string append, not a write(2). A function-local static, never destroyed: logging from
+// late threads stays safe; FlushLogs() before exit writes what is left.
+constexpr size_t kFlushBytes = 64 * 1024;
+constexpr absl::Duration kFlushInterval = absl::Milliseconds(200);
+
 struct Sink {
   absl::Mutex mu;
   std::FILE* file ABSL_GUARDED_BY(mu) = stderr;
+  std::string buffer ABSL_GUARDED_BY(mu);
   std::atomic<LogLevel> min_level{LogLevel::kInfo};
+  std::once_flag flusher_started;
+
+  void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (buffer.empty()) return;
+    std::fwrite(buffer.data(), 1, buffer.size(), file);
+    std::fflush(file);
+    buffer.clear();
+  }
 };
 
 Sink& TheSink() {
   static Sink* sink = new Sink();
   return *sink;
+}
+
+void StartFlusher(Sink& sink) {
+  std::call_once(sink.flusher_started, [&sink] {
+    std::thread([&sink] {
+      for (;;) {
+        absl::SleepFor(kFlushInterval);
+        absl::MutexLock lock(&sink.mu);
+        sink.WriteLocked();
+      }
+    }).detach();
+  });
 }
 
 absl::string_view LevelName(LogLevel level) {
@@ -70,6 +98,7 @@ absl::Status SetLogFile(const std::string& path) {
   }
   Sink& sink = TheSink();
   absl::MutexLock lock(&sink.mu);
+  sink.WriteLocked();
   if (sink.file != stderr) std::fclose(sink.file);
   sink.file = file;
   return absl::OkStatus();
@@ -88,9 +117,16 @@ void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField
   }
   line.append("}\n");
   Sink& sink = TheSink();
+  StartFlusher(sink);
   absl::MutexLock lock(&sink.mu);
-  std::fwrite(line.data(), 1, line.size(), sink.file);
-  std::fflush(sink.file);
+  sink.buffer.append(line);
+  if (level >= LogLevel::kWarning || sink.buffer.size() >= kFlushBytes) sink.WriteLocked();
+}
+
+void FlushLogs() {
+  Sink& sink = TheSink();
+  absl::MutexLock lock(&sink.mu);
+  sink.WriteLocked();
 }
 
 void AppendJsonString(std::string& out, absl::string_view text) {

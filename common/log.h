@@ -4,7 +4,8 @@
 //
 // Structured logs: one JSON object per line, e.g.
 //   {"ts":"2026-11-29T08:42:19.123Z","level":"info","event":"server_started","listen":"127.0.0.1:50051"}
-// Lines go to stderr unless SetLogFile() names a file. Levels below the minimum cost one comparison.
+// Lines go to stderr unless SetLogFile() names a file, in batches (every 200 ms, or at once for warnings and
+// errors): call FlushLogs() before exit. Levels below the minimum cost one comparison.
 // Callers pass the request id as a field; a raw buyer id must never be a field (log the keyed hash).
 //
 //   Log(LogLevel::kInfo, "policy_reloaded", {{"snapshot", version}, {"policies", count}});
@@ -58,6 +59,12 @@ bool LogEnabled(LogLevel level);
 [[nodiscard]] absl::Status SetLogFile(const std::string& path);
 
 void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields = {});
+
+// FlushLogs
+//
+// Writes out every buffered line (lines are written in batches; warnings and errors at once). Call before
+// exit.
+void FlushLogs();
 
 // AppendJsonString
 //

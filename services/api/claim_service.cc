@@ -1,11 +1,13 @@
 #include "services/api/claim_service.h"
 
+#include <functional>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/civil_date.h"
 #include "common/status.h"
+#include "services/api/authorize.h"
 #include "services/api/basket.h"
 #include "services/api/claim_preparation.h"
 #include "services/api/claim_view.h"
@@ -20,17 +22,41 @@ using quota::ClaimRecord;
 constexpr size_t kMaxSerialsPerLine = 100;
 constexpr size_t kMaxReasonLength = 256;
 
-// Finishes `reactor` with the claim `record` as `response`.
+// Reports a change the store made (never called for a replay: nothing changed).
+using ChangeReport = std::function<void(const ClaimRecord& record, const v1::Claim& claim)>;
+
+// Finishes `reactor` with the claim `record` as `response`, reporting the change first.
 quota::QuotaStore::Callback<ClaimRecord> FinishWithClaim(grpc::ServerUnaryReactor* reactor,
-                                                         v1::Claim* response) {
-  return [reactor, response](absl::StatusOr<ClaimRecord> record) {
-    absl::Status status = record.status();
-    if (status.ok()) status = ViewClaim(*record, *response);
-    reactor->Finish(ToGrpcStatus(status));
-  };
+                                                         v1::Claim* response, ClaimEvents& events,
+                                                         absl::string_view method, ChangeReport report) {
+  return
+      [reactor, response, &events, method, report = std::move(report)](absl::StatusOr<ClaimRecord> record) {
+        absl::Status status = record.status();
+        if (status.ok()) status = ViewClaim(*record, *response);
+        if (status.ok() && record->replayed) events.Replayed(method);
+        if (status.ok() && !record->replayed && report) report(*record, *response);
+        reactor->Finish(ToGrpcStatus(status));
+      };
+}
+
+audit::AuditContext AuditContextOf(CallRegistry& calls, grpc::CallbackServerContext* context,
+                                   std::string reason = "") {
+  const CallInfo* call = calls.Find(context);
+  return {call != nullptr ? call->caller_id : "", call != nullptr ? call->request_id : "", std::move(reason)};
+}
+
+grpc::ServerUnaryReactor* Refuse(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
 }
 
 // A claim id that cannot be one of ours is simply not found (its format is not the caller's business).
+v1::ClaimRequest WithRetailer(const v1::ClaimRequest& request, const std::string& retailer_id) {
+  v1::ClaimRequest bound = request;
+  bound.set_retailer_id(retailer_id);
+  return bound;
+}
+
 absl::Status ValidateClaimId(const std::string& claim_id) {
   if (quota::TagOfClaimId(claim_id).empty()) {
     return ReasonError(absl::StatusCode::kNotFound, "CLAIM_NOT_FOUND", "no such claim");
@@ -126,8 +152,15 @@ void FillUsage(const std::vector<quota::UsageCounter>& counters, const std::vect
 }  // namespace
 
 ClaimService::ClaimService(const policy::PolicyRegistry& policies, const Clock& clock,
-                           const identity::KeyedHasher& hasher, quota::QuotaStore& store, Options options)
-    : policies_(policies), clock_(clock), hasher_(hasher), store_(store), options_(options) {}
+                           const identity::KeyedHasher& hasher, quota::QuotaStore& store, CallGate& gate,
+                           ClaimEvents& events, Options options)
+    : policies_(policies),
+      clock_(clock),
+      hasher_(hasher),
+      store_(store),
+      gate_(gate),
+      events_(events),
+      options_(options) {}
 
 absl::Time ClaimService::StoreDeadline(const grpc::CallbackServerContext& context) const {
   return std::min(absl::FromChrono(context.deadline()), absl::Now() + options_.store_timeout);
@@ -136,13 +169,20 @@ absl::Time ClaimService::StoreDeadline(const grpc::CallbackServerContext& contex
 grpc::ServerUnaryReactor* ClaimService::Claim(grpc::CallbackServerContext* context,
                                               const v1::ClaimRequest* request, v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Grant> grant =
+      AuthorizeCall(gate_, *context, auth::Action::kClaim, request->retailer_id(), request->region_code());
+  if (!grant.ok()) return Refuse(reactor, grant.status());
   absl::StatusOr<quota::ReserveRequest> reserve =
-      PrepareClaim(*request, *policies_.Current(), clock_.Now(), hasher_);
-  if (!reserve.ok()) {
-    reactor->Finish(ToGrpcStatus(reserve.status()));
-    return reactor;
-  }
-  store_.Reserve(*std::move(reserve), StoreDeadline(*context), FinishWithClaim(reactor, response));
+      grant->retailer_id == request->retailer_id()
+          ? PrepareClaim(*request, *policies_.Current(), clock_.Now(), hasher_)
+          : PrepareClaim(WithRetailer(*request, grant->retailer_id), *policies_.Current(), clock_.Now(),
+                         hasher_);
+  if (!reserve.ok()) return Refuse(reactor, reserve.status());
+  store_.Reserve(
+      *std::move(reserve), StoreDeadline(*context),
+      FinishWithClaim(reactor, response, events_, "Claim",
+                      [this, audit = AuditContextOf(gate_.calls, context)](
+                          const ClaimRecord&, const v1::Claim& claim) { events_.Claimed(claim, audit); }));
   return reactor;
 }
 
@@ -150,16 +190,19 @@ grpc::ServerUnaryReactor* ClaimService::ConfirmClaim(grpc::CallbackServerContext
                                                      const v1::ConfirmClaimRequest* request,
                                                      v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status status = ValidateConfirm(*request); !status.ok()) {
-    reactor->Finish(ToGrpcStatus(status));
-    return reactor;
-  }
+  absl::StatusOr<auth::Grant> grant =
+      AuthorizeCall(gate_, *context, auth::Action::kChangeClaim, request->retailer_id());
+  if (!grant.ok()) return Refuse(reactor, grant.status());
+  if (absl::Status status = ValidateConfirm(*request); !status.ok()) return Refuse(reactor, status);
   v1::ConfirmClaimRequest confirmation;
   confirmation.set_invoice_number(request->invoice_number());
   *confirmation.mutable_line_serials() = request->line_serials();
   store_.Confirm(
-      {request->claim_id(), request->retailer_id(), clock_.Now(), confirmation.SerializeAsString()},
-      StoreDeadline(*context), FinishWithClaim(reactor, response));
+      {request->claim_id(), grant->retailer_id, clock_.Now(), confirmation.SerializeAsString()},
+      StoreDeadline(*context),
+      FinishWithClaim(reactor, response, events_, "ConfirmClaim",
+                      [this, audit = AuditContextOf(gate_.calls, context)](
+                          const ClaimRecord&, const v1::Claim& claim) { events_.Confirmed(claim, audit); }));
   return reactor;
 }
 
@@ -167,15 +210,17 @@ grpc::ServerUnaryReactor* ClaimService::CancelClaim(grpc::CallbackServerContext*
                                                     const v1::CancelClaimRequest* request,
                                                     v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Grant> grant =
+      AuthorizeCall(gate_, *context, auth::Action::kChangeClaim, request->retailer_id());
+  if (!grant.ok()) return Refuse(reactor, grant.status());
   absl::Status status = ValidateClaimId(request->claim_id());
-  if (status.ok()) status = ValidateOptionalRetailer(request->retailer_id());
   if (status.ok()) status = ValidateReason(request->reason());
-  if (!status.ok()) {
-    reactor->Finish(ToGrpcStatus(status));
-    return reactor;
-  }
-  store_.Cancel({request->claim_id(), request->retailer_id(), clock_.Now()}, StoreDeadline(*context),
-                FinishWithClaim(reactor, response));
+  if (!status.ok()) return Refuse(reactor, status);
+  store_.Cancel(
+      {request->claim_id(), grant->retailer_id, clock_.Now()}, StoreDeadline(*context),
+      FinishWithClaim(reactor, response, events_, "CancelClaim",
+                      [this, audit = AuditContextOf(gate_.calls, context, request->reason())](
+                          const ClaimRecord&, const v1::Claim& claim) { events_.Cancelled(claim, audit); }));
   return reactor;
 }
 
@@ -183,30 +228,44 @@ grpc::ServerUnaryReactor* ClaimService::RefundClaim(grpc::CallbackServerContext*
                                                     const v1::RefundClaimRequest* request,
                                                     v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status status = ValidateRefund(*request); !status.ok()) {
-    reactor->Finish(ToGrpcStatus(status));
-    return reactor;
-  }
+  absl::StatusOr<auth::Grant> grant =
+      AuthorizeCall(gate_, *context, auth::Action::kChangeClaim, request->retailer_id());
+  if (!grant.ok()) return Refuse(reactor, grant.status());
+  if (absl::Status status = ValidateRefund(*request); !status.ok()) return Refuse(reactor, status);
   quota::RefundRequest refund;
   refund.claim_id = request->claim_id();
-  refund.retailer_id = request->retailer_id();
+  refund.retailer_id = grant->retailer_id;
   refund.refund_id = request->request_id();
   refund.fingerprint = Fingerprint(*request, "refund-request", hasher_);
   for (const v1::RefundLine& line : request->lines())
     refund.lines.push_back({line.line_id(), line.quantity()});
   refund.now = clock_.Now();
-  store_.Refund(std::move(refund), StoreDeadline(*context), FinishWithClaim(reactor, response));
+  // What this refund moved is the difference from before; the store answers with the claim after it.
+  store_.Refund(std::move(refund), StoreDeadline(*context),
+                FinishWithClaim(reactor, response, events_, "RefundClaim",
+                                [this, audit = AuditContextOf(gate_.calls, context, request->reason())](
+                                    const ClaimRecord& record, const v1::Claim& claim) {
+                                  events_.Refunded(claim, record.last_change_fen, audit);
+                                }));
   return reactor;
 }
 
 grpc::ServerUnaryReactor* ClaimService::GetClaim(grpc::CallbackServerContext* context,
                                                  const v1::GetClaimRequest* request, v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::Status status = ValidateClaimId(request->claim_id()); !status.ok()) {
-    reactor->Finish(ToGrpcStatus(status));
-    return reactor;
-  }
-  store_.Get(request->claim_id(), clock_.Now(), StoreDeadline(*context), FinishWithClaim(reactor, response));
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kReadClaim);
+  if (!grant.ok()) return Refuse(reactor, grant.status());
+  if (absl::Status status = ValidateClaimId(request->claim_id()); !status.ok())
+    return Refuse(reactor, status);
+  store_.Get(request->claim_id(), clock_.Now(), StoreDeadline(*context),
+             [reactor, response, grant = *std::move(grant)](absl::StatusOr<ClaimRecord> record) {
+               absl::Status status = record.status();
+               if (status.ok() && grant.retailer_bound && record->retailer_id != grant.retailer_id) {
+                 status = ReasonError(absl::StatusCode::kNotFound, "CLAIM_NOT_FOUND", "no such claim");
+               }
+               if (status.ok()) status = ViewClaim(*record, *response);
+               reactor->Finish(ToGrpcStatus(status));
+             });
   return reactor;
 }
 
@@ -214,6 +273,10 @@ grpc::ServerUnaryReactor* ClaimService::GetBuyerUsage(grpc::CallbackServerContex
                                                       const v1::GetBuyerUsageRequest* request,
                                                       v1::BuyerUsage* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kReadUsage);
+      !grant.ok()) {
+    return Refuse(reactor, grant.status());
+  }
   const absl::Time now = clock_.Now();
   std::shared_ptr<const policy::PolicySnapshot> snapshot = policies_.Current();
   absl::StatusOr<quota::BuyerRef> buyer =
@@ -245,13 +308,14 @@ grpc::ServerUnaryReactor* ClaimService::GetBudgetUsage(grpc::CallbackServerConte
                                                        const v1::GetBudgetUsageRequest* request,
                                                        v1::BudgetUsage* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kReadUsage);
+      !grant.ok()) {
+    return Refuse(reactor, grant.status());
+  }
   std::shared_ptr<const policy::PolicySnapshot> snapshot = policies_.Current();
   absl::StatusOr<const policy::CompiledPolicy*> policy =
       SelectPolicy(request->region_code(), request->transaction_date(), request->policy_id(), *snapshot);
-  if (!policy.ok()) {
-    reactor->Finish(ToGrpcStatus(policy.status()));
-    return reactor;
-  }
+  if (!policy.ok()) return Refuse(reactor, policy.status());
   response->set_policy_id((*policy)->id());
   response->set_programme((*policy)->programme());
   std::vector<quota::BudgetRef> budgets;

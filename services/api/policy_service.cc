@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "common/civil_date.h"
 #include "common/status.h"
+#include "services/api/authorize.h"
 #include "services/api/grpc_status.h"
 #include "services/policy/region.h"
 
@@ -99,7 +100,9 @@ grpc::ServerUnaryReactor* PolicyService::ListPolicies(grpc::CallbackServerContex
                                                       const v1::ListPoliciesRequest* request,
                                                       v1::ListPoliciesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(List(*request, *policies_.Current(), *response)));
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kReadPolicy);
+  reactor->Finish(
+      ToGrpcStatus(grant.ok() ? List(*request, *policies_.Current(), *response) : grant.status()));
   return reactor;
 }
 
@@ -107,6 +110,11 @@ grpc::ServerUnaryReactor* PolicyService::GetPolicy(grpc::CallbackServerContext* 
                                                    const v1::GetPolicyRequest* request,
                                                    v1::Policy* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kReadPolicy);
+  if (!grant.ok()) {
+    reactor->Finish(ToGrpcStatus(grant.status()));
+    return reactor;
+  }
   const std::shared_ptr<const PolicySnapshot> snapshot = policies_.Current();
   absl::StatusOr<const CompiledPolicy*> policy = Find(*request, *snapshot);
   if (policy.ok()) *response = (*policy)->proto();

@@ -8,6 +8,7 @@
 #ifndef TRADEIN_SERVICES_API_POLICY_SERVICE_H_
 #define TRADEIN_SERVICES_API_POLICY_SERVICE_H_
 
+#include "services/api/authorize.h"
 #include "services/policy/policy_registry.h"
 #include "tradein/v1/policy_service.grpc.pb.h"
 
@@ -15,7 +16,7 @@ namespace tradein::api {
 
 class PolicyService final : public v1::PolicyService::CallbackService {
  public:
-  explicit PolicyService(const policy::PolicyRegistry& policies) : policies_(policies) {}
+  PolicyService(const policy::PolicyRegistry& policies, CallGate& gate) : policies_(policies), gate_(gate) {}
 
   grpc::ServerUnaryReactor* ListPolicies(grpc::CallbackServerContext* context,
                                          const v1::ListPoliciesRequest* request,
@@ -25,6 +26,7 @@ class PolicyService final : public v1::PolicyService::CallbackService {
 
  private:
   const policy::PolicyRegistry& policies_;
+  CallGate& gate_;
 };
 
 }  // namespace tradein::api

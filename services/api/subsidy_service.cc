@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "common/civil_date.h"
 #include "common/status.h"
+#include "services/api/authorize.h"
 #include "services/api/basket.h"
 #include "services/api/claim_preparation.h"
 #include "services/api/grpc_status.h"
@@ -73,17 +74,29 @@ absl::StatusOr<Basket> PriceQuote(const v1::QuoteRequest& request, const policy:
 }  // namespace
 
 SubsidyService::SubsidyService(const policy::PolicyRegistry& policies, const Clock& clock,
-                               const identity::KeyedHasher& hasher, quota::QuotaStore& store, Options options)
-    : policies_(policies), clock_(clock), hasher_(hasher), store_(store), options_(options) {}
+                               const identity::KeyedHasher& hasher, quota::QuotaStore& store, CallGate& gate,
+                               ClaimEvents& events, Options options)
+    : policies_(policies),
+      clock_(clock),
+      hasher_(hasher),
+      store_(store),
+      gate_(gate),
+      events_(events),
+      options_(options) {}
 
 grpc::ServerUnaryReactor* SubsidyService::Quote(grpc::CallbackServerContext* context,
                                                 const v1::QuoteRequest* request,
                                                 v1::QuoteResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kQuote); !grant.ok()) {
+    reactor->Finish(ToGrpcStatus(grant.status()));
+    return reactor;
+  }
   const std::shared_ptr<const policy::PolicySnapshot> snapshot = policies_.Current();
   const absl::Time now = clock_.Now();
   absl::StatusOr<Basket> basket = PriceQuote(*request, *snapshot, *response);
   if (!basket.ok() || !request->has_buyer()) {
+    if (basket.ok()) events_.Quoted(*response);
     reactor->Finish(ToGrpcStatus(basket.status()));
     return reactor;
   }
@@ -96,8 +109,9 @@ grpc::ServerUnaryReactor* SubsidyService::Quote(grpc::CallbackServerContext* con
   const absl::Time deadline =
       std::min(absl::FromChrono(context->deadline()), absl::Now() + options_.quota_check_timeout);
   store_.GetUsage({*buyer, plan->counters, now}, deadline,
-                  [reactor, response, plan](absl::StatusOr<std::vector<int64_t>> used) {
+                  [this, reactor, response, plan](absl::StatusOr<std::vector<int64_t>> used) {
                     if (used.ok()) ApplyAdvice(*plan, *used, *response);
+                    events_.Quoted(*response);
                     reactor->Finish(grpc::Status::OK);
                   });
   return reactor;

@@ -15,6 +15,8 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "services/api/authorize.h"
+#include "services/api/claim_events.h"
 #include "services/identity/keyed_hash.h"
 #include "services/policy/policy_registry.h"
 #include "services/quota/quota_store.h"
@@ -31,7 +33,8 @@ class SubsidyService final : public v1::SubsidyService::CallbackService {
 
   // REQUIRES: the references outlive the service.
   SubsidyService(const policy::PolicyRegistry& policies, const Clock& clock,
-                 const identity::KeyedHasher& hasher, quota::QuotaStore& store, Options options);
+                 const identity::KeyedHasher& hasher, quota::QuotaStore& store, CallGate& gate,
+                 ClaimEvents& events, Options options);
 
   grpc::ServerUnaryReactor* Quote(grpc::CallbackServerContext* context, const v1::QuoteRequest* request,
                                   v1::QuoteResponse* response) override;
@@ -41,6 +44,8 @@ class SubsidyService final : public v1::SubsidyService::CallbackService {
   const Clock& clock_;
   const identity::KeyedHasher& hasher_;
   quota::QuotaStore& store_;
+  CallGate& gate_;
+  ClaimEvents& events_;
   const Options options_;
 };
 

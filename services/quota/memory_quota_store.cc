@@ -284,6 +284,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
     }
     refund_units[i] += wanted;
   }
+  const int64_t refunded_before = record.RefundedFen();
   for (size_t i = 0; i < n; ++i) {
     if (refund_units[i] == 0) continue;
     const LineGrant& grant = record.grants[i];
@@ -313,7 +314,9 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
       record.RefundedFen() == record.GrantedFen() ? ClaimState::kRefunded : ClaimState::kPartiallyRefunded;
   record.updated_at = request.now;
   claim->refund_fingerprints[request.refund_id] = request.fingerprint;
-  return record;
+  ClaimRecord answer = record;
+  answer.last_change_fen = record.RefundedFen() - refunded_before;
+  return answer;
 }
 
 void MemoryQuotaStore::Reserve(ReserveRequest request, absl::Time, Callback<ClaimRecord> done) {

@@ -31,6 +31,28 @@ ABSL_FLAG(absl::Duration, store_timeout, absl::Seconds(2),
           "Longest a call waits for the quota store, whatever the caller's deadline (then UNAVAILABLE).");
 ABSL_FLAG(absl::Duration, sweep_interval, absl::Milliseconds(500),
           "How often holds past their time are expired and interrupted reconciliations finished.");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "host:port of the Prometheus /metrics endpoint; empty: off.");
+ABSL_FLAG(std::string, http_listen, "", "host:port of the JSON gateway (POST /v1/quote, ...); empty: off.");
+ABSL_FLAG(
+    std::string, health_listen, "",
+    "host:port of a plaintext gRPC port serving only grpc.health.v1 (for Kubernetes probes when the main "
+    "port needs client certificates); empty: off.");
+ABSL_FLAG(
+    std::string, callers_file, "",
+    "tradein.v1.CallersFile of callers, roles, API key hashes and mTLS identities (reloaded on SIGHUP). "
+    "Empty: no authentication, allowed on loopback only unless --allow_insecure.");
+ABSL_FLAG(std::string, audit_log, "",
+          "Audit trail: one JSON line per state change of claim money (file, or - for stdout).");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain of the main gRPC port (with --tls_key).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of the main gRPC port.");
+ABSL_FLAG(
+    std::string, tls_client_ca, "",
+    "PEM CA bundle: client certificates are requested, verified against it, and identify callers (mTLS).");
+ABSL_FLAG(bool, allow_insecure, false,
+          "Allow plaintext (no TLS) or unauthenticated (no callers file) service on a non-loopback address.");
+ABSL_FLAG(bool, policy_watch, false,
+          "Reload the policy directory when a file in it changes (as SIGHUP does).");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 ABSL_FLAG(std::string, log_file, "", "Append JSON log lines here instead of stderr.");
 
@@ -74,6 +96,16 @@ absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
   options.buyer_key_file = absl::GetFlag(FLAGS_buyer_key_file);
   options.store_timeout = absl::GetFlag(FLAGS_store_timeout);
   options.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.http_listen = absl::GetFlag(FLAGS_http_listen);
+  options.health_listen = absl::GetFlag(FLAGS_health_listen);
+  options.callers_file = absl::GetFlag(FLAGS_callers_file);
+  options.audit_log = absl::GetFlag(FLAGS_audit_log);
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.allow_insecure = absl::GetFlag(FLAGS_allow_insecure);
+  options.policy_watch = absl::GetFlag(FLAGS_policy_watch);
   const std::string simulated_now = absl::GetFlag(FLAGS_simulated_now);
   if (!simulated_now.empty()) {
     absl::Time t;

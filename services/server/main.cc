@@ -28,12 +28,12 @@ sigset_t BlockHandledSignals() {
 
 void PrintBanner(const tradein::server::TradeinServer& server) {
   const auto snapshot = server.policies().Current();
-  std::cout << "tradein-server listening on " << server.address() << " (plaintext)\n"
-            << "  policies: " << snapshot->policies().size() << " from " << snapshot->directory()
+  std::cout << "tradein-server\n";
+  for (const std::string& line : server.listener_lines()) std::cout << "  " << line << "\n";
+  std::cout << "  policies: " << snapshot->policies().size() << " from " << snapshot->directory()
             << " (snapshot " << snapshot->version() << ")\n"
             << "  quota store: " << server.store_description() << "\n";
-  if (server.clock().IsSimulated())
-    std::cout << "  CLOCK IS SIMULATED: now is " << server.clock().Now() << "\n";
+  for (const std::string& warning : server.warnings()) std::cout << "  WARNING: " << warning << "\n";
   std::cout
       << "  try: grpcurl -plaintext -d '{\"regionCode\":\"330381\",\"transactionDate\":\"2025-03-01\","
          "\"items\":[{\"lineId\":\"1\",\"productType\":\"appliance.refrigerator\",\"priceFen\":\"500000\","
@@ -66,22 +66,27 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     tradein::Log(LogLevel::kError, "start_failed", {{"error", server.status().message()}});
     std::cerr << "tradein-server: " << server.status().message() << "\n";
+    tradein::FlushLogs();
     return 1;
   }
   tradein::Log(
       LogLevel::kInfo, "server_started",
       {{"listen", (*server)->address()}, {"policy_snapshot", (*server)->policies().Current()->version()}});
   PrintBanner(**server);
+  for (const std::string& warning : (*server)->warnings())
+    tradein::Log(LogLevel::kWarning, "exposure", {{"detail", warning}});
 
   for (;;) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
-      (void)(*server)->ReloadPolicies();  // logged either way; a bad directory keeps the last good snapshot
+      (void)(*server)
+          ->Reload();  // logged and counted either way; a bad directory keeps the last good snapshot
       continue;
     }
     tradein::Log(LogLevel::kInfo, "signal", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
     (*server)->Shutdown();
+    tradein::FlushLogs();
     return 0;
   }
 }

@@ -4,11 +4,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/status.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "services/api/claim_view.h"
 #include "services/policy/policy_loader.h"
 #include "services/quota/memory_quota_store.h"
+#include "services/server/transport_security.h"
 
 namespace tradein::server {
 namespace {
@@ -18,6 +21,8 @@ using grpc::health::v1::HealthCheckResponse;
 constexpr const char* kSubsidyService = "tradein.v1.SubsidyService";
 constexpr const char* kPolicyService = "tradein.v1.PolicyService";
 constexpr const char* kClaimService = "tradein.v1.ClaimService";
+constexpr absl::Duration kStoreHealthInterval = absl::Seconds(1);
+constexpr absl::Duration kPolicyWatchInterval = absl::Seconds(1);
 
 std::unique_ptr<Clock> MakeClock(const ServerOptions& options) {
   if (options.simulated_now.has_value()) return std::make_unique<SimulatedClock>(*options.simulated_now);
@@ -51,12 +56,9 @@ absl::StatusOr<identity::KeyedHasher> MakeHasher(const ServerOptions& options) {
   return hasher;
 }
 
-void LogExpired(const quota::ClaimRecord& claim) {
-  Log(LogLevel::kInfo, "claim_expired",
-      {{"claim_id", claim.claim_id},
-       {"retailer_id", claim.retailer_id},
-       {"request_id", claim.request_id},
-       {"fen", claim.GrantedFen()}});
+absl::StatusOr<std::shared_ptr<const auth::CallersTable>> LoadCallers(const std::string& path) {
+  if (path.empty()) return std::shared_ptr<const auth::CallersTable>();
+  return auth::CallersTable::Load(path);
 }
 
 }  // namespace
@@ -64,58 +66,168 @@ void LogExpired(const quota::ClaimRecord& claim) {
 absl::StatusOr<std::unique_ptr<TradeinServer>> TradeinServer::Start(const ServerOptions& options) {
   std::unique_ptr<TradeinServer> server(new TradeinServer());
   server->options_ = options;
-  server->clock_ = MakeClock(options);
-  absl::StatusOr<std::shared_ptr<const policy::PolicySnapshot>> snapshot =
-      policy::LoadPolicyDirectory(options.policy_dir, server->clock_->Now());
-  if (!snapshot.ok()) return snapshot.status();
-  server->policies_ = std::make_unique<policy::PolicyRegistry>(*std::move(snapshot), *server->clock_);
+  TRADEIN_RETURN_IF_ERROR(server->BuildCore(options));
+  TRADEIN_RETURN_IF_ERROR(server->BuildStore(options));
+  TRADEIN_RETURN_IF_ERROR(server->BuildGrpcServer(options));
+  TRADEIN_RETURN_IF_ERROR(server->BuildSideListeners(options));
+  server->AddCollectors();
+  server->StartBackground(options);
+  return server;
+}
 
-  absl::StatusOr<identity::KeyedHasher> hasher = MakeHasher(options);
-  if (!hasher.ok()) return hasher.status();
-  server->hasher_ = *std::move(hasher);
-  server->store_ = std::make_unique<quota::MemoryQuotaStore>();
-  server->store_description_ =
-      "embedded memory store (one process; use --redis to share quota between instances)";
-  server->sweeper_ =
-      std::make_unique<ExpirySweeper>(*server->store_, *server->clock_, options.sweep_interval, LogExpired);
+absl::Status TradeinServer::BuildCore(const ServerOptions& options) {
+  TRADEIN_ASSIGN_OR_RETURN(warnings_, CheckExposure(options));
+  clock_ = MakeClock(options);
+  if (clock_->IsSimulated()) {
+    warnings_.push_back(absl::StrCat("SIMULATED CLOCK: now is ", absl::FormatTime(clock_->Now())));
+  }
+  TRADEIN_ASSIGN_OR_RETURN(std::shared_ptr<const policy::PolicySnapshot> snapshot,
+                           policy::LoadPolicyDirectory(options.policy_dir, clock_->Now()));
+  policies_ = std::make_unique<policy::PolicyRegistry>(std::move(snapshot), *clock_);
+  TRADEIN_ASSIGN_OR_RETURN(hasher_, MakeHasher(options));
+  TRADEIN_ASSIGN_OR_RETURN(std::shared_ptr<const auth::CallersTable> callers,
+                           LoadCallers(options.callers_file));
+  access_ = std::make_unique<auth::AccessControl>(std::move(callers));
+  if (!options.audit_log.empty()) {
+    TRADEIN_ASSIGN_OR_RETURN(audit_, audit::AuditLog::Open(options.audit_log));
+  }
+  events_ = std::make_unique<api::ClaimEvents>(metrics_, audit_.get(), *clock_);
+  return absl::OkStatus();
+}
 
-  server->health_service_ = std::make_unique<api::HealthService>(server->health_);
-  server->subsidy_service_ = std::make_unique<api::SubsidyService>(
-      *server->policies_, *server->clock_, *server->hasher_, *server->store_, api::SubsidyService::Options{});
-  server->policy_service_ = std::make_unique<api::PolicyService>(*server->policies_);
-  server->claim_service_ =
-      std::make_unique<api::ClaimService>(*server->policies_, *server->clock_, *server->hasher_,
-                                          *server->store_, api::ClaimService::Options{options.store_timeout});
+absl::Status TradeinServer::BuildStore(const ServerOptions& options) {
+  if (!options.redis_url.empty()) {
+    return absl::UnimplementedError("--redis: the Redis quota store is not wired in yet");
+  }
+  store_ = std::make_unique<quota::MemoryQuotaStore>();
+  store_description_ = "embedded memory store (one process; use --redis to share quota between instances)";
+  return absl::OkStatus();
+}
+
+absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
+  health_service_ = std::make_unique<api::HealthService>(health_);
+  gate_ = std::make_unique<api::CallGate>(api::CallGate{*access_, calls_});
+  subsidy_service_ = std::make_unique<api::SubsidyService>(*policies_, *clock_, *hasher_, *store_, *gate_,
+                                                           *events_, api::SubsidyService::Options{});
+  policy_service_ = std::make_unique<api::PolicyService>(*policies_, *gate_);
+  claim_service_ =
+      std::make_unique<api::ClaimService>(*policies_, *clock_, *hasher_, *store_, *gate_, *events_,
+                                          api::ClaimService::Options{options.store_timeout});
+  TRADEIN_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                           MainPortCredentials(options));
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  builder.RegisterService(server->health_service_.get());
-  builder.RegisterService(server->subsidy_service_.get());
-  builder.RegisterService(server->policy_service_.get());
-  builder.RegisterService(server->claim_service_.get());
-  server->grpc_server_ = builder.BuildAndStart();
-  if (server->grpc_server_ == nullptr || port == 0) {
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<api::CallObserverFactory>(metrics_, calls_));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  builder.RegisterService(health_service_.get());
+  builder.RegisterService(subsidy_service_.get());
+  builder.RegisterService(policy_service_.get());
+  builder.RegisterService(claim_service_.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || port == 0)
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  address_ = BoundAddress(options.listen, port);
+  listener_lines_.push_back(
+      absl::StrCat("gRPC on ", address_, options.tls_cert.empty() ? " (plaintext)" : " (TLS)",
+                   options.tls_client_ca.empty() ? "" : ", client certificates verified"));
+  for (const char* service : {"", kSubsidyService, kPolicyService})
+    health_.Set(service, HealthCheckResponse::SERVING);
+  return absl::OkStatus();
+}
+
+absl::Status TradeinServer::BuildSideListeners(const ServerOptions& options) {
+  if (!options.health_listen.empty()) {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(options.health_listen, grpc::InsecureServerCredentials(), &port);
+    health_only_service_ = std::make_unique<api::HealthService>(health_);
+    builder.RegisterService(health_only_service_.get());
+    health_server_ = builder.BuildAndStart();
+    if (health_server_ == nullptr || port == 0) {
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", options.health_listen));
+    }
+    listener_lines_.push_back(
+        absl::StrCat("health only on ", BoundAddress(options.health_listen, port), " (plaintext)"));
   }
-  server->address_ = BoundAddress(options.listen, port);
-  for (const char* service : {"", kSubsidyService, kPolicyService, kClaimService}) {
-    server->health_.Set(service, HealthCheckResponse::SERVING);
+  if (!options.metrics_listen.empty()) {
+    TRADEIN_ASSIGN_OR_RETURN(
+        metrics_http_, http::HttpServer::Start({options.metrics_listen}, [this](http::HttpRequest request,
+                                                                                http::Respond respond) {
+          if (request.path != "/metrics") {
+            std::move(respond)({404, "text/plain", "not found\n", {}});
+            return;
+          }
+          std::move(respond)({200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render(), {}});
+        }));
+    listener_lines_.push_back(absl::StrCat("metrics on http://", metrics_http_->address(), "/metrics"));
   }
-  server->sweeper_->Start();
-  return server;
+  return absl::OkStatus();
+}
+
+void TradeinServer::AddCollectors() {
+  metrics_.AddCollector([this](MetricsWriter& writer) {
+    const std::shared_ptr<const policy::PolicySnapshot> snapshot = policies_->Current();
+    for (const auto& policy : snapshot->policies()) {
+      writer.Gauge("tradein_policy_info", "Loaded policies (value 1), with their content version.",
+                   {{"policy_id", policy->id()},
+                    {"version", policy->version()},
+                    {"region", policy->region_code()},
+                    {"snapshot", snapshot->version()}},
+                   1);
+    }
+    writer.Gauge("tradein_clock_simulated", "1 when --simulated_now set the server's clock.", {},
+                 clock_->IsSimulated() ? 1 : 0);
+  });
+}
+
+void TradeinServer::StartBackground(const ServerOptions& options) {
+  sweeper_ = std::make_unique<ExpirySweeper>(*store_, *clock_, options.sweep_interval,
+                                             [this](const quota::ClaimRecord& record) {
+                                               v1::Claim claim;
+                                               if (api::ViewClaim(record, claim).ok())
+                                                 events_->Expired(claim);
+                                             });
+  sweeper_->Start();
+  health_monitor_ =
+      std::make_unique<HealthMonitor>(*store_, health_, kClaimService, kStoreHealthInterval, metrics_);
+  health_monitor_->Start();
+  if (options.policy_watch) {
+    policy_watcher_ = std::make_unique<PolicyWatcher>(options.policy_dir, kPolicyWatchInterval, [this] {
+      (void)Reload();  // logged and counted either way
+    });
+    policy_watcher_->Start();
+  }
 }
 
 TradeinServer::~TradeinServer() { Shutdown(); }
 
-absl::Status TradeinServer::ReloadPolicies() {
+absl::Status TradeinServer::Reload() {
+  absl::MutexLock lock(&reload_mu_);
   absl::Status status = policies_->Reload();
-  if (status.ok()) {
-    Log(LogLevel::kInfo, "policies_reloaded", {{"snapshot", policies_->Current()->version()}});
+  if (status.ok() && !options_.callers_file.empty()) {
+    absl::StatusOr<std::shared_ptr<const auth::CallersTable>> callers =
+        auth::CallersTable::Load(options_.callers_file);
+    if (callers.ok()) {
+      access_->ReplaceCallers(*std::move(callers));
+    } else {
+      status = callers.status();
+    }
+  }
+  const bool ok = status.ok();
+  metrics_
+      .AddCounter("tradein_reloads_total", "Policy and callers reloads, by result.",
+                  {{"result", ok ? "ok" : "failed"}})
+      .Increment();
+  if (ok) {
+    Log(LogLevel::kInfo, "reloaded", {{"policy_snapshot", policies_->Current()->version()}});
   } else {
-    Log(LogLevel::kError, "policy_reload_failed", {{"error", status.message()}});
+    Log(LogLevel::kError, "reload_failed",
+        {{"error", status.message()}, {"kept_snapshot", policies_->Current()->version()}});
   }
   return status;
 }
@@ -125,10 +237,18 @@ void TradeinServer::Shutdown() {
   shut_down_ = true;
   health_.Shutdown();
   Log(LogLevel::kInfo, "draining", {{"grace_ms", absl::ToInt64Milliseconds(options_.shutdown_grace)}});
+  if (policy_watcher_ != nullptr) policy_watcher_->Stop();
   grpc_server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_grace));
   grpc_server_->Wait();
+  if (health_server_ != nullptr) {
+    health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server_->Wait();
+  }
+  health_monitor_->Stop();
   sweeper_->Stop();
+  metrics_http_.reset();
   Log(LogLevel::kInfo, "stopped");
+  FlushLogs();
 }
 
 }  // namespace tradein::server

@@ -2,30 +2,43 @@
 // File: server.h
 // -----------------------------------------------------------------------------
 //
-// tradein-server's wiring: loads the policies, builds the services, the health state and the gRPC server
-// (callback API, reflection, our own grpc.health.v1 service), and drains on shutdown. No business logic here.
+// tradein-server's wiring, and nothing else: loads the policies and callers, picks the quota store, builds
+// the services and the gRPC server (callback API, reflection, our grpc.health.v1, the call observer for
+// metrics and access lines, TLS), the side listeners (/metrics, the JSON gateway, a plaintext health-only
+// port) and the background loops (expiry sweeper, store health, policy watch). Shutdown drains.
 //
 //   absl::StatusOr<std::unique_ptr<TradeinServer>> server = TradeinServer::Start(options);
 //   ... (*server)->Shutdown();  // health NOT_SERVING, in-flight calls finish, bounded by the grace period
 //
-// Thread safety: Start and Shutdown from one thread; ReloadPolicies from any.
+// Thread safety: Start and Shutdown from one thread; Reload from any.
 #ifndef TRADEIN_SERVICES_SERVER_SERVER_H_
 #define TRADEIN_SERVICES_SERVER_SERVER_H_
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "grpcpp/server.h"
+#include "services/api/authorize.h"
+#include "services/api/call_observer.h"
+#include "services/api/claim_events.h"
 #include "services/api/claim_service.h"
 #include "services/api/health_service.h"
 #include "services/api/policy_service.h"
 #include "services/api/subsidy_service.h"
+#include "services/audit/audit_log.h"
+#include "services/auth/access_control.h"
+#include "services/http/http_server.h"
 #include "services/identity/keyed_hash.h"
 #include "services/policy/policy_registry.h"
 #include "services/quota/quota_store.h"
+#include "services/server/health_monitor.h"
+#include "services/server/policy_watcher.h"
 #include "services/server/server_options.h"
 #include "services/server/sweeper.h"
 
@@ -36,15 +49,19 @@ class TradeinServer {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<TradeinServer>> Start(const ServerOptions& options);
   ~TradeinServer();
 
-  // The address actually bound (the port is resolved when `listen` asked for port 0).
+  // The address actually bound (the port resolved when `listen` asked for port 0).
   const std::string& address() const { return address_; }
   const policy::PolicyRegistry& policies() const { return *policies_; }
   const Clock& clock() const { return *clock_; }
-  // One line saying which quota store serves claims ("embedded memory store (one process)", "redis …").
+  // One line each: the quota store in use, and the listeners.
   const std::string& store_description() const { return store_description_; }
+  const std::vector<std::string>& listener_lines() const { return listener_lines_; }
+  // What to say loudly at start (plaintext, no authentication, simulated clock, ...).
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
-  // Reloads the policy directory; keeps the current snapshot and returns the problems on failure.
-  absl::Status ReloadPolicies();
+  // Reloads the policy directory and the callers file; on a problem keeps the current ones, logs it, counts
+  // it (tradein_reloads_total{result="failed"}) and returns it.
+  absl::Status Reload();
 
   // Marks everything NOT_SERVING, stops accepting calls, lets in-flight calls finish for up to the grace
   // period, then cancels the rest. Idempotent.
@@ -53,20 +70,41 @@ class TradeinServer {
  private:
   TradeinServer() = default;
 
+  absl::Status BuildCore(const ServerOptions& options);
+  absl::Status BuildStore(const ServerOptions& options);
+  absl::Status BuildGrpcServer(const ServerOptions& options);
+  absl::Status BuildSideListeners(const ServerOptions& options);
+  void AddCollectors();
+  void StartBackground(const ServerOptions& options);
+
   ServerOptions options_;
+  MetricsRegistry metrics_;
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<policy::PolicyRegistry> policies_;
   std::optional<identity::KeyedHasher> hasher_;
   std::unique_ptr<quota::QuotaStore> store_;
   std::string store_description_;
-  std::unique_ptr<ExpirySweeper> sweeper_;
+  std::unique_ptr<auth::AccessControl> access_;
+  api::CallRegistry calls_;
+  std::unique_ptr<api::CallGate> gate_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<api::ClaimEvents> events_;
   api::HealthState health_;
   std::unique_ptr<api::HealthService> health_service_;
+  std::unique_ptr<api::HealthService> health_only_service_;  // the same state, on --health_listen
   std::unique_ptr<api::SubsidyService> subsidy_service_;
   std::unique_ptr<api::PolicyService> policy_service_;
   std::unique_ptr<api::ClaimService> claim_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::unique_ptr<grpc::Server> health_server_;
+  std::unique_ptr<http::HttpServer> metrics_http_;
+  std::unique_ptr<ExpirySweeper> sweeper_;
+  std::unique_ptr<HealthMonitor> health_monitor_;
+  std::unique_ptr<PolicyWatcher> policy_watcher_;
+  absl::Mutex reload_mu_;
   std::string address_;
+  std::vector<std::string> listener_lines_;
+  std::vector<std::string> warnings_;
   bool shut_down_ = false;
 };
 

@@ -30,6 +30,27 @@ struct ServerOptions {
   std::string buyer_key_file;
   absl::Duration store_timeout = absl::Seconds(2);
   absl::Duration sweep_interval = absl::Milliseconds(500);
+
+  // Prometheus text at http://<metrics_listen>/metrics; "" = off.
+  std::string metrics_listen = "127.0.0.1:9464";
+  // JSON over HTTP for every public RPC (POST /v1/quote, ...); "" = off.
+  std::string http_listen;
+  // Plaintext gRPC port serving only grpc.health.v1 (Kubernetes probes when the main port needs mTLS); "" =
+  // off.
+  std::string health_listen;
+  // Who may call (tradein.v1.CallersFile); "" = no authentication (loopback only unless allow_insecure).
+  std::string callers_file;
+  // One JSON line per state change of claim money; "" = off, "-" = stdout.
+  std::string audit_log;
+  // TLS for the main port (PEM files); with tls_client_ca, client certificates are verified and identify
+  // callers.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  // Allow plaintext or unauthenticated service on a non-loopback address (said loudly at start).
+  bool allow_insecure = false;
+  // Watch the policy directory and reload when a file changes (as SIGHUP does).
+  bool policy_watch = false;
 };
 
 }  // namespace tradein::server

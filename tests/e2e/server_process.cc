@@ -56,6 +56,10 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   const bool has_policy_dir = std::any_of(
       args.begin(), args.end(), [](const std::string& a) { return absl::StartsWith(a, "--policy_dir"); });
   if (!has_policy_dir) options.argv.push_back(absl::StrCat("--policy_dir=", ShippedPolicyDir()));
+  // Tests run in parallel: no fixed side port unless a test asks for one.
+  const bool has_metrics = std::any_of(
+      args.begin(), args.end(), [](const std::string& a) { return absl::StartsWith(a, "--metrics_listen"); });
+  if (!has_metrics) options.argv.push_back("--metrics_listen=127.0.0.1:0");
   options.argv.insert(options.argv.end(), args.begin(), args.end());
   options.env = std::move(env);
   options.stdout_path = server->dir_->Join("stdout");

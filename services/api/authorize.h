@@ -1,0 +1,39 @@
+// -----------------------------------------------------------------------------
+// File: authorize.h
+// -----------------------------------------------------------------------------
+//
+// The first line of every handler: asks AccessControl whether this call may do `action`, and records who the
+// caller is on the call's CallInfo (for the access line and audit).
+//
+// Thread safety: as AccessControl.
+#ifndef TRADEIN_SERVICES_API_AUTHORIZE_H_
+#define TRADEIN_SERVICES_API_AUTHORIZE_H_
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/server_context.h"
+#include "services/api/call_registry.h"
+#include "services/auth/access_control.h"
+
+namespace tradein::api {
+
+// Who may call, and the calls in flight: what every service needs to authorise a call.
+struct CallGate {
+  auth::AccessControl& access;
+  CallRegistry& calls;
+};
+
+inline absl::StatusOr<auth::Grant> AuthorizeCall(CallGate& gate, grpc::CallbackServerContext& context,
+                                                 auth::Action action, absl::string_view retailer = "",
+                                                 absl::string_view region = "") {
+  absl::StatusOr<auth::Grant> grant = gate.access.Authorize(context, action, retailer, region);
+  if (CallInfo* call = gate.calls.Find(&context); call != nullptr && grant.ok()) {
+    call->caller_id = grant->caller_id;
+    call->retailer_id = grant->retailer_id;
+  }
+  return grant;
+}
+
+}  // namespace tradein::api
+
+#endif  // TRADEIN_SERVICES_API_AUTHORIZE_H_

@@ -1,0 +1,61 @@
+// -----------------------------------------------------------------------------
+// File: claim_events.h
+// -----------------------------------------------------------------------------
+//
+// What the claim and quote paths report after the store has answered: one audit line per state change of
+// money (services/audit) and the domain metrics — quotes, claims, confirmations, cancellations, expiries and
+// refunds by product type and outcome, fen granted and refunded, quota and budget refusals, idempotent
+// replays. Replays change nothing and write no audit line.
+//
+// Thread safety: all methods may be called from any thread.
+#ifndef TRADEIN_SERVICES_API_CLAIM_EVENTS_H_
+#define TRADEIN_SERVICES_API_CLAIM_EVENTS_H_
+
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "services/audit/audit_log.h"
+#include "tradein/v1/claim_service.pb.h"
+#include "tradein/v1/subsidy_service.pb.h"
+
+namespace tradein::api {
+
+class ClaimEvents {
+ public:
+  // `audit` may be null (no audit log configured). REQUIRES: the references outlive this object.
+  ClaimEvents(MetricsRegistry& metrics, audit::AuditLog* audit, const Clock& clock);
+
+  void Quoted(const v1::QuoteResponse& response);
+  // A new claim: RESERVED (money held) or REJECTED (nothing held: metrics only).
+  void Claimed(const v1::Claim& claim, const audit::AuditContext& context);
+  void Confirmed(const v1::Claim& claim, const audit::AuditContext& context);
+  void Cancelled(const v1::Claim& claim, const audit::AuditContext& context);
+  void Expired(const v1::Claim& claim);
+  // `refunded_fen` is what this refund moved.
+  void Refunded(const v1::Claim& claim, int64_t refunded_fen, const audit::AuditContext& context);
+  // An idempotent repeat of `method` ("Claim", "ConfirmClaim", ...).
+  void Replayed(absl::string_view method);
+
+ private:
+  // The counter of `name` with `labels`, looked up once and cached (the registry takes a mutex).
+  Counter& Cached(absl::string_view name, absl::string_view help, const MetricLabels& labels);
+  // A counter of `name` labelled by product type (and outcome, when given), cached.
+  Counter& ByType(absl::string_view name, absl::string_view help, const std::string& product_type,
+                  absl::string_view outcome = "");
+  void CountItems(absl::string_view name, absl::string_view help, const v1::Claim& claim);
+  void Audit(absl::string_view event, const v1::Claim& claim, int64_t fen,
+             const audit::AuditContext& context);
+
+  MetricsRegistry& metrics_;
+  audit::AuditLog* audit_;
+  const Clock& clock_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Counter*> counters_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace tradein::api
+
+#endif  // TRADEIN_SERVICES_API_CLAIM_EVENTS_H_

@@ -1,0 +1,154 @@
+#include "services/auth/access_control.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status.h"
+#include "grpcpp/security/auth_context.h"
+#include "services/policy/region.h"
+
+namespace tradein::auth {
+namespace {
+
+constexpr int64_t kNanosPerToken = 1'000'000'000;
+constexpr absl::string_view kBearer = "Bearer ";
+
+absl::Status Unauthenticated() {
+  return ReasonError(
+      absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED",
+      "present an mTLS client certificate or `authorization: Bearer <key>` known to this service");
+}
+
+absl::Status Denied(absl::string_view reason, absl::string_view message) {
+  return ReasonError(absl::StatusCode::kPermissionDenied, reason, message);
+}
+
+bool RoleMay(Caller::Role role, Action action) {
+  switch (action) {
+    case Action::kQuote:
+    case Action::kReadPolicy:
+    case Action::kReadClaim:
+    case Action::kReadUsage:
+      return true;
+    case Action::kClaim:
+    case Action::kChangeClaim:
+      return role == Caller::RETAILER;
+    case Action::kPortalRead:
+      return role == Caller::PORTAL || role == Caller::ADMIN;
+    case Action::kAdmin:
+      return role == Caller::ADMIN;
+  }
+  return false;
+}
+
+// The callers-table entry the call's credentials name, or nullptr.
+const Caller* Identify(const grpc::ServerContextBase& context, const CallersTable& table) {
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    for (const char* property : {"x509_subject_alternative_name", "x509_common_name"}) {
+      for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+        if (const Caller* caller = table.FindByTlsIdentity(absl::string_view(value.data(), value.size()))) {
+          return caller;
+        }
+      }
+    }
+  }
+  const auto& metadata = context.client_metadata();
+  const auto header = metadata.find("authorization");
+  if (header == metadata.end()) return nullptr;
+  const absl::string_view value(header->second.data(), header->second.size());
+  if (!absl::StartsWith(value, kBearer)) return nullptr;
+  return table.FindByApiKey(value.substr(kBearer.size()));
+}
+
+// Whether `region` is one of the retailer's regions or inside one.
+bool InRegions(const Caller& caller, absl::string_view region) {
+  if (!policy::IsRegionCode(region)) return false;
+  const policy::RegionChain chain = policy::AncestorsOf(region);
+  for (int i = 0; i < chain.size; ++i) {
+    const std::string& code = chain.codes[static_cast<size_t>(i)];
+    if (std::find(caller.region_codes().begin(), caller.region_codes().end(), code) !=
+        caller.region_codes().end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::string_view ActionName(Action action) {
+  switch (action) {
+    case Action::kQuote:
+      return "quote";
+    case Action::kReadPolicy:
+      return "read_policy";
+    case Action::kClaim:
+      return "claim";
+    case Action::kChangeClaim:
+      return "change_claim";
+    case Action::kReadClaim:
+      return "read_claim";
+    case Action::kReadUsage:
+      return "read_usage";
+    case Action::kPortalRead:
+      return "portal_read";
+    case Action::kAdmin:
+      return "admin";
+  }
+  return "unknown";
+}
+
+AccessControl::AccessControl(std::shared_ptr<const CallersTable> callers) : callers_(std::move(callers)) {}
+
+void AccessControl::ReplaceCallers(std::shared_ptr<const CallersTable> callers) {
+  callers_.store(std::move(callers));
+}
+
+absl::Status AccessControl::TakeToken(const Caller& caller) {
+  const int64_t rate = caller.rate_limit().requests_per_second();
+  if (rate <= 0) return absl::OkStatus();
+  const int64_t capacity =
+      (caller.rate_limit().burst() > 0 ? caller.rate_limit().burst() : rate) * kNanosPerToken;
+  const absl::Time now = absl::Now();
+  absl::MutexLock lock(&buckets_mu_);
+  auto [it, fresh] = buckets_.try_emplace(caller.id(), Bucket{capacity, now});
+  Bucket& bucket = it->second;
+  const int64_t elapsed_nanos = absl::ToInt64Nanoseconds(now - bucket.refilled);
+  bucket.tokens_nanos = std::min(capacity, bucket.tokens_nanos + elapsed_nanos * rate);
+  bucket.refilled = now;
+  if (bucket.tokens_nanos >= kNanosPerToken) {
+    bucket.tokens_nanos -= kNanosPerToken;
+    return absl::OkStatus();
+  }
+  const int64_t wait_ms = ((kNanosPerToken - bucket.tokens_nanos) / rate + 999'999) / 1'000'000;
+  return WithRetryDelay(
+      ReasonError(absl::StatusCode::kResourceExhausted, "RATE_LIMITED",
+                  absl::StrCat("over ", rate, " requests per second; retry in ", wait_ms, " ms")),
+      wait_ms);
+}
+
+absl::StatusOr<Grant> AccessControl::Authorize(const grpc::ServerContextBase& context, Action action,
+                                               absl::string_view request_retailer,
+                                               absl::string_view request_region) {
+  const std::shared_ptr<const CallersTable> table = callers_.load();
+  if (table == nullptr) return Grant{"anonymous", std::string(request_retailer), false};
+  const Caller* caller = Identify(context, *table);
+  if (caller == nullptr) return Unauthenticated();
+  if (absl::Status status = TakeToken(*caller); !status.ok()) return status;
+  if (!RoleMay(caller->role(), action)) {
+    return Denied("ROLE_NOT_ALLOWED", absl::StrCat("caller ", caller->id(), " may not ", ActionName(action)));
+  }
+  if (caller->role() != Caller::RETAILER) return Grant{caller->id(), std::string(request_retailer), false};
+  if (!request_retailer.empty() && request_retailer != caller->retailer_id()) {
+    return Denied("RETAILER_MISMATCH", "retailerId is not the caller's own");
+  }
+  if (action == Action::kClaim && !InRegions(*caller, request_region)) {
+    return Denied("REGION_NOT_ALLOWED", "the caller's shops are not in this region");
+  }
+  return Grant{caller->id(), caller->retailer_id(), true};
+}
+
+}  // namespace tradein::auth

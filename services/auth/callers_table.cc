@@ -1,0 +1,117 @@
+#include "services/auth/callers_table.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/text_format.h"
+#include "services/policy/region.h"
+
+namespace tradein::auth {
+namespace {
+
+bool IsHexHash(absl::string_view text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+absl::Status Problem(absl::string_view source, int index, const Caller& caller, absl::string_view message) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(source, ": callers[", index, "] (\"", caller.id(), "\"): ", message));
+}
+
+absl::Status ValidateCaller(absl::string_view source, int index, const Caller& caller) {
+  if (caller.id().empty()) return Problem(source, index, caller, "id is required");
+  if (caller.role() == Caller::ROLE_UNSPECIFIED) return Problem(source, index, caller, "role is required");
+  const bool retailer = caller.role() == Caller::RETAILER;
+  if (retailer != !caller.retailer_id().empty()) {
+    return Problem(source, index, caller,
+                   retailer ? "a retailer needs retailer_id" : "only retailers have retailer_id");
+  }
+  if (retailer == caller.region_codes().empty()) {
+    return Problem(
+        source, index, caller,
+        retailer ? "a retailer needs the region_codes its shops are in" : "only retailers have region_codes");
+  }
+  for (const std::string& region : caller.region_codes()) {
+    if (!policy::IsPointOfSaleRegion(region)) {
+      return Problem(source, index, caller, absl::StrCat("\"", region, "\" is not a GB/T 2260 region code"));
+    }
+  }
+  for (const std::string& hash : caller.api_key_sha256()) {
+    if (!IsHexHash(hash))
+      return Problem(source, index, caller, "api_key_sha256 entries are 64 lowercase hex digits");
+  }
+  if (caller.api_key_sha256().empty() && caller.tls_identities().empty()) {
+    return Problem(source, index, caller, "needs an api_key_sha256 or a tls_identities entry");
+  }
+  if (caller.rate_limit().requests_per_second() < 0 || caller.rate_limit().burst() < 0) {
+    return Problem(source, index, caller, "rate_limit values cannot be negative");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string Sha256Hex(absl::string_view bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+absl::StatusOr<std::shared_ptr<const CallersTable>> CallersTable::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read the callers file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::CallersFile file;
+  if (!google::protobuf::TextFormat::ParseFromString(text.str(), &file)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a valid tradein.v1.CallersFile (text format)"));
+  }
+  return FromProto(std::move(file), path);
+}
+
+absl::StatusOr<std::shared_ptr<const CallersTable>> CallersTable::FromProto(v1::CallersFile file,
+                                                                            absl::string_view source) {
+  auto table = std::make_shared<CallersTable>();
+  table->source_ = std::string(source);
+  absl::flat_hash_set<std::string> ids;
+  for (int i = 0; i < file.callers_size(); ++i) {
+    const Caller& caller = file.callers(i);
+    if (absl::Status status = ValidateCaller(source, i, caller); !status.ok()) return status;
+    if (!ids.insert(caller.id()).second) return Problem(source, i, caller, "duplicate id");
+    const size_t index = static_cast<size_t>(i);
+    for (const std::string& hash : caller.api_key_sha256()) {
+      if (!table->by_key_hash_.emplace(hash, index).second) {
+        return Problem(source, i, caller, "an API key hash is already another caller's");
+      }
+    }
+    for (const std::string& identity : caller.tls_identities()) {
+      if (!table->by_identity_.emplace(identity, index).second) {
+        return Problem(source, i, caller,
+                       absl::StrCat("TLS identity \"", identity, "\" is already another caller's"));
+      }
+    }
+  }
+  table->callers_.assign(file.callers().begin(), file.callers().end());
+  return table;
+}
+
+const Caller* CallersTable::FindByApiKey(absl::string_view key) const {
+  const auto it = by_key_hash_.find(Sha256Hex(key));
+  return it == by_key_hash_.end() ? nullptr : &callers_[it->second];
+}
+
+const Caller* CallersTable::FindByTlsIdentity(absl::string_view identity) const {
+  const auto it = by_identity_.find(identity);
+  return it == by_identity_.end() ? nullptr : &callers_[it->second];
+}
+
+}  // namespace tradein::auth

@@ -1,0 +1,79 @@
+#include "services/server/transport_security.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+
+namespace tradein::server {
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view flag) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in || text.str().find("-----BEGIN") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read a PEM file at ", path));
+  }
+  return text.str();
+}
+
+std::string HostOf(absl::string_view listen) {
+  const size_t colon = listen.rfind(':');
+  absl::string_view host = colon == absl::string_view::npos ? listen : listen.substr(0, colon);
+  if (absl::StartsWith(host, "[") && absl::EndsWith(host, "]")) host = host.substr(1, host.size() - 2);
+  return std::string(host);
+}
+
+}  // namespace
+
+bool IsLoopback(absl::string_view listen) {
+  const std::string host = HostOf(listen);
+  return absl::StartsWith(host, "127.") || host == "::1" || host == "localhost";
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MainPortCredentials(const ServerOptions& options) {
+  if (options.tls_cert.empty() && options.tls_key.empty()) {
+    if (!options.tls_client_ca.empty())
+      return absl::InvalidArgumentError("--tls_client_ca needs --tls_cert and --tls_key");
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_cert.empty() || options.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  }
+  absl::StatusOr<std::string> cert = ReadPem(options.tls_cert, "tls_cert");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPem(options.tls_key, "tls_key");
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!options.tls_client_ca.empty()) {
+    absl::StatusOr<std::string> ca = ReadPem(options.tls_client_ca, "tls_client_ca");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *ca;
+    // Verified when presented; a caller without one may still use a bearer key (and health needs none).
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+absl::StatusOr<std::vector<std::string>> CheckExposure(const ServerOptions& options) {
+  std::vector<std::string> warnings;
+  const bool loopback = IsLoopback(options.listen);
+  const bool plaintext = options.tls_cert.empty();
+  const bool unauthenticated = options.callers_file.empty();
+  if (!loopback && !options.allow_insecure && (plaintext || unauthenticated)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to serve ", plaintext ? "plaintext" : "", plaintext && unauthenticated ? " and " : "",
+        unauthenticated ? "without authentication" : "", " on the non-loopback address ", options.listen,
+        ": give --tls_cert/--tls_key and --callers_file, or --allow_insecure if you really mean it"));
+  }
+  if (plaintext) warnings.push_back(absl::StrCat("PLAINTEXT: no TLS on ", options.listen));
+  if (unauthenticated)
+    warnings.push_back("NO AUTHENTICATION: every caller may do everything (no --callers_file)");
+  return warnings;
+}
+
+}  // namespace tradein::server
