@@ -1,9 +1,12 @@
 #include "services/api/claim_service.h"
 
+#include <algorithm>
 #include <functional>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/civil_date.h"
 #include "common/status.h"
@@ -82,6 +85,7 @@ absl::Status ValidateConfirm(const v1::ConfirmClaimRequest& request) {
     violations.push_back(
         {"invoiceNumber", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxIdLength, " bytes")});
   }
+  absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < request.line_serials_size(); ++i) {
     const v1::LineSerials& line = request.line_serials(i);
     const std::string at = absl::StrCat("lineSerials[", i, "]");
@@ -98,6 +102,21 @@ absl::Status ValidateConfirm(const v1::ConfirmClaimRequest& request) {
     }
   }
   return violations.empty() ? absl::OkStatus() : InvalidArgumentError(violations);
+}
+
+// The keyed hashes of the unit serial numbers of a confirmation (one namespace for every programme: one
+// device is subsidised once).
+std::vector<quota::SerialKey> SerialKeysOf(const v1::ConfirmClaimRequest& request,
+                                           const identity::KeyedHasher& hasher) {
+  std::vector<quota::SerialKey> keys;
+  for (int i = 0; i < request.line_serials_size(); ++i) {
+    const v1::LineSerials& line = request.line_serials(i);
+    for (int s = 0; s < line.serial_numbers_size(); ++s) {
+      keys.push_back({"", hasher.ScopedKey("serial", absl::AsciiStrToUpper(line.serial_numbers(s))),
+                      line.line_id(), absl::StrCat("lineSerials[", i, "].serialNumbers[", s, "]")});
+    }
+  }
+  return keys;
 }
 
 absl::Status ValidateRefund(const v1::RefundClaimRequest& request) {
@@ -198,7 +217,8 @@ grpc::ServerUnaryReactor* ClaimService::ConfirmClaim(grpc::CallbackServerContext
   confirmation.set_invoice_number(request->invoice_number());
   *confirmation.mutable_line_serials() = request->line_serials();
   store_.Confirm(
-      {request->claim_id(), grant->retailer_id, clock_.Now(), confirmation.SerializeAsString()},
+      {request->claim_id(), grant->retailer_id, clock_.Now(), confirmation.SerializeAsString(),
+       SerialKeysOf(*request, hasher_)},
       StoreDeadline(*context),
       FinishWithClaim(reactor, response, events_, "ConfirmClaim",
                       [this, audit = AuditContextOf(gate_.calls, context)](

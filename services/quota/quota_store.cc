@@ -31,6 +31,18 @@ int64_t ClaimRecord::RefundedFen() const {
   return total;
 }
 
+void QuotaStore::Void(VoidRequest, absl::Time, Callback<ClaimRecord> done) {
+  std::move(done)(absl::UnimplementedError("VoidClaim is not implemented by this store yet"));
+}
+
+void QuotaStore::Correct(CorrectRequest, absl::Time, Callback<ClaimRecord> done) {
+  std::move(done)(absl::UnimplementedError("CorrectClaim is not implemented by this store yet"));
+}
+
+void QuotaStore::ListClaims(ClaimPageRequest, absl::Time, Callback<ClaimPage> done) {
+  std::move(done)(absl::UnimplementedError("claim listings are not implemented by this store yet"));
+}
+
 std::string ClaimIdFor(const BuyerRef& buyer, absl::string_view request_key) {
   // 20 base32 characters = 100 bits of the request key (hex), plenty against collisions among one tag's
   // claims.

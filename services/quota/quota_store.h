@@ -53,6 +53,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "services/pricing/reason.h"
 
@@ -67,6 +68,7 @@ enum class ClaimState : uint8_t {
   kRefunded = 5,
   kPartiallyRefunded = 6,
   kRejected = 7,
+  kVoided = 8,
 };
 
 // Whose quota: the keyed hash of the buyer's id, never the id.
@@ -169,11 +171,25 @@ struct ClaimRecord {
   int64_t RefundedFen() const;  // sum of refunds
 };
 
+// A unit's serial number (IMEI or SN), which one claim at a time may hold in a programme once confirmed.
+struct SerialKey {
+  std::string programme;
+  std::string value_hash;  // keyed hash of the normalised serial number
+  std::string line_id;     // the line it belongs to
+  std::string field;       // the request field, for the error ("lineSerials[0].serialNumbers[1]")
+
+  friend bool operator==(const SerialKey&, const SerialKey&) = default;
+};
+
 struct ConfirmRequest {
   std::string claim_id;
   std::string retailer_id;  // when non-empty the claim must be this retailer's (else NOT_FOUND)
   absl::Time now;
   std::string confirmation;
+  // Held from confirmation on; one already held by another claim is FAILED_PRECONDITION
+  // SERIAL_ALREADY_SUBSIDISED (naming `field`) and nothing changes. Released when their line is fully
+  // refunded or the claim voided, if the claim's refunds restore quota.
+  std::vector<SerialKey> serials;
 };
 
 struct CancelRequest {
@@ -194,6 +210,53 @@ struct RefundRequest {
   std::string fingerprint;
   std::vector<RefundLine> lines;  // empty = the whole claim
   absl::Time now;
+};
+
+// VOIDED by an administrator: like a refund of everything left (budget always back, counters, once-keys and
+// serials as refunds do), from CONFIRMED or PARTIALLY_REFUNDED. Idempotent on request_id.
+struct VoidRequest {
+  std::string claim_id;
+  std::string request_id;
+  std::string fingerprint;
+  absl::Time now;
+};
+
+// Lowers the granted fen of lines of a CONFIRMED or PARTIALLY_REFUNDED claim (units unchanged): the
+// difference returns to the budget and the buyer's fen counters. A new amount above the line's current grant,
+// or below what was already refunded, is FAILED_PRECONDITION CORRECTION_NOT_A_REDUCTION. Idempotent on
+// request_id.
+struct CorrectRequest {
+  struct Line {
+    std::string line_id;
+    int64_t fen = 0;
+  };
+  std::string claim_id;
+  std::string request_id;
+  std::string fingerprint;
+  std::vector<Line> lines;
+  absl::Time now;
+};
+
+// A page of claims created on [first_day, last_day] (China time), for listings and the settlement export.
+// Order: newest first (created_at, then claim id, descending) or oldest first. `cursor` continues after the
+// record it came from; a malformed cursor is INVALID_ARGUMENT (CURSOR_INVALID).
+struct ClaimPageRequest {
+  std::string retailer_id;  // "" = every retailer
+  absl::CivilDay first_day;
+  absl::CivilDay last_day;
+  std::vector<ClaimState> states;  // empty = every state
+  bool newest_first = true;
+  std::string cursor;  // "" = from the start
+  int limit = 50;
+};
+
+struct ClaimPage {
+  struct Entry {
+    ClaimRecord record;
+    std::string cursor;  // resumes right after this record
+  };
+  std::vector<Entry> entries;
+  bool more = false;  // entries after the last one exist
 };
 
 struct UsageRequest {
@@ -218,6 +281,10 @@ class QuotaStore {
   virtual void Confirm(ConfirmRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
   virtual void Cancel(CancelRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
   virtual void Refund(RefundRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
+  // Being implemented in both stores: until then these answer UNIMPLEMENTED.
+  virtual void Void(VoidRequest request, absl::Time deadline, Callback<ClaimRecord> done);
+  virtual void Correct(CorrectRequest request, absl::Time deadline, Callback<ClaimRecord> done);
+  virtual void ListClaims(ClaimPageRequest request, absl::Time deadline, Callback<ClaimPage> done);
   // The claim as stored; a RESERVED claim past its hold is returned EXPIRED (and expired in the store).
   virtual void Get(std::string claim_id, absl::Time now, absl::Time deadline, Callback<ClaimRecord> done) = 0;
   // `used` of each counter (units or fen), in request order.
