@@ -22,7 +22,7 @@ absl::StatusOr<ClaimRecord> SyncStore::Reserve(const ReserveRequest& request) {
 absl::StatusOr<ClaimRecord> SyncStore::Confirm(const std::string& claim_id, absl::Time now,
                                                const std::string& retailer) {
   return Await<ClaimRecord>([&](QuotaStore::Callback<ClaimRecord> done) {
-    store_.Confirm({claim_id, retailer, now, "invoice-1"}, Deadline(), std::move(done));
+    store_.Confirm({claim_id, retailer, now, "invoice-1", {}}, Deadline(), std::move(done));
   });
 }
 
