@@ -52,7 +52,17 @@ absl::StatusOr<MemoryQuotaStore::StoredClaim*> MemoryQuotaStore::FindLocked(cons
   return &it->second;
 }
 
-void MemoryQuotaStore::ReleaseLineLocked(LineHoldings& line) {
+void MemoryQuotaStore::ReleaseOnceKeysLocked(const std::string& claim_id, LineHoldings& line) {
+  for (const std::string& once : line.once_keys) {
+    // Only while it is this claim's: a refund of another line of the claim may have freed it, and another
+    // claim may hold it now.
+    const auto holder = once_.find(once);
+    if (holder != once_.end() && holder->second == claim_id) once_.erase(holder);
+  }
+  line.once_keys.clear();
+}
+
+void MemoryQuotaStore::ReleaseLineLocked(const std::string& claim_id, LineHoldings& line) {
   for (auto& [budget, fen] : line.budget_fen) {
     budgets_[budget].used -= fen;
     fen = 0;
@@ -61,12 +71,11 @@ void MemoryQuotaStore::ReleaseLineLocked(LineHoldings& line) {
     counters_[charge.counter] -= charge.amount;
     charge.amount = 0;
   }
-  for (const std::string& once : line.once_keys) once_.erase(once);
-  line.once_keys.clear();
+  ReleaseOnceKeysLocked(claim_id, line);
 }
 
 void MemoryQuotaStore::ReleaseAllLocked(StoredClaim& claim) {
-  for (LineHoldings& line : claim.holdings) ReleaseLineLocked(line);
+  for (LineHoldings& line : claim.holdings) ReleaseLineLocked(claim.record.claim_id, line);
 }
 
 void MemoryQuotaStore::ExpireDueLocked(absl::Time now) {
@@ -304,10 +313,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
         counters_[charge.counter] -= amount;
         charge.amount -= amount;
       }
-      if (whole) {
-        for (const std::string& once : holdings.once_keys) once_.erase(once);
-        holdings.once_keys.clear();
-      }
+      if (whole) ReleaseOnceKeysLocked(record.claim_id, holdings);
     }
   }
   record.state =

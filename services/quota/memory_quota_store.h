@@ -73,7 +73,10 @@ class MemoryQuotaStore final : public QuotaStore {
   // Moves every RESERVED claim whose hold ended by `now` to EXPIRED, giving back what it held.
   void ExpireDueLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Gives back everything the line holds: counters, once-keys, budget.
-  void ReleaseLineLocked(LineHoldings& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseLineLocked(const std::string& claim_id, LineHoldings& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Frees the line's once-keys that `claim_id` still holds (never another claim's).
+  void ReleaseOnceKeysLocked(const std::string& claim_id, LineHoldings& line)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseAllLocked(StoredClaim& claim) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
