@@ -252,6 +252,7 @@ absl::StatusOr<BuyerAnswer> ParseBuyerReply(const Reply& reply, absl::string_vie
     key.keep = c.Int() != 0;
     answer.plan.once.push_back(std::move(key));
   }
+  if (!c.at_end()) r.last_change_fen = c.Int();  // buyer_refund: what this call refunded
   if (!c.ok() || !c.at_end()) return BadReply(script);
   return answer;
 }

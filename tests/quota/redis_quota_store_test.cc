@@ -308,6 +308,67 @@ TEST_F(RedisQuotaStoreTest, DraftsAreOpaqueBytesAndTimesKeepNanoseconds) {
   EXPECT_EQ(sync.Get(claim.claim_id, request.expires_at)->updated_at, request.expires_at);
 }
 
+// Both stores: a home shared by two lines of one claim and refunded line by line. The first refund frees the
+// home (as both stores define it) and another buyer takes it; refunding the second line must not take it from
+// that buyer.
+class BothStoresTest : public ::testing::TestWithParam<StoreFactory> {};
+
+TEST_P(BothStoresTest, ARefundNeverFreesAHomeAnotherClaimHolds) {
+  std::unique_ptr<QuotaStore> store = GetParam().make();
+  ASSERT_NE(store, nullptr);
+  SyncStore sync(*store);
+  const ClaimRecord first = *sync.Reserve(ReserveBuilder(TestBuyer(1), "shop", "r1", kT0)
+                                              .Line("a", 1, 500, {}, {Home("h")})
+                                              .Line("b", 1, 700, {}, {Home("h")})
+                                              .Build());
+  ASSERT_EQ(first.state, ClaimState::kReserved);
+  ASSERT_THAT(sync.Confirm(first.claim_id, kT0), IsOk());
+  ASSERT_THAT(sync.Refund({first.claim_id, "", "ra", "fa", {{"a", 0}}, kT0}), IsOk());
+  const ClaimRecord second = *sync.Reserve(
+      ReserveBuilder(TestBuyer(2), "shop", "r2", kT0).Line("1", 1, 500, {}, {Home("h")}).Build());
+  ASSERT_EQ(second.state, ClaimState::kReserved);
+  ASSERT_THAT(sync.Confirm(second.claim_id, kT0), IsOk());
+  ASSERT_THAT(sync.Refund({first.claim_id, "", "rb", "fb", {{"b", 0}}, kT0}), IsOk());
+  const absl::StatusOr<ClaimRecord> third = sync.Reserve(
+      ReserveBuilder(TestBuyer(3), "shop", "r3", kT0).Line("1", 1, 500, {}, {Home("h")}).Build());
+  ASSERT_THAT(third, IsOk());
+  EXPECT_EQ(third->state, ClaimState::kRejected) << "the home is the second buyer's";
+  EXPECT_TRUE(third->grants[0].reasons.Contains(ReasonCode::kHomeAlreadyUsed));
+}
+
+TEST_P(BothStoresTest, ARefundSaysWhatItGaveBack) {
+  std::unique_ptr<QuotaStore> store = GetParam().make();
+  ASSERT_NE(store, nullptr);
+  SyncStore sync(*store);
+  const ClaimRecord claim = *sync.Reserve(
+      ReserveBuilder(TestBuyer(1), "shop", "r1", kT0).Line("1", 3, 400, {Fen("cap", 1000)}).Build());
+  ASSERT_THAT(sync.Confirm(claim.claim_id, kT0), IsOk());
+  const RefundRequest one{claim.claim_id, "", "a", "fa", {{"1", 1}}, kT0};
+  EXPECT_EQ(sync.Refund(one)->last_change_fen, 333);
+  EXPECT_EQ(sync.Refund({claim.claim_id, "", "b", "fb", {}, kT0})->last_change_fen, 667);
+  const absl::StatusOr<ClaimRecord> replay = sync.Refund(one);
+  ASSERT_THAT(replay, IsOk());
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->last_change_fen, 0);
+}
+
+StoreFactory RedisFactory() {
+  return {"Redis", []() -> std::unique_ptr<QuotaStore> {
+            static RedisServer* server = [] {
+              absl::StatusOr<std::unique_ptr<RedisServer>> started = RedisServer::Start();
+              return started.ok() ? started->release() : nullptr;
+            }();
+            static RedisClient* client =
+                server == nullptr ? nullptr : Connect(ClientOptions(*server)).release();
+            static std::atomic<int> next{0};
+            if (client == nullptr) return nullptr;
+            return std::make_unique<RedisQuotaStore>(*client, absl::StrCat("both", next.fetch_add(1), ":"));
+          }};
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, BothStoresTest, ::testing::Values(MemoryStoreFactory(), RedisFactory()),
+                         FactoryName);
+
 // ---------------------------------------------------------------------------------------------------------
 // A real Redis Cluster: each call goes to the node that owns its slot; a script whose keys spanned slots
 // would fail with CROSSSLOT, a call routed by the wrong key with MOVED.

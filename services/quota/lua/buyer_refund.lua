@@ -5,7 +5,8 @@
 -- A known refund id → the claim, replayed (REFUND_ID_REUSED when its fingerprint differs). Each refunded line
 -- gives back fen in proportion (the rest when it is the line's last unit); budgets always come back (reconcile),
 -- the buyer's counters and, for a line refunded whole, its once-keys only when the claim says refunds restore
--- quota. Errors change nothing: NOT_FOUND, WRONG_STATE, LINE_NOT_FOUND, REFUND_EXCEEDS_GRANT.
+-- quota. Errors change nothing: NOT_FOUND, WRONG_STATE, LINE_NOT_FOUND, REFUND_EXCEEDS_GRANT. Returns reply() and
+-- then the fen this refund gave back (absent for a replay).
 local id, retailer, refund_id, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local rec = find_claim(id, retailer, now)
 if not rec then
@@ -97,4 +98,6 @@ rec.up = now
 rec.rf[refund_id] = fp
 save_claim(id, rec)
 ledger(now, id, rec, 'refund', -total, ',"refund":' .. cjson.encode(refund_id))
-return reply('OK', id, rec, false)
+local out = reply('OK', id, rec, false)
+out[#out + 1] = total  -- the fen this call refunded (ClaimRecord.last_change_fen)
+return out
