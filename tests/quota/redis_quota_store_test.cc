@@ -17,6 +17,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
@@ -350,6 +351,142 @@ TEST_P(BothStoresTest, ARefundSaysWhatItGaveBack) {
   ASSERT_THAT(replay, IsOk());
   EXPECT_TRUE(replay->replayed);
   EXPECT_EQ(replay->last_change_fen, 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Randomised: what the model test's workload does not reach (lines on two budgets at once, homes shared by
+// lines of one claim, old cars, partial refunds by line, retries later in time), every answer compared in
+// full.
+
+std::string Full(const absl::StatusOr<ClaimRecord>& r) {
+  if (!r.ok())
+    return absl::StrCat("error ", static_cast<int>(r.status().code()), " ", ErrorReason(r.status()));
+  std::string out =
+      absl::StrCat(r->claim_id, " st=", static_cast<int>(r->state), " rp=", r->replayed,
+                   " cr=", absl::FormatTime(r->created_at), " up=", absl::FormatTime(r->updated_at),
+                   " ex=", absl::FormatTime(r->expires_at), " rt=", r->retailer_id, " rq=", r->request_id,
+                   " d=", r->draft, " k=", r->confirmation, " ch=", r->last_change_fen);
+  for (size_t i = 0; i < r->grants.size(); ++i) {
+    absl::StrAppend(&out, " [", r->grants[i].units, "u ", r->grants[i].fen, "f r",
+                    r->grants[i].reasons.bits(), " -", r->refunds[i].units, "u ", r->refunds[i].fen, "f]");
+  }
+  return out;
+}
+
+template <typename T>
+std::string Values(const absl::StatusOr<std::vector<T>>& r) {
+  if (!r.ok()) return absl::StrCat("error ", static_cast<int>(r.status().code()));
+  return absl::StrJoin(*r, ",");
+}
+
+std::string Expired(const absl::StatusOr<SweepResult>& r) {
+  if (!r.ok()) return absl::StrCat("error ", static_cast<int>(r.status().code()));
+  std::vector<std::string> ids;
+  for (const ClaimRecord& c : r->expired) ids.push_back(Full(c));
+  std::sort(ids.begin(), ids.end());
+  return absl::StrJoin(ids, "\n");
+}
+
+TEST_F(RedisQuotaStoreTest, RandomisedJointBudgetsSharedHomesAndRetriesAnswerLikeTheMemoryStore) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const BudgetRef national = Budget("national", 9000);
+  const BudgetRef city = Budget("city", 4000);
+  const std::vector<CounterLimit> counters = {Units("tv", 4), Fen("cap", 3000), Units("car", 1)};
+  std::set<ClaimState> seen;
+  for (uint32_t seed : {11u, 12u, 13u, 14u}) {
+    SCOPED_TRACE(absl::StrCat("seed ", seed));
+    std::unique_ptr<RedisQuotaStore> redis_store =
+        std::make_unique<RedisQuotaStore>(*client_, absl::StrCat("s", seed, ":"));
+    MemoryQuotaStore memory_store;
+    SyncStore tested(*redis_store);
+    SyncStore model(memory_store);
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+    absl::Time now = kT0;
+    std::vector<std::string> claims;
+    for (int step = 0; step < 700; ++step) {
+      SCOPED_TRACE(absl::StrCat("step ", step));
+      now += absl::Seconds(pick(200));
+      // Half the time one of the latest claims, so that claims live long enough to be confirmed and refunded.
+      const int recent = std::min<int>(static_cast<int>(claims.size()), 6);
+      const std::string claim = claims.empty() ? ""
+                                : pick(2) == 0
+                                    ? claims[claims.size() - 1 - static_cast<size_t>(pick(recent))]
+                                    : claims[static_cast<size_t>(pick(static_cast<int>(claims.size())))];
+      switch (pick(9)) {
+        case 0:
+        case 1:
+        case 2: {
+          ReserveBuilder builder(TestBuyer(pick(5)), absl::StrCat("s", pick(2)), absl::StrCat("q", pick(60)),
+                                 now, absl::Minutes(10 + pick(30)));
+          for (int i = 0, lines = 1 + pick(3); i < lines; ++i) {
+            const std::string id = absl::StrCat("l", i);
+            switch (pick(4)) {
+              case 0:
+                builder.Line(id, 1 + pick(3), 300 * (1 + pick(3)), {counters[0]}, {}, {national, city});
+                break;
+              case 1:
+                builder.Line(id, 1, 500 + 100 * pick(3), {}, {Home(absl::StrCat("home", pick(2)))}, {city});
+                break;
+              case 2:
+                builder.Line(id, 1 + pick(2), 700, {counters[1]}, {}, {national});
+                break;
+              default:
+                builder.Line(
+                    id, 1, 2000, {counters[2]},
+                    {OnceKey{"prog", "scrap", absl::StrCat("vin", pick(2)), ReasonCode::kVehicleAlreadyUsed}},
+                    {national, city});
+                break;
+            }
+          }
+          builder.RestoresQuotaOnRefund(pick(3) != 0);
+          const ReserveRequest request = builder.Build();
+          const absl::StatusOr<ClaimRecord> expected = model.Reserve(request);
+          ASSERT_EQ(Full(tested.Reserve(request)), Full(expected));
+          if (expected.ok()) claims.push_back(expected->claim_id);
+          break;
+        }
+        case 3:
+          if (!claim.empty()) {
+            ASSERT_EQ(Full(tested.Confirm(claim, now)), Full(model.Confirm(claim, now)));
+          }
+          break;
+        case 4:
+          if (!claim.empty()) {
+            ASSERT_EQ(Full(tested.Cancel(claim, now)), Full(model.Cancel(claim, now)));
+          }
+          break;
+        case 5: {
+          if (claim.empty()) break;
+          RefundRequest refund{claim, pick(5) == 0 ? "s1" : "", absl::StrCat("f", pick(4)), "", {}, now};
+          for (int i = 0, lines = pick(3); i < lines; ++i)
+            refund.lines.push_back({absl::StrCat("l", pick(3)), pick(3)});
+          refund.fingerprint = absl::StrCat("fp", refund.lines.size());
+          ASSERT_EQ(Full(tested.Refund(refund)), Full(model.Refund(refund)));
+          break;
+        }
+        case 6:
+          if (!claim.empty()) {
+            ASSERT_EQ(Full(tested.Get(claim, now)), Full(model.Get(claim, now)));
+          }
+          break;
+        case 7: {
+          const BuyerRef buyer = TestBuyer(pick(5));
+          ASSERT_EQ(Values(tested.Usage(buyer, counters, now)), Values(model.Usage(buyer, counters, now)));
+          ASSERT_EQ(Values(tested.BudgetUsage({national, city}, now)),
+                    Values(model.BudgetUsage({national, city}, now)));
+          break;
+        }
+        default:
+          ASSERT_EQ(Expired(tested.Sweep(now)), Expired(model.Sweep(now)));
+          break;
+      }
+    }
+    for (const std::string& claim : claims) seen.insert(model.Get(claim, now)->state);
+  }
+  std::string states;
+  for (ClaimState state : seen) absl::StrAppend(&states, static_cast<int>(state), " ");
+  EXPECT_EQ(seen.size(), 7u) << "the workload no longer reaches every state: " << states;
 }
 
 StoreFactory RedisFactory() {
@@ -976,6 +1113,110 @@ TEST_F(RaceTest, InstancesSweepingAtOnceReportEachExpiryOnce) {
   EXPECT_EQ(reported.size(), distinct.size()) << "an expiry was reported twice";
   EXPECT_EQ(distinct, reserved);
   EXPECT_EQ(*sync.BudgetUsage({Budget("b", 1000 * kFen)}, kT0 + absl::Hours(1)), std::vector<int64_t>{0});
+}
+
+// Random traffic from 8 threads over 4 instances, with `now`s that disagree by up to two minutes around 30 s
+// holds, so confirms, cancels, refunds, expiries and sweeps race at hold ends. Afterwards (every hold over,
+// swept) the ledger must be exactly the confirmed claims: no counter, budget or home over-granted or left
+// behind.
+TEST_F(RaceTest, RandomConcurrentTrafficLeavesExactlyTheConfirmedClaims) {
+  constexpr int kBuyers = 24;
+  constexpr int kHomes = 20;
+  const CounterLimit fridge = Units("fridge", 2);
+  const BudgetRef budget = Budget("b", 12 * kFen);
+  absl::Mutex mu;
+  std::vector<std::string> claims;
+  std::map<std::string, int> buyer_of, home_of;
+  std::atomic<int> answered{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937 rng(static_cast<uint32_t>(100 + t));
+      auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
+      SyncStore sync(*stores_[static_cast<size_t>(t) % stores_.size()]);
+      for (int op = 0; op < 120; ++op) {
+        const absl::Time now = kT0 + absl::Seconds(pick(120));
+        std::string claim;
+        {
+          absl::MutexLock lock(&mu);
+          if (!claims.empty()) claim = claims[static_cast<size_t>(pick(static_cast<int>(claims.size())))];
+        }
+        const int what = claim.empty() ? 0 : pick(10);
+        absl::StatusOr<ClaimRecord> result = absl::UnknownError("none");
+        if (what < 4) {
+          const int buyer = pick(kBuyers), home = pick(kHomes);
+          const ReserveRequest request =
+              ReserveBuilder(TestBuyer(buyer), "shop", absl::StrCat("t", t, "-", pick(2) == 0 ? 0 : op), now,
+                             absl::Seconds(30))
+                  .Line("1", 1, kFen, {fridge}, {Home(absl::StrCat("h", home))}, {budget})
+                  .Build();
+          result = sync.Reserve(request);
+          if (result.ok() && !result->replayed) {
+            absl::MutexLock lock(&mu);
+            claims.push_back(result->claim_id);
+            buyer_of[result->claim_id] = buyer;
+            home_of[result->claim_id] = home;
+          }
+        } else if (what < 7) {
+          result = sync.Confirm(claim, now);
+        } else if (what < 8) {
+          result = sync.Cancel(claim, now);
+        } else if (what < 9) {
+          result = sync.Refund({claim, "", absl::StrCat("rf", pick(2)), "fp", {}, now});
+        } else {
+          EXPECT_THAT(sync.Sweep(now, 20), IsOk());
+          continue;
+        }
+        // Business refusals are fine; the store itself must always answer.
+        EXPECT_THAT(result.status().code(),
+                    AnyOf(absl::StatusCode::kOk, absl::StatusCode::kFailedPrecondition,
+                          absl::StatusCode::kAlreadyExists, absl::StatusCode::kNotFound))
+            << result.status();
+        answered.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  ASSERT_GT(answered.load(), 500);
+
+  const absl::Time end = kT0 + absl::Hours(1);
+  SyncStore sync(*stores_[0]);
+  ASSERT_THAT(sync.Sweep(end, 100000), IsOk());
+  std::vector<int> confirmed_of_buyer(kBuyers, 0), confirmed_on_home(kHomes, 0);
+  int confirmed = 0, states_seen = 0;
+  std::set<ClaimState> states;
+  for (const std::string& id : claims) {
+    const absl::StatusOr<ClaimRecord> claim = sync.Get(id, end);
+    ASSERT_THAT(claim, IsOk());
+    states.insert(claim->state);
+    EXPECT_NE(claim->state, ClaimState::kReserved) << "every hold is over";
+    if (claim->state != ClaimState::kConfirmed) continue;
+    ++confirmed;
+    ++confirmed_of_buyer[static_cast<size_t>(buyer_of[id])];
+    ++confirmed_on_home[static_cast<size_t>(home_of[id])];
+  }
+  states_seen = static_cast<int>(states.size());
+  EXPECT_GE(states_seen, 4) << "the traffic should confirm, cancel, refund and expire claims";
+  EXPECT_GT(confirmed, 0);
+  EXPECT_EQ(*sync.BudgetUsage({budget}, end), std::vector<int64_t>{confirmed * kFen});
+  for (int b = 0; b < kBuyers; ++b) {
+    EXPECT_LE(confirmed_of_buyer[static_cast<size_t>(b)], 2) << "buyer " << b;
+    EXPECT_EQ(*sync.Usage(TestBuyer(b), {fridge}, end),
+              std::vector<int64_t>{confirmed_of_buyer[static_cast<size_t>(b)]})
+        << "buyer " << b;
+  }
+  for (int h = 0; h < kHomes; ++h) {
+    EXPECT_LE(confirmed_on_home[static_cast<size_t>(h)], 1) << "home " << h;
+    // A home no confirmed claim holds is free again; one that is held refuses.
+    const absl::StatusOr<ClaimRecord> probe =
+        sync.Reserve(ReserveBuilder(TestBuyer(50 + h), "probe", absl::StrCat("p", h), end)
+                         .Line("1", 1, 1, {}, {Home(absl::StrCat("h", h))})
+                         .Build());
+    ASSERT_THAT(probe, IsOk());
+    EXPECT_EQ(probe->state,
+              confirmed_on_home[static_cast<size_t>(h)] == 1 ? ClaimState::kRejected : ClaimState::kReserved)
+        << "home " << h;
+  }
 }
 
 }  // namespace
