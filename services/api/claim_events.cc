@@ -111,6 +111,19 @@ void ClaimEvents::Refunded(const v1::Claim& claim, int64_t refunded_fen, const a
         refunded_fen, context);
 }
 
+void ClaimEvents::Voided(const v1::Claim& claim, int64_t fen, const audit::AuditContext& context) {
+  Cached("tradein_corrections_total", "Administrative voids and corrections.", {{"kind", "void"}})
+      .Increment();
+  Cached("tradein_refunded_fen_total", "Fen refunded.", {}).Increment(static_cast<uint64_t>(fen));
+  Audit("claim_voided", claim, fen, context);
+}
+
+void ClaimEvents::Corrected(const v1::Claim& claim, int64_t fen, const audit::AuditContext& context) {
+  Cached("tradein_corrections_total", "Administrative voids and corrections.", {{"kind", "correct"}})
+      .Increment();
+  Audit("claim_corrected", claim, fen, context);
+}
+
 void ClaimEvents::Replayed(absl::string_view method) {
   Cached("tradein_idempotent_replays_total", "Calls answered from an earlier identical call.",
          {{"method", std::string(method)}})

@@ -36,6 +36,10 @@ class ClaimEvents {
   void Expired(const v1::Claim& claim);
   // `refunded_fen` is what this refund moved.
   void Refunded(const v1::Claim& claim, int64_t refunded_fen, const audit::AuditContext& context);
+  // An administrator voided a confirmed claim; `fen` is what came back.
+  void Voided(const v1::Claim& claim, int64_t fen, const audit::AuditContext& context);
+  // An administrator lowered amounts of a confirmed claim; `fen` is the total reduction.
+  void Corrected(const v1::Claim& claim, int64_t fen, const audit::AuditContext& context);
   // An idempotent repeat of `method` ("Claim", "ConfirmClaim", ...).
   void Replayed(absl::string_view method);
 

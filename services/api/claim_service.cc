@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "services/api/authorize.h"
 #include "services/api/basket.h"
+#include "services/api/claim_calls.h"
 #include "services/api/claim_preparation.h"
 #include "services/api/claim_view.h"
 #include "services/api/grpc_status.h"
@@ -23,58 +24,15 @@ namespace {
 using quota::ClaimRecord;
 
 constexpr size_t kMaxSerialsPerLine = 100;
-constexpr size_t kMaxReasonLength = 256;
 
-// Reports a change the store made (never called for a replay: nothing changed).
-using ChangeReport = std::function<void(const ClaimRecord& record, const v1::Claim& claim)>;
-
-// Finishes `reactor` with the claim `record` as `response`, reporting the change first.
-quota::QuotaStore::Callback<ClaimRecord> FinishWithClaim(grpc::ServerUnaryReactor* reactor,
-                                                         v1::Claim* response, ClaimEvents& events,
-                                                         absl::string_view method, ChangeReport report) {
-  return
-      [reactor, response, &events, method, report = std::move(report)](absl::StatusOr<ClaimRecord> record) {
-        absl::Status status = record.status();
-        if (status.ok()) status = ViewClaim(*record, *response);
-        if (status.ok() && record->replayed) events.Replayed(method);
-        if (status.ok() && !record->replayed && report) report(*record, *response);
-        reactor->Finish(ToGrpcStatus(status));
-      };
-}
-
-audit::AuditContext AuditContextOf(CallRegistry& calls, grpc::CallbackServerContext* context,
-                                   std::string reason = "") {
-  const CallInfo* call = calls.Find(context);
-  return {call != nullptr ? call->caller_id : "", call != nullptr ? call->request_id : "", std::move(reason)};
-}
-
-grpc::ServerUnaryReactor* Refuse(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
-// A claim id that cannot be one of ours is simply not found (its format is not the caller's business).
 v1::ClaimRequest WithRetailer(const v1::ClaimRequest& request, const std::string& retailer_id) {
   v1::ClaimRequest bound = request;
   bound.set_retailer_id(retailer_id);
   return bound;
 }
 
-absl::Status ValidateClaimId(const std::string& claim_id) {
-  if (quota::TagOfClaimId(claim_id).empty()) {
-    return ReasonError(absl::StatusCode::kNotFound, "CLAIM_NOT_FOUND", "no such claim");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateOptionalRetailer(const std::string& retailer_id) {
   return retailer_id.empty() ? absl::OkStatus() : ValidateClientId(retailer_id, "retailerId");
-}
-
-absl::Status ValidateReason(const std::string& reason) {
-  if (reason.size() <= kMaxReasonLength) return absl::OkStatus();
-  return InvalidArgumentError(
-      {{"reason", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxReasonLength, " bytes")}});
 }
 
 absl::Status ValidateConfirm(const v1::ConfirmClaimRequest& request) {

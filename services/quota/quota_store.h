@@ -164,7 +164,7 @@ struct ClaimRecord {
   absl::Time expires_at;
   std::string confirmation;  // opaque bytes recorded by Confirm (invoice, serial numbers)
   bool replayed = false;     // this answer repeats an earlier call (idempotent retry)
-  // Refund only: the fen this call refunded (0 for a replay). Lets the audit line say what moved.
+  // Refund, Void and Correct: the fen this call gave back (0 for a replay). Lets the audit line say what moved.
   int64_t last_change_fen = 0;
 
   int64_t GrantedFen() const;   // sum of grants

@@ -21,6 +21,7 @@ using grpc::health::v1::HealthCheckResponse;
 constexpr const char* kSubsidyService = "tradein.v1.SubsidyService";
 constexpr const char* kPolicyService = "tradein.v1.PolicyService";
 constexpr const char* kClaimService = "tradein.v1.ClaimService";
+constexpr const char* kPortalService = "tradein.v1.PortalService";
 constexpr absl::Duration kStoreHealthInterval = absl::Seconds(1);
 constexpr absl::Duration kPolicyWatchInterval = absl::Seconds(1);
 
@@ -128,6 +129,7 @@ absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
   builder.RegisterService(subsidy_service_.get());
   builder.RegisterService(policy_service_.get());
   builder.RegisterService(claim_service_.get());
+  builder.RegisterService(portal_service_.get());
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || port == 0)
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
@@ -205,6 +207,15 @@ void TradeinServer::StartBackground(const ServerOptions& options) {
 }
 
 TradeinServer::~TradeinServer() { Shutdown(); }
+
+v1::ReloadPoliciesResponse TradeinServer::DescribePolicies() const {
+  v1::ReloadPoliciesResponse out;
+  const std::shared_ptr<const policy::PolicySnapshot> snapshot = policies_->Current();
+  out.set_snapshot_version(snapshot->version());
+  for (const auto& policy : snapshot->policies())
+    out.add_policy_versions(absl::StrCat(policy->id(), "=", policy->version()));
+  return out;
+}
 
 absl::Status TradeinServer::Reload() {
   absl::MutexLock lock(&reload_mu_);

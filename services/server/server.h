@@ -30,6 +30,7 @@
 #include "services/api/claim_service.h"
 #include "services/api/health_service.h"
 #include "services/api/policy_service.h"
+#include "services/api/portal_service.h"
 #include "services/api/subsidy_service.h"
 #include "services/audit/audit_log.h"
 #include "services/auth/access_control.h"
@@ -70,6 +71,7 @@ class TradeinServer {
  private:
   TradeinServer() = default;
 
+  v1::ReloadPoliciesResponse DescribePolicies() const;
   absl::Status BuildCore(const ServerOptions& options);
   absl::Status BuildStore(const ServerOptions& options);
   absl::Status BuildGrpcServer(const ServerOptions& options);
@@ -95,6 +97,7 @@ class TradeinServer {
   std::unique_ptr<api::SubsidyService> subsidy_service_;
   std::unique_ptr<api::PolicyService> policy_service_;
   std::unique_ptr<api::ClaimService> claim_service_;
+  std::unique_ptr<api::PortalService> portal_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<grpc::Server> health_server_;
   std::unique_ptr<http::HttpServer> metrics_http_;

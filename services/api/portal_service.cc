@@ -1,0 +1,385 @@
+#include "services/api/portal_service.h"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/civil_date.h"
+#include "common/status.h"
+#include "services/api/claim_calls.h"
+#include "services/api/claim_preparation.h"
+#include "services/api/claim_view.h"
+#include "services/api/grpc_status.h"
+
+namespace tradein::api {
+namespace {
+
+using quota::ClaimPage;
+using quota::ClaimPageRequest;
+using quota::ClaimRecord;
+using quota::ClaimState;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+constexpr int kExportPageSize = 200;
+constexpr int kMaxPeriodDays = 366;
+constexpr absl::string_view kTokenPrefix = "c1.";
+
+struct Period {
+  absl::CivilDay first;
+  absl::CivilDay last;
+};
+
+absl::StatusOr<Period> ParsePeriod(const std::string& from, const std::string& to) {
+  std::vector<FieldViolation> violations;
+  const std::optional<absl::CivilDay> first = ParseCivilDay(from);
+  const std::optional<absl::CivilDay> last = ParseCivilDay(to);
+  if (!first) violations.push_back({"fromDate", "DATE_INVALID", "must be a real date written YYYY-MM-DD"});
+  if (!last) violations.push_back({"toDate", "DATE_INVALID", "must be a real date written YYYY-MM-DD"});
+  if (first && last && (*last < *first || *last - *first >= kMaxPeriodDays)) {
+    violations.push_back(
+        {"toDate", "PERIOD_INVALID", "must be on or after fromDate, at most 366 days in all"});
+  }
+  if (!violations.empty()) return InvalidArgumentError(violations);
+  return Period{*first, *last};
+}
+
+std::string TokenOf(const std::string& cursor) {
+  return absl::StrCat(kTokenPrefix, absl::WebSafeBase64Escape(cursor));
+}
+
+absl::StatusOr<std::string> CursorOf(const std::string& token, absl::string_view field) {
+  if (token.empty()) return std::string();
+  std::string cursor;
+  if (!absl::StartsWith(token, kTokenPrefix) ||
+      !absl::WebSafeBase64Unescape(token.substr(kTokenPrefix.size()), &cursor)) {
+    return InvalidArgumentError({{std::string(field), "TOKEN_INVALID", "not a token this service gave out"}});
+  }
+  return cursor;
+}
+
+absl::Status ValidateRetailerFilter(const std::string& retailer_id) {
+  return retailer_id.empty() ? absl::OkStatus() : ValidateClientId(retailer_id, "retailerId");
+}
+
+// Money counted by settlement: claims that owe (or owed) the retailer something.
+bool CountsForSettlement(ClaimState state) {
+  return state == ClaimState::kConfirmed || state == ClaimState::kPartiallyRefunded ||
+         state == ClaimState::kRefunded || state == ClaimState::kVoided;
+}
+
+// Streams every claim of a period, one page of the store at a time.
+class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportedClaim> {
+ public:
+  ExportReactor(quota::QuotaStore& store, ClaimPageRequest request, absl::Duration store_timeout)
+      : store_(store), request_(std::move(request)), store_timeout_(store_timeout) {
+    FetchPage();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    if (!ok) return FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped reading"));
+    WriteNextLocked();
+  }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void FetchPage() {
+    store_.ListClaims(request_, absl::Now() + store_timeout_, [this](absl::StatusOr<ClaimPage> page) {
+      absl::MutexLock lock(&mu_);
+      if (!page.ok()) return FinishLocked(ToGrpcStatus(page.status()));
+      page_ = *std::move(page);
+      next_ = 0;
+      WriteNextLocked();
+    });
+  }
+
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    if (next_ < page_.entries.size()) {
+      const ClaimPage::Entry& entry = page_.entries[next_++];
+      out_.Clear();
+      if (absl::Status status = ViewClaim(entry.record, *out_.mutable_claim()); !status.ok()) {
+        return FinishLocked(ToGrpcStatus(status));
+      }
+      out_.set_resume_token(TokenOf(entry.cursor));
+      request_.cursor = entry.cursor;
+      StartWrite(&out_);
+      return;
+    }
+    if (!page_.more) return FinishLocked(grpc::Status::OK);
+    mu_.Unlock();  // the store may answer inline (memory store): FetchPage's callback takes mu_
+    FetchPage();
+    mu_.Lock();
+  }
+
+  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(std::move(status));
+  }
+
+  quota::QuotaStore& store_;
+  ClaimPageRequest request_;
+  const absl::Duration store_timeout_;
+  absl::Mutex mu_;
+  ClaimPage page_ ABSL_GUARDED_BY(mu_);
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  v1::ExportedClaim out_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Adds up the settlement money of every claim of a period, page by page, then answers.
+class TotalsCollector : public std::enable_shared_from_this<TotalsCollector> {
+ public:
+  TotalsCollector(quota::QuotaStore& store, ClaimPageRequest request, absl::Time deadline,
+                  grpc::ServerUnaryReactor* reactor, v1::Totals* response)
+      : store_(store),
+        request_(std::move(request)),
+        deadline_(deadline),
+        reactor_(reactor),
+        response_(response) {}
+
+  void Next() {
+    store_.ListClaims(request_, deadline_, [self = shared_from_this()](absl::StatusOr<ClaimPage> page) {
+      if (!page.ok()) return self->reactor_->Finish(ToGrpcStatus(page.status()));
+      for (const ClaimPage::Entry& entry : page->entries) {
+        if (absl::Status status = self->Add(entry.record); !status.ok())
+          return self->reactor_->Finish(ToGrpcStatus(status));
+      }
+      if (page->more && !page->entries.empty()) {
+        self->request_.cursor = page->entries.back().cursor;
+        return self->Next();
+      }
+      self->Answer();
+    });
+  }
+
+ private:
+  using Key = std::tuple<std::string, std::string, std::string>;  // day, retailer, product type
+
+  absl::Status Add(const ClaimRecord& record) {
+    if (!CountsForSettlement(record.state)) return absl::OkStatus();
+    v1::Claim draft;
+    if (!draft.ParseFromString(record.draft) ||
+        draft.items_size() != static_cast<int>(record.grants.size())) {
+      return absl::InternalError(
+          absl::StrCat("claim ", record.claim_id, ": stored draft does not match its grants"));
+    }
+    ++claims_;
+    const std::string day = FormatCivilDay(ChinaCivilDay(record.created_at));
+    for (size_t i = 0; i < record.grants.size(); ++i) {
+      if (record.grants[i].units == 0) continue;
+      v1::TotalsRow& row = rows_[{day, record.retailer_id, draft.items(static_cast<int>(i)).product_type()}];
+      row.set_claim_items(row.claim_items() + 1);
+      row.set_units(row.units() + record.grants[i].units);
+      row.set_granted_fen(row.granted_fen() + record.grants[i].fen);
+      row.set_refunded_fen(row.refunded_fen() + record.refunds[i].fen);
+    }
+    return absl::OkStatus();
+  }
+
+  void Answer() {
+    for (auto& [key, row] : rows_) {
+      row.set_day(std::get<0>(key));
+      row.set_retailer_id(std::get<1>(key));
+      row.set_product_type(std::get<2>(key));
+      row.set_net_fen(row.granted_fen() - row.refunded_fen());
+      response_->set_granted_fen(response_->granted_fen() + row.granted_fen());
+      response_->set_refunded_fen(response_->refunded_fen() + row.refunded_fen());
+      *response_->add_rows() = std::move(row);
+    }
+    response_->set_net_fen(response_->granted_fen() - response_->refunded_fen());
+    response_->set_claims(claims_);
+    reactor_->Finish(grpc::Status::OK);
+  }
+
+  quota::QuotaStore& store_;
+  ClaimPageRequest request_;
+  const absl::Time deadline_;
+  grpc::ServerUnaryReactor* reactor_;
+  v1::Totals* response_;
+  std::map<Key, v1::TotalsRow> rows_;
+  int64_t claims_ = 0;
+};
+
+}  // namespace
+
+PortalService::PortalService(const Clock& clock, const identity::KeyedHasher& hasher,
+                             quota::QuotaStore& store, CallGate& gate, ClaimEvents& events, Options options)
+    : clock_(clock),
+      hasher_(hasher),
+      store_(store),
+      gate_(gate),
+      events_(events),
+      options_(std::move(options)) {}
+
+absl::Time PortalService::StoreDeadline(const grpc::CallbackServerContext& context) const {
+  return std::min(absl::FromChrono(context.deadline()), absl::Now() + options_.store_timeout);
+}
+
+grpc::ServerUnaryReactor* PortalService::ListClaims(grpc::CallbackServerContext* context,
+                                                    const v1::ListClaimsRequest* request,
+                                                    v1::ListClaimsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kPortalRead);
+  if (!grant.ok()) return Refuse(reactor, grant.status());
+  absl::StatusOr<Period> period = ParsePeriod(request->from_date(), request->to_date());
+  if (!period.ok()) return Refuse(reactor, period.status());
+  if (absl::Status status = ValidateRetailerFilter(request->retailer_id()); !status.ok())
+    return Refuse(reactor, status);
+  if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
+    return Refuse(reactor,
+                  InvalidArgumentError({{"pageSize", "PAGE_SIZE_OUT_OF_RANGE", "0 (default 50) .. 500"}}));
+  }
+  absl::StatusOr<std::string> cursor = CursorOf(request->page_token(), "pageToken");
+  if (!cursor.ok()) return Refuse(reactor, cursor.status());
+  ClaimPageRequest page{request->retailer_id(),
+                        period->first,
+                        period->last,
+                        {},
+                        true,
+                        *cursor,
+                        request->page_size() == 0 ? kDefaultPageSize : request->page_size()};
+  for (int state : request->states()) page.states.push_back(static_cast<ClaimState>(state));
+  store_.ListClaims(std::move(page), StoreDeadline(*context),
+                    [reactor, response](absl::StatusOr<ClaimPage> result) {
+                      absl::Status status = result.status();
+                      for (size_t i = 0; status.ok() && i < result->entries.size(); ++i) {
+                        status = ViewClaim(result->entries[i].record, *response->add_claims());
+                      }
+                      if (status.ok() && result->more && !result->entries.empty()) {
+                        response->set_next_page_token(TokenOf(result->entries.back().cursor));
+                      }
+                      reactor->Finish(ToGrpcStatus(status));
+                    });
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::ExportedClaim>* PortalService::ExportClaims(
+    grpc::CallbackServerContext* context, const v1::ExportClaimsRequest* request) {
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kPortalRead);
+  absl::StatusOr<Period> period =
+      grant.ok() ? ParsePeriod(request->from_date(), request->to_date()) : grant.status();
+  absl::Status status = period.status();
+  if (status.ok()) status = ValidateRetailerFilter(request->retailer_id());
+  absl::StatusOr<std::string> cursor =
+      status.ok() ? CursorOf(request->resume_token(), "resumeToken") : status;
+  if (!cursor.ok()) {
+    class Refused final : public grpc::ServerWriteReactor<v1::ExportedClaim> {
+     public:
+      explicit Refused(const absl::Status& why) { Finish(ToGrpcStatus(why)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(cursor.status());
+  }
+  return new ExportReactor(
+      store_,
+      ClaimPageRequest{
+          request->retailer_id(), period->first, period->last, {}, false, *cursor, kExportPageSize},
+      options_.store_timeout);
+}
+
+grpc::ServerUnaryReactor* PortalService::GetTotals(grpc::CallbackServerContext* context,
+                                                   const v1::GetTotalsRequest* request,
+                                                   v1::Totals* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kPortalRead);
+  if (!grant.ok()) return Refuse(reactor, grant.status());
+  absl::StatusOr<Period> period = ParsePeriod(request->from_date(), request->to_date());
+  if (!period.ok()) return Refuse(reactor, period.status());
+  if (absl::Status status = ValidateRetailerFilter(request->retailer_id()); !status.ok())
+    return Refuse(reactor, status);
+  // A report reads many pages: it may use the whole of the caller's deadline, not just one store timeout.
+  auto collector = std::make_shared<TotalsCollector>(
+      store_,
+      ClaimPageRequest{request->retailer_id(), period->first, period->last, {}, false, "", kMaxPageSize},
+      absl::FromChrono(context->deadline()), reactor, response);
+  collector->Next();
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PortalService::ReloadPolicies(grpc::CallbackServerContext* context,
+                                                        const v1::ReloadPoliciesRequest* /*request*/,
+                                                        v1::ReloadPoliciesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kAdmin);
+  if (!grant.ok()) return Refuse(reactor, grant.status());
+  // Loading a policy directory reads a few files (milliseconds); done inline, as SIGHUP does.
+  const absl::Status status = options_.reload();
+  if (!status.ok()) {
+    return Refuse(reactor, ReasonError(absl::StatusCode::kFailedPrecondition, "POLICY_RELOAD_FAILED",
+                                       status.message()));
+  }
+  *response = options_.describe_policies();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PortalService::VoidClaim(grpc::CallbackServerContext* context,
+                                                   const v1::VoidClaimRequest* request, v1::Claim* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kAdmin);
+  absl::Status status = grant.status();
+  if (status.ok()) status = ValidateClaimId(request->claim_id());
+  if (status.ok()) status = ValidateClientId(request->request_id(), "requestId");
+  if (status.ok()) status = ValidateReason(request->reason(), /*required=*/true);
+  if (!status.ok()) return Refuse(reactor, status);
+  store_.Void({request->claim_id(), request->request_id(), Fingerprint(*request, "void-request", hasher_),
+               clock_.Now()},
+              StoreDeadline(*context),
+              FinishWithClaim(reactor, response, events_, "VoidClaim",
+                              [this, audit = AuditContextOf(gate_.calls, context, request->reason())](
+                                  const ClaimRecord& record, const v1::Claim& claim) {
+                                events_.Voided(claim, record.last_change_fen, audit);
+                              }));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PortalService::CorrectClaim(grpc::CallbackServerContext* context,
+                                                      const v1::CorrectClaimRequest* request,
+                                                      v1::Claim* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kAdmin);
+  absl::Status status = grant.status();
+  if (status.ok()) status = ValidateClaimId(request->claim_id());
+  if (status.ok()) status = ValidateClientId(request->request_id(), "requestId");
+  if (status.ok()) status = ValidateReason(request->reason(), /*required=*/true);
+  if (status.ok() && request->lines().empty()) {
+    status = InvalidArgumentError({{"lines", "FIELD_REQUIRED", "name at least one line and its new amount"}});
+  }
+  for (int i = 0; status.ok() && i < request->lines_size(); ++i) {
+    if (request->lines(i).line_id().empty() || request->lines(i).subsidy_fen() < 0) {
+      status = InvalidArgumentError(
+          {{absl::StrCat("lines[", i, "]"), "LINE_INVALID", "a lineId and an amount ≥ 0"}});
+    }
+  }
+  if (!status.ok()) return Refuse(reactor, status);
+  quota::CorrectRequest correct{request->claim_id(),
+                                request->request_id(),
+                                Fingerprint(*request, "correct-request", hasher_),
+                                {},
+                                clock_.Now()};
+  for (const v1::LineCorrection& line : request->lines())
+    correct.lines.push_back({line.line_id(), line.subsidy_fen()});
+  store_.Correct(std::move(correct), StoreDeadline(*context),
+                 FinishWithClaim(reactor, response, events_, "CorrectClaim",
+                                 [this, audit = AuditContextOf(gate_.calls, context, request->reason())](
+                                     const ClaimRecord& record, const v1::Claim& claim) {
+                                   events_.Corrected(claim, record.last_change_fen, audit);
+                                 }));
+  return reactor;
+}
+
+}  // namespace tradein::api
