@@ -114,6 +114,10 @@ absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
   claim_service_ =
       std::make_unique<api::ClaimService>(*policies_, *clock_, *hasher_, *store_, *gate_, *events_,
                                           api::ClaimService::Options{options.store_timeout});
+  portal_service_ = std::make_unique<api::PortalService>(
+      *clock_, *hasher_, *store_, *gate_, *events_,
+      api::PortalService::Options{options.store_timeout, [this] { return Reload(); },
+                                  [this] { return DescribePolicies(); }});
   TRADEIN_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                            MainPortCredentials(options));
 
