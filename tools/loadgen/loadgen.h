@@ -18,6 +18,9 @@
 // measured from their own send time. The sender's own lag behind the schedule is reported separately, and
 // max_in_flight bounds memory (the sender waits; the wait counts in the latencies).
 //
+// Requests: quotes are drawn at random from 8,192 baskets built before the run starts (so building them costs
+// the shared CPUs nothing while measuring); claims are built per operation (fresh buyer, unique request id).
+//
 // Warm-up: operations due before start + warmup run but are not recorded. A run ends after `duration` (no
 // operation due after it starts) or after `count` recorded operations; calls still in flight then are awaited
 // (each has a deadline) and recorded.
