@@ -38,12 +38,21 @@ class TextWriter final : public MetricsWriter {
   explicit TextWriter(std::map<std::string, std::string>& families) : families_(families) {}
   void Gauge(absl::string_view name, absl::string_view help, const MetricLabels& labels,
              double value) override {
-    std::string& text = families_[std::string(name)];
-    if (text.empty()) absl::StrAppend(&text, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n");
-    absl::StrAppend(&text, name, RenderLabels(labels), " ", FormatDouble(value), "\n");
+    Write(name, help, "gauge", labels, value);
+  }
+  void Counter(absl::string_view name, absl::string_view help, const MetricLabels& labels,
+               double value) override {
+    Write(name, help, "counter", labels, value);
   }
 
  private:
+  void Write(absl::string_view name, absl::string_view help, absl::string_view type,
+             const MetricLabels& labels, double value) {
+    std::string& text = families_[std::string(name)];
+    if (text.empty()) absl::StrAppend(&text, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+    absl::StrAppend(&text, name, RenderLabels(labels), " ", FormatDouble(value), "\n");
+  }
+
   std::map<std::string, std::string>& families_;
 };
 

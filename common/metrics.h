@@ -78,6 +78,8 @@ class MetricsWriter {
   virtual ~MetricsWriter() = default;
   virtual void Gauge(absl::string_view name, absl::string_view help, const MetricLabels& labels,
                      double value) = 0;
+  virtual void Counter(absl::string_view name, absl::string_view help, const MetricLabels& labels,
+                       double value) = 0;
 };
 
 class MetricsRegistry {

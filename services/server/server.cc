@@ -11,6 +11,8 @@
 #include "services/api/claim_view.h"
 #include "services/policy/policy_loader.h"
 #include "services/quota/memory_quota_store.h"
+#include "services/quota/redis_quota_store.h"
+#include "services/redis/redis_options.h"
 #include "services/server/transport_security.h"
 
 namespace tradein::server {
@@ -98,7 +100,13 @@ absl::Status TradeinServer::BuildCore(const ServerOptions& options) {
 
 absl::Status TradeinServer::BuildStore(const ServerOptions& options) {
   if (!options.redis_url.empty()) {
-    return absl::UnimplementedError("--redis: the Redis quota store is not wired in yet");
+    TRADEIN_ASSIGN_OR_RETURN(redis::RedisOptions redis_options, redis::ParseRedisUrl(options.redis_url));
+    TRADEIN_ASSIGN_OR_RETURN(std::unique_ptr<redis::RedisClient> client,
+                             redis::RedisClient::Create(redis_options));
+    redis_client_ = client.get();
+    store_ = std::make_unique<quota::RedisQuotaStore>(std::move(client), quota::RedisQuotaStoreOptions{});
+    store_description_ = absl::StrCat("redis ", redis_options.DebugString());
+    return absl::OkStatus();
   }
   store_ = std::make_unique<quota::MemoryQuotaStore>();
   store_description_ = "embedded memory store (one process; use --redis to share quota between instances)";
@@ -188,6 +196,35 @@ void TradeinServer::AddCollectors() {
     }
     writer.Gauge("tradein_clock_simulated", "1 when --simulated_now set the server's clock.", {},
                  clock_->IsSimulated() ? 1 : 0);
+  });
+  if (redis_client_ != nullptr) AddRedisCollector();
+}
+
+void TradeinServer::AddRedisCollector() {
+  metrics_.AddCollector([client = redis_client_](MetricsWriter& writer) {
+    const redis::RedisClientStats stats = client->stats();
+    writer.Counter("tradein_redis_commands_total", "Commands sent to Redis.", {},
+                   static_cast<double>(stats.commands_sent));
+    writer.Counter("tradein_redis_replies_total", "Replies received from Redis.", {},
+                   static_cast<double>(stats.replies));
+    for (const auto& [kind, value] :
+         std::initializer_list<std::pair<const char*, uint64_t>>{{"timeout", stats.timeouts},
+                                                                 {"unavailable", stats.unavailable},
+                                                                 {"retryable_error", stats.retryable_errors},
+                                                                 {"server_error", stats.server_errors},
+                                                                 {"connect_failure", stats.connect_failures},
+                                                                 {"disconnect", stats.disconnects}}) {
+      writer.Counter("tradein_redis_errors_total", "Redis failures, by kind.", {{"kind", kind}},
+                     static_cast<double>(value));
+    }
+    writer.Counter("tradein_redis_script_loads_total", "Lua scripts (re)loaded after NOSCRIPT.", {},
+                   static_cast<double>(stats.script_loads));
+    writer.Counter("tradein_redis_roundtrip_seconds_sum", "Total Redis round-trip time.", {},
+                   static_cast<double>(stats.latency_micros_sum) / 1e6);
+    writer.Counter("tradein_redis_roundtrip_seconds_count", "Redis round trips timed.", {},
+                   static_cast<double>(stats.latency_count));
+    writer.Gauge("tradein_redis_connected", "1 while at least one connection to Redis is up.", {},
+                 client->connected() ? 1 : 0);
   });
 }
 

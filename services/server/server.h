@@ -38,6 +38,7 @@
 #include "services/identity/keyed_hash.h"
 #include "services/policy/policy_registry.h"
 #include "services/quota/quota_store.h"
+#include "services/redis/redis_client.h"
 #include "services/server/health_monitor.h"
 #include "services/server/policy_watcher.h"
 #include "services/server/server_options.h"
@@ -77,6 +78,7 @@ class TradeinServer {
   absl::Status BuildGrpcServer(const ServerOptions& options);
   absl::Status BuildSideListeners(const ServerOptions& options);
   void AddCollectors();
+  void AddRedisCollector();
   void StartBackground(const ServerOptions& options);
 
   ServerOptions options_;
@@ -85,6 +87,7 @@ class TradeinServer {
   std::unique_ptr<policy::PolicyRegistry> policies_;
   std::optional<identity::KeyedHasher> hasher_;
   std::unique_ptr<quota::QuotaStore> store_;
+  redis::RedisClient* redis_client_ = nullptr;  // owned by store_ when the store is Redis
   std::string store_description_;
   std::unique_ptr<auth::AccessControl> access_;
   api::CallRegistry calls_;

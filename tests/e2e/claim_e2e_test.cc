@@ -197,7 +197,8 @@ TEST_P(ClaimE2eTest, ClaimsAreRefusedInTheFutureAndAfterTheClaimWindow) {
   EXPECT_EQ(future.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-INSTANTIATE_TEST_SUITE_P(Stores, ClaimE2eTest, ::testing::Values(testing::StoreMode::kMemory),
+INSTANTIATE_TEST_SUITE_P(Stores, ClaimE2eTest,
+                         ::testing::Values(testing::StoreMode::kMemory, testing::StoreMode::kRedis),
                          testing::StoreModeName);
 
 }  // namespace
