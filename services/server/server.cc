@@ -168,6 +168,16 @@ absl::Status TradeinServer::BuildSideListeners(const ServerOptions& options) {
     listener_lines_.push_back(
         absl::StrCat("health only on ", BoundAddress(options.health_listen, port), " (plaintext)"));
   }
+  if (!options.http_listen.empty()) {
+    gateway_ =
+        std::make_unique<gateway::JsonGateway>(grpc_server_->InProcessChannel(grpc::ChannelArguments()));
+    TRADEIN_ASSIGN_OR_RETURN(
+        gateway_http_, http::HttpServer::Start({options.http_listen},
+                                               [this](http::HttpRequest request, http::Respond respond) {
+                                                 gateway_->Handle(std::move(request), std::move(respond));
+                                               }));
+    listener_lines_.push_back(absl::StrCat("JSON gateway on http://", gateway_http_->address(), "/v1/..."));
+  }
   if (!options.metrics_listen.empty()) {
     TRADEIN_ASSIGN_OR_RETURN(
         metrics_http_, http::HttpServer::Start({options.metrics_listen}, [this](http::HttpRequest request,
@@ -298,6 +308,7 @@ void TradeinServer::Shutdown() {
   }
   health_monitor_->Stop();
   sweeper_->Stop();
+  gateway_http_.reset();
   metrics_http_.reset();
   Log(LogLevel::kInfo, "stopped");
   FlushLogs();

@@ -34,6 +34,7 @@
 #include "services/api/subsidy_service.h"
 #include "services/audit/audit_log.h"
 #include "services/auth/access_control.h"
+#include "services/gateway/json_gateway.h"
 #include "services/http/http_server.h"
 #include "services/identity/keyed_hash.h"
 #include "services/policy/policy_registry.h"
@@ -104,6 +105,8 @@ class TradeinServer {
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<grpc::Server> health_server_;
   std::unique_ptr<http::HttpServer> metrics_http_;
+  std::unique_ptr<gateway::JsonGateway> gateway_;
+  std::unique_ptr<http::HttpServer> gateway_http_;
   std::unique_ptr<ExpirySweeper> sweeper_;
   std::unique_ptr<HealthMonitor> health_monitor_;
   std::unique_ptr<PolicyWatcher> policy_watcher_;
