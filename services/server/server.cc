@@ -229,9 +229,10 @@ void TradeinServer::AddRedisCollector() {
     }
     writer.Counter("tradein_redis_script_loads_total", "Lua scripts (re)loaded after NOSCRIPT.", {},
                    static_cast<double>(stats.script_loads));
-    writer.Counter("tradein_redis_roundtrip_seconds_sum", "Total Redis round-trip time.", {},
+    writer.Counter("tradein_redis_roundtrip_seconds_total", "Total time spent in Redis round trips.", {},
                    static_cast<double>(stats.latency_micros_sum) / 1e6);
-    writer.Counter("tradein_redis_roundtrip_seconds_count", "Redis round trips timed.", {},
+    writer.Counter("tradein_redis_roundtrips_total",
+                   "Redis round trips timed (divide the seconds by it for the mean).", {},
                    static_cast<double>(stats.latency_count));
     writer.Gauge("tradein_redis_connected", "1 while at least one connection to Redis is up.", {},
                  client->connected() ? 1 : 0);
