@@ -9,11 +9,12 @@ namespace tradein::server {
 
 using grpc::health::v1::HealthCheckResponse;
 
-HealthMonitor::HealthMonitor(quota::QuotaStore& store, api::HealthState& health, std::string service,
-                             absl::Duration interval, MetricsRegistry& metrics)
+HealthMonitor::HealthMonitor(quota::QuotaStore& store, api::HealthState& health,
+                             std::vector<std::string> services, absl::Duration interval,
+                             MetricsRegistry& metrics)
     : store_(store),
       health_(health),
-      service_(std::move(service)),
+      services_(std::move(services)),
       interval_(interval),
       store_up_(metrics.AddGauge("tradein_quota_store_up",
                                  "1 when the quota store answered its last health script.",
@@ -49,7 +50,9 @@ void HealthMonitor::CheckOnce() {
         {{"store", std::string(store_.kind())}});
   }
   store_up_.Set(serving ? 1 : 0);
-  health_.Set(service_, serving ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
+  for (const std::string& service : services_) {
+    health_.Set(service, serving ? HealthCheckResponse::SERVING : HealthCheckResponse::NOT_SERVING);
+  }
 }
 
 }  // namespace tradein::server

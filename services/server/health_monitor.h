@@ -2,10 +2,11 @@
 // File: health_monitor.h
 // -----------------------------------------------------------------------------
 //
-// Keeps tradein.v1.ClaimService's health honest: every `interval` it runs a real script call through the
-// quota store (QuotaStore::Ping) and sets the service SERVING when it answers in time, NOT_SERVING otherwise
-// — and back to SERVING by itself when Redis recovers. Quote works without Redis, so SubsidyService and ""
-// are not touched: a Redis outage must not pull every instance out of the load balancer.
+// Keeps the health of the services that need the quota store (ClaimService, PortalService) honest: every
+// `interval` it runs a real script call through the store (QuotaStore::Ping) and sets them SERVING when it
+// answers in time, NOT_SERVING otherwise — and back to SERVING by itself when Redis recovers. Quote works
+// without Redis, so SubsidyService and "" are not touched: a Redis outage must not pull every instance out of
+// the load balancer.
 //
 // Thread safety: Start/Stop from one thread; it owns one thread that may block (not a gRPC thread).
 #ifndef TRADEIN_SERVICES_SERVER_HEALTH_MONITOR_H_
@@ -13,6 +14,7 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -24,7 +26,8 @@ namespace tradein::server {
 
 class HealthMonitor {
  public:
-  HealthMonitor(quota::QuotaStore& store, api::HealthState& health, std::string service,
+  // `services` are the health names that need the store (ClaimService, PortalService).
+  HealthMonitor(quota::QuotaStore& store, api::HealthState& health, std::vector<std::string> services,
                 absl::Duration interval, MetricsRegistry& metrics);
   ~HealthMonitor();  // stops
 
@@ -37,7 +40,7 @@ class HealthMonitor {
 
   quota::QuotaStore& store_;
   api::HealthState& health_;
-  const std::string service_;
+  const std::vector<std::string> services_;
   const absl::Duration interval_;
   Gauge& store_up_;
   absl::Notification stop_;

@@ -247,8 +247,9 @@ void TradeinServer::StartBackground(const ServerOptions& options) {
                                                  events_->Expired(claim);
                                              });
   sweeper_->Start();
-  health_monitor_ =
-      std::make_unique<HealthMonitor>(*store_, health_, kClaimService, kStoreHealthInterval, metrics_);
+  health_monitor_ = std::make_unique<HealthMonitor>(*store_, health_,
+                                                    std::vector<std::string>{kClaimService, kPortalService},
+                                                    kStoreHealthInterval, metrics_);
   health_monitor_->Start();
   if (options.policy_watch) {
     policy_watcher_ = std::make_unique<PolicyWatcher>(options.policy_dir, kPolicyWatchInterval, [this] {
