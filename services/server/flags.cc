@@ -7,6 +7,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -80,9 +81,16 @@ absl::Status ApplyEnvironment() {
 
 absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "tradein-server: prices trade-in subsidies (消费品以旧换新) and keeps each buyer's quota.\n"
+      "prices trade-in subsidies (消费品以旧换新) and keeps each buyer's quota.\n"
       "Every flag can also be set as TRADEIN_<FLAG> in the environment (the command line wins).\n"
       "Usage: tradein-server [--listen=127.0.0.1:50051] [--policy_dir=DIR] [--redis=redis://HOST:PORT] ...");
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "services/server/");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  usage.version_string = [] { return std::string("tradein-server (tradein.v1)\n"); };
+  absl::SetFlagsUsageConfig(usage);
   if (absl::Status status = ApplyEnvironment(); !status.ok()) return status;
   absl::ParseCommandLine(argc, argv);
 
