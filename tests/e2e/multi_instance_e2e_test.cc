@@ -1,0 +1,268 @@
+// Three tradein-server instances behind a real nginx (deploy/nginx/tradein.conf.template, grpc_pass) sharing
+// one redis-server. Tills claim and confirm concurrently through nginx while one instance is killed (-9) and
+// restarted. Every failed call is retried with the same request id until it succeeds; at the end nothing was
+// over-granted, no confirmed claim is lost, and every request id made exactly one claim.
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/claim_e2e_support.h"
+#include "tests/e2e/server_process.h"
+#include "tests/testing/free_port.h"
+#include "tests/testing/redis_server.h"
+#include "tests/testing/subprocess.h"
+#include "tests/testing/temp_dir.h"
+#include "tradein/v1/claim_service.grpc.pb.h"
+
+namespace tradein {
+namespace {
+
+using testing::PrcId;
+using testing::Subprocess;
+
+constexpr int kInstances = 3;
+constexpr int kTills = 6;
+constexpr int kClaimsPerTill = 40;
+constexpr int kHotBuyers = 3;  // every till also races for these buyers' one fridge each
+
+std::shared_ptr<grpc::Channel> Channel(int port) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+bool Serving(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  grpc::ClientContext context;
+  context.set_wait_for_ready(true);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  return grpc::health::v1::Health::NewStub(channel)->Check(&context, request, &response).ok() &&
+         response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+}
+
+bool AwaitServing(const std::shared_ptr<grpc::Channel>& channel,
+                  const std::string& service = "tradein.v1.ClaimService") {
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < give_up) {
+    if (Serving(channel, service)) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return false;
+}
+
+// One tradein-server on a fixed port, so nginx's upstream list stays valid across a restart.
+class Instance {
+ public:
+  Instance(int port, std::vector<std::string> args, std::string log)
+      : port_(port), args_(std::move(args)), log_(log) {}
+
+  bool Start() {
+    testing::SubprocessOptions options;
+    options.argv = {testing::ServerBinaryPath(), absl::StrCat("--listen=127.0.0.1:", port_),
+                    "--metrics_listen="};
+    options.argv.insert(options.argv.end(), args_.begin(), args_.end());
+    options.stderr_path = absl::StrCat(log_, ".", ++starts_);
+    absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Spawn(options);
+    if (!process.ok()) return false;
+    process_ = *std::move(process);
+    return AwaitServing(Channel(port_));
+  }
+  void Kill() { process_->Kill(); }
+  int port() const { return port_; }
+
+ private:
+  const int port_;
+  const std::vector<std::string> args_;
+  const std::string log_;
+  int starts_ = 0;
+  std::unique_ptr<Subprocess> process_;
+};
+
+v1::ClaimRequest ClaimFor(const std::string& request_id, const std::string& buyer) {
+  v1::ClaimRequest request;
+  const std::string json = absl::StrCat(
+      R"({"requestId":")", request_id,
+      R"(","retailerId":"shop-1","regionCode":"330381","transactionDate":"2025-06-01",)",
+      R"("buyer":{"idType":"PRC_ID","idNumber":")", buyer,
+      R"("},"items":[{"lineId":"1","productType":"appliance.refrigerator","priceFen":"500000","energyGrade":1}]})");
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &request).ok());
+  return request;
+}
+
+struct Tally {
+  absl::Mutex mu;
+  std::map<std::string, std::set<std::string>> claim_ids_by_request ABSL_GUARDED_BY(mu);
+  std::map<std::string, int> granted_by_buyer ABSL_GUARDED_BY(mu);
+  std::vector<std::string> confirmed ABSL_GUARDED_BY(mu);
+  std::map<int, int> failures_by_code ABSL_GUARDED_BY(mu);
+  int calls ABSL_GUARDED_BY(mu) = 0;
+};
+
+// Calls `call` until it answers anything but a retryable error, as a till does (same request id every time).
+template <typename Call>
+grpc::Status Retrying(Tally& tally, Call call) {
+  grpc::Status status;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    status = call();
+    const bool retryable = status.error_code() == grpc::UNAVAILABLE ||
+                           status.error_code() == grpc::DEADLINE_EXCEEDED ||
+                           status.error_code() == grpc::CANCELLED || status.error_code() == grpc::UNKNOWN;
+    {
+      absl::MutexLock lock(&tally.mu);
+      ++tally.calls;
+      if (retryable) ++tally.failures_by_code[status.error_code()];
+    }
+    if (!retryable) return status;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return status;
+}
+
+void Till(int till, const std::shared_ptr<grpc::Channel>& nginx, Tally& tally) {
+  auto stub = v1::ClaimService::NewStub(nginx);
+  for (int i = 0; i < kClaimsPerTill; ++i) {
+    const bool hot = i % 8 == 0;
+    const std::string buyer = hot ? PrcId(500 + i / 8 % kHotBuyers) : PrcId(till * 100 + i);
+    const std::string request_id = absl::StrCat("till-", till, "-", i);
+    v1::Claim claim;
+    const grpc::Status status = Retrying(tally, [&] {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+      return stub->Claim(&context, ClaimFor(request_id, buyer), &claim);
+    });
+    ASSERT_TRUE(status.ok()) << request_id << ": " << status.error_message();
+    {
+      absl::MutexLock lock(&tally.mu);
+      tally.claim_ids_by_request[request_id].insert(claim.claim_id());
+      if (claim.state() == v1::Claim::RESERVED) ++tally.granted_by_buyer[buyer];
+    }
+    if (claim.state() != v1::Claim::RESERVED) continue;
+    v1::ConfirmClaimRequest confirm;
+    confirm.set_claim_id(claim.claim_id());
+    confirm.set_invoice_number(request_id);
+    v1::Claim confirmed;
+    const grpc::Status confirmed_status = Retrying(tally, [&] {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+      return stub->ConfirmClaim(&context, confirm, &confirmed);
+    });
+    ASSERT_TRUE(confirmed_status.ok()) << claim.claim_id() << ": " << confirmed_status.error_message();
+    absl::MutexLock lock(&tally.mu);
+    tally.confirmed.push_back(claim.claim_id());
+  }
+}
+
+TEST(MultiInstanceE2eTest, KillingAnInstanceBehindNginxLosesNothingAndGrantsNothingTwice) {
+  absl::StatusOr<testing::TempDir> dir = testing::TempDir::Create("tradein-multi-");
+  ASSERT_TRUE(dir.ok());
+  testing::RedisServerOptions redis_options;
+  redis_options.appendonly = true;
+  absl::StatusOr<std::unique_ptr<testing::RedisServer>> redis = testing::RedisServer::Start(redis_options);
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  const std::string key_file = dir->Join("buyer.key");
+  std::ofstream(key_file) << "multi-instance-test-key-0123456789abcdef0123456789abcdef\n";
+  const std::vector<std::string> args = {absl::StrCat("--redis=", (*redis)->url()),
+                                         absl::StrCat("--buyer_key_file=", key_file),
+                                         "--simulated_now=2025-06-01T10:00:00+08:00", "--shutdown_grace=1s"};
+  std::vector<std::unique_ptr<Instance>> instances;
+  for (int i = 0; i < kInstances; ++i) {
+    instances.push_back(std::make_unique<Instance>(testing::PickFreePort(), args,
+                                                   dir->Join(absl::StrCat("instance-", i, ".log"))));
+    ASSERT_TRUE(instances.back()->Start()) << "instance " << i;
+  }
+
+  // nginx, from the shipped template: passive failover (max_fails=1, fail_timeout=2s), retries only as safe.
+  const int nginx_port = testing::PickFreePort();
+  std::vector<std::string> render = {
+      "bash",           absl::StrCat(TRADEIN_SOURCE_DIR, "/deploy/nginx/render-template.sh"),
+      "--dir",          dir->Join("nginx"),
+      "--listen",       absl::StrCat("127.0.0.1:", nginx_port),
+      "--max_fails",    "1",
+      "--fail_timeout", "2s"};
+  for (const auto& instance : instances) {
+    render.push_back("--upstream");
+    render.push_back(absl::StrCat("127.0.0.1:", instance->port()));
+  }
+  absl::StatusOr<std::unique_ptr<Subprocess>> rendered =
+      Subprocess::Spawn({render, {}, "", dir->Join("render.out"), ""});
+  ASSERT_TRUE(rendered.ok());
+  ASSERT_EQ(*(*rendered)->Wait(absl::Seconds(20)), 0);
+  absl::StatusOr<std::unique_ptr<Subprocess>> nginx =
+      Subprocess::Spawn({{"nginx", "-p", dir->Join("nginx"), "-c", dir->Join("nginx/nginx.conf")},
+                         {},
+                         "",
+                         "",
+                         dir->Join("nginx.err")});
+  ASSERT_TRUE(nginx.ok()) << nginx.status();
+  const std::shared_ptr<grpc::Channel> through_nginx = Channel(nginx_port);
+  ASSERT_TRUE(AwaitServing(through_nginx));
+
+  Tally tally;
+  std::vector<std::thread> tills;
+  for (int till = 0; till < kTills; ++till)
+    tills.emplace_back([&, till] { Till(till, through_nginx, tally); });
+  absl::SleepFor(absl::Milliseconds(300));
+  instances[1]->Kill();  // -9 in the middle of the load
+  absl::SleepFor(absl::Seconds(1));
+  ASSERT_TRUE(instances[1]->Start());
+  for (std::thread& till : tills) till.join();
+
+  absl::MutexLock lock(&tally.mu);
+  for (const auto& [request_id, claim_ids] : tally.claim_ids_by_request) {
+    EXPECT_EQ(claim_ids.size(), 1u) << request_id << " made more than one claim";
+  }
+  EXPECT_EQ(tally.claim_ids_by_request.size(), static_cast<size_t>(kTills * kClaimsPerTill));
+  for (int hot = 0; hot < kHotBuyers; ++hot) {
+    EXPECT_EQ(tally.granted_by_buyer[PrcId(500 + hot)], 1)
+        << "hot buyer " << hot << ": one fridge per person";
+  }
+  // Every confirmed claim is still confirmed, read back through a different instance than most wrote it.
+  auto direct = v1::ClaimService::NewStub(Channel(instances[2]->port()));
+  int still_confirmed = 0;
+  for (const std::string& claim_id : tally.confirmed) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::GetClaimRequest request;
+    request.set_claim_id(claim_id);
+    v1::Claim claim;
+    if (direct->GetClaim(&context, request, &claim).ok() && claim.state() == v1::Claim::CONFIRMED)
+      ++still_confirmed;
+  }
+  EXPECT_EQ(still_confirmed, static_cast<int>(tally.confirmed.size()));
+  int failures = 0;
+  for (const auto& [code, count] : tally.failures_by_code) failures += count;
+  std::cout << "[number] multi_instance_calls = " << tally.calls
+            << "\n[number] multi_instance_retried_failures = " << failures
+            << "\n[number] multi_instance_confirmed = " << tally.confirmed.size()
+            << "\n[number] multi_instance_still_confirmed = " << still_confirmed << std::endl;
+  for (const auto& [code, count] : tally.failures_by_code) {
+    std::cout << "[number] multi_instance_failures_code_" << code << " = " << count << std::endl;
+  }
+  ::testing::Test::RecordProperty("calls", tally.calls);
+  ::testing::Test::RecordProperty("retried_failures", failures);
+  (*nginx)->Signal(SIGQUIT).IgnoreError();
+}
+
+}  // namespace
+}  // namespace tradein
