@@ -19,12 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::unique_ptr<grpc::ClientContext> Context(absl::Duration deadline = absl::Seconds(10)) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-  return context;
-}
-
 absl::Status ToAbsl(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
@@ -67,6 +61,13 @@ std::string PrcId(int n) {
   for (int i = 0; i < 17; ++i) sum += (id[static_cast<size_t>(i)] - '0') * kWeights[i];
   id.push_back("10X98765432"[sum % 11]);
   return id;
+}
+
+std::unique_ptr<grpc::ClientContext> ClaimE2eTest::NewContext(absl::Duration deadline) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  for (const auto& [key, value] : call_metadata_) context->AddMetadata(key, value);
+  return context;
 }
 
 bool ClaimE2eTest::StartServer(const std::vector<PolicyEdit>& edits, const std::string& simulated_now,
@@ -116,7 +117,7 @@ v1::ClaimRequest ClaimE2eTest::ClaimRequest(const std::string& request_id, const
 absl::StatusOr<v1::Claim> ClaimE2eTest::Claim(const v1::ClaimRequest& request, absl::Duration deadline) {
   v1::Claim response;
   const grpc::Status status =
-      v1::ClaimService::NewStub(channel())->Claim(Context(deadline).get(), request, &response);
+      v1::ClaimService::NewStub(channel())->Claim(NewContext(deadline).get(), request, &response);
   return Answer(status, std::move(response));
 }
 
@@ -133,7 +134,7 @@ absl::StatusOr<v1::Claim> ClaimE2eTest::Confirm(
   }
   v1::Claim response;
   const grpc::Status status =
-      v1::ClaimService::NewStub(channel())->ConfirmClaim(Context().get(), request, &response);
+      v1::ClaimService::NewStub(channel())->ConfirmClaim(NewContext().get(), request, &response);
   return Answer(status, std::move(response));
 }
 
@@ -142,7 +143,7 @@ absl::StatusOr<v1::Claim> ClaimE2eTest::Cancel(const std::string& claim_id) {
   request.set_claim_id(claim_id);
   v1::Claim response;
   const grpc::Status status =
-      v1::ClaimService::NewStub(channel())->CancelClaim(Context().get(), request, &response);
+      v1::ClaimService::NewStub(channel())->CancelClaim(NewContext().get(), request, &response);
   return Answer(status, std::move(response));
 }
 
@@ -152,7 +153,7 @@ absl::StatusOr<v1::Claim> ClaimE2eTest::Refund(const std::string& claim_id, cons
   request.set_request_id(request_id);
   v1::Claim response;
   const grpc::Status status =
-      v1::ClaimService::NewStub(channel())->RefundClaim(Context().get(), request, &response);
+      v1::ClaimService::NewStub(channel())->RefundClaim(NewContext().get(), request, &response);
   return Answer(status, std::move(response));
 }
 
@@ -161,7 +162,7 @@ absl::StatusOr<v1::Claim> ClaimE2eTest::Get(const std::string& claim_id) {
   request.set_claim_id(claim_id);
   v1::Claim response;
   const grpc::Status status =
-      v1::ClaimService::NewStub(channel())->GetClaim(Context().get(), request, &response);
+      v1::ClaimService::NewStub(channel())->GetClaim(NewContext().get(), request, &response);
   return Answer(status, std::move(response));
 }
 
@@ -173,7 +174,7 @@ absl::StatusOr<v1::BuyerUsage> ClaimE2eTest::Usage(const std::string& buyer, con
   request.set_transaction_date(date);
   v1::BuyerUsage response;
   const grpc::Status status =
-      v1::ClaimService::NewStub(channel())->GetBuyerUsage(Context().get(), request, &response);
+      v1::ClaimService::NewStub(channel())->GetBuyerUsage(NewContext().get(), request, &response);
   return Answer(status, std::move(response));
 }
 
@@ -184,7 +185,7 @@ absl::StatusOr<v1::BudgetUsage> ClaimE2eTest::BudgetUsage(const std::string& reg
   request.set_transaction_date(date);
   v1::BudgetUsage response;
   const grpc::Status status =
-      v1::ClaimService::NewStub(channel())->GetBudgetUsage(Context().get(), request, &response);
+      v1::ClaimService::NewStub(channel())->GetBudgetUsage(NewContext().get(), request, &response);
   return Answer(status, std::move(response));
 }
 
@@ -221,6 +222,7 @@ std::vector<absl::StatusOr<v1::Claim>> ClaimE2eTest::ClaimConcurrently(
     calls.push_back(std::make_unique<Call>());
     Call& call = *calls.back();
     call.context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    for (const auto& [key, value] : call_metadata_) call.context.AddMetadata(key, value);
     stub->async()->Claim(&call.context, &requests[i], &call.response, [&, i](grpc::Status status) {
       absl::MutexLock lock(&mu);
       answers[i] = status.ok() ? absl::StatusOr<v1::Claim>(calls[i]->response) : ToAbsl(status);

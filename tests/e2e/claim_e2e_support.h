@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
 #include "tests/testing/redis_server.h"
@@ -51,6 +53,16 @@ class ClaimE2eTest : public ::testing::TestWithParam<StoreMode> {
   std::shared_ptr<grpc::Channel> channel() const { return server_->channel(); }
   ServerProcess& server() { return *server_; }
   RedisServer* redis() { return redis_.get(); }
+  // The policy directory the server was started with (the edited copy).
+  std::string policy_dir() const { return dir_->Join("policies"); }
+
+  // Metadata every helper call below sends, e.g. {"authorization", "Bearer <key>"} for a server started with
+  // --callers_file. None by default.
+  void SetCallMetadata(std::vector<std::pair<std::string, std::string>> metadata) {
+    call_metadata_ = std::move(metadata);
+  }
+  // A client context with a deadline and the call metadata.
+  std::unique_ptr<grpc::ClientContext> NewContext(absl::Duration deadline = absl::Seconds(10)) const;
 
   // A Rui'an claim by retailer "shop-1" for `buyer` of the item (JSON of one tradein.v1.Item).
   static v1::ClaimRequest ClaimRequest(const std::string& request_id, const std::string& buyer,
@@ -82,6 +94,7 @@ class ClaimE2eTest : public ::testing::TestWithParam<StoreMode> {
   std::optional<TempDir> dir_;
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<ServerProcess> server_;
+  std::vector<std::pair<std::string, std::string>> call_metadata_;
 };
 
 }  // namespace tradein::testing

@@ -44,15 +44,31 @@ std::string ShippedPolicyDir() { return absl::StrCat(TRADEIN_SOURCE_DIR, "/deplo
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env,
     absl::Duration timeout) {
+  ServerProcessOptions options;
+  options.args = std::move(args);
+  options.env = std::move(env);
+  options.timeout = timeout;
+  return StartWith(std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartWith(ServerProcessOptions start) {
+  std::vector<std::string>& args = start.args;
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   absl::StatusOr<TempDir> dir = TempDir::Create("tradein-e2e-");
   if (!dir.ok()) return dir.status();
   server->dir_ = *std::move(dir);
   server->port_ = PickFreePort();
-  server->address_ = absl::StrCat("127.0.0.1:", server->port_);
+  const std::string listen_host = absl::StrContains(start.listen_host, ':')
+                                      ? absl::StrCat("[", start.listen_host, "]")
+                                      : start.listen_host;
+  std::string connect_host = start.connect_host;
+  if (connect_host.empty()) {
+    connect_host = start.listen_host == "0.0.0.0" || start.listen_host == "::" ? "127.0.0.1" : listen_host;
+  }
+  server->address_ = absl::StrCat(connect_host, ":", server->port_);
 
   SubprocessOptions options;
-  options.argv = {ServerBinaryPath(), absl::StrCat("--listen=", server->address_)};
+  options.argv = {ServerBinaryPath(), absl::StrCat("--listen=", listen_host, ":", server->port_)};
   const bool has_policy_dir = std::any_of(
       args.begin(), args.end(), [](const std::string& a) { return absl::StartsWith(a, "--policy_dir"); });
   if (!has_policy_dir) options.argv.push_back(absl::StrCat("--policy_dir=", ShippedPolicyDir()));
@@ -61,7 +77,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
       args.begin(), args.end(), [](const std::string& a) { return absl::StartsWith(a, "--metrics_listen"); });
   if (!has_metrics) options.argv.push_back("--metrics_listen=127.0.0.1:0");
   options.argv.insert(options.argv.end(), args.begin(), args.end());
-  options.env = std::move(env);
+  options.env = std::move(start.env);
   options.stdout_path = server->dir_->Join("stdout");
   options.stderr_path = server->dir_->Join("stderr");
   absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Spawn(std::move(options));
@@ -72,11 +88,17 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
   channel_args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
   channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
-  server->channel_ =
-      grpc::CreateCustomChannel(server->address_, grpc::InsecureChannelCredentials(), channel_args);
+  for (const auto& [name, value] : start.channel_string_args) channel_args.SetString(name, value);
+  server->channel_ = grpc::CreateCustomChannel(
+      server->address_, start.credentials != nullptr ? start.credentials : grpc::InsecureChannelCredentials(),
+      channel_args);
+  const std::shared_ptr<grpc::Channel> probe =
+      start.health_address.empty()
+          ? server->channel_
+          : grpc::CreateCustomChannel(start.health_address, grpc::InsecureChannelCredentials(), channel_args);
 
-  const absl::Time give_up = absl::Now() + timeout;
-  while (!IsServing(server->channel_)) {
+  const absl::Time give_up = absl::Now() + start.timeout;
+  while (!IsServing(probe)) {
     if (!server->process_->Running()) {
       return absl::UnavailableError(absl::StrCat("tradein-server exited:\n", server->Stderr()));
     }

@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/security/credentials.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/temp_dir.h"
 
@@ -32,6 +33,25 @@ std::string ServerBinaryPath();
 // The shipped policy directory.
 std::string ShippedPolicyDir();
 
+// How to start the server and how to tell it is serving (ServerProcess::StartWith). The defaults are what
+// ServerProcess::Start does: plaintext on a free 127.0.0.1 port, ready when health answers on that port.
+struct ServerProcessOptions {
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  absl::Duration timeout = absl::Seconds(30);
+  // The host of --listen (the port is picked free), e.g. a non-loopback address or "0.0.0.0".
+  std::string listen_host = "127.0.0.1";
+  // The host channel() dials; empty: listen_host (127.0.0.1 when listen_host is a wildcard address).
+  std::string connect_host;
+  // Credentials of channel() (e.g. grpc::SslCredentials for a TLS port); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Channel arguments added to channel()'s (e.g. GRPC_SSL_TARGET_NAME_OVERRIDE_ARG).
+  std::vector<std::pair<std::string, std::string>> channel_string_args;
+  // When set, readiness is health SERVING on this plaintext host:port (the server's --health_listen)
+  // instead of on channel().
+  std::string health_address;
+};
+
 class ServerProcess {
  public:
   // Start
@@ -41,6 +61,10 @@ class ServerProcess {
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {},
       absl::Duration timeout = absl::Seconds(30));
+  // StartWith
+  //
+  // As Start, with the listen host, the channel's credentials and the readiness probe chosen by `options`.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ServerProcess>> StartWith(ServerProcessOptions options);
 
   const std::string& address() const { return address_; }
   int port() const { return port_; }
