@@ -65,8 +65,20 @@ absl::StatusOr<std::string> CursorOf(const std::string& token, absl::string_view
   return cursor;
 }
 
-absl::Status ValidateRetailerFilter(const std::string& retailer_id) {
-  return retailer_id.empty() ? absl::OkStatus() : ValidateClientId(retailer_id, "retailerId");
+// The period and retailer filter every portal read takes.
+absl::StatusOr<Period> ParseReadFilter(const std::string& from, const std::string& to,
+                                       const std::string& retailer_id) {
+  TRADEIN_ASSIGN_OR_RETURN(Period period, ParsePeriod(from, to));
+  if (!retailer_id.empty()) TRADEIN_RETURN_IF_ERROR(ValidateClientId(retailer_id, "retailerId"));
+  return period;
+}
+
+// What every administrative change of a claim must carry: a claim id, its own request id and a reason.
+absl::Status ValidateAdminChange(const std::string& claim_id, const std::string& request_id,
+                                 const std::string& reason) {
+  TRADEIN_RETURN_IF_ERROR(ValidateClaimId(claim_id));
+  TRADEIN_RETURN_IF_ERROR(ValidateClientId(request_id, "requestId"));
+  return ValidateReason(reason, /*required=*/true);
 }
 
 // Money counted by settlement: claims that owe (or owed) the retailer something.
@@ -235,10 +247,9 @@ grpc::ServerUnaryReactor* PortalService::ListClaims(grpc::CallbackServerContext*
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kPortalRead);
   if (!grant.ok()) return Refuse(reactor, grant.status());
-  absl::StatusOr<Period> period = ParsePeriod(request->from_date(), request->to_date());
+  absl::StatusOr<Period> period =
+      ParseReadFilter(request->from_date(), request->to_date(), request->retailer_id());
   if (!period.ok()) return Refuse(reactor, period.status());
-  if (absl::Status status = ValidateRetailerFilter(request->retailer_id()); !status.ok())
-    return Refuse(reactor, status);
   if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
     return Refuse(reactor,
                   InvalidArgumentError({{"pageSize", "PAGE_SIZE_OUT_OF_RANGE", "0 (default 50) .. 500"}}));
@@ -271,11 +282,10 @@ grpc::ServerWriteReactor<v1::ExportedClaim>* PortalService::ExportClaims(
     grpc::CallbackServerContext* context, const v1::ExportClaimsRequest* request) {
   absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kPortalRead);
   absl::StatusOr<Period> period =
-      grant.ok() ? ParsePeriod(request->from_date(), request->to_date()) : grant.status();
-  absl::Status status = period.status();
-  if (status.ok()) status = ValidateRetailerFilter(request->retailer_id());
+      grant.ok() ? ParseReadFilter(request->from_date(), request->to_date(), request->retailer_id())
+                 : grant.status();
   absl::StatusOr<std::string> cursor =
-      status.ok() ? CursorOf(request->resume_token(), "resumeToken") : status;
+      period.ok() ? CursorOf(request->resume_token(), "resumeToken") : period.status();
   if (!cursor.ok()) {
     class Refused final : public grpc::ServerWriteReactor<v1::ExportedClaim> {
      public:
@@ -297,10 +307,9 @@ grpc::ServerUnaryReactor* PortalService::GetTotals(grpc::CallbackServerContext* 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kPortalRead);
   if (!grant.ok()) return Refuse(reactor, grant.status());
-  absl::StatusOr<Period> period = ParsePeriod(request->from_date(), request->to_date());
+  absl::StatusOr<Period> period =
+      ParseReadFilter(request->from_date(), request->to_date(), request->retailer_id());
   if (!period.ok()) return Refuse(reactor, period.status());
-  if (absl::Status status = ValidateRetailerFilter(request->retailer_id()); !status.ok())
-    return Refuse(reactor, status);
   // A report reads many pages: it may use the whole of the caller's deadline, not just one store timeout.
   auto collector = std::make_shared<TotalsCollector>(
       store_,
@@ -332,9 +341,8 @@ grpc::ServerUnaryReactor* PortalService::VoidClaim(grpc::CallbackServerContext* 
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kAdmin);
   absl::Status status = grant.status();
-  if (status.ok()) status = ValidateClaimId(request->claim_id());
-  if (status.ok()) status = ValidateClientId(request->request_id(), "requestId");
-  if (status.ok()) status = ValidateReason(request->reason(), /*required=*/true);
+  if (status.ok())
+    status = ValidateAdminChange(request->claim_id(), request->request_id(), request->reason());
   if (!status.ok()) return Refuse(reactor, status);
   store_.Void({request->claim_id(), request->request_id(), Fingerprint(*request, "void-request", hasher_),
                clock_.Now()},
@@ -353,9 +361,8 @@ grpc::ServerUnaryReactor* PortalService::CorrectClaim(grpc::CallbackServerContex
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kAdmin);
   absl::Status status = grant.status();
-  if (status.ok()) status = ValidateClaimId(request->claim_id());
-  if (status.ok()) status = ValidateClientId(request->request_id(), "requestId");
-  if (status.ok()) status = ValidateReason(request->reason(), /*required=*/true);
+  if (status.ok())
+    status = ValidateAdminChange(request->claim_id(), request->request_id(), request->reason());
   if (status.ok() && request->lines().empty()) {
     status = InvalidArgumentError({{"lines", "FIELD_REQUIRED", "name at least one line and its new amount"}});
   }
