@@ -801,8 +801,12 @@ def check_redis(args):
                 if store_present:
                     check(used <= granted, f"the tradein grant covers every command the client and store use "
                           f"(missing: {sorted(used - granted)})")
-                    check(granted <= used, f"the tradein grant has nothing the client and store do not use "
-                          f"(unused: {sorted(granted - used)})")
+                    # Reported, not failed: a grant may run ahead of a store change in review (harmless
+                    # commands only: the dangerous ones are refused above).
+                    if granted - used:
+                        note(f"granted to tradein but used by nothing in this tree: {sorted(granted - used)}")
+                    else:
+                        ok("every command granted to tradein is used by the client or the store")
                 else:
                     note("services/quota has no Redis store sources yet: grant not compared with its commands")
                     check(used <= granted, f"the tradein grant covers the client's commands {sorted(used)}")
