@@ -129,6 +129,8 @@ class AccessE2eTest : public ::testing::TestWithParam<testing::StoreMode> {
         {"portal", "PORTAL", "", {}, {portal_key_}, {}, 10000, 10000},
         {"admin", "ADMIN", "", {}, {admin_key_}, {}, 10000, 10000},
         {"tiny", "RETAILER", "shop-tiny", {"330381"}, {tiny_key_}, {}, 1, 3},
+        // "As fast as you like" written as a number rather than 0.
+        {"fast", "PORTAL", "", {}, {fast_key_}, {}, 2'000'000'000, 1},
     };
   }
 
@@ -170,6 +172,7 @@ class AccessE2eTest : public ::testing::TestWithParam<testing::StoreMode> {
   const std::string portal_key_ = testing::NewApiKey();
   const std::string admin_key_ = testing::NewApiKey();
   const std::string tiny_key_ = testing::NewApiKey();
+  const std::string fast_key_ = testing::NewApiKey();
   int request_counter_ = 0;
   int buyer_counter_ = 100;
 };
@@ -687,6 +690,73 @@ TEST_P(AccessE2eTest, SighupReloadsCallersAndABrokenFileKeepsTheLastGoodOnes) {
   EXPECT_EQ(works(late_key), grpc::OK);
   EXPECT_TRUE(server_->process().Running());
   EXPECT_EQ(server_->process().pid(), pid_before);
+}
+
+// A callers file with a problem: the server does not start, and says which file and entry.
+TEST(AccessStartE2eTest, BrokenCallersFileRefusesToStart) {
+  absl::StatusOr<testing::TempDir> dir = testing::TempDir::Create("tradein-access-e2e-");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = dir->Join("callers.textproto");
+  ASSERT_TRUE(testing::WriteFile(
+                  path, testing::CallersFileText({{"shop-9", "RETAILER", "shop-9", {}, {"k"}, {}, 0, 0}}))
+                  .ok());
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start({absl::StrCat("--callers_file=", path)}, {}, absl::Seconds(30));
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(std::string(server.status().message()),
+              HasSubstr("callers.textproto: callers[0] (\"shop-9\")"));
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("region_codes"));
+}
+
+// --- Defects found by these tests (see the report of issue 4's e2e tests). Disabled so the suite stays green
+// while they are open; run with --gtest_also_run_disabled_tests, and enable each once it is fixed.
+
+// DEFECT: the access line of a refused call has "caller":"" even when the credentials named a known caller
+// (PERMISSION_DENIED, RESOURCE_EXHAUSTED): authorize.h records the caller only on success, so an operator
+// cannot see who tried what it may not do.
+TEST_P(AccessE2eTest, DISABLED_AccessLineNamesAKnownCallerThatWasRefused) {
+  v1::Claim claim;
+  const grpc::Status status = v1::ClaimService::NewStub(channel())->Claim(
+      ContextWithKey(portal_key_, "x-denied-portal").get(),
+      ClaimRequestFor("shop-1", "330381", ++buyer_counter_), &claim);
+  ASSERT_EQ(status.error_code(), grpc::PERMISSION_DENIED);
+  std::string line;
+  ASSERT_TRUE(testing::WaitUntil([&] {
+    const std::string log = server_->Stderr();
+    const size_t at = log.find("\"request_id\":\"x-denied-portal\"");
+    if (at == std::string::npos) return false;
+    const size_t begin = log.rfind('\n', at);
+    line = log.substr(begin == std::string::npos ? 0 : begin + 1, log.find('\n', at) - begin);
+    return true;
+  }));
+  EXPECT_THAT(line, HasSubstr("\"caller\":\"portal\"")) << line;
+}
+
+// DEFECT: "authorization: bearer <key>" (lower-case scheme) is UNAUTHENTICATED; the scheme is
+// case-insensitive (RFC 7235 section 2.1, RFC 6750), and the gateway passes the header on as the client wrote
+// it.
+TEST_P(AccessE2eTest, DISABLED_BearerSchemeIsCaseInsensitive) {
+  for (const char* scheme : {"Bearer", "bearer", "BEARER"}) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    context.AddMetadata("authorization", absl::StrCat(scheme, " ", shop1_key_));
+    v1::ListPoliciesResponse response;
+    EXPECT_TRUE(v1::PolicyService::NewStub(channel())->ListPolicies(&context, {}, &response).ok()) << scheme;
+  }
+}
+
+// DEFECT: AccessControl::TakeToken computes `tokens_nanos + elapsed_nanos * rate` in int64 without a cap on
+// elapsed time: it overflows once elapsed × rate > 9.2e18, i.e. after 4.6 s idle at 2e9 requests/s, 25.6 h at
+// 100,000/s, 10.7 days at 10,000/s. The bucket then goes hugely negative and the caller is RESOURCE_EXHAUSTED
+// for about as long again (signed overflow is also undefined behaviour). It also reads the wall clock: a
+// clock stepped back drains every bucket the same way.
+TEST_P(AccessE2eTest, DISABLED_AHighRateLimitSurvivesAnIdlePeriod) {
+  auto stub = v1::PolicyService::NewStub(channel());
+  v1::ListPoliciesResponse response;
+  ASSERT_TRUE(stub->ListPolicies(ContextWithKey(fast_key_).get(), {}, &response).ok());
+  absl::SleepFor(absl::Seconds(6));  // idle: not a timing assertion, the overflow needs elapsed × rate > 2^63
+  const grpc::Status status = stub->ListPolicies(ContextWithKey(fast_key_).get(), {}, &response);
+  EXPECT_TRUE(status.ok()) << CodeName(status.error_code()) << " " << status.error_message();
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, AccessE2eTest,

@@ -123,7 +123,7 @@ class GatewayE2eTest : public ::testing::Test {
 
   // One request with curl.
   static HttpAnswer Http(const std::string& method, const std::string& path, const std::string& key,
-                         const std::string& body = "") {
+                         const std::string& body = "", const std::string& request_id = "") {
     absl::StatusOr<testing::TempDir> dir = testing::TempDir::Create("tradein-curl-");
     EXPECT_TRUE(dir.ok());
     std::vector<std::string> argv = {"curl",
@@ -141,7 +141,11 @@ class GatewayE2eTest : public ::testing::Test {
                                      absl::StrCat(*base_url_, path)};
     if (!key.empty()) {
       argv.push_back("-H");
-      argv.push_back(absl::StrCat("authorization: Bearer ", key));
+      argv.push_back(absl::StrCat("Authorization: Bearer ", key));
+    }
+    if (!request_id.empty()) {
+      argv.push_back("-H");
+      argv.push_back(absl::StrCat("X-Request-Id: ", request_id));
     }
     if (!body.empty()) {
       argv.insert(argv.end(), {"-H", "content-type: application/json", "--data-binary", body});
@@ -196,7 +200,8 @@ TEST_F(GatewayE2eTest, QuoteAnswersTheContractExampleAsJson) {
 
 TEST_F(GatewayE2eTest, ClaimReadConfirmAsJson) {
   const int buyer = 501;
-  const HttpAnswer created = Http("POST", "/v1/claims", keys_->shop1, ClaimJson("gw-claim-1", buyer));
+  const HttpAnswer created =
+      Http("POST", "/v1/claims", keys_->shop1, ClaimJson("gw-claim-1", buyer), "gw-request-1");
   ASSERT_EQ(created.status, 200) << created.body;
   v1::Claim claim;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(created.body, &claim).ok()) << created.body;
@@ -206,6 +211,15 @@ TEST_F(GatewayE2eTest, ClaimReadConfirmAsJson) {
   EXPECT_THAT(claim.buyer_ref(), MatchesRegex("[0-9a-f]{16}"));
   EXPECT_THAT(created.body, Not(HasSubstr(testing::PrcId(buyer)))) << "no raw buyer id in an answer";
   const std::string path = absl::StrCat("/v1/claims/", claim.claim_id());
+  // The gateway passes X-Request-Id on: the gRPC access line (and the audit) carry it, with the caller.
+  ASSERT_TRUE(testing::WaitUntil([] {
+    return server_->Stderr().find(R"("request_id":"gw-request-1")") != std::string::npos;
+  })) << server_->Stderr();
+  const std::string log = server_->Stderr();
+  const size_t at = log.find(R"("request_id":"gw-request-1")");
+  const std::string line = log.substr(at, log.find('\n', at) - at);
+  EXPECT_THAT(line, HasSubstr(R"("method":"/tradein.v1.ClaimService/Claim")"));
+  EXPECT_THAT(line, HasSubstr(R"("caller":"shop-1")"));
 
   // A retry is the same claim.
   const HttpAnswer retried = Http("POST", "/v1/claims", keys_->shop1, ClaimJson("gw-claim-1", buyer));
