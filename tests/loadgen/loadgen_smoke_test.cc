@@ -1,12 +1,15 @@
 // tradein-loadgen end to end: the real binary for about a second per scenario against a real tradein-server
 // (memory store, clock at 2025-06-01), reading back its --json. Checks that every scenario runs, answers
 // without errors and measures something; not how fast (no timed assertions).
+#include <signal.h>
+
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -67,7 +70,8 @@ class LoadgenSmokeTest : public ::testing::Test {
   }
 
   // Runs tradein-loadgen against the server with `args` (plus target, a short duration and --json).
-  LoadgenRun Loadgen(std::vector<std::string> args) {
+  // With `interrupt_after`, SIGINT is sent that long after the start (as Ctrl-C would).
+  LoadgenRun Loadgen(std::vector<std::string> args, absl::Duration interrupt_after = absl::ZeroDuration()) {
     LoadgenRun run;
     absl::StatusOr<TempDir> dir = TempDir::Create("tradein-loadgen-test-");
     EXPECT_TRUE(dir.ok()) << dir.status();
@@ -82,6 +86,10 @@ class LoadgenSmokeTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Spawn(std::move(options));
     EXPECT_TRUE(process.ok()) << process.status();
     if (!process.ok()) return run;
+    if (interrupt_after > absl::ZeroDuration()) {
+      absl::SleepFor(interrupt_after);
+      EXPECT_TRUE((*process)->Signal(SIGINT).ok());
+    }
     absl::StatusOr<int> exit_code = (*process)->Wait(absl::Seconds(120));  // a generous sanity bound
     EXPECT_TRUE(exit_code.ok()) << exit_code.status();
     run.exit_code = exit_code.ok() ? *exit_code : -1;
@@ -156,6 +164,14 @@ TEST_F(LoadgenSmokeTest, CountStopsAfterThatManyOperations) {
   const LoadgenRun run = Loadgen({"--scenario=quote", "--count=500", "--concurrency=4"});
   ExpectHealthyRun(run, "quote");
   EXPECT_EQ(Number(run.json, {"ops"}), 500);
+}
+
+TEST_F(LoadgenSmokeTest, InterruptEndsTheRunAndStillReports) {
+  const LoadgenRun run =
+      Loadgen({"--scenario=quote", "--concurrency=4", "--duration=600s"}, absl::Seconds(2));
+  ExpectHealthyRun(run, "quote");
+  EXPECT_TRUE(run.json.fields().at("interrupted").bool_value());
+  EXPECT_LT(Number(run.json, {"window_s"}), 600);
 }
 
 TEST_F(LoadgenSmokeTest, BadFlagsExitTwo) {

@@ -39,6 +39,10 @@ constexpr int kRetailers = 256;
 // generator CPU that, on a machine it shares with the server, the server could have used.
 constexpr size_t kQuotePool = 8192;
 
+// Set from a signal handler (RequestStop): no operation starts after it.
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "RequestStop must be async-signal-safe");
+
 int64_t NowNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -174,6 +178,7 @@ class Driver {
   std::atomic<uint64_t> next_request_{1};
   std::atomic<int64_t> measured_started_{0};
   std::atomic<int64_t> last_measured_end_ns_{0};
+  std::atomic<int64_t> stopped_at_ns_{0};  // when a RequestStop() was first seen
   std::atomic<int64_t> active_slots_{0};
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> max_in_flight_{0};
@@ -205,6 +210,11 @@ absl::Status Driver::Connect() {
 }
 
 bool Driver::MayStart(int64_t origin_ns, bool& measured) {
+  if (g_stop_requested.load(std::memory_order_relaxed)) {
+    int64_t never = 0;
+    stopped_at_ns_.compare_exchange_strong(never, NowNanos());
+    return false;
+  }
   measured = origin_ns >= measure_start_ns_;
   if (options_.count <= 0) return origin_ns < end_ns_;
   if (!measured) return true;
@@ -483,9 +493,11 @@ RunResult Driver::Run() {
   RunResult result;
   result.run_id = run_id_;
   result.stats = recorder_.Snapshot();
-  const int64_t window_ns = options_.count > 0
-                                ? std::max<int64_t>(last_measured_end_ns_.load() - measure_start_ns_, 1)
-                                : end_ns_ - measure_start_ns_;
+  const int64_t stopped_at = stopped_at_ns_.load();
+  result.interrupted = stopped_at != 0;
+  int64_t window_end = options_.count > 0 ? last_measured_end_ns_.load() : end_ns_;
+  if (result.interrupted && options_.count <= 0) window_end = std::min(window_end, stopped_at);
+  const int64_t window_ns = std::max<int64_t>(window_end - measure_start_ns_, 1);
   result.window_seconds = static_cast<double>(window_ns) / 1e9;
   result.send_lag = send_lag_;
   result.max_in_flight = open_loop ? max_in_flight_.load() : options_.concurrency;
@@ -521,6 +533,8 @@ bool ParseScenario(absl::string_view name, Scenario& scenario) {
   }
   return false;
 }
+
+void RequestStop() { g_stop_requested.store(true, std::memory_order_relaxed); }
 
 absl::StatusOr<RunResult> RunLoad(const LoadgenOptions& options) {
   if (options.channels < 1) return absl::InvalidArgumentError("--channels must be at least 1");

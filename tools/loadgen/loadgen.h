@@ -25,7 +25,7 @@
 // operation due after it starts) or after `count` recorded operations; calls still in flight then are awaited
 // (each has a deadline) and recorded.
 //
-// Thread safety: RunLoad is a blocking call; run one at a time per process is fine, several work too.
+// Thread safety: RunLoad is a blocking call; RequestStop may be called from any thread or a signal handler.
 // Errors: RunLoad fails (INVALID_ARGUMENT) for bad options and (UNAVAILABLE) when a channel cannot connect
 // within 10 s; failed calls during the run are results, not errors.
 #ifndef TRADEIN_TOOLS_LOADGEN_LOADGEN_H_
@@ -76,9 +76,17 @@ struct RunResult {
   LatencyHistogram send_lag;
   int64_t max_in_flight = 0;
   int64_t sender_throttled = 0;  // times the sender waited for max_in_flight
+  // RequestStop() ended the run early: the window ends there.
+  bool interrupted = false;
 };
 
 [[nodiscard]] absl::StatusOr<RunResult> RunLoad(const LoadgenOptions& options);
+
+// RequestStop
+//
+// Ends a running RunLoad early, as if its duration were up: no operation starts after this, those in flight
+// are awaited and recorded, and the result covers the time until now. Async-signal-safe (for SIGINT).
+void RequestStop();
 
 }  // namespace tradein::loadgen
 

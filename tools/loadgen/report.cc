@@ -103,10 +103,10 @@ std::string FormatTable(const LoadgenOptions& options, const RunResult& result) 
   const double w = result.window_seconds;
   std::string out = absl::StrFormat(
       "tradein-loadgen: scenario %s, %s, %d channel(s) to %s, run_id %s\n"
-      "recorded %.2f s after %s warm-up: %d ops (%.1f ops/s), %d calls (%.1f calls/s), %d errors\n\n",
+      "recorded %.2f s after %s warm-up%s: %d ops (%.1f ops/s), %d calls (%.1f calls/s), %d errors\n\n",
       ScenarioName(options.scenario), ModeLine(options), options.channels, options.target, result.run_id, w,
-      absl::FormatDuration(options.warmup), s.TotalOps(), PerSecond(s.TotalOps(), w), s.TotalCalls(),
-      PerSecond(s.TotalCalls(), w), s.TotalErrors());
+      absl::FormatDuration(options.warmup), result.interrupted ? " (interrupted)" : "", s.TotalOps(),
+      PerSecond(s.TotalOps(), w), s.TotalCalls(), PerSecond(s.TotalCalls(), w), s.TotalErrors());
   absl::StrAppendFormat(&out, "%-22s %9s %10s %7s %9s %9s %9s %9s %9s\n", "latency (ms)", "count", "per s",
                         "errors", "p50", "p90", "p99", "p99.9", "max");
   for (int k = 0; k < kNumCallKinds; ++k) {
@@ -192,6 +192,7 @@ std::string FormatJson(const LoadgenOptions& options, const RunResult& result) {
       {"run_id", JsonString(result.run_id)},
       {"warmup_s", JsonNumber(absl::ToDoubleSeconds(options.warmup))},
       {"window_s", JsonNumber(w)},
+      {"interrupted", result.interrupted ? "true" : "false"},
       {"ops", absl::StrCat(s.TotalOps())},
       {"calls", absl::StrCat(s.TotalCalls())},
       {"ops_per_s", JsonNumber(PerSecond(s.TotalOps(), w))},

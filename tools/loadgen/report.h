@@ -7,7 +7,7 @@
 // histogram's nearest-rank percentiles (at most 0.79% above the exact value, never below; see histogram.h).
 //
 // JSON: {"tool", "scenario", "mode" ("closed"|"open"), "concurrency", "rate", "channels", "target", "run_id",
-//        "warmup_s", "window_s", "ops", "calls", "ops_per_s", "calls_per_s", "errors",
+//        "warmup_s", "window_s", "interrupted", "ops", "calls", "ops_per_s", "calls_per_s", "errors",
 //        "calls_by_kind": {kind: {"count", "per_s", "errors", "errors_by_code": {CODE: n},
 //                                 "latency_us": {"min", "mean", "p50", "p90", "p99", "p999", "max"}}},
 //        "ops_by_kind": {kind: {"count", "per_s", "failed", "latency_us": {...}}},
