@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -54,7 +55,7 @@ void SleepUntilNanos(int64_t when_ns) {
   timespec when;
   when.tv_sec = static_cast<time_t>(when_ns / 1000000000);
   when.tv_nsec = static_cast<long>(when_ns % 1000000000);
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &when, nullptr) != 0) {
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &when, nullptr) == EINTR) {
   }
 }
 
