@@ -76,12 +76,21 @@ ReserveBuilder::ReserveBuilder(const BuyerRef& buyer, std::string retailer, std:
   request_.buyer = buyer;
   request_.retailer_id = std::move(retailer);
   request_.request_id = std::move(request_id);
-  // A 64-hex request key from the ids, as the service derives one with its HMAC.
+  // A 64-hex request key from the whole of both ids (as the service derives one with its HMAC): four FNV-1a
+  // hashes of "<round>\0<retailer>\0<request id>", so that ids sharing a long prefix never share a claim id.
   std::string request_key;
-  for (char c : absl::StrCat(request_.retailer_id, "/", request_.request_id)) {
-    absl::StrAppendFormat(&request_key, "%02x", static_cast<unsigned char>(c));
+  for (uint64_t round = 0; round < 4; ++round) {
+    uint64_t hash = 14695981039346656037ull;
+    auto mix = [&hash](absl::string_view text) {
+      for (char c : text) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 1099511628211ull;
+      }
+    };
+    mix(absl::StrCat(round, absl::string_view("\0", 1), request_.retailer_id, absl::string_view("\0", 1),
+                     request_.request_id));
+    absl::StrAppendFormat(&request_key, "%016x", hash);
   }
-  request_key.resize(64, '0');
   request_.claim_id = ClaimIdFor(buyer, request_key);
   request_.now = now;
   request_.expires_at = now + hold;

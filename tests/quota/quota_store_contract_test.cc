@@ -1,13 +1,14 @@
 // The contract of services/quota/quota_store.h, run against every QuotaStore implementation.
 #include "tests/quota/quota_store_contract.h"
-#include "tests/quota/redis_quota_store_factory.h"
 
+#include <set>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/quota/redis_quota_store_factory.h"
 #include "tests/testing/status_matchers.h"
 
 namespace tradein::quota::testing {
@@ -424,6 +425,25 @@ TEST_P(QuotaStoreContractTest, PingAnswers) {
                 store_->Ping(absl::Now() + absl::Seconds(10), std::move(done));
               }),
               ::tradein::testing::IsOkAndHolds(true));
+}
+
+// The test helper itself: claim ids from the whole of long retailer and request ids.
+TEST(ReserveBuilderTest, LongIdsSharingAPrefixGetTheirOwnClaimIds) {
+  const std::string prefix(40, 'x');
+  std::set<std::string> ids;
+  for (int i = 0; i < 100; ++i) {
+    ids.insert(
+        ReserveBuilder(TestBuyer(1), "a-national-retail-chain", absl::StrCat(prefix, i), absl::UnixEpoch())
+            .Build()
+            .claim_id);
+  }
+  ids.insert(
+      ReserveBuilder(TestBuyer(1), "a-national-retail-chain-2", prefix, absl::UnixEpoch()).Build().claim_id);
+  EXPECT_EQ(ids.size(), 101u);
+  EXPECT_EQ(ReserveBuilder(TestBuyer(1), "shop", "r1", absl::UnixEpoch()).Build().claim_id,
+            ReserveBuilder(TestBuyer(1), "shop", "r1", absl::UnixEpoch() + absl::Hours(1)).Build().claim_id);
+  EXPECT_NE(ReserveBuilder(TestBuyer(1), "shop", "r1", absl::UnixEpoch()).Build().claim_id,
+            ReserveBuilder(TestBuyer(2), "shop", "r1", absl::UnixEpoch()).Build().claim_id);
 }
 
 INSTANTIATE_TEST_SUITE_P(Memory, QuotaStoreContractTest, ::testing::Values(MemoryStoreFactory()),
