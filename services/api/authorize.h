@@ -9,6 +9,8 @@
 #ifndef TRADEIN_SERVICES_API_AUTHORIZE_H_
 #define TRADEIN_SERVICES_API_AUTHORIZE_H_
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
@@ -26,10 +28,11 @@ struct CallGate {
 inline absl::StatusOr<auth::Grant> AuthorizeCall(CallGate& gate, grpc::CallbackServerContext& context,
                                                  auth::Action action, absl::string_view retailer = "",
                                                  absl::string_view region = "") {
-  absl::StatusOr<auth::Grant> grant = gate.access.Authorize(context, action, retailer, region);
-  if (CallInfo* call = gate.calls.Find(&context); call != nullptr && grant.ok()) {
-    call->caller_id = grant->caller_id;
-    call->retailer_id = grant->retailer_id;
+  std::string caller_id;
+  absl::StatusOr<auth::Grant> grant = gate.access.Authorize(context, action, retailer, region, &caller_id);
+  if (CallInfo* call = gate.calls.Find(&context); call != nullptr) {
+    call->caller_id = std::move(caller_id);  // also when refused: the access line says who tried
+    if (grant.ok()) call->retailer_id = grant->retailer_id;
   }
   return grant;
 }

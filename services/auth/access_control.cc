@@ -1,7 +1,9 @@
 #include "services/auth/access_control.h"
 
 #include <algorithm>
+#include <chrono>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -13,7 +15,7 @@ namespace tradein::auth {
 namespace {
 
 constexpr int64_t kNanosPerToken = 1'000'000'000;
-constexpr absl::string_view kBearer = "Bearer ";
+constexpr absl::string_view kBearer = "bearer ";
 
 absl::Status Unauthenticated() {
   return ReasonError(
@@ -58,9 +60,11 @@ const Caller* Identify(const grpc::ServerContextBase& context, const CallersTabl
   const auto& metadata = context.client_metadata();
   const auto header = metadata.find("authorization");
   if (header == metadata.end()) return nullptr;
-  const absl::string_view value(header->second.data(), header->second.size());
-  if (!absl::StartsWith(value, kBearer)) return nullptr;
-  return table.FindByApiKey(value.substr(kBearer.size()));
+  // The scheme is case-insensitive (RFC 7235 §2.1); spaces around the key are not part of it.
+  absl::string_view value =
+      absl::StripAsciiWhitespace(absl::string_view(header->second.data(), header->second.size()));
+  if (!absl::StartsWithIgnoreCase(value, kBearer)) return nullptr;
+  return table.FindByApiKey(absl::StripAsciiWhitespace(value.substr(kBearer.size())));
 }
 
 // Whether `region` is one of the retailer's regions or inside one.
@@ -112,13 +116,17 @@ absl::Status AccessControl::TakeToken(const Caller& caller) {
   if (rate <= 0) return absl::OkStatus();
   const int64_t capacity =
       (caller.rate_limit().burst() > 0 ? caller.rate_limit().burst() : rate) * kNanosPerToken;
-  const absl::Time now = absl::Now();
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
   absl::MutexLock lock(&buckets_mu_);
   auto [it, fresh] = buckets_.try_emplace(caller.id(), Bucket{capacity, now});
   Bucket& bucket = it->second;
-  const int64_t elapsed_nanos = absl::ToInt64Nanoseconds(now - bucket.refilled);
+  // Beyond the time a bucket takes to fill, idle time adds nothing: capping it first keeps the product within
+  // int64 whatever the rate and however long the caller was away.
+  const int64_t elapsed_nanos = std::min(now - bucket.refilled_nanos, capacity / rate + 1);
   bucket.tokens_nanos = std::min(capacity, bucket.tokens_nanos + elapsed_nanos * rate);
-  bucket.refilled = now;
+  bucket.refilled_nanos = now;
   if (bucket.tokens_nanos >= kNanosPerToken) {
     bucket.tokens_nanos -= kNanosPerToken;
     return absl::OkStatus();
@@ -132,11 +140,15 @@ absl::Status AccessControl::TakeToken(const Caller& caller) {
 
 absl::StatusOr<Grant> AccessControl::Authorize(const grpc::ServerContextBase& context, Action action,
                                                absl::string_view request_retailer,
-                                               absl::string_view request_region) {
+                                               absl::string_view request_region, std::string* caller_id) {
   const std::shared_ptr<const CallersTable> table = callers_.load();
-  if (table == nullptr) return Grant{"anonymous", std::string(request_retailer), false};
+  if (table == nullptr) {
+    if (caller_id != nullptr) *caller_id = "anonymous";
+    return Grant{"anonymous", std::string(request_retailer), false};
+  }
   const Caller* caller = Identify(context, *table);
   if (caller == nullptr) return Unauthenticated();
+  if (caller_id != nullptr) *caller_id = caller->id();
   if (absl::Status status = TakeToken(*caller); !status.ok()) return status;
   if (!RoleMay(caller->role(), action)) {
     return Denied("ROLE_NOT_ALLOWED", absl::StrCat("caller ", caller->id(), " may not ", ActionName(action)));

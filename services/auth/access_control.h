@@ -68,9 +68,12 @@ class AccessControl {
   //
   // Authenticates the call, checks its rate limit and that its role may do `action` for `request_retailer`
   // (the request's retailerId, may be empty) in `request_region` (Claim only; empty otherwise).
+  // `caller_id`, when given, receives who the credentials name even when the call is refused (for the access
+  // line); it is left empty when no caller could be identified.
   [[nodiscard]] absl::StatusOr<Grant> Authorize(const grpc::ServerContextBase& context, Action action,
                                                 absl::string_view request_retailer = "",
-                                                absl::string_view request_region = "");
+                                                absl::string_view request_region = "",
+                                                std::string* caller_id = nullptr);
 
   bool enabled() const { return callers_.load() != nullptr; }
   // Swaps in a reloaded callers table (rate-limit buckets of callers that stay are kept).
@@ -78,8 +81,8 @@ class AccessControl {
 
  private:
   struct Bucket {
-    int64_t tokens_nanos = 0;  // tokens × 1e9
-    absl::Time refilled;
+    int64_t tokens_nanos = 0;    // tokens × 1e9
+    int64_t refilled_nanos = 0;  // steady clock: a wall-clock step never drains or fills a bucket
   };
   // Takes one token of `caller`'s bucket, or returns how long until one is there.
   absl::Status TakeToken(const Caller& caller);

@@ -75,6 +75,10 @@ absl::StatusOr<std::unique_ptr<TradeinServer>> TradeinServer::Start(const Server
   TRADEIN_RETURN_IF_ERROR(server->BuildSideListeners(options));
   server->AddCollectors();
   server->StartBackground(options);
+  // Ready only now that every listener is bound (the store-backed services follow the health monitor).
+  for (const char* service : {"", kSubsidyService, kPolicyService}) {
+    server->health_.Set(service, HealthCheckResponse::SERVING);
+  }
   return server;
 }
 
@@ -149,8 +153,6 @@ absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
   listener_lines_.push_back(
       absl::StrCat("gRPC on ", address_, options.tls_cert.empty() ? " (plaintext)" : " (TLS)",
                    options.tls_client_ca.empty() ? "" : ", client certificates verified"));
-  for (const char* service : {"", kSubsidyService, kPolicyService})
-    health_.Set(service, HealthCheckResponse::SERVING);
   return absl::OkStatus();
 }
 

@@ -1,5 +1,8 @@
 #include "services/server/transport_security.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -31,7 +34,11 @@ std::string HostOf(absl::string_view listen) {
 
 bool IsLoopback(absl::string_view listen) {
   const std::string host = HostOf(listen);
-  return absl::StartsWith(host, "127.") || host == "::1" || host == "localhost";
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MainPortCredentials(const ServerOptions& options) {
@@ -69,6 +76,17 @@ absl::StatusOr<std::vector<std::string>> CheckExposure(const ServerOptions& opti
         "refusing to serve ", plaintext ? "plaintext" : "", plaintext && unauthenticated ? " and " : "",
         unauthenticated ? "without authentication" : "", " on the non-loopback address ", options.listen,
         ": give --tls_cert/--tls_key and --callers_file, or --allow_insecure if you really mean it"));
+  }
+  // The JSON gateway is plain HTTP: off loopback it would carry bearer keys in clear. (/metrics and the
+  // health port carry no secrets and must be reachable by Prometheus and kubelet.)
+  if (!options.http_listen.empty() && !IsLoopback(options.http_listen)) {
+    if (!options.allow_insecure) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "refusing to serve the plain-HTTP JSON gateway on the non-loopback address ", options.http_listen,
+          ": put a TLS-terminating proxy in front and listen on loopback, or give --allow_insecure"));
+    }
+    warnings.push_back(absl::StrCat("PLAIN HTTP: the JSON gateway on ", options.http_listen,
+                                    " carries bearer keys in clear"));
   }
   if (plaintext) warnings.push_back(absl::StrCat("PLAINTEXT: no TLS on ", options.listen));
   if (unauthenticated)

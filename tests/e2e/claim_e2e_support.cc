@@ -191,7 +191,10 @@ absl::StatusOr<v1::BudgetUsage> ClaimE2eTest::BudgetUsage(const std::string& reg
 
 int ClaimE2eTest::UnitsUsed(const std::string& buyer, const std::string& product_type) {
   absl::StatusOr<v1::BuyerUsage> usage = Usage(buyer);
-  if (!usage.ok()) return -1;
+  if (!usage.ok()) {
+    std::cerr << "GetBuyerUsage: " << usage.status() << std::endl;
+    return -1;
+  }
   for (const v1::QuotaUsage& quota : usage->quotas()) {
     if (quota.product_type() == product_type) return quota.used_units();
   }

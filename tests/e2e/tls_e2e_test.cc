@@ -323,11 +323,11 @@ TEST_F(ExposureE2eTest, RefusesPlaintextOrUnauthenticatedOffLoopbackWithoutAllow
   }
 }
 
-// DEFECT: IsLoopback (transport_security.cc) takes any host that starts with "127." for loopback, host names
+// Was a defect: IsLoopback (transport_security.cc) takes any host that starts with "127." for loopback, host names
 // included: --listen=127.0.0.1.example.com:50051 (a name anyone can point at a public address) serves
 // plaintext and unauthenticated without --allow_insecure. Here the name does not resolve, so the server fails
 // later with "cannot listen" instead of refusing up front. Disabled while open.
-TEST_F(ExposureE2eTest, DISABLED_AHostNameStartingWith127IsNotLoopback) {
+TEST_F(ExposureE2eTest, AHostNameStartingWith127IsNotLoopback) {
   testing::SubprocessOptions options;
   options.argv = {testing::ServerBinaryPath(),
                   absl::StrCat("--listen=127.0.0.1.tradein-e2e.invalid:", testing::PickFreePort()),
