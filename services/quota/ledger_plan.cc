@@ -13,10 +13,14 @@ using policy::CompiledQuota;
 using policy::ProductCatalogue;
 using policy::ProductTypeId;
 
-std::string UnitsField(const CompiledQuota& quota, std::optional<ProductTypeId> type,
+std::string GroupUnitsField(const CompiledQuota& quota) { return absl::StrCat("u:", quota.id()); }
+
+// The units counter of `quota` for items counted as `counter_type`: one per product type when the quota
+// counts each type separately (air conditioners: 3), else one for the whole quota group.
+std::string UnitsField(const CompiledQuota& quota, ProductTypeId counter_type,
                        const ProductCatalogue& catalogue) {
-  if (!type.has_value()) return absl::StrCat("u:", quota.id());
-  return absl::StrCat("u:", quota.id(), ":", catalogue.Get(*type).code());
+  if (!quota.per_product_type) return GroupUnitsField(quota);
+  return absl::StrCat("u:", quota.id(), ":", catalogue.Get(counter_type).code());
 }
 
 std::string FenField(const CompiledQuota& quota) { return absl::StrCat("f:", quota.id()); }
@@ -34,10 +38,8 @@ void AddCounters(const CompiledQuota& quota, ProductTypeId type, const ProductCa
   const ProductTypeId counter_type = quota.CounterType(type);
   const std::optional<int32_t> unit_limit = quota.UnitLimit(counter_type);
   if (unit_limit.has_value()) {
-    const std::optional<ProductTypeId> keyed =
-        quota.per_product_type ? std::optional(counter_type) : std::nullopt;
     line.counters.push_back(
-        IndexOf(request.counters, CounterLimit{quota.programme, UnitsField(quota, keyed, catalogue),
+        IndexOf(request.counters, CounterLimit{quota.programme, UnitsField(quota, counter_type, catalogue),
                                                CounterLimit::Kind::kUnits, *unit_limit}));
   }
   if (quota.max_amount_fen.has_value()) {
@@ -100,7 +102,7 @@ std::vector<UsageCounter> UsageCountersOf(const CompiledPolicy& policy, const Pr
              type});
       }
     } else if (quota.max_units.has_value()) {
-      out.push_back({{quota.programme, UnitsField(quota, std::nullopt, catalogue), CounterLimit::Kind::kUnits,
+      out.push_back({{quota.programme, GroupUnitsField(quota), CounterLimit::Kind::kUnits,
                       *quota.max_units},
                      &quota,
                      std::nullopt});
