@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
@@ -305,9 +306,13 @@ TEST_F(TradeinctlE2eTest, ErrorsPrintCodeReasonAndField) {
   const CtlRun json = Ctl({"--json", "get", "no-such-claim"});
   EXPECT_EQ(json.exit_code, 1);
   EXPECT_THAT(json.err, AllOf(HasSubstr("NOT_FOUND"), HasSubstr("CLAIM_NOT_FOUND")));
+  // Parsing the details' Any needs ErrorInfo's descriptor, which naming the type here also links in.
   const auto status = FromJson<google::rpc::Status>(json.out);
   EXPECT_EQ(status.code(), 5);
-  EXPECT_EQ(status.details_size(), 1);
+  ASSERT_EQ(status.details_size(), 1);
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(status.details(0).UnpackTo(&info));
+  EXPECT_EQ(info.reason(), "CLAIM_NOT_FOUND");
 }
 
 TEST_F(TradeinctlE2eTest, UnreachableServerIsUnavailable) {
