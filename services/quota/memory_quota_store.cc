@@ -1,12 +1,16 @@
 #include "services/quota/memory_quota_store.h"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/civil_date.h"
 #include "common/status.h"
 #include "services/quota/counter_math.h"
+#include "services/quota/store_errors.h"
 
 namespace tradein::quota {
 namespace {
@@ -60,6 +64,30 @@ void MemoryQuotaStore::ReleaseOnceKeysLocked(const std::string& claim_id, LineHo
     if (holder != once_.end() && holder->second == claim_id) once_.erase(holder);
   }
   line.once_keys.clear();
+  for (const std::string& serial : line.serials) {
+    const auto holder = serials_.find(serial);
+    if (holder != serials_.end() && holder->second == claim_id) serials_.erase(holder);
+  }
+  line.serials.clear();
+}
+
+void MemoryQuotaStore::ReleaseRefundedLineLocked(StoredClaim& claim, size_t i) {
+  LineHoldings& line = claim.holdings[i];
+  // A once-key another line still uses stays (that line lets it go when it is refunded whole in turn).
+  std::vector<std::string> kept;
+  for (const std::string& once : line.once_keys) {
+    for (size_t j = 0; j < claim.holdings.size(); ++j) {
+      const std::vector<std::string>& other = claim.holdings[j].once_keys;
+      if (j != i && std::find(other.begin(), other.end(), once) != other.end()) {
+        kept.push_back(once);
+        break;
+      }
+    }
+  }
+  std::erase_if(line.once_keys, [&kept](const std::string& once) {
+    return std::find(kept.begin(), kept.end(), once) != kept.end();
+  });
+  ReleaseOnceKeysLocked(claim.record.claim_id, line);
 }
 
 void MemoryQuotaStore::ReleaseLineLocked(const std::string& claim_id, LineHoldings& line) {
@@ -192,9 +220,53 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::ReserveLocked(const ReserveRequest
   record.state = record.GrantedFen() > 0 ? ClaimState::kReserved : ClaimState::kRejected;
   if (record.state == ClaimState::kReserved) holds_.emplace(request.expires_at, request.claim_id);
   requests_[request_key] = request.claim_id;
+  by_creation_.emplace(record.created_at, request.claim_id);
   ClaimRecord answer = record;
   claims_[request.claim_id] = std::move(claim);
   return answer;
+}
+
+absl::Status MemoryQuotaStore::TakeSerialsLocked(StoredClaim& claim, const std::vector<SerialKey>& serials) {
+  if (serials.empty()) return absl::OkStatus();
+  const ClaimRecord& record = claim.record;
+  // 1. Every serial names a line of the claim.
+  std::vector<size_t> line_of;
+  for (const SerialKey& serial : serials) {
+    const auto found = std::find(claim.line_ids.begin(), claim.line_ids.end(), serial.line_id);
+    if (found == claim.line_ids.end()) return SerialLineNotFound(serial.field);
+    line_of.push_back(static_cast<size_t>(found - claim.line_ids.begin()));
+  }
+  // 2. A line's serials number its granted units (lines in order of first mention).
+  std::vector<size_t> lines;
+  absl::flat_hash_map<size_t, int64_t> count;
+  absl::flat_hash_map<size_t, std::string> first_field;
+  for (size_t s = 0; s < serials.size(); ++s) {
+    if (count[line_of[s]]++ == 0) {
+      lines.push_back(line_of[s]);
+      first_field[line_of[s]] = serials[s].field;
+    }
+  }
+  for (size_t i : lines) {
+    if (count[i] != record.grants[i].units)
+      return SerialCount(first_field[i], count[i], record.grants[i].units);
+  }
+  // 3. One device, one unit; 4. no serial another claim holds.
+  std::vector<std::string> keys;
+  for (const SerialKey& serial : serials) {
+    const std::string key = Key(serial.programme, serial.value_hash);
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) return SerialTaken(serial.field);
+    keys.push_back(key);
+  }
+  for (size_t s = 0; s < serials.size(); ++s) {
+    const auto holder = serials_.find(keys[s]);
+    if (holder != serials_.end() && holder->second != record.claim_id) return SerialTaken(serials[s].field);
+  }
+  for (size_t s = 0; s < serials.size(); ++s) {
+    serials_[keys[s]] = record.claim_id;
+    std::vector<std::string>& held = claim.holdings[line_of[s]].serials;
+    if (std::find(held.begin(), held.end(), keys[s]) == held.end()) held.push_back(keys[s]);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ClaimRecord> MemoryQuotaStore::ConfirmLocked(const ConfirmRequest& request) {
@@ -203,6 +275,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::ConfirmLocked(const ConfirmRequest
   ClaimRecord& record = claim->record;
   switch (record.state) {
     case ClaimState::kReserved: {
+      TRADEIN_RETURN_IF_ERROR(TakeSerialsLocked(*claim, request.serials));
       auto [first, last] = holds_.equal_range(record.expires_at);
       for (auto it = first; it != last; ++it) {
         if (it->second == record.claim_id) {
@@ -313,7 +386,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
         counters_[charge.counter] -= amount;
         charge.amount -= amount;
       }
-      if (whole) ReleaseOnceKeysLocked(record.claim_id, holdings);
+      if (whole) ReleaseRefundedLineLocked(*claim, i);
     }
   }
   record.state =
@@ -323,6 +396,152 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
   ClaimRecord answer = record;
   answer.last_change_fen = record.RefundedFen() - refunded_before;
   return answer;
+}
+
+absl::StatusOr<ClaimRecord> MemoryQuotaStore::VoidLocked(const VoidRequest& request) {
+  ExpireDueLocked(request.now);
+  TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(request.claim_id, ""));
+  ClaimRecord& record = claim->record;
+  if (const auto known = claim->void_fingerprints.find(request.request_id);
+      known != claim->void_fingerprints.end()) {
+    if (known->second != request.fingerprint) return VoidIdReused();
+    ClaimRecord replay = record;
+    replay.replayed = true;
+    return replay;
+  }
+  if (record.state != ClaimState::kConfirmed && record.state != ClaimState::kPartiallyRefunded) {
+    return WrongState(record.state, "voided");
+  }
+  int64_t total = 0;
+  for (size_t i = 0; i < record.grants.size(); ++i) {
+    const LineGrant& grant = record.grants[i];
+    LineRefund& refunded = record.refunds[i];
+    const int32_t units = grant.units - refunded.units;
+    if (units == 0) continue;
+    const int64_t fen = grant.fen - refunded.fen;
+    refunded = LineRefund{grant.units, grant.fen};
+    total += fen;
+    LineHoldings& holdings = claim->holdings[i];
+    for (auto& [budget, charged] : holdings.budget_fen) {
+      budgets_[budget].used -= fen;
+      charged -= fen;
+    }
+    if (claim->refund_restores_quota) {
+      for (Charge& charge : holdings.charges) {
+        const int64_t amount = charge.is_units ? units : fen;
+        counters_[charge.counter] -= amount;
+        charge.amount -= amount;
+      }
+      ReleaseRefundedLineLocked(*claim, i);
+    }
+  }
+  record.state = ClaimState::kVoided;
+  record.updated_at = request.now;
+  claim->void_fingerprints[request.request_id] = request.fingerprint;
+  ClaimRecord answer = record;
+  answer.last_change_fen = total;
+  return answer;
+}
+
+absl::StatusOr<ClaimRecord> MemoryQuotaStore::CorrectLocked(const CorrectRequest& request) {
+  ExpireDueLocked(request.now);
+  TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(request.claim_id, ""));
+  ClaimRecord& record = claim->record;
+  if (const auto known = claim->correction_fingerprints.find(request.request_id);
+      known != claim->correction_fingerprints.end()) {
+    if (known->second != request.fingerprint) return CorrectionIdReused();
+    ClaimRecord replay = record;
+    replay.replayed = true;
+    return replay;
+  }
+  if (record.state != ClaimState::kConfirmed && record.state != ClaimState::kPartiallyRefunded) {
+    return WrongState(record.state, "corrected");
+  }
+  // Every line checked (in request order, against the amounts before it) before anything changes.
+  std::vector<int64_t> fen(record.grants.size());
+  for (size_t i = 0; i < fen.size(); ++i) fen[i] = record.grants[i].fen;
+  for (const CorrectRequest::Line& line : request.lines) {
+    const auto found = std::find(claim->line_ids.begin(), claim->line_ids.end(), line.line_id);
+    if (found == claim->line_ids.end()) {
+      return ReasonError(absl::StatusCode::kNotFound, "LINE_NOT_FOUND", "the claim has no such line");
+    }
+    const auto i = static_cast<size_t>(found - claim->line_ids.begin());
+    if (line.fen > fen[i] || line.fen < record.refunds[i].fen) return NotAReduction();
+    fen[i] = line.fen;
+  }
+  int64_t total = 0;
+  for (size_t i = 0; i < fen.size(); ++i) {
+    const int64_t delta = record.grants[i].fen - fen[i];
+    if (delta == 0) continue;
+    record.grants[i].fen = fen[i];
+    total += delta;
+    LineHoldings& holdings = claim->holdings[i];
+    for (auto& [budget, charged] : holdings.budget_fen) {
+      budgets_[budget].used -= delta;
+      charged -= delta;
+    }
+    for (Charge& charge : holdings.charges) {
+      if (charge.is_units) continue;
+      counters_[charge.counter] -= delta;
+      charge.amount -= delta;
+    }
+  }
+  record.updated_at = request.now;
+  claim->correction_fingerprints[request.request_id] = request.fingerprint;
+  ClaimRecord answer = record;
+  answer.last_change_fen = total;
+  return answer;
+}
+
+absl::StatusOr<ClaimPage> MemoryQuotaStore::ListLocked(const ClaimPageRequest& request) {
+  if (request.limit < 1) return LimitInvalid();
+  std::optional<ClaimPosition> after;
+  if (!request.cursor.empty()) {
+    TRADEIN_ASSIGN_OR_RETURN(after, ParseClaimCursor(request.cursor));
+  }
+  ExpireDueLocked(request.now);
+  ClaimPage page;
+  if (request.last_day < request.first_day) return page;
+  const absl::Time begin = StartOfChinaDay(request.first_day);
+  const absl::Time end = StartOfChinaDay(request.last_day + 1);
+  // Where the scan starts: just after the cursor, but not outside the period.
+  using Key = std::pair<absl::Time, std::string>;
+  const Key first{begin, ""};
+  const Key last{end, ""};  // just past the period
+  auto from = by_creation_.lower_bound(request.newest_first ? last : first);
+  if (after.has_value()) {
+    const Key key{after->created_at(), after->claim_id};
+    if (request.newest_first && key < last) from = by_creation_.lower_bound(key);
+    if (!request.newest_first && key >= first) from = by_creation_.upper_bound(key);
+  }
+  // The claim of an entry, when it passes the filters.
+  auto matches = [&](const Key& key) -> const ClaimRecord* {
+    const ClaimRecord& record = claims_.at(key.second).record;
+    if (!request.retailer_id.empty() && record.retailer_id != request.retailer_id) return nullptr;
+    if (!request.states.empty() &&
+        std::find(request.states.begin(), request.states.end(), record.state) == request.states.end()) {
+      return nullptr;
+    }
+    return &record;
+  };
+  // Visits entries in order; false stops.
+  auto take = [&](const Key& key) {
+    if (key.first < begin || key.first >= end) return false;
+    const ClaimRecord* record = matches(key);
+    if (record == nullptr) return true;
+    if (page.entries.size() == static_cast<size_t>(request.limit)) {
+      page.more = true;
+      return false;
+    }
+    page.entries.push_back({*record, EncodeClaimCursor(PositionOf(key.first, key.second))});
+    return true;
+  };
+  if (request.newest_first) {
+    for (auto it = std::make_reverse_iterator(from); it != by_creation_.rend() && take(*it);) ++it;
+  } else {
+    for (auto it = from; it != by_creation_.end() && take(*it);) ++it;
+  }
+  return page;
 }
 
 void MemoryQuotaStore::Reserve(ReserveRequest request, absl::Time, Callback<ClaimRecord> done) {
@@ -357,6 +576,33 @@ void MemoryQuotaStore::Refund(RefundRequest request, absl::Time, Callback<ClaimR
   {
     absl::MutexLock lock(&mu_);
     result = RefundLocked(request);
+  }
+  Answer(done, std::move(result));
+}
+
+void MemoryQuotaStore::Void(VoidRequest request, absl::Time, Callback<ClaimRecord> done) {
+  absl::StatusOr<ClaimRecord> result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = VoidLocked(request);
+  }
+  Answer(done, std::move(result));
+}
+
+void MemoryQuotaStore::Correct(CorrectRequest request, absl::Time, Callback<ClaimRecord> done) {
+  absl::StatusOr<ClaimRecord> result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = CorrectLocked(request);
+  }
+  Answer(done, std::move(result));
+}
+
+void MemoryQuotaStore::ListClaims(ClaimPageRequest request, absl::Time, Callback<ClaimPage> done) {
+  absl::StatusOr<ClaimPage> result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = ListLocked(request);
   }
   Answer(done, std::move(result));
 }

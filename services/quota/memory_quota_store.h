@@ -5,14 +5,17 @@
 // QuotaStore in this process's memory: the embedded default when tradein-server has no --redis. Behaves
 // exactly like RedisQuotaStore (the contract suite in tests/quota proves it) but serves one process only and
 // forgets everything on exit. Every call completes inline, under one mutex; callbacks run after it is
-// released.
+// released. Listings read an ordered index of every claim by (created_at, claim id): a page costs
+// O(log n + entries scanned).
 //
 // Thread safety: all methods may be called concurrently.
 #ifndef TRADEIN_SERVICES_QUOTA_MEMORY_QUOTA_STORE_H_
 #define TRADEIN_SERVICES_QUOTA_MEMORY_QUOTA_STORE_H_
 
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -29,6 +32,9 @@ class MemoryQuotaStore final : public QuotaStore {
   void Confirm(ConfirmRequest request, absl::Time deadline, Callback<ClaimRecord> done) override;
   void Cancel(CancelRequest request, absl::Time deadline, Callback<ClaimRecord> done) override;
   void Refund(RefundRequest request, absl::Time deadline, Callback<ClaimRecord> done) override;
+  void Void(VoidRequest request, absl::Time deadline, Callback<ClaimRecord> done) override;
+  void Correct(CorrectRequest request, absl::Time deadline, Callback<ClaimRecord> done) override;
+  void ListClaims(ClaimPageRequest request, absl::Time deadline, Callback<ClaimPage> done) override;
   void Get(std::string claim_id, absl::Time now, absl::Time deadline, Callback<ClaimRecord> done) override;
   void GetUsage(UsageRequest request, absl::Time deadline, Callback<std::vector<int64_t>> done) override;
   void GetBudgetUsage(std::vector<BudgetRef> budgets, absl::Time now, absl::Time deadline,
@@ -47,6 +53,7 @@ class MemoryQuotaStore final : public QuotaStore {
   struct LineHoldings {
     std::vector<Charge> charges;
     std::vector<std::string> once_keys;                       // keys in once_
+    std::vector<std::string> serials;                         // keys in serials_
     std::vector<std::pair<std::string, int64_t>> budget_fen;  // key in budgets_, fen charged
   };
   struct StoredClaim {
@@ -56,7 +63,9 @@ class MemoryQuotaStore final : public QuotaStore {
     std::vector<LineHoldings> holdings;
     std::vector<std::string> line_ids;
     bool refund_restores_quota = false;
-    absl::flat_hash_map<std::string, std::string> refund_fingerprints;  // refund id → fingerprint
+    absl::flat_hash_map<std::string, std::string> refund_fingerprints;      // refund id → fingerprint
+    absl::flat_hash_map<std::string, std::string> void_fingerprints;        // request id → fingerprint
+    absl::flat_hash_map<std::string, std::string> correction_fingerprints;  // request id → fingerprint
   };
   struct Budget {
     int64_t used = 0;
@@ -66,6 +75,12 @@ class MemoryQuotaStore final : public QuotaStore {
   absl::StatusOr<ClaimRecord> ConfirmLocked(const ConfirmRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> CancelLocked(const CancelRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> RefundLocked(const RefundRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ClaimRecord> VoidLocked(const VoidRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ClaimRecord> CorrectLocked(const CorrectRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<ClaimPage> ListLocked(const ClaimPageRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks a confirmation's serials (quota_store.h) and, when every one is free, takes them for the claim.
+  absl::Status TakeSerialsLocked(StoredClaim& claim, const std::vector<SerialKey>& serials)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // The claim `claim_id` of `retailer_id` (any retailer when empty), or NOT_FOUND.
   absl::StatusOr<StoredClaim*> FindLocked(const std::string& claim_id, const std::string& retailer_id)
@@ -74,9 +89,12 @@ class MemoryQuotaStore final : public QuotaStore {
   void ExpireDueLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Gives back everything the line holds: counters, once-keys, budget.
   void ReleaseLineLocked(const std::string& claim_id, LineHoldings& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Frees the line's once-keys that `claim_id` still holds (never another claim's).
+  // Frees the line's once-keys and serials that `claim_id` still holds (never another claim's).
   void ReleaseOnceKeysLocked(const std::string& claim_id, LineHoldings& line)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Line `i` was refunded whole: frees its serials, and its once-keys that no other line of the claim (one
+  // with units not yet refunded) still uses.
+  void ReleaseRefundedLineLocked(StoredClaim& claim, size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReleaseAllLocked(StoredClaim& claim) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Mutex mu_;
@@ -85,9 +103,11 @@ class MemoryQuotaStore final : public QuotaStore {
       ABSL_GUARDED_BY(mu_);                                                  // retailer\0request → claim id
   absl::flat_hash_map<std::string, int64_t> counters_ ABSL_GUARDED_BY(mu_);  // buyer\0programme\0field → used
   absl::flat_hash_map<std::string, std::string> once_ ABSL_GUARDED_BY(mu_);  // programme\0quota\0hash → claim
-  absl::flat_hash_map<std::string, Budget> budgets_ ABSL_GUARDED_BY(mu_);    // programme\0budget → used
-  std::multimap<absl::Time, std::string> holds_ ABSL_GUARDED_BY(mu_);        // hold end → claim id
-  std::vector<ClaimRecord> expired_unreported_ ABSL_GUARDED_BY(mu_);         // for the next Sweep()
+  absl::flat_hash_map<std::string, std::string> serials_ ABSL_GUARDED_BY(mu_);  // programme\0hash → claim
+  absl::flat_hash_map<std::string, Budget> budgets_ ABSL_GUARDED_BY(mu_);       // programme\0budget → used
+  std::multimap<absl::Time, std::string> holds_ ABSL_GUARDED_BY(mu_);           // hold end → claim id
+  std::vector<ClaimRecord> expired_unreported_ ABSL_GUARDED_BY(mu_);            // for the next Sweep()
+  std::set<std::pair<absl::Time, std::string>> by_creation_ ABSL_GUARDED_BY(mu_);  // (created_at, claim id)
 };
 
 }  // namespace tradein::quota

@@ -1,9 +1,16 @@
 #include "services/quota/quota_store.h"
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "common/civil_date.h"
+#include "common/status.h"
 
 namespace tradein::quota {
 namespace {
@@ -11,10 +18,16 @@ namespace {
 constexpr size_t kTagLength = 8;
 constexpr size_t kSuffixLength = 20;
 constexpr absl::string_view kBase32 = "abcdefghijklmnopqrstuvwxyz234567";
+constexpr int64_t kNanosPerDay = int64_t{86400} * 1000 * 1000 * 1000;
+constexpr size_t kNanosDigits = 14;  // kNanosPerDay has 14 digits
 
 bool IsHex(absl::string_view text) {
   return std::all_of(text.begin(), text.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool IsDigits(absl::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 }  // namespace
@@ -29,18 +42,6 @@ int64_t ClaimRecord::RefundedFen() const {
   int64_t total = 0;
   for (const LineRefund& refund : refunds) total += refund.fen;
   return total;
-}
-
-void QuotaStore::Void(VoidRequest, absl::Time, Callback<ClaimRecord> done) {
-  std::move(done)(absl::UnimplementedError("VoidClaim is not implemented by this store yet"));
-}
-
-void QuotaStore::Correct(CorrectRequest, absl::Time, Callback<ClaimRecord> done) {
-  std::move(done)(absl::UnimplementedError("CorrectClaim is not implemented by this store yet"));
-}
-
-void QuotaStore::ListClaims(ClaimPageRequest, absl::Time, Callback<ClaimPage> done) {
-  std::move(done)(absl::UnimplementedError("claim listings are not implemented by this store yet"));
 }
 
 std::string ClaimIdFor(const BuyerRef& buyer, absl::string_view request_key) {
@@ -68,6 +69,41 @@ std::string TagOfClaimId(absl::string_view claim_id) {
   const bool suffix_ok = std::all_of(suffix.begin(), suffix.end(),
                                      [](char c) { return kBase32.find(c) != absl::string_view::npos; });
   return IsHex(tag) && suffix_ok ? std::string(tag) : "";
+}
+
+absl::Time ClaimPosition::created_at() const {
+  return StartOfChinaDay(day) + absl::Nanoseconds(nanos_in_day);
+}
+
+ClaimPosition PositionOf(absl::Time created_at, absl::string_view claim_id) {
+  ClaimPosition position;
+  position.day = ChinaCivilDay(created_at);
+  position.nanos_in_day = absl::ToInt64Nanoseconds(created_at - StartOfChinaDay(position.day));
+  position.claim_id = std::string(claim_id);
+  return position;
+}
+
+std::string EncodeClaimCursor(const ClaimPosition& position) {
+  return absl::StrFormat("%s|%014d|%s", FormatCivilDay(position.day), position.nanos_in_day,
+                         position.claim_id);
+}
+
+absl::StatusOr<ClaimPosition> ParseClaimCursor(absl::string_view cursor) {
+  const absl::Status invalid =
+      ReasonError(absl::StatusCode::kInvalidArgument, "CURSOR_INVALID", "not a cursor of a claim listing");
+  const std::vector<absl::string_view> parts = absl::StrSplit(cursor, '|');
+  if (parts.size() != 3 || parts[1].size() != kNanosDigits) return invalid;
+  const std::optional<absl::CivilDay> day = ParseCivilDay(parts[0]);
+  int64_t nanos = -1;
+  if (!day.has_value() || !IsDigits(parts[1]) || !absl::SimpleAtoi(parts[1], &nanos) ||
+      nanos >= kNanosPerDay || TagOfClaimId(parts[2]).empty()) {
+    return invalid;
+  }
+  return ClaimPosition{*day, nanos, std::string(parts[2])};
+}
+
+std::string SerialLineField(absl::string_view serial_field) {
+  return std::string(serial_field.substr(0, serial_field.find('.')));
 }
 
 }  // namespace tradein::quota

@@ -25,11 +25,56 @@
 // counters, once-keys and budget come back, even if no one ever calls again: Sweep()); one that gets nothing
 // is REJECTED and holds nothing. RESERVED → CONFIRMED (Confirm) | CANCELLED (Cancel) | EXPIRED;
 // CONFIRMED/PARTIALLY_REFUNDED → PARTIALLY_REFUNDED | REFUNDED (Refund: budgets always come back, counters
-// and once-keys when the request says so).
+// and once-keys when the request says so) | VOIDED (Void) | the same state with lower grants (Correct).
 //
 // Idempotency: Reserve on (retailer_id, request_id) — a retry with the same fingerprint returns the original
 // claim (replayed = true); a different fingerprint is ALREADY_EXISTS (REQUEST_ID_REUSED). Confirm of a
-// CONFIRMED claim and Cancel of a CANCELLED one return it unchanged; Refund is idempotent on refund_id.
+// CONFIRMED claim and Cancel of a CANCELLED one return it unchanged; Refund is idempotent on refund_id; Void
+// and Correct on their request_id (below).
+//
+// Once-keys (homes, old cars) and serial numbers are held by one claim at a time. A line fully refunded, or a
+// voided claim, releases them when the claim's refunds restore quota; a once-key that two lines of one claim
+// use is released only when no line of the claim that still has unrefunded units uses it.
+//
+// Serial numbers (ConfirmRequest::serials) are checked in this order when a RESERVED claim is confirmed:
+//   1. a serial naming a line the claim does not have: NOT_FOUND LINE_NOT_FOUND (the message names the
+//      serial's `field`);
+//   2. a line whose serials (the request's entries for its line id; lines in order of first mention) do not
+//      number exactly its granted units: INVALID_ARGUMENT SERIAL_COUNT on field "lineSerials[i]" (the part
+//      of the line's first serial's `field` before '.');
+//   3. a serial given twice: FAILED_PRECONDITION SERIAL_ALREADY_SUBSIDISED naming the second `field` (one
+//      device is one unit);
+//   4. a serial another claim holds: FAILED_PRECONDITION SERIAL_ALREADY_SUBSIDISED naming the first such
+//      `field`.
+// Any of these changes nothing (the claim stays RESERVED). Else the claim becomes CONFIRMED holding its
+// serials permanently (no TTL). A confirm retry with the same serials is fine; confirming a CONFIRMED claim
+// returns it unchanged and ignores the serials. Lines without serials are fine (serials are optional).
+//
+// Void (VoidRequest) and Correct (CorrectRequest) are idempotent on request_id, each in its own id space
+// (neither shares ids with refunds): the same fingerprint replays the record (replayed = true,
+// last_change_fen = 0), another is ALREADY_EXISTS VOID_ID_REUSED / CORRECTION_ID_REUSED. The id is checked
+// before the state, as for refunds.
+//   Void: CONFIRMED/PARTIALLY_REFUNDED → VOIDED, as a refund of every unit not yet refunded (refunds
+//     become the full grant; budgets back; counters, once-keys and serials back when the claim's refunds
+//     restore quota). last_change_fen = fen given back. Other states: FAILED_PRECONDITION WRONG_STATE.
+//   Correct: CONFIRMED/PARTIALLY_REFUNDED only (else WRONG_STATE). Lines are applied in request order (a line
+//     named twice: the second amount is checked against the first); an unknown line is NOT_FOUND
+//     LINE_NOT_FOUND; an amount above the line's current grant or below its refunded fen is
+//     FAILED_PRECONDITION CORRECTION_NOT_A_REDUCTION; any error changes nothing. grants[i].fen is lowered
+//     (units unchanged) and the difference goes back to the line's budgets and the buyer's fen counters
+//     (whether or not refunds restore quota: the buyer was granted less). The state is unchanged (even when
+//     the grant falls to what was refunded). last_change_fen = the total reduction. No lines = a no-op that
+//     still records the id.
+//
+// Listings (ListClaims): claims (REJECTED ones too) created on [first_day, last_day] in China time
+// (ChinaCivilDay(created_at)), ordered by (created_at, claim_id), newest or oldest first. Each entry's cursor
+// ("<YYYY-MM-DD>|<14-digit ns since 00:00 China time>|<claim id>", EncodeClaimCursor) resumes strictly after
+// that entry, so a walk sees every claim that existed when it started exactly once and a claim created
+// meanwhile at most once, and a resume starts at the cursor's day. States are as of `now` (a RESERVED claim
+// past its hold is listed — and stored — EXPIRED, as Get does). The state filter applies while scanning and
+// the page is still filled up to `limit`; `more` is true when a further entry matching the filters exists.
+// A malformed cursor is INVALID_ARGUMENT CURSOR_INVALID; limit < 1 is INVALID_ARGUMENT LIMIT_INVALID;
+// last_day < first_day is an empty page. The cost of a page is that of the entries it scans.
 //
 // Time: every decision uses the `now` in the request (the server's injectable clock), never the store's own
 // clock, so all instances and both stores agree; keys' own TTLs are only garbage collection, set long past.
@@ -37,9 +82,12 @@
 // Errors (absl::Status with a reason from common/status.h):
 //   UNAVAILABLE / DEADLINE_EXCEEDED  the store could not answer by `deadline`; nothing was granted that the
 //                                    caller can see, and a retry with the same ids is safe.
-//   NOT_FOUND (CLAIM_NOT_FOUND)       no such claim, or not the given retailer's; LINE_NOT_FOUND in a refund.
-//   FAILED_PRECONDITION               HOLD_EXPIRED, WRONG_STATE, REFUND_EXCEEDS_GRANT.
-//   ALREADY_EXISTS (REQUEST_ID_REUSED / REFUND_ID_REUSED).
+//   NOT_FOUND (CLAIM_NOT_FOUND)       no such claim, or not the given retailer's; LINE_NOT_FOUND in a refund,
+//                                     correction or serial.
+//   FAILED_PRECONDITION               HOLD_EXPIRED, WRONG_STATE, REFUND_EXCEEDS_GRANT,
+//                                     CORRECTION_NOT_A_REDUCTION, SERIAL_ALREADY_SUBSIDISED.
+//   INVALID_ARGUMENT                  SERIAL_COUNT, CURSOR_INVALID, LIMIT_INVALID.
+//   ALREADY_EXISTS (REQUEST_ID_REUSED / REFUND_ID_REUSED / VOID_ID_REUSED / CORRECTION_ID_REUSED).
 //
 // Thread safety: every method may be called from any thread, concurrently. Callbacks run exactly once, on a
 // store thread or inline in the call (MemoryQuotaStore); they must not block.
@@ -164,7 +212,8 @@ struct ClaimRecord {
   absl::Time expires_at;
   std::string confirmation;  // opaque bytes recorded by Confirm (invoice, serial numbers)
   bool replayed = false;     // this answer repeats an earlier call (idempotent retry)
-  // Refund, Void and Correct: the fen this call gave back (0 for a replay). Lets the audit line say what moved.
+  // Refund, Void and Correct: the fen this call gave back (0 for a replay). Lets the audit line say what
+  // moved.
   int64_t last_change_fen = 0;
 
   int64_t GrantedFen() const;   // sum of grants
@@ -213,7 +262,7 @@ struct RefundRequest {
 };
 
 // VOIDED by an administrator: like a refund of everything left (budget always back, counters, once-keys and
-// serials as refunds do), from CONFIRMED or PARTIALLY_REFUNDED. Idempotent on request_id.
+// serials as refunds do), from CONFIRMED or PARTIALLY_REFUNDED. Idempotent on request_id (its own id space).
 struct VoidRequest {
   std::string claim_id;
   std::string request_id;
@@ -224,7 +273,7 @@ struct VoidRequest {
 // Lowers the granted fen of lines of a CONFIRMED or PARTIALLY_REFUNDED claim (units unchanged): the
 // difference returns to the budget and the buyer's fen counters. A new amount above the line's current grant,
 // or below what was already refunded, is FAILED_PRECONDITION CORRECTION_NOT_A_REDUCTION. Idempotent on
-// request_id.
+// request_id (its own id space). See the top of this file for the details.
 struct CorrectRequest {
   struct Line {
     std::string line_id;
@@ -239,7 +288,7 @@ struct CorrectRequest {
 
 // A page of claims created on [first_day, last_day] (China time), for listings and the settlement export.
 // Order: newest first (created_at, then claim id, descending) or oldest first. `cursor` continues after the
-// record it came from; a malformed cursor is INVALID_ARGUMENT (CURSOR_INVALID).
+// record it came from; a malformed cursor is INVALID_ARGUMENT (CURSOR_INVALID). See "Listings" above.
 struct ClaimPageRequest {
   std::string retailer_id;  // "" = every retailer
   absl::CivilDay first_day;
@@ -248,6 +297,10 @@ struct ClaimPageRequest {
   bool newest_first = true;
   std::string cursor;  // "" = from the start
   int limit = 50;
+  // States as of this instant (a RESERVED claim whose hold ended by then is listed EXPIRED, as Get does).
+  // InfinitePast = as stored, which the two stores may not agree on for holds that ended: callers pass their
+  // clock's now.
+  absl::Time now = absl::InfinitePast();
 };
 
 struct ClaimPage {
@@ -281,10 +334,9 @@ class QuotaStore {
   virtual void Confirm(ConfirmRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
   virtual void Cancel(CancelRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
   virtual void Refund(RefundRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
-  // Being implemented in both stores: until then these answer UNIMPLEMENTED.
-  virtual void Void(VoidRequest request, absl::Time deadline, Callback<ClaimRecord> done);
-  virtual void Correct(CorrectRequest request, absl::Time deadline, Callback<ClaimRecord> done);
-  virtual void ListClaims(ClaimPageRequest request, absl::Time deadline, Callback<ClaimPage> done);
+  virtual void Void(VoidRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
+  virtual void Correct(CorrectRequest request, absl::Time deadline, Callback<ClaimRecord> done) = 0;
+  virtual void ListClaims(ClaimPageRequest request, absl::Time deadline, Callback<ClaimPage> done) = 0;
   // The claim as stored; a RESERVED claim past its hold is returned EXPIRED (and expired in the store).
   virtual void Get(std::string claim_id, absl::Time now, absl::Time deadline, Callback<ClaimRecord> done) = 0;
   // `used` of each counter (units or fen), in request order.
@@ -312,6 +364,30 @@ std::string ClaimIdFor(const BuyerRef& buyer, absl::string_view request_key);
 //
 // The buyer tag of a well-formed claim id, or "" when `claim_id` is not one (callers answer NOT_FOUND).
 std::string TagOfClaimId(absl::string_view claim_id);
+
+// A claim's place in listings: its China day, the nanoseconds since 00:00 China time of that day (exact, and
+// below 2^53 so that a Redis sorted-set score holds it exactly), its id. Ordered like (created_at, claim_id).
+struct ClaimPosition {
+  absl::CivilDay day;
+  int64_t nanos_in_day = 0;
+  std::string claim_id;
+
+  absl::Time created_at() const;
+  friend bool operator==(const ClaimPosition&, const ClaimPosition&) = default;
+};
+
+ClaimPosition PositionOf(absl::Time created_at, absl::string_view claim_id);
+
+// EncodeClaimCursor / ParseClaimCursor
+//
+// "<YYYY-MM-DD>|<14-digit nanoseconds in the day>|<claim id>", the same in both stores. ParseClaimCursor
+// answers INVALID_ARGUMENT (CURSOR_INVALID) for anything else (a real day, 0 <= nanoseconds < one day, a
+// well-formed claim id).
+std::string EncodeClaimCursor(const ClaimPosition& position);
+absl::StatusOr<ClaimPosition> ParseClaimCursor(absl::string_view cursor);
+
+// "lineSerials[2]" of "lineSerials[2].serialNumbers[0]": the field SERIAL_COUNT names for a line's serials.
+std::string SerialLineField(absl::string_view serial_field);
 
 }  // namespace tradein::quota
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -15,8 +16,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/civil_date.h"
 #include "common/status.h"
 #include "services/quota/redis_quota_store_scripts.h"
+#include "services/quota/store_errors.h"
 
 namespace tradein::quota {
 
@@ -69,6 +72,11 @@ struct Scripts {
   RedisScript buyer_refund{scripts::kBuyerRefund};
   RedisScript buyer_get{scripts::kBuyerGet};
   RedisScript buyer_usage{scripts::kBuyerUsage};
+  RedisScript buyer_void{scripts::kBuyerVoid};
+  RedisScript buyer_correct{scripts::kBuyerCorrect};
+  RedisScript buyer_list{scripts::kBuyerList};
+  RedisScript index_add{scripts::kIndexAdd};
+  RedisScript index_range{scripts::kIndexRange};
   RedisScript once_take{scripts::kOnceTake};
   RedisScript once_settle{scripts::kOnceSettle};
   RedisScript budget_alloc{scripts::kBudgetAlloc};
@@ -196,27 +204,28 @@ struct Plan {
 };
 
 struct BuyerAnswer {
-  std::string status;  // "OK", "NEEDS_COMMIT" or an error name
-  int64_t detail = 0;  // WRONG_STATE: the state
+  std::string status;   // "OK", "NEEDS_COMMIT" or an error name
+  int64_t detail = 0;   // WRONG_STATE: the state; serial errors: the serial (1-based)
+  int64_t detail2 = 0;  // SERIAL_COUNT: the line's granted units
   ClaimRecord record;
   Plan plan;
 };
 
-absl::StatusOr<BuyerAnswer> ParseBuyerReply(const Reply& reply, absl::string_view script) {
-  if (!reply.ok()) return reply.status();
-  if (reply->type() != RedisValue::Type::kArray || reply->elements().empty()) return BadReply(script);
-  Cursor c(reply->elements());
+absl::StatusOr<BuyerAnswer> ParseBuyerValue(const RedisValue& value, absl::string_view script) {
+  if (value.type() != RedisValue::Type::kArray || value.elements().empty()) return BadReply(script);
+  Cursor c(value.elements());
   BuyerAnswer answer;
   answer.status = c.Str();
   if (answer.status != "OK" && answer.status != "NEEDS_COMMIT") {
     if (!c.at_end()) answer.detail = c.Int();
-    if (!c.ok()) return BadReply(script);
+    if (!c.at_end()) answer.detail2 = c.Int();
+    if (!c.ok() || !c.at_end()) return BadReply(script);
     return answer;
   }
   ClaimRecord& r = answer.record;
   r.replayed = c.Int() != 0;
   const int64_t state = c.Int();
-  if (state < 1 || state > 7) return BadReply(script);
+  if (state < 1 || state > 8) return BadReply(script);
   r.state = static_cast<ClaimState>(state);
   r.claim_id = c.Str();
   r.retailer_id = c.Str();
@@ -252,9 +261,14 @@ absl::StatusOr<BuyerAnswer> ParseBuyerReply(const Reply& reply, absl::string_vie
     key.keep = c.Int() != 0;
     answer.plan.once.push_back(std::move(key));
   }
-  if (!c.at_end()) r.last_change_fen = c.Int();  // buyer_refund: what this call refunded
+  if (!c.at_end()) r.last_change_fen = c.Int();  // buyer_refund/void/correct: what this call gave back
   if (!c.ok() || !c.at_end()) return BadReply(script);
   return answer;
+}
+
+absl::StatusOr<BuyerAnswer> ParseBuyerReply(const Reply& reply, absl::string_view script) {
+  if (!reply.ok()) return reply.status();
+  return ParseBuyerValue(*reply, script);
 }
 
 // The Status of an error answer; `action` as in "cannot be <action>".
@@ -278,6 +292,9 @@ absl::Status AnswerError(const BuyerAnswer& answer, absl::string_view action) {
     return ReasonError(absl::StatusCode::kAlreadyExists, "REFUND_ID_REUSED",
                        "this refund requestId was used for a different refund");
   }
+  if (s == "VOID_ID_REUSED") return VoidIdReused();
+  if (s == "CORRECTION_ID_REUSED") return CorrectionIdReused();
+  if (s == "CORRECTION_NOT_A_REDUCTION") return NotAReduction();
   if (s == "LINE_NOT_FOUND") {
     return ReasonError(absl::StatusCode::kNotFound, "LINE_NOT_FOUND", "the claim has no such line");
   }
@@ -366,6 +383,10 @@ void Settle(const CorePtr& core, const std::string& claim_id, SettleMode mode, a
   }
   for (const Plan::Once& once : plan.once) {
     const bool keep = mode != SettleMode::kRelease && once.keep;
+    // A RESERVED claim's serial key it no longer wants is a confirmation in progress that another attempt of
+    // the same claim replaced: released once the claim is confirmed or final, never while a confirm may
+    // commit it.
+    if (!keep && mode == SettleMode::kHold && RedisQuotaKeys::IsSerial(once.key)) continue;
     std::vector<std::string> once_args = {claim_id, keep ? mode_name : "release", hold, now_text, grace};
     steps.push_back(
         [core, key = once.key, args = std::move(once_args), deadline](RedisClient::Callback done) mutable {
@@ -447,11 +468,12 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
     reasons_.resize(request_.lines.size());
     for (size_t i = 0; i < request_.lines.size(); ++i) units_[i] = std::max(request_.lines[i].units, 0);
 
-    core_->Command({"SET", core_->keys.Request(request_.retailer_id, request_.request_id),
-                    absl::StrCat(request_.claim_id, "|", request_.fingerprint), "NX", "GET", "PX",
-                    absl::StrCat(absl::ToInt64Milliseconds(core_->options.request_id_ttl))},
-                   deadline_,
-                   [self = shared_from_this()](Reply reply) { self->OnRequestKey(std::move(reply)); });
+    created_ = request_.now;
+    core_->Command(
+        {"SET", core_->keys.Request(request_.retailer_id, request_.request_id),
+         absl::StrCat(request_.claim_id, "|t", TimeText(request_.now), "|", request_.fingerprint), "NX",
+         "GET", "PX", absl::StrCat(absl::ToInt64Milliseconds(core_->options.request_id_ttl))},
+        deadline_, [self = shared_from_this()](Reply reply) { self->OnRequestKey(std::move(reply)); });
   }
 
  private:
@@ -485,7 +507,16 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
     const size_t bar = stored.find('|');
     if (bar == std::string::npos) return Finish(BadReply("SET NX GET"));
     const std::string stored_claim = stored.substr(0, bar);
-    if (stored.substr(bar + 1) != request_.fingerprint) {
+    absl::string_view stored_fingerprint = absl::string_view(stored).substr(bar + 1);
+    // "t<time>|": the first attempt's now, the claim's creation time whichever attempt creates it (a value
+    // written before times were kept has none).
+    int64_t first_nanos = 0;
+    if (stored_fingerprint.size() >= 21 && stored_fingerprint[0] == 't' && stored_fingerprint[20] == '|' &&
+        absl::SimpleAtoi(stored_fingerprint.substr(1, 19), &first_nanos)) {
+      created_ = absl::FromUnixNanos(first_nanos);
+      stored_fingerprint.remove_prefix(21);
+    }
+    if (stored_fingerprint != request_.fingerprint) {
       return Finish(ReasonError(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
                                 "this requestId was used for a different claim"));
     }
@@ -504,7 +535,9 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
               });
   }
 
-  // 2. The due entry and the once-keys of the lines the rules grant.
+  // 2. The due entry, the listing index entries and the once-keys of the lines the rules grant.
+  static constexpr size_t kFirstOnceStep = 3;
+
   void TakeHolds() {
     if (core_->CrashBefore("reserve.holds")) return Finish(Crashed("reserve.holds"));
     std::vector<Step> steps;
@@ -513,6 +546,24 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
                      claim = request_.claim_id, deadline = deadline_](RedisClient::Callback done) mutable {
       core->Command({"ZADD", due, score, claim}, deadline, std::move(done));
     });
+    // The claim is in the listings before it can exist: a listing skips an entry with no claim behind it, and
+    // never misses a claim.
+    const ClaimPosition position = PositionOf(created_, request_.claim_id);
+    const absl::Duration retention = core_->options.index_retention;
+    const std::string ttl =
+        retention > absl::ZeroDuration()
+            ? absl::StrCat(std::max<int64_t>(
+                  absl::ToInt64Milliseconds(StartOfChinaDay(position.day + 1) + retention - request_.now), 1))
+            : "0";
+    for (const std::string& index :
+         {core_->keys.DayIndex(position.day, RedisQuotaKeys::IndexShard(request_.claim_id)),
+          core_->keys.RetailerDayIndex(request_.retailer_id, position.day)}) {
+      steps.push_back([core = core_, index, score = absl::StrCat(position.nanos_in_day),
+                       claim = request_.claim_id, ttl,
+                       deadline = deadline_](RedisClient::Callback done) mutable {
+        core->Eval(S().index_add, {index}, {score, claim, ttl}, deadline, std::move(done));
+      });
+    }
     std::vector<uint16_t> wanted;
     for (size_t i = 0; i < request_.lines.size(); ++i) {
       if (units_[i] == 0) continue;
@@ -533,10 +584,12 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
   }
 
   void OnHolds(const std::vector<uint16_t>& wanted, std::vector<Reply> replies) {
-    if (!replies[0].ok()) return Finish(replies[0].status());
+    for (size_t j = 0; j < kFirstOnceStep; ++j) {
+      if (!replies[j].ok()) return Finish(replies[j].status());
+    }
     std::vector<bool> taken(request_.once_keys.size(), false);
     for (size_t j = 0; j < wanted.size(); ++j) {
-      const Reply& reply = replies[j + 1];
+      const Reply& reply = replies[j + kFirstOnceStep];
       if (!reply.ok()) return Finish(reply.status());
       if (reply->str() == "OK") {
         once_touched_[wanted[j]] = true;
@@ -713,6 +766,7 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
                                      r.draft,
                                      Bit(ReasonCode::kQuotaExhausted),
                                      Bit(ReasonCode::kAmountCapReached),
+                                     TimeText(created_),
                                      absl::StrCat(r.counters.size())};
     for (const CounterLimit& counter : r.counters) {
       args.push_back(RedisQuotaKeys::CounterField(r.buyer.key, counter.programme, counter.field));
@@ -782,6 +836,7 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
   std::string tag_;
   std::string now_;
   std::string hold_end_;
+  absl::Time created_;  // the request id's first attempt's now: the claim's created_at
   std::vector<std::string> once_names_;
   std::vector<std::string> budget_names_;
   std::vector<bool> once_touched_;    // per request once-key: this claim holds it
@@ -802,29 +857,135 @@ class ConfirmCall : public std::enable_shared_from_this<ConfirmCall> {
   void Start() {
     tag_ = TagOfClaimId(request_.claim_id);
     if (tag_.empty()) return Finish(NotFound());
+    for (const SerialKey& serial : request_.serials) serial_names_.push_back(core_->keys.Serial(serial));
     Run(false);
   }
 
  private:
+  // 1. (committed = false) the check, and the serials recorded as pending; 4. (true) CONFIRMED.
   void Run(bool committed) {
-    core_->Eval(S().buyer_confirm, core_->keys.Buyer(tag_),
-                {request_.claim_id, request_.retailer_id, TimeText(request_.now), request_.confirmation,
-                 committed ? "1" : "0"},
-                deadline_, [self = shared_from_this(), committed](Reply reply) {
-                  absl::StatusOr<BuyerAnswer> answer = ParseBuyerReply(reply, "buyer_confirm");
-                  if (!answer.ok()) return self->Finish(answer.status());
-                  if (answer->status == "OK") return self->Finish(std::move(answer->record));
-                  if (answer->status != "NEEDS_COMMIT" || committed) {
-                    return self->Finish(AnswerError(*answer, "confirmed"));
-                  }
-                  self->Commit(*std::move(answer));
-                });
+    std::vector<std::string> args = {request_.claim_id,      request_.retailer_id,
+                                     TimeText(request_.now), request_.confirmation,
+                                     committed ? "1" : "0",  absl::StrCat(request_.serials.size())};
+    for (size_t n = 0; n < request_.serials.size(); ++n) {
+      args.push_back(serial_names_[n]);
+      args.push_back(request_.serials[n].line_id);
+    }
+    core_->Eval(
+        S().buyer_confirm, core_->keys.Buyer(tag_), std::move(args), deadline_,
+        [self = shared_from_this(), committed](Reply reply) {
+          absl::StatusOr<BuyerAnswer> answer = ParseBuyerReply(reply, "buyer_confirm");
+          if (!answer.ok()) return self->Finish(answer.status());
+          if (answer->status == "OK") {
+            // Confirmed: the commit's due entry is no longer needed (the claim's own, at the same time,
+            // still makes the sweeper look once).
+            if (committed && !answer->record.replayed)
+              FireAndForget(*self->core_, {"ZREM", self->due_key_, self->DueMember()}, self->deadline_);
+            return self->Finish(std::move(answer->record));
+          }
+          if (committed) return self->FinishAfterCommit(self->Error(*answer));
+          if (answer->status != "NEEDS_COMMIT") return self->Finish(self->Error(*answer));
+          if (self->request_.serials.empty()) return self->Commit(*std::move(answer));
+          self->TakeSerials(*std::move(answer));
+        });
   }
 
-  // The claim's budget entries and once-keys stop ending with the hold before the claim is CONFIRMED.
+  absl::Status Error(const BuyerAnswer& answer) const {
+    const size_t n = static_cast<size_t>(answer.detail) - 1;
+    const bool names_serial = answer.detail >= 1 && n < request_.serials.size();
+    if (answer.status == "LINE_NOT_FOUND" && names_serial)
+      return SerialLineNotFound(request_.serials[n].field);
+    if (answer.status == "SERIAL_DUPLICATE" && names_serial) return SerialTaken(request_.serials[n].field);
+    if (answer.status == "SERIAL_COUNT" && names_serial) {
+      const std::string& line = request_.serials[n].line_id;
+      const auto given = std::count_if(request_.serials.begin(), request_.serials.end(),
+                                       [&line](const SerialKey& s) { return s.line_id == line; });
+      return SerialCount(request_.serials[n].field, given, answer.detail2);
+    }
+    return AnswerError(answer, "confirmed");
+  }
+
+  // 2. Each serial held for the claim until its hold ends (once_take), so that a crash leaves only holds that
+  // end by themselves; one another claim holds → every serial this attempt took is let go, and nothing
+  // changed.
+  void TakeSerials(BuyerAnswer answer) {
+    if (core_->CrashBefore("confirm.serials")) return Finish(Crashed("confirm.serials"));
+    const std::string hold = TimeText(answer.record.expires_at);
+    const std::string now = TimeText(request_.now);
+    const std::string grace = absl::StrCat(absl::ToInt64Milliseconds(core_->options.hold_grace));
+    std::vector<Step> steps;
+    for (const std::string& name : serial_names_) {
+      steps.push_back([core = core_, name, claim = request_.claim_id, now, hold, grace,
+                       deadline = deadline_](RedisClient::Callback done) mutable {
+        core->Eval(S().once_take, {name}, {claim, now, hold, grace}, deadline, std::move(done));
+      });
+    }
+    All(std::move(steps), [self = shared_from_this(), answer = std::move(answer), hold, now,
+                           grace](std::vector<Reply> replies) mutable {
+      absl::Status error;
+      std::optional<size_t> taken;
+      std::vector<size_t> took;
+      for (size_t n = 0; n < replies.size(); ++n) {
+        if (!replies[n].ok()) {
+          error.Update(replies[n].status());
+        } else if (replies[n]->str() == "OK") {
+          took.push_back(n);
+        } else if (replies[n]->str() == "TAKEN") {
+          if (!taken.has_value()) taken = n;
+        } else {
+          error.Update(BadReply("once_take"));
+        }
+      }
+      if (!taken.has_value() && error.ok()) return self->Commit(std::move(answer));
+      // Let go of what this attempt took (the holds would end by themselves; the claim may be confirmed later
+      // with other serials).
+      std::vector<Step> releases;
+      for (size_t n : took) {
+        releases.push_back([core = self->core_, name = self->serial_names_[n],
+                            claim = self->request_.claim_id, hold, now, grace,
+                            deadline = self->deadline_](RedisClient::Callback done) mutable {
+          core->Eval(S().once_settle, {name}, {claim, "release", hold, now, grace}, deadline,
+                     std::move(done));
+        });
+      }
+      const absl::Status status =
+          taken.has_value() ? SerialTaken(self->request_.serials[*taken].field) : error;
+      All(std::move(releases), [self, status](std::vector<Reply>) { self->Finish(status); });
+    });
+  }
+
+  // 3. The claim's budget entries, once-keys and serials stop ending with the hold before the claim is
+  // CONFIRMED. A due entry at the hold end first ("<claim>#confirm", reconcile only: it never reports an
+  // expiry), so that the sweeper brings them in line with the claim whatever happens next: this instance dies
+  // before the last step, or the claim is expired meanwhile by a call whose now is later (its own due entry
+  // may already be gone when the instances' clocks disagree by more than a hold).
   void Commit(BuyerAnswer answer) {
+    due_key_ = core_->keys.Due(RedisQuotaKeys::DueShard(request_.claim_id));
+    const std::string score = absl::StrCat(Millis(answer.record.expires_at));
+    core_->Command({"ZADD", due_key_, score, DueMember()}, deadline_,
+                   [self = shared_from_this(), answer = std::move(answer)](Reply reply) mutable {
+                     if (!reply.ok()) return self->Finish(reply.status());
+                     self->CommitHeld(std::move(answer));
+                   });
+  }
+
+  std::string DueMember() const { return absl::StrCat(request_.claim_id, "#confirm"); }
+
+  void CommitHeld(BuyerAnswer answer) {
     if (core_->CrashBefore("confirm.commit")) return Finish(Crashed("confirm.commit"));
-    Settle(core_, request_.claim_id, SettleMode::kCommit, answer.record.expires_at, answer.plan, request_.now,
+    // Only commits: a serial key the claim no longer wants may be another confirm attempt's, still
+    // committing.
+    Plan plan;
+    plan.budgets = std::move(answer.plan.budgets);
+    for (Plan::Once& once : answer.plan.once) {
+      if (once.keep || !RedisQuotaKeys::IsSerial(once.key)) plan.once.push_back(std::move(once));
+    }
+    for (const std::string& name : serial_names_) {
+      if (std::none_of(plan.once.begin(), plan.once.end(),
+                       [&name](const Plan::Once& o) { return o.key == name; }))
+        plan.once.push_back({name, true});
+    }
+    Settle(core_, request_.claim_id, SettleMode::kCommit, answer.record.expires_at, plan, request_.now,
            deadline_, [self = shared_from_this()](SettleOutcome outcome) {
              if (!outcome.status.ok()) return self->Finish(outcome.status);
              if (outcome.gone) {
@@ -836,6 +997,22 @@ class ConfirmCall : public std::enable_shared_from_this<ConfirmCall> {
            });
   }
 
+  // The claim stopped being RESERVED between the commit and the last step (another call, whose now was later,
+  // expired it; or a cancel): what this call committed is brought in line with the claim before answering, as
+  // the sweeper would (whose due entry may be gone when instances' clocks disagree by more than a hold).
+  void FinishAfterCommit(absl::Status error) {
+    ReadClaim(core_, request_.claim_id, request_.now, deadline_,
+              [self = shared_from_this(), error](absl::StatusOr<BuyerAnswer> answer) mutable {
+                if (!answer.ok() || answer->status != "OK" || answer->record.state == ClaimState::kReserved) {
+                  return self->Finish(error);
+                }
+                const SettleMode mode = ModeFor(answer->record.state);
+                const absl::Time hold_end = answer->record.expires_at;
+                Settle(self->core_, self->request_.claim_id, mode, hold_end, answer->plan, self->request_.now,
+                       self->deadline_, [self, error](SettleOutcome) { self->Finish(error); });
+              });
+  }
+
   void Finish(absl::StatusOr<ClaimRecord> result) { answer_(std::move(result)); }
 
   const CorePtr core_;
@@ -843,20 +1020,24 @@ class ConfirmCall : public std::enable_shared_from_this<ConfirmCall> {
   const absl::Time deadline_;
   Answer<ClaimRecord> answer_;
   std::string tag_;
+  std::vector<std::string> serial_names_;  // per request serial: its key
+  std::string due_key_;
 };
 
 // ---------------------------------------------------------------------------------------------------------
-// Cancel and Refund: the buyer's script, then reconcile.
+// Cancel, Refund, Void and Correct: the buyer's script, then reconcile.
 
 class ChangeCall : public std::enable_shared_from_this<ChangeCall> {
  public:
-  enum class Kind { kCancel, kRefund };
+  enum class Kind { kCancel, kRefund, kVoid, kCorrect };
 
-  ChangeCall(CorePtr core, Kind kind, std::string claim_id, absl::Time now, std::vector<std::string> args,
-             absl::Time deadline, QuotaStore::Callback<ClaimRecord> done)
+  // `change_id`: the refund id or the void / correction request id (unused by a cancel).
+  ChangeCall(CorePtr core, Kind kind, std::string claim_id, std::string change_id, absl::Time now,
+             std::vector<std::string> args, absl::Time deadline, QuotaStore::Callback<ClaimRecord> done)
       : core_(std::move(core)),
         kind_(kind),
         claim_id_(std::move(claim_id)),
+        change_id_(std::move(change_id)),
         now_(now),
         args_(std::move(args)),
         deadline_(deadline),
@@ -866,40 +1047,80 @@ class ChangeCall : public std::enable_shared_from_this<ChangeCall> {
     tag_ = TagOfClaimId(claim_id_);
     if (tag_.empty()) return Finish(NotFound());
     if (kind_ == Kind::kCancel) return RunScript();
-    // A due entry first, so that the sweeper finishes the reconcile if this instance dies after the refund.
-    refund_due_member_ = absl::StrCat(claim_id_, "#r");
-    core_->Command({"ZADD", DueKey(), absl::StrCat(Millis(now_ + core_->options.refund_reconcile_delay)),
-                    refund_due_member_},
-                   deadline_, [self = shared_from_this()](Reply reply) {
-                     if (!reply.ok()) return self->Finish(reply.status());
-                     if (self->core_->CrashBefore("refund.buyer"))
-                       return self->Finish(Crashed("refund.buyer"));
-                     self->RunScript();
-                   });
+    // A due entry of this change first ("<claim>#<r|v|c>:<id>", its own member so that concurrent changes of
+    // one claim do not remove each other's), so that the sweeper finishes the reconcile if this instance dies
+    // after the buyer's script.
+    due_member_ = absl::StrCat(claim_id_, "#", Name().substr(0, 1), ":", change_id_);
+    core_->Command(
+        {"ZADD", DueKey(), absl::StrCat(Millis(now_ + core_->options.refund_reconcile_delay)), due_member_},
+        deadline_, [self = shared_from_this()](Reply reply) {
+          if (!reply.ok()) return self->Finish(reply.status());
+          const std::string step = absl::StrCat(self->Name(), ".buyer");
+          if (self->core_->CrashBefore(step)) return self->Finish(Crashed(step));
+          self->RunScript();
+        });
   }
 
  private:
   std::string DueKey() const { return core_->keys.Due(RedisQuotaKeys::DueShard(claim_id_)); }
-  absl::string_view Action() const { return kind_ == Kind::kCancel ? "cancelled" : "refunded"; }
-  std::string Step() const { return kind_ == Kind::kCancel ? "cancel.reconcile" : "refund.reconcile"; }
+  std::string Name() const {
+    switch (kind_) {
+      case Kind::kCancel:
+        return "cancel";
+      case Kind::kRefund:
+        return "refund";
+      case Kind::kVoid:
+        return "void";
+      case Kind::kCorrect:
+        return "correct";
+    }
+    return "";
+  }
+  absl::string_view Action() const {
+    switch (kind_) {
+      case Kind::kCancel:
+        return "cancelled";
+      case Kind::kRefund:
+        return "refunded";
+      case Kind::kVoid:
+        return "voided";
+      case Kind::kCorrect:
+        return "corrected";
+    }
+    return "";
+  }
+  const RedisScript& Script() const {
+    switch (kind_) {
+      case Kind::kCancel:
+        return S().buyer_cancel;
+      case Kind::kRefund:
+        return S().buyer_refund;
+      case Kind::kVoid:
+        return S().buyer_void;
+      case Kind::kCorrect:
+        break;
+    }
+    return S().buyer_correct;
+  }
 
   void RunScript() {
-    const RedisScript& script = kind_ == Kind::kCancel ? S().buyer_cancel : S().buyer_refund;
-    core_->Eval(script, core_->keys.Buyer(tag_), args_, deadline_, [self = shared_from_this()](Reply reply) {
-      absl::StatusOr<BuyerAnswer> answer = ParseBuyerReply(reply, "buyer_cancel/refund");
-      if (!answer.ok()) return self->Finish(answer.status());
-      if (answer->status != "OK") {
-        // Nothing changed. A refund's own due entry can go; a claim's must stay (e.g. HOLD_EXPIRED: the
-        // sweeper still has to report that expiry).
-        if (self->kind_ == Kind::kRefund) self->Cleanup();
-        return self->Finish(AnswerError(*answer, self->Action()));
-      }
-      self->Reconcile(*std::move(answer));
-    });
+    core_->Eval(
+        Script(), core_->keys.Buyer(tag_), args_, deadline_, [self = shared_from_this()](Reply reply) {
+          absl::StatusOr<BuyerAnswer> answer = ParseBuyerReply(reply, absl::StrCat("buyer_", self->Name()));
+          if (!answer.ok()) return self->Finish(answer.status());
+          if (answer->status != "OK") {
+            // Nothing changed. A change's own due entry can go; a claim's must stay (e.g. HOLD_EXPIRED: the
+            // sweeper still has to report that expiry).
+            if (self->kind_ != Kind::kCancel) self->Cleanup();
+            return self->Finish(AnswerError(*answer, self->Action()));
+          }
+          self->Reconcile(*std::move(answer));
+        });
   }
 
   void Reconcile(BuyerAnswer answer) {
-    if (core_->CrashBefore(Step())) return Finish(Crashed(Step()));
+    const std::string step = absl::StrCat(Name(), ".reconcile");
+    if (core_->CrashBefore(step)) return Finish(Crashed(step));
     const SettleMode mode = ModeFor(answer.record.state);
     const absl::Time hold_end = answer.record.expires_at;
     Settle(core_, claim_id_, mode, hold_end, answer.plan, now_, deadline_,
@@ -912,7 +1133,7 @@ class ChangeCall : public std::enable_shared_from_this<ChangeCall> {
 
   // The due entry is no longer needed once the other slots are in line.
   void Cleanup() {
-    const std::string member = kind_ == Kind::kCancel ? claim_id_ : refund_due_member_;
+    const std::string member = kind_ == Kind::kCancel ? claim_id_ : due_member_;
     FireAndForget(*core_, {"ZREM", DueKey(), member}, deadline_);
   }
 
@@ -921,12 +1142,204 @@ class ChangeCall : public std::enable_shared_from_this<ChangeCall> {
   const CorePtr core_;
   const Kind kind_;
   const std::string claim_id_;
+  const std::string change_id_;
   const absl::Time now_;
   const std::vector<std::string> args_;
   const absl::Time deadline_;
   Answer<ClaimRecord> answer_;
   std::string tag_;
-  std::string refund_due_member_;
+  std::string due_member_;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// ListClaims: the day indexes in order, a day's 16 shards merged, claims read in batches per buyer slot.
+
+class ListCall : public std::enable_shared_from_this<ListCall> {
+ public:
+  ListCall(CorePtr core, ClaimPageRequest request, absl::Time deadline, QuotaStore::Callback<ClaimPage> done)
+      : core_(std::move(core)), request_(std::move(request)), deadline_(deadline), answer_(std::move(done)) {}
+
+  void Start() {
+    if (request_.limit < 1) return answer_(LimitInvalid());
+    std::optional<ClaimPosition> after;
+    if (!request_.cursor.empty()) {
+      absl::StatusOr<ClaimPosition> parsed = ParseClaimCursor(request_.cursor);
+      if (!parsed.ok()) return answer_(parsed.status());
+      after = *std::move(parsed);
+    }
+    if (request_.last_day < request_.first_day) return Finish();
+    const bool desc = request_.newest_first;
+    day_ = desc ? request_.last_day : request_.first_day;
+    if (after.has_value()) {
+      // A cursor before the period (in the direction of the walk) starts at its edge; one past it ends the
+      // walk.
+      const bool before_period = desc ? after->day > request_.last_day : after->day < request_.first_day;
+      const bool past_period = desc ? after->day < request_.first_day : after->day > request_.last_day;
+      if (past_period) return Finish();
+      if (!before_period) {
+        day_ = after->day;
+        position_ = Candidate{after->nanos_in_day, after->claim_id};
+      }
+    }
+    now_ = TimeText(request_.now);
+    Round();
+  }
+
+ private:
+  struct Candidate {
+    int64_t score = 0;  // nanoseconds in the day
+    std::string claim_id;
+  };
+
+  // a before b in the walk's direction: (score, claim id) ascending, or descending when newest first.
+  bool InOrder(const Candidate& a, const Candidate& b) const {
+    return request_.newest_first ? std::tie(b.score, b.claim_id) < std::tie(a.score, a.claim_id)
+                                 : std::tie(a.score, a.claim_id) < std::tie(b.score, b.claim_id);
+  }
+
+  // The index keys of the current day: the retailer's, or the 16 shards.
+  std::vector<std::string> IndexKeys() const {
+    if (!request_.retailer_id.empty()) return {core_->keys.RetailerDayIndex(request_.retailer_id, day_)};
+    std::vector<std::string> keys;
+    for (int n = 0; n < RedisQuotaKeys::kIndexShards; ++n) keys.push_back(core_->keys.DayIndex(day_, n));
+    return keys;
+  }
+
+  // One step: the next candidates of the current day after the position.
+  void Round() {
+    if (absl::Now() >= deadline_) {
+      return answer_(absl::DeadlineExceededError("the listing did not finish by the deadline"));
+    }
+    const size_t need = static_cast<size_t>(request_.limit) + 1 - page_.entries.size();
+    const size_t count = std::clamp<size_t>(need, 1, kMaxBatch);
+    std::vector<std::string> args = {request_.newest_first ? "desc" : "asc",
+                                     position_.has_value() ? "1" : "0",
+                                     position_.has_value() ? absl::StrCat(position_->score) : "0",
+                                     position_.has_value() ? position_->claim_id : "", absl::StrCat(count)};
+    std::vector<Step> steps;
+    for (std::string& key : IndexKeys()) {
+      steps.push_back([core = core_, key = std::move(key), args,
+                       deadline = deadline_](RedisClient::Callback done) mutable {
+        core->Eval(S().index_range, {key}, std::move(args), deadline, std::move(done));
+      });
+    }
+    All(std::move(steps), [self = shared_from_this(), count](std::vector<Reply> replies) {
+      self->OnRange(count, std::move(replies));
+    });
+  }
+
+  void OnRange(size_t count, std::vector<Reply> replies) {
+    std::vector<Candidate> merged;
+    bool full = false;  // a shard may have more after what it returned
+    for (const Reply& reply : replies) {
+      if (!reply.ok()) return answer_(reply.status());
+      const std::vector<RedisValue>& e = reply->elements();
+      if (reply->type() != RedisValue::Type::kArray || e.size() % 2 != 0)
+        return answer_(BadReply("index_range"));
+      for (size_t k = 0; k + 1 < e.size(); k += 2) {
+        Candidate candidate;
+        candidate.claim_id = e[k].str();
+        if (!absl::SimpleAtoi(e[k + 1].str(), &candidate.score)) return answer_(BadReply("index_range"));
+        merged.push_back(std::move(candidate));
+      }
+      full = full || e.size() / 2 >= count;
+    }
+    std::sort(merged.begin(), merged.end(),
+              [this](const Candidate& a, const Candidate& b) { return InOrder(a, b); });
+    if (merged.size() > count) {
+      merged.resize(count);
+      full = true;
+    }
+    if (merged.empty()) return NextDay();
+    Read(std::move(merged), full);
+  }
+
+  // The claims of the candidates, in batches per buyer slot (buyer_list expires what is due, as Get does).
+  void Read(std::vector<Candidate> candidates, bool full) {
+    std::vector<std::string> tags;
+    std::vector<std::vector<size_t>> members;  // per tag: indices into candidates
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const std::string tag = TagOfClaimId(candidates[i].claim_id);
+      if (tag.empty()) continue;
+      const auto it = std::find(tags.begin(), tags.end(), tag);
+      if (it == tags.end()) {
+        tags.push_back(tag);
+        members.push_back({i});
+      } else {
+        members[static_cast<size_t>(it - tags.begin())].push_back(i);
+      }
+    }
+    std::vector<Step> steps;
+    for (size_t t = 0; t < tags.size(); ++t) {
+      std::vector<std::string> args = {now_};
+      for (size_t i : members[t]) args.push_back(candidates[i].claim_id);
+      steps.push_back([core = core_, keys = core_->keys.Buyer(tags[t]), args = std::move(args),
+                       deadline = deadline_](RedisClient::Callback done) mutable {
+        core->Eval(S().buyer_list, std::move(keys), std::move(args), deadline, std::move(done));
+      });
+    }
+    All(std::move(steps), [self = shared_from_this(), candidates = std::move(candidates), members,
+                           full](std::vector<Reply> replies) mutable {
+      std::vector<std::optional<ClaimRecord>> records(candidates.size());
+      for (size_t t = 0; t < replies.size(); ++t) {
+        const Reply& reply = replies[t];
+        if (!reply.ok()) return self->answer_(reply.status());
+        if (reply->type() != RedisValue::Type::kArray || reply->elements().size() != members[t].size()) {
+          return self->answer_(BadReply("buyer_list"));
+        }
+        for (size_t k = 0; k < members[t].size(); ++k) {
+          absl::StatusOr<BuyerAnswer> answer = ParseBuyerValue(reply->elements()[k], "buyer_list");
+          if (!answer.ok()) return self->answer_(answer.status());
+          if (answer->status == "OK") records[members[t][k]] = std::move(answer->record);
+        }
+      }
+      self->Take(std::move(candidates), std::move(records), full);
+    });
+  }
+
+  void Take(std::vector<Candidate> candidates, std::vector<std::optional<ClaimRecord>> records, bool full) {
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      position_ = candidates[i];
+      std::optional<ClaimRecord>& record = records[i];
+      // No claim behind the entry (a reservation that died before the buyer's script), or an entry another
+      // attempt wrote for another time (the claim is listed at its own): skipped.
+      if (!record.has_value()) continue;
+      const ClaimPosition at{day_, candidates[i].score, candidates[i].claim_id};
+      if (PositionOf(record->created_at, record->claim_id) != at) continue;
+      if (!request_.retailer_id.empty() && record->retailer_id != request_.retailer_id) continue;
+      if (!request_.states.empty() &&
+          std::find(request_.states.begin(), request_.states.end(), record->state) == request_.states.end()) {
+        continue;
+      }
+      if (page_.entries.size() == static_cast<size_t>(request_.limit)) {
+        page_.more = true;
+        return Finish();
+      }
+      page_.entries.push_back({*std::move(record), EncodeClaimCursor(at)});
+    }
+    if (full) return Round();
+    NextDay();
+  }
+
+  void NextDay() {
+    position_.reset();
+    day_ += request_.newest_first ? -1 : 1;
+    if (day_ < request_.first_day || day_ > request_.last_day) return Finish();
+    Round();
+  }
+
+  void Finish() { answer_(std::move(page_)); }
+
+  static constexpr size_t kMaxBatch = 1000;
+
+  const CorePtr core_;
+  const ClaimPageRequest request_;
+  const absl::Time deadline_;
+  Answer<ClaimPage> answer_;
+  std::string now_;
+  absl::CivilDay day_;
+  std::optional<Candidate> position_;  // the last entry looked at, in day_
+  ClaimPage page_;
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1042,8 +1455,10 @@ class SweepCall : public std::enable_shared_from_this<SweepCall> {
   };
 
   void SweepOne(Entry entry) {
-    const bool refund_only = absl::EndsWith(entry.member, "#r");
-    const std::string claim_id = refund_only ? entry.member.substr(0, entry.member.size() - 2) : entry.member;
+    // "<claim id>#...": a refund's, void's or correction's entry, only to finish its reconcile.
+    const size_t hash = entry.member.find('#');
+    const bool refund_only = hash != std::string::npos;
+    const std::string claim_id = entry.member.substr(0, hash);
     ReadClaim(core_, claim_id, now_, deadline_,
               [self = shared_from_this(), entry = std::move(entry), claim_id,
                refund_only](absl::StatusOr<BuyerAnswer> answer) mutable {
@@ -1168,6 +1583,22 @@ std::string RedisQuotaKeys::Budget(absl::string_view programme, absl::string_vie
 
 std::string RedisQuotaKeys::Due(int shard) const { return absl::StrCat(prefix_, "{x:", shard, "}:due"); }
 
+std::string RedisQuotaKeys::Serial(const SerialKey& serial) const {
+  return absl::StrCat(prefix_, "{s:", Escape(serial.programme), ":",
+                      Escape(absl::string_view(serial.value_hash).substr(0, 2)),
+                      "}:s:", Escape(serial.value_hash));
+}
+
+bool RedisQuotaKeys::IsSerial(absl::string_view key) { return absl::StrContains(key, "{s:"); }
+
+std::string RedisQuotaKeys::DayIndex(absl::CivilDay day, int shard) const {
+  return absl::StrCat(prefix_, "{d:", FormatCivilDay(day), ":", shard, "}:cd");
+}
+
+std::string RedisQuotaKeys::RetailerDayIndex(absl::string_view retailer_id, absl::CivilDay day) const {
+  return absl::StrCat(prefix_, "{rd:", Escape(retailer_id), ":", FormatCivilDay(day), "}:cd");
+}
+
 int RedisQuotaKeys::DueShard(absl::string_view claim_id) {
   uint32_t hash = 2166136261u;  // FNV-1a
   for (char c : claim_id) {
@@ -1214,7 +1645,7 @@ void RedisQuotaStore::Confirm(ConfirmRequest request, absl::Time deadline, Callb
 
 void RedisQuotaStore::Cancel(CancelRequest request, absl::Time deadline, Callback<ClaimRecord> done) {
   std::vector<std::string> args = {request.claim_id, request.retailer_id, TimeText(request.now)};
-  std::make_shared<ChangeCall>(core_, ChangeCall::Kind::kCancel, request.claim_id, request.now,
+  std::make_shared<ChangeCall>(core_, ChangeCall::Kind::kCancel, request.claim_id, "", request.now,
                                std::move(args), deadline, std::move(done))
       ->Start();
 }
@@ -1227,9 +1658,33 @@ void RedisQuotaStore::Refund(RefundRequest request, absl::Time deadline, Callbac
     args.push_back(line.line_id);
     args.push_back(absl::StrCat(line.units));
   }
-  std::make_shared<ChangeCall>(core_, ChangeCall::Kind::kRefund, request.claim_id, request.now,
-                               std::move(args), deadline, std::move(done))
+  std::make_shared<ChangeCall>(core_, ChangeCall::Kind::kRefund, request.claim_id, request.refund_id,
+                               request.now, std::move(args), deadline, std::move(done))
       ->Start();
+}
+
+void RedisQuotaStore::Void(VoidRequest request, absl::Time deadline, Callback<ClaimRecord> done) {
+  std::vector<std::string> args = {request.claim_id, request.request_id, request.fingerprint,
+                                   TimeText(request.now)};
+  std::make_shared<ChangeCall>(core_, ChangeCall::Kind::kVoid, request.claim_id, request.request_id,
+                               request.now, std::move(args), deadline, std::move(done))
+      ->Start();
+}
+
+void RedisQuotaStore::Correct(CorrectRequest request, absl::Time deadline, Callback<ClaimRecord> done) {
+  std::vector<std::string> args = {request.claim_id, request.request_id, request.fingerprint,
+                                   TimeText(request.now), absl::StrCat(request.lines.size())};
+  for (const CorrectRequest::Line& line : request.lines) {
+    args.push_back(line.line_id);
+    args.push_back(absl::StrCat(line.fen));
+  }
+  std::make_shared<ChangeCall>(core_, ChangeCall::Kind::kCorrect, request.claim_id, request.request_id,
+                               request.now, std::move(args), deadline, std::move(done))
+      ->Start();
+}
+
+void RedisQuotaStore::ListClaims(ClaimPageRequest request, absl::Time deadline, Callback<ClaimPage> done) {
+  std::make_shared<ListCall>(core_, std::move(request), deadline, std::move(done))->Start();
 }
 
 void RedisQuotaStore::Get(std::string claim_id, absl::Time now, absl::Time deadline,

@@ -17,9 +17,12 @@ extern const char* const kBuyerReserve;
 extern const char* const kBuyerConfirm;
 extern const char* const kBuyerCancel;
 extern const char* const kBuyerRefund;
+extern const char* const kBuyerVoid;
+extern const char* const kBuyerCorrect;
 extern const char* const kBuyerGet;
+extern const char* const kBuyerList;
 extern const char* const kBuyerUsage;
-// Once-key slot {o:...}: KEYS = the once-key.
+// Once-key slot {o:...} and serial slot {s:...}: KEYS = the once-key or serial key.
 extern const char* const kOnceTake;
 extern const char* const kOnceSettle;
 // Budget slot {g:...}: KEYS = the budget hash, its holds.
@@ -28,6 +31,9 @@ extern const char* const kBudgetSettle;
 extern const char* const kBudgetUsed;
 // Due shard {x:<n>}: KEYS = the shard.
 extern const char* const kDueSettle;
+// Listing index {d:<day>:<n>} or {rd:<retailer>:<day>}: KEYS = the index.
+extern const char* const kIndexAdd;
+extern const char* const kIndexRange;
 // No key.
 extern const char* const kPing;
 

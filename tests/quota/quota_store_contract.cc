@@ -38,6 +38,28 @@ absl::StatusOr<ClaimRecord> SyncStore::Refund(const RefundRequest& request) {
       [&](QuotaStore::Callback<ClaimRecord> done) { store_.Refund(request, Deadline(), std::move(done)); });
 }
 
+absl::StatusOr<ClaimRecord> SyncStore::ConfirmWith(const std::string& claim_id, absl::Time now,
+                                                   std::vector<SerialKey> serials) {
+  return Await<ClaimRecord>([&](QuotaStore::Callback<ClaimRecord> done) {
+    store_.Confirm({claim_id, "", now, "invoice-1", serials}, Deadline(), std::move(done));
+  });
+}
+
+absl::StatusOr<ClaimRecord> SyncStore::Void(const VoidRequest& request) {
+  return Await<ClaimRecord>(
+      [&](QuotaStore::Callback<ClaimRecord> done) { store_.Void(request, Deadline(), std::move(done)); });
+}
+
+absl::StatusOr<ClaimRecord> SyncStore::Correct(const CorrectRequest& request) {
+  return Await<ClaimRecord>(
+      [&](QuotaStore::Callback<ClaimRecord> done) { store_.Correct(request, Deadline(), std::move(done)); });
+}
+
+absl::StatusOr<ClaimPage> SyncStore::List(const ClaimPageRequest& request) {
+  return Await<ClaimPage>(
+      [&](QuotaStore::Callback<ClaimPage> done) { store_.ListClaims(request, Deadline(), std::move(done)); });
+}
+
 absl::StatusOr<ClaimRecord> SyncStore::Get(const std::string& claim_id, absl::Time now) {
   return Await<ClaimRecord>([&](QuotaStore::Callback<ClaimRecord> done) {
     store_.Get(claim_id, now, Deadline(), std::move(done));
@@ -142,6 +164,10 @@ CounterLimit Fen(const std::string& field, int64_t limit, const std::string& pro
 
 OnceKey Home(const std::string& hash, const std::string& programme) {
   return {programme, "renovation", hash, pricing::ReasonCode::kHomeAlreadyUsed};
+}
+
+SerialKey Serial(const std::string& number, const std::string& line_id, int line, int n) {
+  return {"", number, line_id, absl::StrCat("lineSerials[", line, "].serialNumbers[", n, "]")};
 }
 
 BudgetRef Budget(const std::string& id, int64_t total_fen, const std::string& programme) {

@@ -14,8 +14,8 @@
 #define TRADEIN_TESTS_QUOTA_QUOTA_STORE_CONTRACT_H_
 
 #include <functional>
-#include <ostream>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -62,6 +62,12 @@ class SyncStore {
   absl::StatusOr<ClaimRecord> Cancel(const std::string& claim_id, absl::Time now,
                                      const std::string& retailer = "");
   absl::StatusOr<ClaimRecord> Refund(const RefundRequest& request);
+  // A confirmation with serial numbers.
+  absl::StatusOr<ClaimRecord> ConfirmWith(const std::string& claim_id, absl::Time now,
+                                          std::vector<SerialKey> serials);
+  absl::StatusOr<ClaimRecord> Void(const VoidRequest& request);
+  absl::StatusOr<ClaimRecord> Correct(const CorrectRequest& request);
+  absl::StatusOr<ClaimPage> List(const ClaimPageRequest& request);
   absl::StatusOr<ClaimRecord> Get(const std::string& claim_id, absl::Time now);
   absl::StatusOr<std::vector<int64_t>> Usage(const BuyerRef& buyer, const std::vector<CounterLimit>& counters,
                                              absl::Time now);
@@ -94,6 +100,10 @@ class ReserveBuilder {
  private:
   ReserveRequest request_;
 };
+
+// The serial `number` (its hash is the number itself) of line `line_id`, given as
+// lineSerials[line].serialNumbers[n].
+SerialKey Serial(const std::string& number, const std::string& line_id, int line = 0, int n = 0);
 
 // Counters, once-keys and budgets by short names.
 CounterLimit Units(const std::string& field, int64_t limit, const std::string& programme = "prog");

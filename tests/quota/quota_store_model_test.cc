@@ -1,11 +1,13 @@
 // Randomised model test (after LevelDB's DBTest.Randomized): the same random sequence of calls goes to the
 // store under test and to MemoryQuotaStore, the model; every answer must be the same.
+#include <algorithm>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/civil_date.h"
 #include "common/status.h"
 #include "gtest/gtest.h"
 #include "services/quota/memory_quota_store.h"
@@ -18,19 +20,32 @@ namespace {
 constexpr int kSteps = 1500;
 constexpr int kBuyers = 4;
 
-// A comparable digest of an answer.
 // Every state an answer showed, so the test can check the workload reached them all.
 std::set<ClaimState>& SeenStates() {
   static std::set<ClaimState> seen;
   return seen;
 }
 
+// Outcomes of the newer calls ("void OK", "confirm SERIAL_COUNT", "list more", ...), likewise.
+std::set<std::string>& SeenOutcomes() {
+  static std::set<std::string> seen;
+  return seen;
+}
+
+void Saw(absl::string_view call, const absl::Status& status) {
+  SeenOutcomes().insert(absl::StrCat(call, " ", status.ok() ? "OK" : tradein::ErrorReason(status)));
+}
+
+// A comparable digest of an answer.
+
 std::string Digest(const absl::StatusOr<ClaimRecord>& r) {
   if (r.ok()) SeenStates().insert(r->state);
   if (!r.ok())
     return absl::StrCat("error ", static_cast<int>(r.status().code()), " ", tradein::ErrorReason(r.status()));
-  std::string out = absl::StrCat(r->claim_id, " state=", static_cast<int>(r->state),
-                                 " replayed=", r->replayed, " exp=", absl::FormatTime(r->expires_at));
+  std::string out =
+      absl::StrCat(r->claim_id, " state=", static_cast<int>(r->state), " replayed=", r->replayed,
+                   " exp=", absl::FormatTime(r->expires_at), " cr=", absl::FormatTime(r->created_at),
+                   " up=", absl::FormatTime(r->updated_at), " ch=", r->last_change_fen);
   for (size_t i = 0; i < r->grants.size(); ++i) {
     absl::StrAppend(&out, " [", r->grants[i].units, "u ", r->grants[i].fen, "f r",
                     r->grants[i].reasons.bits(), " -", r->refunds[i].units, "u ", r->refunds[i].fen, "f]");
@@ -43,6 +58,14 @@ std::string DigestValues(const absl::StatusOr<std::vector<T>>& r) {
   if (!r.ok()) return absl::StrCat("error ", static_cast<int>(r.status().code()));
   std::string out;
   for (const T& v : *r) absl::StrAppend(&out, v, ",");
+  return out;
+}
+
+std::string DigestPage(const absl::StatusOr<ClaimPage>& r) {
+  if (!r.ok())
+    return absl::StrCat("error ", static_cast<int>(r.status().code()), " ", tradein::ErrorReason(r.status()));
+  std::string out = absl::StrCat("more=", r->more);
+  for (const ClaimPage::Entry& e : r->entries) absl::StrAppend(&out, "\n", e.cursor, " ", Digest(e.record));
   return out;
 }
 
@@ -60,6 +83,29 @@ class RandomWorkload {
   explicit RandomWorkload(uint32_t seed) : rng_(seed) {}
 
   int Pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+
+  // Serials for a claim from a small pool: mostly one per granted unit of each line, else for random lines
+  // (l0..l2 and one it does not have) in random numbers, so that counts are sometimes wrong and serials
+  // sometimes another claim's or given twice.
+  std::vector<SerialKey> RandomSerials(const absl::StatusOr<ClaimRecord>& claim) {
+    std::vector<SerialKey> serials;
+    if (claim.ok() && Pick(3) != 0) {
+      for (size_t i = 0; i < claim->grants.size(); ++i) {
+        for (int n = 0; n < claim->grants[i].units; ++n) {
+          serials.push_back(
+              Serial(absl::StrCat("sn", Pick(10)), absl::StrCat("l", i), static_cast<int>(i), n));
+        }
+      }
+      return serials;
+    }
+    for (int entry = 0, entries = Pick(3); entry < entries; ++entry) {
+      const std::string line = absl::StrCat("l", Pick(4));
+      for (int n = 0, count = Pick(3); n < count; ++n) {
+        serials.push_back(Serial(absl::StrCat("sn", Pick(12)), line, entry, n));
+      }
+    }
+    return serials;
+  }
 
   ReserveRequest RandomReserve(absl::Time now) {
     const int buyer = Pick(kBuyers);
@@ -102,6 +148,8 @@ class RandomWorkload {
 class QuotaStoreModelTest : public ::testing::TestWithParam<StoreFactory> {};
 
 TEST_P(QuotaStoreModelTest, SameAnswersAsTheModel) {
+  SeenStates().clear();
+  SeenOutcomes().clear();
   for (uint32_t seed : {1u, 2u, 3u}) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
     std::unique_ptr<QuotaStore> tested_store = GetParam().make();
@@ -120,7 +168,7 @@ TEST_P(QuotaStoreModelTest, SameAnswersAsTheModel) {
           claim_ids.empty()
               ? ""
               : claim_ids[static_cast<size_t>(workload.Pick(static_cast<int>(claim_ids.size())))];
-      switch (workload.Pick(8)) {
+      switch (workload.Pick(12)) {
         case 0:
         case 1: {
           const ReserveRequest request = workload.RandomReserve(now);
@@ -133,6 +181,72 @@ TEST_P(QuotaStoreModelTest, SameAnswersAsTheModel) {
           if (claim_id.empty()) break;
           ASSERT_EQ(Digest(tested.Confirm(claim_id, now)), Digest(model.Confirm(claim_id, now)));
           break;
+        case 8: {
+          if (claim_id.empty()) break;
+          // One of the latest claims: most of them are still held.
+          const std::string& recent = claim_ids[claim_ids.size() - 1 -
+                                                static_cast<size_t>(workload.Pick(
+                                                    std::min<int>(4, static_cast<int>(claim_ids.size()))))];
+          const absl::StatusOr<ClaimRecord> current = model.Get(recent, now);
+          ASSERT_EQ(Digest(tested.Get(recent, now)), Digest(current));
+          const std::vector<SerialKey> serials = workload.RandomSerials(current);
+          const absl::StatusOr<ClaimRecord> expected = model.ConfirmWith(recent, now, serials);
+          ASSERT_EQ(Digest(tested.ConfirmWith(recent, now, serials)), Digest(expected));
+          if (!serials.empty()) Saw("confirm", expected.status());
+          break;
+        }
+        case 9: {
+          if (claim_id.empty()) break;
+          const int id = workload.Pick(3);
+          const VoidRequest request{claim_id, absl::StrCat("void", id), absl::StrCat("fp", workload.Pick(2)),
+                                    now};
+          const absl::StatusOr<ClaimRecord> expected = model.Void(request);
+          ASSERT_EQ(Digest(tested.Void(request)), Digest(expected));
+          Saw("void", expected.status());
+          break;
+        }
+        case 10: {
+          if (claim_id.empty()) break;
+          // Mostly real reductions: amounts below the current grants (read from both stores, which agree).
+          const absl::StatusOr<ClaimRecord> current = model.Get(claim_id, now);
+          ASSERT_EQ(Digest(tested.Get(claim_id, now)), Digest(current));
+          CorrectRequest request{claim_id, absl::StrCat("correct", workload.Pick(2)), "", {}, now};
+          for (int i = 0, lines = 1 + workload.Pick(2); i < lines && current.ok(); ++i) {
+            const int size = static_cast<int>(current->grants.size());
+            const int line = workload.Pick(8) == 0 ? size : workload.Pick(size);  // sometimes a line it lacks
+            const int64_t granted = line < size ? current->grants[static_cast<size_t>(line)].fen : 100;
+            // Mostly lower, sometimes higher than the grant.
+            request.lines.push_back({absl::StrCat("l", line), granted - workload.Pick(400) + 80});
+          }
+          request.fingerprint =
+              absl::StrCat("fp", request.lines.size(), request.lines.empty() ? 0 : request.lines[0].fen);
+          const absl::StatusOr<ClaimRecord> expected = model.Correct(request);
+          ASSERT_EQ(Digest(tested.Correct(request)), Digest(expected));
+          Saw("correct", expected.status());
+          break;
+        }
+        case 11: {
+          // A whole listing, page by page: every page the same, cursors included.
+          ClaimPageRequest request;
+          request.last_day = ChinaCivilDay(now) - workload.Pick(2);
+          request.first_day = request.last_day - workload.Pick(3);
+          request.newest_first = workload.Pick(2) == 0;
+          request.limit = 1 + workload.Pick(6);
+          request.now = now;
+          if (workload.Pick(3) == 0) request.retailer_id = absl::StrCat("shop", workload.Pick(2));
+          if (workload.Pick(3) == 0) {
+            request.states = {static_cast<ClaimState>(1 + workload.Pick(8)),
+                              static_cast<ClaimState>(1 + workload.Pick(8))};
+          }
+          for (int page = 0; page < 1000; ++page) {
+            const absl::StatusOr<ClaimPage> expected = model.List(request);
+            ASSERT_EQ(DigestPage(tested.List(request)), DigestPage(expected));
+            if (expected.ok() && expected->more) SeenOutcomes().insert("list more");
+            if (!expected.ok() || !expected->more || expected->entries.empty()) break;
+            request.cursor = expected->entries.back().cursor;
+          }
+          break;
+        }
         case 3:
           if (claim_id.empty()) break;
           ASSERT_EQ(Digest(tested.Cancel(claim_id, now)), Digest(model.Cancel(claim_id, now)));
@@ -164,7 +278,17 @@ TEST_P(QuotaStoreModelTest, SameAnswersAsTheModel) {
       }
     }
   }
-  EXPECT_EQ(SeenStates().size(), 7u) << "the random workload no longer reaches every claim state";
+  std::string states;
+  for (ClaimState state : SeenStates()) absl::StrAppend(&states, static_cast<int>(state), " ");
+  EXPECT_EQ(SeenStates().size(), 8u) << "the random workload no longer reaches every claim state: " << states;
+  std::string outcomes;
+  for (const std::string& o : SeenOutcomes()) absl::StrAppend(&outcomes, o, "; ");
+  for (absl::string_view wanted :
+       {"confirm OK", "confirm SERIAL_ALREADY_SUBSIDISED", "confirm SERIAL_COUNT", "confirm LINE_NOT_FOUND",
+        "void OK", "void VOID_ID_REUSED", "void WRONG_STATE", "correct OK",
+        "correct CORRECTION_NOT_A_REDUCTION", "correct CORRECTION_ID_REUSED", "list more"}) {
+    EXPECT_TRUE(SeenOutcomes().contains(std::string(wanted))) << wanted << " not reached; seen: " << outcomes;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Memory, QuotaStoreModelTest, ::testing::Values(MemoryStoreFactory()), FactoryName);

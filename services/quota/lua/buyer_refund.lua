@@ -4,9 +4,9 @@
 -- refunded)... (no lines = the whole claim).
 -- A known refund id → the claim, replayed (REFUND_ID_REUSED when its fingerprint differs). Each refunded line
 -- gives back fen in proportion (the rest when it is the line's last unit); budgets always come back (reconcile),
--- the buyer's counters and, for a line refunded whole, its once-keys only when the claim says refunds restore
--- quota. Errors change nothing: NOT_FOUND, WRONG_STATE, LINE_NOT_FOUND, REFUND_EXCEEDS_GRANT. Returns reply() and
--- then the fen this refund gave back (absent for a replay).
+-- the buyer's counters and, for a line refunded whole, its serials and the once-keys no other line still uses,
+-- only when the claim says refunds restore quota. Errors change nothing: NOT_FOUND, WRONG_STATE, LINE_NOT_FOUND,
+-- REFUND_EXCEEDS_GRANT. Returns reply() and then the fen this refund gave back (absent for a replay).
 local id, retailer, refund_id, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local rec = find_claim(id, retailer, now)
 if not rec then
@@ -80,10 +80,7 @@ for i = 1, n do
         ch.a = ch.a - amount
       end
       if whole then
-        for _, k in ipairs(ln.ok) do
-          rec.okr[k] = true
-        end
-        ln.ok = {}
+        release_refunded_line(rec, i)
       end
     end
   end

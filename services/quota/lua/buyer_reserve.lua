@@ -1,7 +1,8 @@
 -- buyer_reserve.lua: the decision of a claim, in the buyer's slot, checked and written at once.
 --
 -- ARGV: claim id, buyer key, retailer, request id, fingerprint, now, hold end, restores (0/1), draft,
---   QUOTA_EXHAUSTED bit, AMOUNT_CAP_REACHED bit,
+--   QUOTA_EXHAUSTED bit, AMOUNT_CAP_REACHED bit, created (the now of the request id's first attempt: the claim's
+--   place in the listing index, written before this script ran),
 --   #counters, (field, 'u'|'f', limit)...,
 --   #once-keys, (key, taken by this claim 0/1)...,
 --   #budgets, (key, allocated to this claim 0/1)...,
@@ -15,7 +16,8 @@
 local id, buyer, retailer, request, fp, now, hold_end = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local restores, draft = ARGV[8] == '1', ARGV[9]
 local QUOTA_EXHAUSTED, AMOUNT_CAP_REACHED = tonumber(ARGV[10]), tonumber(ARGV[11])
-local at = 12
+local created = ARGV[12]
+local at = 13
 local function arg()
   local v = ARGV[at]
   at = at + 1
@@ -74,8 +76,8 @@ local function used(counter)
   return tonumber(redis.call('HGET', COUNTERS, counter.k) or '0')
 end
 
-local rec = {st = REJECTED, rt = retailer, rq = request, fp = fp, bu = buyer, cr = now, up = now, ex = hold_end,
-  rs = restores and 1 or 0, ln = {}, rf = {}, bk = allocated, ok = taken_once, okr = {}}
+local rec = {st = REJECTED, rt = retailer, rq = request, fp = fp, bu = buyer, cr = created, up = now, ex = hold_end,
+  rs = restores and 1 or 0, ln = {}, rf = {}, vd = {}, co = {}, bk = allocated, ok = taken_once, okr = {}, sp = {}}
 local total = 0
 for i, line in ipairs(lines) do
   local ln = {id = line.id, u = 0, f = 0, r = line.reasons, ru = 0, rf = 0, ch = {}, ok = {}, bg = {}}

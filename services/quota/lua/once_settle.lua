@@ -1,7 +1,7 @@
 -- once_settle.lua: brings a once-key in line with what the buyer's slot says about the claim (reconcile), or
 -- commits it for Confirm. Only ever changes the key while it is this claim's.
 --
--- KEYS[1] the once-key. ARGV: claim id, mode, hold end, now, grace (ms).
+-- KEYS[1] the once-key (or a serial key). ARGV: claim id, mode, hold end, now, grace (ms).
 --   release  the claim no longer holds it → deleted.
 --   hold     the claim is RESERVED → held until its hold end (a committed key stays committed).
 --   commit   the claim is (being) confirmed → committed: no end, no TTL; 'GONE' when the key is not this claim's

@@ -1,6 +1,7 @@
 -- once_take.lua: takes a once-key (a home, an old car) for a claim before the buyer's script decides.
 --
--- KEYS[1] the once-key: "<claim id>|<hold end or 0 = committed>". ARGV: claim id, now, hold end, grace (ms).
+-- KEYS[1] the once-key, or a serial key (Confirm takes serials the same way): "<claim id>|<hold end or 0 =
+-- committed>". ARGV: claim id, now, hold end, grace (ms).
 -- Free, already this claim's, or held by a claim whose hold ended by now → held by this claim until the hold end
 -- (a committed key stays committed) and 'OK'; else 'TAKEN'. The key's TTL (hold end + grace) is only garbage
 -- collection: whether a hold is live is decided by its end against the caller's `now`.

@@ -6,13 +6,15 @@
 --   KEYS[3] holds    zset  RESERVED claims by hold end (ms): lazy expiry
 --   KEYS[4] ledger   list  one JSON line per money event
 --
--- A claim: st state (1..7 as tradein.v1.Claim.State), rt retailer, rq request id, fp fingerprint, bu buyer key,
+-- A claim: st state (1..8 as tradein.v1.Claim.State), rt retailer, rq request id, fp fingerprint, bu buyer key,
 -- cr/up/ex created/updated/hold end (times), rs 1 when a refund restores quota, ln lines, rf refund id ->
--- fingerprint, bk budget keys it may hold an entry in, ok once-keys it may hold, okr once-keys a refund released.
+-- fingerprint, vd void request id -> fingerprint, co correction request id -> fingerprint, bk budget keys it may
+-- hold an entry in, ok once-keys and serial keys it may hold, okr those a refund or void released, sp serial keys a
+-- confirmation in progress is taking (key -> true; held while the claim is RESERVED, cleared when it is confirmed).
 -- A line: id, u/f units/fen granted, r reason bits, ru/rf units/fen refunded, ch counter charges {k field, a amount,
--- u 1 = units}, ok once-keys held, bg budget charges {k budget key, f fen}.
+-- u 1 = units}, ok once-keys and serial keys held, bg budget charges {k budget key, f fen}.
 local CLAIMS, COUNTERS, HOLDS, LEDGER = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local RESERVED, CONFIRMED, CANCELLED, EXPIRED, REFUNDED, PARTIALLY_REFUNDED, REJECTED = 1, 2, 3, 4, 5, 6, 7
+local RESERVED, CONFIRMED, CANCELLED, EXPIRED, REFUNDED, PARTIALLY_REFUNDED, REJECTED, VOIDED = 1, 2, 3, 4, 5, 6, 7, 8
 
 local function load_claim(id)
   local packed = redis.call('HGET', CLAIMS, id)
@@ -79,8 +81,29 @@ local function expire_due(now)
   end
 end
 
+-- Line i was refunded whole (or voided) and the claim's refunds restore quota: it lets go of its serials, and of
+-- its once-keys that no other line of the claim still uses (a line refunded whole has none left).
+local function release_refunded_line(rec, i)
+  for _, k in ipairs(rec.ln[i].ok) do
+    local shared = false
+    for j, other in ipairs(rec.ln) do
+      if j ~= i then
+        for _, k2 in ipairs(other.ok) do
+          if k2 == k then
+            shared = true
+          end
+        end
+      end
+    end
+    if not shared then
+      rec.okr[k] = true
+    end
+  end
+  rec.ln[i].ok = {}
+end
+
 -- What reconcile must bring about in the other slots: per budget key the fen the claim holds there (0 = no
--- entry), per once-key whether the claim keeps it.
+-- entry), per once-key (or serial key) whether the claim keeps it.
 local function append_plan(out, rec)
   local final = rec.st == CANCELLED or rec.st == EXPIRED or rec.st == REJECTED
   local target, held = {}, {}
@@ -89,6 +112,11 @@ local function append_plan(out, rec)
       target[bg.k] = (target[bg.k] or 0) + bg.f
     end
     for _, k in ipairs(ln.ok) do
+      held[k] = true
+    end
+  end
+  if rec.st == RESERVED and rec.sp then
+    for k, _ in pairs(rec.sp) do
       held[k] = true
     end
   end

@@ -1,0 +1,72 @@
+-- buyer_correct.lua: lowers the granted fen of lines of a CONFIRMED or PARTIALLY_REFUNDED claim, in the buyer's slot.
+--
+-- ARGV: claim id, request id, fingerprint, now, #lines, (line id, new fen)...
+-- A known request id → the claim, replayed (CORRECTION_ID_REUSED when its fingerprint differs). Lines are checked
+-- in order, each against the amount before it (a line named twice: against the first): an unknown line →
+-- LINE_NOT_FOUND, an amount above the grant or below what was refunded → CORRECTION_NOT_A_REDUCTION; errors change
+-- nothing. Each line's grant is lowered (units unchanged); the difference comes back to its budgets (reconcile) and
+-- to the buyer's fen counters; the state is unchanged. Returns reply() and then the total reduction (absent for a
+-- replay).
+local id, request_id, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local rec = find_claim(id, '', now)
+if not rec then
+  return {'NOT_FOUND'}
+end
+rec.co = rec.co or {}
+local known = rec.co[request_id]
+if known then
+  if known ~= fp then
+    return {'CORRECTION_ID_REUSED'}
+  end
+  return reply('OK', id, rec, true)
+end
+if rec.st ~= CONFIRMED and rec.st ~= PARTIALLY_REFUNDED then
+  return {'WRONG_STATE', rec.st}
+end
+
+local fen = {}
+for i, ln in ipairs(rec.ln) do
+  fen[i] = ln.f
+end
+for r = 1, tonumber(ARGV[5]) do
+  local line_id, amount = ARGV[4 + 2 * r], tonumber(ARGV[5 + 2 * r])
+  local index = nil
+  for i, ln in ipairs(rec.ln) do
+    if ln.id == line_id then
+      index = i
+      break
+    end
+  end
+  if not index then
+    return {'LINE_NOT_FOUND'}
+  end
+  if amount > fen[index] or amount < rec.ln[index].rf then
+    return {'CORRECTION_NOT_A_REDUCTION'}
+  end
+  fen[index] = amount
+end
+
+local total = 0
+for i, ln in ipairs(rec.ln) do
+  local delta = ln.f - fen[i]
+  if delta ~= 0 then
+    ln.f = fen[i]
+    total = total + delta
+    for _, bg in ipairs(ln.bg) do
+      bg.f = bg.f - delta
+    end
+    for _, ch in ipairs(ln.ch) do
+      if ch.u ~= 1 then
+        redis.call('HINCRBY', COUNTERS, ch.k, fmt(-delta))
+        ch.a = ch.a - delta
+      end
+    end
+  end
+end
+rec.up = now
+rec.co[request_id] = fp
+save_claim(id, rec)
+ledger(now, id, rec, 'correct', -total, ',"request":' .. cjson.encode(request_id))
+local out = reply('OK', id, rec, false)
+out[#out + 1] = total  -- the reduction (ClaimRecord.last_change_fen)
+return out

@@ -1,0 +1,36 @@
+// -----------------------------------------------------------------------------
+// File: store_errors.h
+// -----------------------------------------------------------------------------
+//
+// The errors both QuotaStore implementations answer for serial numbers, voids, corrections and listings,
+// built in one place so that the two stores cannot drift apart in code, reason or message (quota_store.h
+// lists when each is answered).
+//
+// Thread safety: pure functions.
+#ifndef TRADEIN_SERVICES_QUOTA_STORE_ERRORS_H_
+#define TRADEIN_SERVICES_QUOTA_STORE_ERRORS_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace tradein::quota {
+
+// NOT_FOUND LINE_NOT_FOUND naming the serial's request field.
+absl::Status SerialLineNotFound(absl::string_view field);
+// INVALID_ARGUMENT SERIAL_COUNT on field SerialLineField(first_field).
+absl::Status SerialCount(absl::string_view first_field, int64_t given, int64_t units);
+// FAILED_PRECONDITION SERIAL_ALREADY_SUBSIDISED naming the field.
+absl::Status SerialTaken(absl::string_view field);
+// ALREADY_EXISTS VOID_ID_REUSED / CORRECTION_ID_REUSED.
+absl::Status VoidIdReused();
+absl::Status CorrectionIdReused();
+// FAILED_PRECONDITION CORRECTION_NOT_A_REDUCTION.
+absl::Status NotAReduction();
+// INVALID_ARGUMENT LIMIT_INVALID.
+absl::Status LimitInvalid();
+
+}  // namespace tradein::quota
+
+#endif  // TRADEIN_SERVICES_QUOTA_STORE_ERRORS_H_
