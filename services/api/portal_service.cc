@@ -73,6 +73,20 @@ absl::StatusOr<Period> ParseReadFilter(const std::string& from, const std::strin
   return period;
 }
 
+// A store listing of `period` with states as of `now` (a hold that ended by then reads EXPIRED).
+ClaimPageRequest PageRequest(const std::string& retailer_id, const Period& period, bool newest_first,
+                             std::string cursor, int limit, absl::Time now) {
+  ClaimPageRequest page;
+  page.retailer_id = retailer_id;
+  page.first_day = period.first;
+  page.last_day = period.last;
+  page.newest_first = newest_first;
+  page.cursor = std::move(cursor);
+  page.limit = limit;
+  page.now = now;
+  return page;
+}
+
 // What every administrative change of a claim must carry: a claim id, its own request id and a reason.
 absl::Status ValidateAdminChange(const std::string& claim_id, const std::string& request_id,
                                  const std::string& reason) {
@@ -256,13 +270,9 @@ grpc::ServerUnaryReactor* PortalService::ListClaims(grpc::CallbackServerContext*
   }
   absl::StatusOr<std::string> cursor = CursorOf(request->page_token(), "pageToken");
   if (!cursor.ok()) return Refuse(reactor, cursor.status());
-  ClaimPageRequest page{request->retailer_id(),
-                        period->first,
-                        period->last,
-                        {},
-                        true,
-                        *cursor,
-                        request->page_size() == 0 ? kDefaultPageSize : request->page_size()};
+  ClaimPageRequest page =
+      PageRequest(request->retailer_id(), *period, /*newest_first=*/true, *cursor,
+                  request->page_size() == 0 ? kDefaultPageSize : request->page_size(), clock_.Now());
   for (int state : request->states()) page.states.push_back(static_cast<ClaimState>(state));
   store_.ListClaims(std::move(page), StoreDeadline(*context),
                     [reactor, response](absl::StatusOr<ClaimPage> result) {
@@ -296,8 +306,8 @@ grpc::ServerWriteReactor<v1::ExportedClaim>* PortalService::ExportClaims(
   }
   return new ExportReactor(
       store_,
-      ClaimPageRequest{
-          request->retailer_id(), period->first, period->last, {}, false, *cursor, kExportPageSize},
+      PageRequest(request->retailer_id(), *period, /*newest_first=*/false, *cursor, kExportPageSize,
+                  clock_.Now()),
       options_.store_timeout);
 }
 
@@ -313,7 +323,7 @@ grpc::ServerUnaryReactor* PortalService::GetTotals(grpc::CallbackServerContext* 
   // A report reads many pages: it may use the whole of the caller's deadline, not just one store timeout.
   auto collector = std::make_shared<TotalsCollector>(
       store_,
-      ClaimPageRequest{request->retailer_id(), period->first, period->last, {}, false, "", kMaxPageSize},
+      PageRequest(request->retailer_id(), *period, /*newest_first=*/false, "", kMaxPageSize, clock_.Now()),
       absl::FromChrono(context->deadline()), reactor, response);
   collector->Next();
   return reactor;

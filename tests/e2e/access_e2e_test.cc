@@ -59,9 +59,6 @@ enum class Want {
   kUnauthenticated,
   kDenied,
   kNotFound,
-  // Allowed, but the store may still answer UNIMPLEMENTED (PortalService listings, export, totals, void,
-  // correct are being implemented): OK or UNIMPLEMENTED, never UNAUTHENTICATED or PERMISSION_DENIED.
-  kOkOrPending,
 };
 
 std::string WantName(Want want) {
@@ -74,8 +71,6 @@ std::string WantName(Want want) {
       return "PERMISSION_DENIED";
     case Want::kNotFound:
       return "NOT_FOUND";
-    case Want::kOkOrPending:
-      return "OK (or UNIMPLEMENTED until the store has it)";
   }
   return "?";
 }
@@ -90,8 +85,6 @@ bool Satisfies(grpc::StatusCode code, Want want) {
       return code == grpc::PERMISSION_DENIED;
     case Want::kNotFound:
       return code == grpc::NOT_FOUND;
-    case Want::kOkOrPending:
-      return code == grpc::OK || code == grpc::UNIMPLEMENTED;
   }
   return false;
 }
@@ -192,8 +185,7 @@ TEST_P(AccessE2eTest, EveryMethodAsEveryKindOfCallerAnswersTheMatrixCode) {
   absl::StatusOr<v1::Claim> shared_claim = Shop1Claim(false);
   ASSERT_TRUE(shared_claim.ok()) << shared_claim.status();
 
-  constexpr Want U = Want::kUnauthenticated, D = Want::kDenied, O = Want::kOk, N = Want::kNotFound,
-                 P = Want::kOkOrPending;
+  constexpr Want U = Want::kUnauthenticated, D = Want::kDenied, O = Want::kOk, N = Want::kNotFound;
   auto fresh = [this](bool confirm) {
     absl::StatusOr<v1::Claim> claim = Shop1Claim(confirm);
     EXPECT_TRUE(claim.ok()) << claim.status();
@@ -325,7 +317,7 @@ TEST_P(AccessE2eTest, EveryMethodAsEveryKindOfCallerAnswersTheMatrixCode) {
          return v1::PortalService::NewStub(channel())->ListClaims(ContextWithKey(key).get(), request,
                                                                   &response);
        },
-       {U, U, D, D, P, P}},
+       {U, U, D, D, O, O}},
       {"PortalService/ExportClaims",
        [&](const std::string& key) {
          v1::ExportClaimsRequest request;
@@ -338,7 +330,7 @@ TEST_P(AccessE2eTest, EveryMethodAsEveryKindOfCallerAnswersTheMatrixCode) {
          }
          return reader->Finish();
        },
-       {U, U, D, D, P, P}},
+       {U, U, D, D, O, O}},
       {"PortalService/GetTotals",
        [&](const std::string& key) {
          v1::GetTotalsRequest request;
@@ -348,7 +340,7 @@ TEST_P(AccessE2eTest, EveryMethodAsEveryKindOfCallerAnswersTheMatrixCode) {
          return v1::PortalService::NewStub(channel())->GetTotals(ContextWithKey(key).get(), request,
                                                                  &response);
        },
-       {U, U, D, D, P, P}},
+       {U, U, D, D, O, O}},
       {"PortalService/ReloadPolicies",
        [&](const std::string& key) {
          v1::ReloadPoliciesResponse response;
@@ -366,7 +358,7 @@ TEST_P(AccessE2eTest, EveryMethodAsEveryKindOfCallerAnswersTheMatrixCode) {
          return v1::PortalService::NewStub(channel())->VoidClaim(ContextWithKey(key).get(), request,
                                                                  &response);
        },
-       {U, U, D, D, D, P}},
+       {U, U, D, D, D, O}},
       {"PortalService/CorrectClaim",
        [&](const std::string& key) {
          v1::CorrectClaimRequest request;
@@ -380,13 +372,12 @@ TEST_P(AccessE2eTest, EveryMethodAsEveryKindOfCallerAnswersTheMatrixCode) {
          return v1::PortalService::NewStub(channel())->CorrectClaim(ContextWithKey(key).get(), request,
                                                                     &response);
        },
-       {U, U, D, D, D, P}},
+       {U, U, D, D, D, O}},
   };
 
   std::string table = absl::StrCat("| method | ", absl::StrJoin(columns, " | "), " |\n|---|");
   for (size_t c = 0; c < columns.size(); ++c) table += "---|";
   table += "\n";
-  bool pending_seen = false;
   int cells = 0;
   for (const MatrixRow& row : rows) {
     table += absl::StrCat("| ", row.method, " |");
@@ -397,23 +388,13 @@ TEST_P(AccessE2eTest, EveryMethodAsEveryKindOfCallerAnswersTheMatrixCode) {
           << row.method << " as " << columns[c] << ": expected " << WantName(row.want[c]) << ", got "
           << CodeName(status.error_code()) << " " << ReasonOf(status) << " \"" << status.error_message()
           << "\"";
-      std::string cell = CodeName(status.error_code());
-      if (status.error_code() == grpc::UNIMPLEMENTED && row.want[c] == Want::kOkOrPending) {
-        cell += " †";
-        pending_seen = true;
-      }
-      table += absl::StrCat(" ", cell, " |");
+      table += absl::StrCat(" ", CodeName(status.error_code()), " |");
     }
     table += "\n";
   }
   table +=
       "\nshop-2 acts on shop-1's claims (no retailerId: NOT_FOUND, as for a claim that does not exist) and "
       "names retailerId shop-1 in Claim (PERMISSION_DENIED).\n";
-  if (pending_seen) {
-    table +=
-        "† the quota store does not implement this yet; access control let the call through (neither "
-        "UNAUTHENTICATED nor PERMISSION_DENIED).\n";
-  }
   const std::string mode = GetParam() == testing::StoreMode::kRedis ? "redis" : "memory";
   std::cout << "\n[access matrix] " << mode << " store, " << cells << " calls\n" << table << std::endl;
   RecordProperty("access_matrix", table);
