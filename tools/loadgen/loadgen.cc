@@ -320,8 +320,9 @@ void Driver::SendQuote(Op* op, Rng& rng) {
 void Driver::SendClaim(Op* op, Rng& rng, bool hot) {
   using C = Call<v1::ClaimRequest, v1::Claim>;
   auto call = std::make_unique<C>();
-  const uint64_t till = rng.Next() % kRetailers;
-  const std::string retailer = absl::StrCat("loadgen-till-", till);
+  const std::string retailer = options_.retailer_id.empty()
+                                   ? absl::StrCat("loadgen-till-", rng.Next() % kRetailers)
+                                   : options_.retailer_id;
   if (hot) {
     const std::string buyer =
         BuyerPrcId(run_key_, rng.Next() % static_cast<uint64_t>(std::max(1, options_.hot_buyers)));

@@ -31,6 +31,9 @@ ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2), "Load run first and left out
 ABSL_FLAG(int, channels, 4, "gRPC channels, each its own TCP connection; operations are spread over them.");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10), "Deadline of every call.");
 ABSL_FLAG(std::string, token, "", "Bearer token, sent as `authorization: Bearer <token>` metadata.");
+ABSL_FLAG(std::string, retailer_id, "",
+          "retailerId of every claim: the retailer of --token's caller when the server has a callers file. "
+          "Default: 256 tills loadgen-till-0..255 (a server without authentication).");
 ABSL_FLAG(
     std::string, run_id, "",
     "Prefix of every request id, invoice and serial, and the seed of the run's buyer ids (1-24 of "
@@ -127,6 +130,7 @@ int main(int argc, char** argv) {
   options.channels = absl::GetFlag(FLAGS_channels);
   options.deadline = absl::GetFlag(FLAGS_deadline);
   options.token = absl::GetFlag(FLAGS_token);
+  options.retailer_id = absl::GetFlag(FLAGS_retailer_id);
   options.run_id = absl::GetFlag(FLAGS_run_id);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.claim_date = absl::GetFlag(FLAGS_claim_date);
