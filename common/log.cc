@@ -1,6 +1,7 @@
 #include "common/log.h"
 
 #include <atomic>
+#include <limits>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -104,11 +105,33 @@ absl::Status SetLogFile(const std::string& path) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// `now` as "2026-11-29T11:55:35.123Z". The part up to the seconds is formatted once a second per thread:
+// absl::FormatTime on every line was a tenth of the access line's cost.
+void AppendTimestamp(std::string& out, absl::Time now) {
+  thread_local int64_t cached_second = std::numeric_limits<int64_t>::min();
+  thread_local std::string cached_prefix;
+  const int64_t millis = absl::ToUnixMillis(now);
+  const int64_t second = millis >= 0 ? millis / 1000 : (millis - 999) / 1000;
+  if (second != cached_second) {
+    cached_prefix = absl::FormatTime("%Y-%m-%dT%H:%M:%S", absl::FromUnixSeconds(second), absl::UTCTimeZone());
+    cached_second = second;
+  }
+  const auto ms = static_cast<int>(millis - second * 1000);
+  const char fraction[] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                           static_cast<char>('0' + ms % 10), 'Z'};
+  out.append(cached_prefix).append(fraction, sizeof(fraction));
+}
+
+}  // namespace
+
 void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields) {
   if (!LogEnabled(level)) return;
-  std::string line =
-      absl::StrCat("{\"ts\":\"", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-                   "\",\"level\":\"", LevelName(level), "\",\"event\":");
+  std::string line = "{\"ts\":\"";
+  line.reserve(256);
+  AppendTimestamp(line, absl::Now());
+  absl::StrAppend(&line, "\",\"level\":\"", LevelName(level), "\",\"event\":");
   AppendJsonString(line, event);
   for (const LogField& field : fields) {
     line.push_back(',');
@@ -131,7 +154,13 @@ void FlushLogs() {
 
 void AppendJsonString(std::string& out, absl::string_view text) {
   out.push_back('"');
-  for (char c : text) {
+  // Runs of characters that need no escape (nearly all of them) are appended whole.
+  size_t run_start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
+    out.append(text.data() + run_start, i - run_start);
+    run_start = i + 1;
     switch (c) {
       case '"':
         out.append("\\\"");
@@ -149,13 +178,10 @@ void AppendJsonString(std::string& out, absl::string_view text) {
         out.append("\\t");
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
+        absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
     }
   }
+  out.append(text.data() + run_start, text.size() - run_start);
   out.push_back('"');
 }
 

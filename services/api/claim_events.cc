@@ -17,24 +17,26 @@ bool IsLedgerRefusal(absl::string_view code) {
 ClaimEvents::ClaimEvents(MetricsRegistry& metrics, audit::AuditLog* audit, const Clock& clock)
     : metrics_(metrics), audit_(audit), clock_(clock) {}
 
-Counter& ClaimEvents::Cached(absl::string_view name, absl::string_view help, const MetricLabels& labels) {
-  std::string key(name);
+Counter& ClaimEvents::Cached(absl::string_view name, absl::string_view help, LabelViews labels) {
+  thread_local std::string key;  // keeps its capacity: no allocation once warm
+  key.assign(name.data(), name.size());
   for (const auto& [label, value] : labels) absl::StrAppend(&key, "|", label, "=", value);
   {
     absl::ReaderMutexLock lock(&mu_);
     if (const auto it = counters_.find(key); it != counters_.end()) return *it->second;
   }
-  Counter& counter = metrics_.AddCounter(name, help, labels);
+  MetricLabels owned;
+  for (const auto& [label, value] : labels) owned.emplace_back(label, value);
+  Counter& counter = metrics_.AddCounter(name, help, owned);
   absl::MutexLock lock(&mu_);
   counters_[key] = &counter;
   return counter;
 }
 
-Counter& ClaimEvents::ByType(absl::string_view name, absl::string_view help, const std::string& product_type,
+Counter& ClaimEvents::ByType(absl::string_view name, absl::string_view help, absl::string_view product_type,
                              absl::string_view outcome) {
-  MetricLabels labels = {{"product_type", product_type}};
-  if (!outcome.empty()) labels.emplace_back("outcome", std::string(outcome));
-  return Cached(name, help, labels);
+  if (outcome.empty()) return Cached(name, help, {{"product_type", product_type}});
+  return Cached(name, help, {{"product_type", product_type}, {"outcome", outcome}});
 }
 
 void ClaimEvents::CountItems(absl::string_view name, absl::string_view help, const v1::Claim& claim) {

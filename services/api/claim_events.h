@@ -11,7 +11,9 @@
 #ifndef TRADEIN_SERVICES_API_CLAIM_EVENTS_H_
 #define TRADEIN_SERVICES_API_CLAIM_EVENTS_H_
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
@@ -44,10 +46,12 @@ class ClaimEvents {
   void Replayed(absl::string_view method);
 
  private:
-  // The counter of `name` with `labels`, looked up once and cached (the registry takes a mutex).
-  Counter& Cached(absl::string_view name, absl::string_view help, const MetricLabels& labels);
+  using LabelViews = std::initializer_list<std::pair<absl::string_view, absl::string_view>>;
+  // The counter of `name` with `labels`, registered once and then found in a cache without allocating
+  // (this runs for every quoted and claimed item).
+  Counter& Cached(absl::string_view name, absl::string_view help, LabelViews labels);
   // A counter of `name` labelled by product type (and outcome, when given), cached.
-  Counter& ByType(absl::string_view name, absl::string_view help, const std::string& product_type,
+  Counter& ByType(absl::string_view name, absl::string_view help, absl::string_view product_type,
                   absl::string_view outcome = "");
   void CountItems(absl::string_view name, absl::string_view help, const v1::Claim& claim);
   void Audit(absl::string_view event, const v1::Claim& claim, int64_t fen,

@@ -1,9 +1,11 @@
 #include "services/auth/callers_table.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "absl/container/flat_hash_set.h"
@@ -60,8 +62,19 @@ absl::Status ValidateCaller(absl::string_view source, int index, const Caller& c
 }  // namespace
 
 std::string Sha256Hex(absl::string_view bytes) {
+  // Every authenticated call hashes its API key. OpenSSL 3's one-shot SHA256() looks the algorithm up on each
+  // call, which cost more than the hash (callgrind: 5,800 of ~7,600 instructions of an authorisation), so the
+  // algorithm is fetched once and each thread keeps a context; the one-shot call remains the fallback.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                                       &EVP_MD_CTX_free);
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  unsigned int length = 0;
+  const bool hashed = sha256 != nullptr && context != nullptr &&
+                      EVP_DigestInit_ex2(context.get(), sha256, nullptr) == 1 &&
+                      EVP_DigestUpdate(context.get(), bytes.data(), bytes.size()) == 1 &&
+                      EVP_DigestFinal_ex(context.get(), digest, &length) == 1 && length == sizeof(digest);
+  if (!hashed) SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
