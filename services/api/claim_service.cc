@@ -137,7 +137,10 @@ ClaimService::ClaimService(const policy::PolicyRegistry& policies, const Clock& 
       store_(store),
       gate_(gate),
       events_(events),
-      options_(options) {}
+      options_(options) {
+  SetMessageAllocatorFor_Claim(&claim_allocator_);
+  SetMessageAllocatorFor_ConfirmClaim(&confirm_allocator_);
+}
 
 absl::Time ClaimService::StoreDeadline(const grpc::CallbackServerContext& context) const {
   return std::min(absl::FromChrono(context.deadline()), absl::Now() + options_.store_timeout);

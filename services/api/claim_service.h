@@ -15,6 +15,7 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "services/api/arena_allocator.h"
 #include "services/api/authorize.h"
 #include "services/api/claim_events.h"
 #include "services/identity/keyed_hash.h"
@@ -65,6 +66,8 @@ class ClaimService final : public v1::ClaimService::CallbackService {
   CallGate& gate_;
   ClaimEvents& events_;
   const Options options_;
+  ArenaMessageAllocator<v1::ClaimRequest, v1::Claim> claim_allocator_;
+  ArenaMessageAllocator<v1::ConfirmClaimRequest, v1::Claim> confirm_allocator_;
 };
 
 }  // namespace tradein::api

@@ -82,7 +82,9 @@ SubsidyService::SubsidyService(const policy::PolicyRegistry& policies, const Clo
       store_(store),
       gate_(gate),
       events_(events),
-      options_(options) {}
+      options_(options) {
+  SetMessageAllocatorFor_Quote(&quote_allocator_);
+}
 
 grpc::ServerUnaryReactor* SubsidyService::Quote(grpc::CallbackServerContext* context,
                                                 const v1::QuoteRequest* request,

@@ -15,6 +15,7 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "services/api/arena_allocator.h"
 #include "services/api/authorize.h"
 #include "services/api/claim_events.h"
 #include "services/identity/keyed_hash.h"
@@ -47,6 +48,7 @@ class SubsidyService final : public v1::SubsidyService::CallbackService {
   CallGate& gate_;
   ClaimEvents& events_;
   const Options options_;
+  ArenaMessageAllocator<v1::QuoteRequest, v1::QuoteResponse> quote_allocator_;
 };
 
 }  // namespace tradein::api
