@@ -11,7 +11,6 @@
 #include <optional>
 #include <utility>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
@@ -34,16 +33,17 @@ absl::Duration Since(SteadyClock::time_point start) { return absl::FromChrono(St
 
 // Queues `args` on `context`; `fn(context, reply, privdata)` runs when the reply arrives or the context is
 // freed (reply == nullptr). False when hiredis refuses the command (the context is being closed).
+// The command is written in RESP here, in one buffer: hiredis 0.14's own formatting (sdscatfmt per
+// argument) was ~12% of a Claim + ConfirmClaim's instructions under callgrind.
 bool SendArgv(redisAsyncContext* context, redisCallbackFn* fn, void* privdata,
               const std::vector<std::string>& args) {
-  absl::InlinedVector<const char*, 16> argv;
-  absl::InlinedVector<size_t, 16> argvlen;
-  for (const std::string& arg : args) {
-    argv.push_back(arg.data());
-    argvlen.push_back(arg.size());
-  }
-  return redisAsyncCommandArgv(context, fn, privdata, static_cast<int>(args.size()), argv.data(),
-                               argvlen.data()) == REDIS_OK;
+  size_t size = 16;
+  for (const std::string& arg : args) size += arg.size() + 24;
+  std::string command;
+  command.reserve(size);
+  absl::StrAppend(&command, "*", args.size(), "\r\n");
+  for (const std::string& arg : args) absl::StrAppend(&command, "$", arg.size(), "\r\n", arg, "\r\n");
+  return redisAsyncFormattedCommand(context, fn, privdata, command.data(), command.size()) == REDIS_OK;
 }
 
 // AUTH when credentials are set, SELECT when db != 0, then PING: a connection is used only once the server
