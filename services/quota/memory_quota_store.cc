@@ -40,12 +40,17 @@ int32_t UnitsThatFit(int64_t remaining, int64_t unit_fen, int32_t units) {
   return static_cast<int32_t>(std::clamp<int64_t>(remaining / unit_fen, 0, units));
 }
 
-template <typename T>
-void Answer(QuotaStore::Callback<T>& done, absl::StatusOr<T> result) {
+}  // namespace
+
+template <typename T, typename Locked>
+void MemoryQuotaStore::AnswerLocked(Callback<T>& done, Locked locked) {
+  absl::StatusOr<T> result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = locked();
+  }
   std::move(done)(std::move(result));
 }
-
-}  // namespace
 
 absl::StatusOr<MemoryQuotaStore::StoredClaim*> MemoryQuotaStore::FindLocked(const std::string& claim_id,
                                                                             const std::string& retailer_id) {
@@ -330,23 +335,36 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::CancelLocked(const CancelRequest& 
   }
 }
 
-absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& request) {
-  ExpireDueLocked(request.now);
-  TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(request.claim_id, request.retailer_id));
-  ClaimRecord& record = claim->record;
-  if (const auto known = claim->refund_fingerprints.find(request.refund_id);
-      known != claim->refund_fingerprints.end()) {
-    if (known->second != request.fingerprint) {
-      return ReasonError(absl::StatusCode::kAlreadyExists, "REFUND_ID_REUSED",
-                         "this refund requestId was used for a different refund");
-    }
-    ClaimRecord replay = record;
+absl::StatusOr<MemoryQuotaStore::PaidChange> MemoryQuotaStore::OpenPaidChangeLocked(
+    const ChangeKey& key, FingerprintsOf fingerprints, absl::Time now, const absl::Status& reused,
+    absl::string_view action) {
+  ExpireDueLocked(now);
+  TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(key.claim_id, key.retailer_id));
+  const auto& known_ids = claim->*fingerprints;
+  if (const auto known = known_ids.find(key.change_id); known != known_ids.end()) {
+    if (known->second != key.fingerprint) return reused;
+    ClaimRecord replay = claim->record;
     replay.replayed = true;
-    return replay;
+    return PaidChange{nullptr, std::move(replay)};
   }
-  if (record.state != ClaimState::kConfirmed && record.state != ClaimState::kPartiallyRefunded) {
-    return WrongState(record.state, "refunded");
+  const ClaimState state = claim->record.state;
+  if (state != ClaimState::kConfirmed && state != ClaimState::kPartiallyRefunded) {
+    return WrongState(state, action);
   }
+  return PaidChange{claim, std::nullopt};
+}
+
+absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& request) {
+  TRADEIN_ASSIGN_OR_RETURN(
+      PaidChange change,
+      OpenPaidChangeLocked({request.claim_id, request.retailer_id, request.refund_id, request.fingerprint},
+                           &StoredClaim::refund_fingerprints, request.now,
+                           ReasonError(absl::StatusCode::kAlreadyExists, "REFUND_ID_REUSED",
+                                       "this refund requestId was used for a different refund"),
+                           "refunded"));
+  if (change.replay.has_value()) return *std::move(change.replay);
+  StoredClaim* claim = change.claim;
+  ClaimRecord& record = claim->record;
   // Which units of which lines: all that remain, or the listed ones.
   const size_t n = record.grants.size();
   std::vector<int32_t> refund_units(n, 0);
@@ -399,19 +417,13 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
 }
 
 absl::StatusOr<ClaimRecord> MemoryQuotaStore::VoidLocked(const VoidRequest& request) {
-  ExpireDueLocked(request.now);
-  TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(request.claim_id, ""));
+  TRADEIN_ASSIGN_OR_RETURN(
+      PaidChange change,
+      OpenPaidChangeLocked({request.claim_id, "", request.request_id, request.fingerprint},
+                           &StoredClaim::void_fingerprints, request.now, VoidIdReused(), "voided"));
+  if (change.replay.has_value()) return *std::move(change.replay);
+  StoredClaim* claim = change.claim;
   ClaimRecord& record = claim->record;
-  if (const auto known = claim->void_fingerprints.find(request.request_id);
-      known != claim->void_fingerprints.end()) {
-    if (known->second != request.fingerprint) return VoidIdReused();
-    ClaimRecord replay = record;
-    replay.replayed = true;
-    return replay;
-  }
-  if (record.state != ClaimState::kConfirmed && record.state != ClaimState::kPartiallyRefunded) {
-    return WrongState(record.state, "voided");
-  }
   int64_t total = 0;
   for (size_t i = 0; i < record.grants.size(); ++i) {
     const LineGrant& grant = record.grants[i];
@@ -444,19 +456,14 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::VoidLocked(const VoidRequest& requ
 }
 
 absl::StatusOr<ClaimRecord> MemoryQuotaStore::CorrectLocked(const CorrectRequest& request) {
-  ExpireDueLocked(request.now);
-  TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(request.claim_id, ""));
+  TRADEIN_ASSIGN_OR_RETURN(
+      PaidChange change,
+      OpenPaidChangeLocked({request.claim_id, "", request.request_id, request.fingerprint},
+                           &StoredClaim::correction_fingerprints, request.now, CorrectionIdReused(),
+                           "corrected"));
+  if (change.replay.has_value()) return *std::move(change.replay);
+  StoredClaim* claim = change.claim;
   ClaimRecord& record = claim->record;
-  if (const auto known = claim->correction_fingerprints.find(request.request_id);
-      known != claim->correction_fingerprints.end()) {
-    if (known->second != request.fingerprint) return CorrectionIdReused();
-    ClaimRecord replay = record;
-    replay.replayed = true;
-    return replay;
-  }
-  if (record.state != ClaimState::kConfirmed && record.state != ClaimState::kPartiallyRefunded) {
-    return WrongState(record.state, "corrected");
-  }
   // Every line checked (in request order, against the amounts before it) before anything changes.
   std::vector<int64_t> fen(record.grants.size());
   for (size_t i = 0; i < fen.size(); ++i) fen[i] = record.grants[i].fen;
@@ -545,119 +552,78 @@ absl::StatusOr<ClaimPage> MemoryQuotaStore::ListLocked(const ClaimPageRequest& r
 }
 
 void MemoryQuotaStore::Reserve(ReserveRequest request, absl::Time, Callback<ClaimRecord> done) {
-  absl::StatusOr<ClaimRecord> result;
-  {
-    absl::MutexLock lock(&mu_);
-    result = ReserveLocked(request);
-  }
-  Answer(done, std::move(result));
+  AnswerLocked(done, [&] { return ReserveLocked(request); });
 }
 
 void MemoryQuotaStore::Confirm(ConfirmRequest request, absl::Time, Callback<ClaimRecord> done) {
-  absl::StatusOr<ClaimRecord> result;
-  {
-    absl::MutexLock lock(&mu_);
-    result = ConfirmLocked(request);
-  }
-  Answer(done, std::move(result));
+  AnswerLocked(done, [&] { return ConfirmLocked(request); });
 }
 
 void MemoryQuotaStore::Cancel(CancelRequest request, absl::Time, Callback<ClaimRecord> done) {
-  absl::StatusOr<ClaimRecord> result;
-  {
-    absl::MutexLock lock(&mu_);
-    result = CancelLocked(request);
-  }
-  Answer(done, std::move(result));
+  AnswerLocked(done, [&] { return CancelLocked(request); });
 }
 
 void MemoryQuotaStore::Refund(RefundRequest request, absl::Time, Callback<ClaimRecord> done) {
-  absl::StatusOr<ClaimRecord> result;
-  {
-    absl::MutexLock lock(&mu_);
-    result = RefundLocked(request);
-  }
-  Answer(done, std::move(result));
+  AnswerLocked(done, [&] { return RefundLocked(request); });
 }
 
 void MemoryQuotaStore::Void(VoidRequest request, absl::Time, Callback<ClaimRecord> done) {
-  absl::StatusOr<ClaimRecord> result;
-  {
-    absl::MutexLock lock(&mu_);
-    result = VoidLocked(request);
-  }
-  Answer(done, std::move(result));
+  AnswerLocked(done, [&] { return VoidLocked(request); });
 }
 
 void MemoryQuotaStore::Correct(CorrectRequest request, absl::Time, Callback<ClaimRecord> done) {
-  absl::StatusOr<ClaimRecord> result;
-  {
-    absl::MutexLock lock(&mu_);
-    result = CorrectLocked(request);
-  }
-  Answer(done, std::move(result));
+  AnswerLocked(done, [&] { return CorrectLocked(request); });
 }
 
 void MemoryQuotaStore::ListClaims(ClaimPageRequest request, absl::Time, Callback<ClaimPage> done) {
-  absl::StatusOr<ClaimPage> result;
-  {
-    absl::MutexLock lock(&mu_);
-    result = ListLocked(request);
-  }
-  Answer(done, std::move(result));
+  AnswerLocked(done, [&] { return ListLocked(request); });
 }
 
 void MemoryQuotaStore::Get(std::string claim_id, absl::Time now, absl::Time, Callback<ClaimRecord> done) {
-  absl::StatusOr<ClaimRecord> result;
-  {
-    absl::MutexLock lock(&mu_);
+  AnswerLocked(done, [&]() -> absl::StatusOr<ClaimRecord> {
     ExpireDueLocked(now);
-    absl::StatusOr<StoredClaim*> claim = FindLocked(claim_id, "");
-    result = claim.ok() ? absl::StatusOr<ClaimRecord>((*claim)->record) : claim.status();
-  }
-  Answer(done, std::move(result));
+    TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(claim_id, ""));
+    return claim->record;
+  });
 }
 
 void MemoryQuotaStore::GetUsage(UsageRequest request, absl::Time, Callback<std::vector<int64_t>> done) {
-  std::vector<int64_t> used;
-  {
-    absl::MutexLock lock(&mu_);
+  AnswerLocked(done, [&]() -> absl::StatusOr<std::vector<int64_t>> {
     ExpireDueLocked(request.now);
+    std::vector<int64_t> used;
     for (const CounterLimit& counter : request.counters) {
       const auto it = counters_.find(Key(request.buyer.key, counter.programme, counter.field));
       used.push_back(it == counters_.end() ? 0 : it->second);
     }
-  }
-  Answer(done, absl::StatusOr<std::vector<int64_t>>(std::move(used)));
+    return used;
+  });
 }
 
 void MemoryQuotaStore::GetBudgetUsage(std::vector<BudgetRef> budgets, absl::Time now, absl::Time,
                                       Callback<std::vector<int64_t>> done) {
-  std::vector<int64_t> used;
-  {
-    absl::MutexLock lock(&mu_);
+  AnswerLocked(done, [&]() -> absl::StatusOr<std::vector<int64_t>> {
     ExpireDueLocked(now);
+    std::vector<int64_t> used;
     for (const BudgetRef& budget : budgets) {
       const auto it = budgets_.find(Key(budget.programme, budget.budget_id));
       used.push_back(it == budgets_.end() ? 0 : it->second.used);
     }
-  }
-  Answer(done, absl::StatusOr<std::vector<int64_t>>(std::move(used)));
+    return used;
+  });
 }
 
 void MemoryQuotaStore::Sweep(absl::Time now, int limit, absl::Time, Callback<SweepResult> done) {
-  SweepResult result;
-  {
-    absl::MutexLock lock(&mu_);
+  AnswerLocked(done, [&]() -> absl::StatusOr<SweepResult> {
     ExpireDueLocked(now);
     const size_t take = std::min(expired_unreported_.size(), static_cast<size_t>(std::max(limit, 0)));
+    SweepResult result;
     result.expired.assign(expired_unreported_.begin(), expired_unreported_.begin() + static_cast<long>(take));
     expired_unreported_.erase(expired_unreported_.begin(),
                               expired_unreported_.begin() + static_cast<long>(take));
-  }
-  Answer(done, absl::StatusOr<SweepResult>(std::move(result)));
+    return result;
+  });
 }
 
-void MemoryQuotaStore::Ping(absl::Time, Callback<bool> done) { Answer(done, absl::StatusOr<bool>(true)); }
+void MemoryQuotaStore::Ping(absl::Time, Callback<bool> done) { std::move(done)(true); }
 
 }  // namespace tradein::quota

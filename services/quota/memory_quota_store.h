@@ -13,6 +13,7 @@
 #define TRADEIN_SERVICES_QUOTA_MEMORY_QUOTA_STORE_H_
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -74,6 +75,24 @@ class MemoryQuotaStore final : public QuotaStore {
   absl::StatusOr<ClaimRecord> ReserveLocked(const ReserveRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> ConfirmLocked(const ConfirmRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> CancelLocked(const CancelRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A change of money after payment (refund, void, correction) of claim `claim_id` (of `retailer_id`, any when
+  // empty), idempotent on `change_id` with `fingerprint` in the claim's map `fingerprints`: the claim to change,
+  // or the claim replayed for a known id; `reused` for a known id with another fingerprint; NOT_FOUND;
+  // FAILED_PRECONDITION WRONG_STATE unless CONFIRMED or PARTIALLY_REFUNDED.
+  struct ChangeKey {
+    const std::string& claim_id;
+    const std::string& retailer_id;
+    const std::string& change_id;
+    const std::string& fingerprint;
+  };
+  struct PaidChange {
+    StoredClaim* claim;                 // when the change may go ahead
+    std::optional<ClaimRecord> replay;  // when the id is known
+  };
+  using FingerprintsOf = absl::flat_hash_map<std::string, std::string> StoredClaim::*;
+  absl::StatusOr<PaidChange> OpenPaidChangeLocked(const ChangeKey& key, FingerprintsOf fingerprints,
+                                                  absl::Time now, const absl::Status& reused,
+                                                  absl::string_view action) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> RefundLocked(const RefundRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> VoidLocked(const VoidRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> CorrectLocked(const CorrectRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -81,6 +100,11 @@ class MemoryQuotaStore final : public QuotaStore {
   // Checks a confirmation's serials (quota_store.h) and, when every one is free, takes them for the claim.
   absl::Status TakeSerialsLocked(StoredClaim& claim, const std::vector<SerialKey>& serials)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Runs `locked()` under mu_, then answers `done` with its result once mu_ is released (a callback may call
+  // the store again).
+  template <typename T, typename Locked>
+  void AnswerLocked(Callback<T>& done, Locked locked) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The claim `claim_id` of `retailer_id` (any retailer when empty), or NOT_FOUND.
   absl::StatusOr<StoredClaim*> FindLocked(const std::string& claim_id, const std::string& retailer_id)

@@ -8,20 +8,9 @@
 -- to the buyer's fen counters; the state is unchanged. Returns reply() and then the total reduction (absent for a
 -- replay).
 local id, request_id, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local rec = find_claim(id, '', now)
+local rec, answer = open_change(id, '', now, 'co', request_id, fp, 'CORRECTION_ID_REUSED')
 if not rec then
-  return {'NOT_FOUND'}
-end
-rec.co = rec.co or {}
-local known = rec.co[request_id]
-if known then
-  if known ~= fp then
-    return {'CORRECTION_ID_REUSED'}
-  end
-  return reply('OK', id, rec, true)
-end
-if rec.st ~= CONFIRMED and rec.st ~= PARTIALLY_REFUNDED then
-  return {'WRONG_STATE', rec.st}
+  return answer
 end
 
 local fen = {}

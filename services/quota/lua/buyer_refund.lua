@@ -8,19 +8,9 @@
 -- only when the claim says refunds restore quota. Errors change nothing: NOT_FOUND, WRONG_STATE, LINE_NOT_FOUND,
 -- REFUND_EXCEEDS_GRANT. Returns reply() and then the fen this refund gave back (absent for a replay).
 local id, retailer, refund_id, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local rec = find_claim(id, retailer, now)
+local rec, answer = open_change(id, retailer, now, 'rf', refund_id, fp, 'REFUND_ID_REUSED')
 if not rec then
-  return {'NOT_FOUND'}
-end
-local known = rec.rf[refund_id]
-if known then
-  if known ~= fp then
-    return {'REFUND_ID_REUSED'}
-  end
-  return reply('OK', id, rec, true)
-end
-if rec.st ~= CONFIRMED and rec.st ~= PARTIALLY_REFUNDED then
-  return {'WRONG_STATE', rec.st}
+  return answer
 end
 
 local n = #rec.ln
@@ -67,22 +57,8 @@ for i = 1, n do
     else
       fen = math.floor(ln.f * units / ln.u)
     end
-    ln.ru = ln.ru + units
-    ln.rf = ln.rf + fen
     total = total + fen
-    for _, bg in ipairs(ln.bg) do
-      bg.f = bg.f - fen
-    end
-    if rec.rs == 1 then
-      for _, ch in ipairs(ln.ch) do
-        local amount = ch.u == 1 and units or fen
-        redis.call('HINCRBY', COUNTERS, ch.k, fmt(-amount))
-        ch.a = ch.a - amount
-      end
-      if whole then
-        release_refunded_line(rec, i)
-      end
-    end
+    give_back_line(rec, i, units, fen)
   end
 end
 local granted, refunded = 0, 0

@@ -7,20 +7,9 @@
 -- claim says refunds restore quota. Errors change nothing: NOT_FOUND, WRONG_STATE. Returns reply() and then the fen
 -- this call gave back (absent for a replay).
 local id, request_id, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local rec = find_claim(id, '', now)
+local rec, answer = open_change(id, '', now, 'vd', request_id, fp, 'VOID_ID_REUSED')
 if not rec then
-  return {'NOT_FOUND'}
-end
-rec.vd = rec.vd or {}
-local known = rec.vd[request_id]
-if known then
-  if known ~= fp then
-    return {'VOID_ID_REUSED'}
-  end
-  return reply('OK', id, rec, true)
-end
-if rec.st ~= CONFIRMED and rec.st ~= PARTIALLY_REFUNDED then
-  return {'WRONG_STATE', rec.st}
+  return answer
 end
 
 local total = 0
@@ -28,19 +17,8 @@ for i, ln in ipairs(rec.ln) do
   local units = ln.u - ln.ru
   if units > 0 then
     local fen = ln.f - ln.rf
-    ln.ru, ln.rf = ln.u, ln.f
     total = total + fen
-    for _, bg in ipairs(ln.bg) do
-      bg.f = bg.f - fen
-    end
-    if rec.rs == 1 then
-      for _, ch in ipairs(ln.ch) do
-        local amount = ch.u == 1 and units or fen
-        redis.call('HINCRBY', COUNTERS, ch.k, fmt(-amount))
-        ch.a = ch.a - amount
-      end
-      release_refunded_line(rec, i)
-    end
+    give_back_line(rec, i, units, fen)
   end
 end
 rec.st = VOIDED

@@ -175,3 +175,48 @@ local function find_claim(id, retailer, now)
   end
   return rec
 end
+
+-- The claim `id` (of `retailer`, any when '') for a change of money after payment — a refund, void or correction
+-- — idempotent on `change_id`, kept with its fingerprint in the record's table `ids` ('rf', 'vd' or 'co').
+-- Returns the record when the change may go ahead, else nil and the answer: NOT_FOUND, {reused} for a known id
+-- with another fingerprint, the claim replayed for a known id, WRONG_STATE unless CONFIRMED/PARTIALLY_REFUNDED.
+local function open_change(id, retailer, now, ids, change_id, fp, reused)
+  local rec = find_claim(id, retailer, now)
+  if not rec then
+    return nil, {'NOT_FOUND'}
+  end
+  rec[ids] = rec[ids] or {}
+  local known = rec[ids][change_id]
+  if known then
+    if known ~= fp then
+      return nil, {reused}
+    end
+    return nil, reply('OK', id, rec, true)
+  end
+  if rec.st ~= CONFIRMED and rec.st ~= PARTIALLY_REFUNDED then
+    return nil, {'WRONG_STATE', rec.st}
+  end
+  return rec
+end
+
+-- Line `i` of a paid claim gives back `units` and `fen` (a refund or a void): its budget entries always (the
+-- reconcile returns them to the budgets); when the claim's refunds restore quota, the buyer's counters, and —
+-- when the line has nothing left — its serials and the once-keys no other line still uses.
+local function give_back_line(rec, i, units, fen)
+  local ln = rec.ln[i]
+  ln.ru = ln.ru + units
+  ln.rf = ln.rf + fen
+  for _, bg in ipairs(ln.bg) do
+    bg.f = bg.f - fen
+  end
+  if rec.rs == 1 then
+    for _, ch in ipairs(ln.ch) do
+      local amount = ch.u == 1 and units or fen
+      redis.call('HINCRBY', COUNTERS, ch.k, fmt(-amount))
+      ch.a = ch.a - amount
+    end
+    if ln.ru == ln.u then
+      release_refunded_line(rec, i)
+    end
+  end
+end
