@@ -12,7 +12,6 @@
 //   ninja -C build/release pricing_benchmark && build/release/tools/benchmarks/pricing_benchmark
 // The policies come from $TRADEIN_SOURCE_DIR/deploy/policies, else the source tree this was built from.
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +25,7 @@
 #include "services/pricing/calculator.h"
 #include "services/pricing/explanation.h"
 #include "services/pricing/pricing_item.h"
+#include "tests/policy/policy_test_util.h"
 #include "tradein/v1/items.pb.h"
 
 namespace tradein::pricing {
@@ -35,21 +35,8 @@ using policy::CompiledPolicy;
 using policy::PolicySnapshot;
 using v1::Vehicle;
 
-std::string PolicyDir() {
-  const char* source = std::getenv("TRADEIN_SOURCE_DIR");
-  if (source != nullptr && source[0] != '\0') return std::string(source) + "/deploy/policies";
-  return TRADEIN_DEFAULT_POLICY_DIR;
-}
-
-// The shipped policies, loaded once; nullptr if they do not load.
-const PolicySnapshot* Snapshot() {
-  static const auto* const snapshot = [] {
-    absl::StatusOr<std::shared_ptr<const PolicySnapshot>> loaded =
-        policy::LoadPolicyDirectory(PolicyDir(), absl::Now());
-    return new std::shared_ptr<const PolicySnapshot>(loaded.ok() ? *std::move(loaded) : nullptr);
-  }();
-  return snapshot->get();
-}
+// The shipped policies, loaded once (tests/policy/policy_test_util.h); nullptr if they do not load.
+const PolicySnapshot* Snapshot() { return policy_test::ShippedSnapshot().get(); }
 
 absl::CivilDay Day(const char* text) { return ParseCivilDay(text).value_or(absl::CivilDay()); }
 
@@ -207,7 +194,7 @@ void BM_SelectPolicy(benchmark::State& state) {
 BENCHMARK(BM_SelectPolicy);
 
 void BM_LoadPolicyDirectory(benchmark::State& state) {
-  const std::string dir = PolicyDir();
+  const std::string dir = policy_test::ShippedPolicyDir();
   for (auto _ : state) {
     absl::StatusOr<std::shared_ptr<const PolicySnapshot>> loaded =
         policy::LoadPolicyDirectory(dir, absl::Now());

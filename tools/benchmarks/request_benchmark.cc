@@ -7,35 +7,19 @@
 // Validation's own cost is this minus BM_SelectPolicy and BM_PriceOneItem / BM_PriceBasket20.
 //
 //   ninja -C build/release request_benchmark && build/release/tools/benchmarks/request_benchmark
-#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/time/clock.h"
 #include "benchmark/benchmark.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/api/basket.h"
-#include "services/policy/policy_loader.h"
+#include "tests/policy/policy_test_util.h"
 #include "tradein/v1/subsidy_service.pb.h"
 
 namespace tradein::api {
 namespace {
-
-std::string PolicyDir() {
-  const char* source = std::getenv("TRADEIN_SOURCE_DIR");
-  if (source != nullptr && source[0] != '\0') return std::string(source) + "/deploy/policies";
-  return TRADEIN_DEFAULT_POLICY_DIR;
-}
-
-std::shared_ptr<const policy::PolicySnapshot> Snapshot() {
-  static const auto* const snapshot = [] {
-    auto loaded = policy::LoadPolicyDirectory(PolicyDir(), absl::Now());
-    return new std::shared_ptr<const policy::PolicySnapshot>(loaded.ok() ? *std::move(loaded) : nullptr);
-  }();
-  return *snapshot;
-}
 
 constexpr const char* kLines[] = {
     R"({"productType":"appliance.refrigerator","priceFen":"500000","energyGrade":1})",
@@ -82,7 +66,7 @@ BasketRequest BasketOf(const v1::QuoteRequest& request) {
 }
 
 void BM_ValidateAndPriceRequest(benchmark::State& state) {
-  const auto snapshot = Snapshot();
+  const auto snapshot = policy_test::ShippedSnapshot();
   if (snapshot == nullptr) return state.SkipWithError("the shipped policies do not load");
   const v1::QuoteRequest request = Request(static_cast<int>(state.range(0)), /*broken=*/false);
   absl::StatusOr<Basket> first = PriceBasket(BasketOf(request), *snapshot);
@@ -95,7 +79,7 @@ void BM_ValidateAndPriceRequest(benchmark::State& state) {
 BENCHMARK(BM_ValidateAndPriceRequest)->Arg(1)->Arg(20);
 
 void BM_RejectInvalidRequest(benchmark::State& state) {
-  const auto snapshot = Snapshot();
+  const auto snapshot = policy_test::ShippedSnapshot();
   if (snapshot == nullptr) return state.SkipWithError("the shipped policies do not load");
   const v1::QuoteRequest request = Request(20, /*broken=*/true);
   if (PriceBasket(BasketOf(request), *snapshot).ok()) return state.SkipWithError("the request passed");
