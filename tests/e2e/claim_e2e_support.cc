@@ -19,16 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-absl::Status ToAbsl(const grpc::Status& status) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
-
-template <typename Response>
-absl::StatusOr<Response> Answer(const grpc::Status& status, Response response) {
-  if (!status.ok()) return ToAbsl(status);
-  return response;
-}
-
 absl::Status CopyPoliciesWithEdits(const std::string& target, const std::vector<PolicyEdit>& edits) {
   fs::create_directories(target);
   for (const fs::directory_entry& entry : fs::directory_iterator(ShippedPolicyDir())) {
@@ -52,6 +42,10 @@ absl::Status CopyPoliciesWithEdits(const std::string& target, const std::vector<
 
 std::string StoreModeName(const ::testing::TestParamInfo<StoreMode>& info) {
   return info.param == StoreMode::kMemory ? "Memory" : "Redis";
+}
+
+absl::Status ToAbsl(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
 std::string PrcId(int n) {

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/support/status.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/server_process.h"
 #include "tests/testing/redis_server.h"
@@ -30,6 +31,14 @@ enum class StoreMode { kMemory, kRedis };
 std::string StoreModeName(const ::testing::TestParamInfo<StoreMode>& info);
 inline void PrintTo(StoreMode mode, std::ostream* out) {
   *out << (mode == StoreMode::kMemory ? "Memory" : "Redis");
+}
+
+// A call's answer as a StatusOr: the response, or the gRPC status (code and message).
+absl::Status ToAbsl(const grpc::Status& status);
+template <typename Response>
+absl::StatusOr<Response> Answer(const grpc::Status& status, Response response) {
+  if (!status.ok()) return ToAbsl(status);
+  return response;
 }
 
 // A valid 18-character PRC id for test buyer `n` (born 1990-01-01 in Rui'an; the check digit computed).

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -76,8 +77,7 @@ class PortalE2eTest : public testing::ClaimE2eTest {
     request.set_reason("invoice found forged");
     v1::Claim response;
     const grpc::Status status = Portal()->VoidClaim(NewContext().get(), request, &response);
-    if (!status.ok()) return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-    return response;
+    return testing::Answer(status, std::move(response));
   }
 
   absl::StatusOr<v1::Claim> Correct(const std::string& claim_id, const std::string& request_id, int64_t fen) {
@@ -90,8 +90,7 @@ class PortalE2eTest : public testing::ClaimE2eTest {
     line->set_subsidy_fen(fen);
     v1::Claim response;
     const grpc::Status status = Portal()->CorrectClaim(NewContext().get(), request, &response);
-    if (!status.ok()) return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-    return response;
+    return testing::Answer(status, std::move(response));
   }
 };
 
