@@ -59,7 +59,8 @@ absl::StatusOr<std::string> CursorOf(const std::string& token, absl::string_view
   if (token.empty()) return std::string();
   std::string cursor;
   if (!absl::StartsWith(token, kTokenPrefix) ||
-      !absl::WebSafeBase64Unescape(token.substr(kTokenPrefix.size()), &cursor)) {
+      !absl::WebSafeBase64Unescape(token.substr(kTokenPrefix.size()), &cursor) ||
+      !quota::ParseClaimCursor(cursor).ok()) {
     return InvalidArgumentError({{std::string(field), "TOKEN_INVALID", "not a token this service gave out"}});
   }
   return cursor;

@@ -135,6 +135,9 @@ TEST_P(PortalE2eTest, ABadPageTokenOrPeriodIsInvalidArgumentNamingTheField) {
   grpc::Status status = List(5, "not-a-token", page);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("pageToken"), std::string::npos) << status.error_message();
+  status = List(5, "c1.Z2FyYmFnZQ", page);  // our prefix and base64, but not a cursor inside
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("pageToken"), std::string::npos) << status.error_message();
 
   v1::ListClaimsRequest request;
   request.set_from_date("2025-06-02");
