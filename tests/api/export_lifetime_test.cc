@@ -1,6 +1,19 @@
 // PortalService/ExportClaims outlives none of its in-flight store calls (issue 9, defects 3 and 8): a client
 // cancels while a page fetch is in flight, gRPC finishes and deletes the reactor, and only then does the
 // store answer. The answer must find live state (not the freed reactor and its mutex) and drop the page.
+//
+// A use after free rarely crashes on its own (the freed block is still mapped and may still look like an
+// unlocked mutex), so this test binary replaces operator delete: every freed block is filled with 0x5a, and
+// while the test quarantines, it is kept instead of freed. Afterwards any quarantined block whose bytes
+// changed was written after it was freed: the old reactor's callback (locking its mutex, storing the page)
+// is caught every time, without a sanitizer.
+#include <malloc.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -22,6 +35,44 @@
 #include "services/identity/keyed_hash.h"
 #include "services/quota/memory_quota_store.h"
 #include "tradein/v1/portal_service.grpc.pb.h"
+
+namespace {
+
+constexpr unsigned char kFreed = 0x5a;
+constexpr size_t kQuarantineSlots = 1 << 16;
+std::atomic<bool> quarantining{false};
+std::array<std::pair<void*, size_t>, kQuarantineSlots> quarantine;  // no allocation inside operator delete
+std::atomic<size_t> quarantined{0};
+
+// The quarantined blocks written after they were freed; then frees them all.
+size_t WrittenAfterFreeAndRelease() {
+  quarantining = false;
+  size_t written = 0;
+  const size_t count = std::min(quarantined.load(), kQuarantineSlots);
+  for (size_t i = 0; i < count; ++i) {
+    const auto* bytes = static_cast<const unsigned char*>(quarantine[i].first);
+    if (std::any_of(bytes, bytes + quarantine[i].second, [](unsigned char b) { return b != kFreed; })) ++written;
+    std::free(quarantine[i].first);
+  }
+  quarantined = 0;
+  return written;
+}
+
+}  // namespace
+
+void operator delete(void* block) noexcept {
+  if (block == nullptr) return;
+  const size_t size = malloc_usable_size(block);
+  std::memset(block, kFreed, size);
+  if (quarantining.load()) {
+    if (const size_t slot = quarantined.fetch_add(1); slot < kQuarantineSlots) {
+      quarantine[slot] = {block, size};
+      return;
+    }
+  }
+  std::free(block);
+}
+void operator delete(void* block, std::size_t) noexcept { operator delete(block); }
 
 namespace tradein::api {
 namespace {
@@ -108,6 +159,7 @@ TEST(ExportLifetimeTest, APageArrivingAfterTheCancelledExportIsDoneIsDroppedSafe
   request.set_to_date("2025-05-31");
   auto reader = stub->ExportClaims(&context, request);
   ASSERT_TRUE(store.fetching().WaitForNotificationWithTimeout(absl::Seconds(30)));
+  quarantining = true;
   context.TryCancel();
   v1::ExportedClaim claim;
   EXPECT_FALSE(reader->Read(&claim));
@@ -133,6 +185,7 @@ TEST(ExportLifetimeTest, APageArrivingAfterTheCancelledExportIsDoneIsDroppedSafe
   } else {
     store_thread.detach();
   }
+  EXPECT_EQ(WrittenAfterFreeAndRelease(), 0u) << "freed memory was written: the late page used the deleted reactor";
 }
 
 }  // namespace
