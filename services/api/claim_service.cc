@@ -48,6 +48,9 @@ absl::Status ValidateConfirm(const v1::ConfirmClaimRequest& request) {
     const v1::LineSerials& line = request.line_serials(i);
     const std::string at = absl::StrCat("lineSerials[", i, "]");
     if (line.line_id().empty()) violations.push_back({at + ".lineId", "FIELD_REQUIRED", "is required"});
+    if (line.line_id().size() > kMaxIdLength) {
+      violations.push_back({at + ".lineId", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxIdLength, " bytes")});
+    }
     if (static_cast<size_t>(line.serial_numbers_size()) > kMaxSerialsPerLine) {
       violations.push_back({at + ".serialNumbers", "TOO_MANY_SERIALS", "one per unit, at most 100"});
     }

@@ -17,11 +17,16 @@ using google::protobuf::Reflection;
 // Enough to say what is wrong; grpc_status.h bounds what travels anyway.
 constexpr size_t kMaxReported = 5;
 
-size_t LimitOf(const FieldDescriptor& field) {
+FieldLimit LimitOf(const FieldDescriptor& field) {
   for (const FieldLimit& limit : kFieldLimits) {
-    if (limit.field == field.full_name()) return limit.max;
+    if (limit.field == field.full_name()) return limit;
   }
-  return field.is_repeated() ? static_cast<size_t>(kMaxRepeatedEntries) : kMaxStringBytes;
+  return field.is_repeated() ? FieldLimit{"", static_cast<size_t>(kMaxRepeatedEntries), "TOO_MANY_ENTRIES"}
+                             : FieldLimit{"", kMaxStringBytes, "FIELD_TOO_LONG"};
+}
+
+FieldViolation TooLong(const std::string& path, size_t size, size_t max) {
+  return {path, "FIELD_TOO_LONG", absl::StrCat("is ", size, " bytes; at most ", max)};
 }
 
 bool IsText(const FieldDescriptor& field) {
@@ -54,9 +59,10 @@ class LimitChecker {
   void CheckRepeated(const Message& message, const FieldDescriptor& field, const std::string& path) {
     const Reflection& reflection = *message.GetReflection();
     const int size = reflection.FieldSize(message, &field);
-    const size_t limit = LimitOf(field);
-    if (static_cast<size_t>(size) > limit) {
-      violations_.push_back({path, "TOO_MANY_ENTRIES", absl::StrCat("at most ", limit, " entries")});
+    const FieldLimit limit = LimitOf(field);
+    if (static_cast<size_t>(size) > limit.max) {
+      violations_.push_back(
+          {path, std::string(limit.reason), absl::StrCat(size, " entries; at most ", limit.max)});
       return;
     }
     for (int i = 0; i < size && violations_.size() < kMaxReported; ++i) {
@@ -64,9 +70,7 @@ class LimitChecker {
       if (IsText(field)) {
         std::string scratch;
         const std::string& text = reflection.GetRepeatedStringReference(message, &field, i, &scratch);
-        if (text.size() > kMaxStringBytes) {
-          violations_.push_back({at, "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxStringBytes, " bytes")});
-        }
+        if (text.size() > kMaxStringBytes) violations_.push_back(TooLong(at, text.size(), kMaxStringBytes));
       } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
         Check(reflection.GetRepeatedMessage(message, &field, i), at);
       }
@@ -74,10 +78,7 @@ class LimitChecker {
   }
 
   void CheckText(const std::string& text, const FieldDescriptor& field, const std::string& path) {
-    const size_t limit = LimitOf(field);
-    if (text.size() > limit) {
-      violations_.push_back({path, "FIELD_TOO_LONG", absl::StrCat("at most ", limit, " bytes")});
-    }
+    if (const size_t max = LimitOf(field).max; text.size() > max) violations_.push_back(TooLong(path, text.size(), max));
   }
 
   std::vector<FieldViolation> violations_;

@@ -91,8 +91,10 @@ TEST(RequestLimitsTest, EveryStringAndListIsBoundedWhereverItSits) {
   v1::LineSerials* line = serials.add_line_serials();
   for (int i = 0; i < 101; ++i) line->add_serial_numbers("SN");
   status = CheckRequestLimits(serials);
-  EXPECT_EQ(ErrorReason(status), "TOO_MANY_ENTRIES");
+  EXPECT_EQ(ErrorReason(status), "TOO_MANY_SERIALS") << "the reason their validation has always given";
   EXPECT_THAT(status.message(), HasSubstr("lineSerials[0].serialNumbers"));
+  for (int i = 0; i < kMaxRepeatedEntries; ++i) serials.add_line_serials();
+  EXPECT_EQ(ErrorReason(CheckRequestLimits(serials)), "TOO_MANY_ENTRIES");
 
   v1::ConfirmClaimRequest long_serial;
   long_serial.add_line_serials()->add_serial_numbers(std::string(kMaxStringBytes + 1, 's'));
@@ -103,17 +105,18 @@ TEST(RequestLimitsTest, EveryStringAndListIsBoundedWhereverItSits) {
   EXPECT_THAT(CheckRequestLimits(claim).message(), HasSubstr("buyer.idNumber"));
   for (int i = 0; i < kMaxRepeatedEntries + 1; ++i) claim.add_items();
   EXPECT_THAT(CheckRequestLimits(claim).message(), HasSubstr("items"));
+  EXPECT_EQ(ErrorReason(CheckRequestLimits(claim)), "FIELD_TOO_LONG") << "the first violation's reason";
 }
 
 TEST(RequestLimitsTest, FieldsWithTheirOwnLimitUseIt) {
+  v1::ClaimRequest claim;
+  for (int i = 0; i < kMaxRepeatedEntries + 1; ++i) claim.add_items();
+  EXPECT_EQ(ErrorReason(CheckRequestLimits(claim)), "TOO_MANY_ITEMS");
   v1::CancelClaimRequest cancel;
-  cancel.set_reason(std::string(256, 'r'));
-  EXPECT_TRUE(CheckRequestLimits(cancel).ok()) << "a reason may hold 256 bytes";
-  cancel.set_reason(std::string(257, 'r'));
-  EXPECT_THAT(CheckRequestLimits(cancel).message(), HasSubstr("reason"));
-  v1::ExportClaimsRequest export_request;
-  export_request.set_resume_token(std::string(256, 't'));
-  EXPECT_TRUE(CheckRequestLimits(export_request).ok());
+  cancel.set_reason(std::string(kMaxStringBytes, 'r'));
+  EXPECT_TRUE(CheckRequestLimits(cancel).ok());
+  cancel.set_reason(std::string(kMaxStringBytes + 1, 'r'));
+  EXPECT_THAT(CheckRequestLimits(cancel).message(), HasSubstr("reason: FIELD_TOO_LONG"));
 }
 
 }  // namespace

@@ -119,6 +119,8 @@ void ServerProcess::Kill() { process_->Kill(); }
 
 ServerProcess::~ServerProcess() {
   if (process_ == nullptr || !process_->Running()) return;
+  // Our channel's idle connection would hold the server's graceful shutdown until gRPC gives up on it.
+  channel_.reset();
   const absl::StatusOr<int> code = Stop();
   if (!code.ok()) {
     ADD_FAILURE() << "tradein-server did not stop on SIGTERM: " << code.status() << "\n" << Stderr();
