@@ -28,8 +28,9 @@ struct CallGate {
 };
 
 inline absl::StatusOr<auth::Grant> AuthorizeCall(CallGate& gate, grpc::CallbackServerContext& context,
-                                                 const google::protobuf::Message& request, auth::Action action,
-                                                 absl::string_view retailer = "", absl::string_view region = "") {
+                                                 const google::protobuf::Message& request,
+                                                 auth::Action action, absl::string_view retailer = "",
+                                                 absl::string_view region = "") {
   std::string caller_id;
   absl::StatusOr<auth::Grant> grant = gate.access.Authorize(context, action, retailer, region, &caller_id);
   if (CallInfo* call = gate.calls.Find(&context); call != nullptr) {

@@ -49,7 +49,8 @@ absl::Status ValidateConfirm(const v1::ConfirmClaimRequest& request) {
     const std::string at = absl::StrCat("lineSerials[", i, "]");
     if (line.line_id().empty()) violations.push_back({at + ".lineId", "FIELD_REQUIRED", "is required"});
     if (line.line_id().size() > kMaxIdLength) {
-      violations.push_back({at + ".lineId", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxIdLength, " bytes")});
+      violations.push_back(
+          {at + ".lineId", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxIdLength, " bytes")});
     }
     if (static_cast<size_t>(line.serial_numbers_size()) > kMaxSerialsPerLine) {
       violations.push_back({at + ".serialNumbers", "TOO_MANY_SERIALS", "one per unit, at most 100"});
@@ -152,8 +153,8 @@ absl::Time ClaimService::StoreDeadline(const grpc::CallbackServerContext& contex
 grpc::ServerUnaryReactor* ClaimService::Claim(grpc::CallbackServerContext* context,
                                               const v1::ClaimRequest* request, v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Grant> grant =
-      AuthorizeCall(gate_, *context, *request, auth::Action::kClaim, request->retailer_id(), request->region_code());
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kClaim,
+                                                    request->retailer_id(), request->region_code());
   if (!grant.ok()) return Refuse(reactor, grant.status());
   absl::StatusOr<quota::ReserveRequest> reserve =
       grant->retailer_id == request->retailer_id()

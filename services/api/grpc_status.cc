@@ -50,10 +50,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
       payload.has_value() && bad_request.ParseFromString(std::string(*payload))) {
     omitted = BoundViolations(bad_request);
   }
-  const std::string message =
-      omitted > 0 ? absl::StrCat(Bounded(status.message(), kMaxMessageBytes - 40), " (and ", omitted,
-                                 " more violations not listed)")
-                  : Bounded(status.message(), kMaxMessageBytes);
+  const std::string message = omitted > 0 ? absl::StrCat(Bounded(status.message(), kMaxMessageBytes - 40),
+                                                         " (and ", omitted, " more violations not listed)")
+                                          : Bounded(status.message(), kMaxMessageBytes);
   google::rpc::Status details;
   details.set_code(static_cast<int>(status.code()));
   details.set_message(message);

@@ -30,9 +30,9 @@ inline constexpr size_t kTrailerBudgetBytes = 4096;
 // ... with this much of it left for a LocalizedMessage detail added later (base64 of ~1 KB of UTF-8).
 inline constexpr size_t kLocalizedMessageReserveBytes = 1500;
 inline constexpr int kMaxViolationsSent = 5;
-inline constexpr size_t kMaxMessageBytes = 240;           // grpc-message before percent-encoding
-inline constexpr size_t kMaxViolationFieldBytes = 80;     // a field path
-inline constexpr size_t kMaxViolationTextBytes = 120;     // a description, a reason, an ErrorInfo value
+inline constexpr size_t kMaxMessageBytes = 240;        // grpc-message before percent-encoding
+inline constexpr size_t kMaxViolationFieldBytes = 80;  // a field path
+inline constexpr size_t kMaxViolationTextBytes = 120;  // a description, a reason, an ErrorInfo value
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 

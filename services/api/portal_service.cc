@@ -104,8 +104,8 @@ bool CountsForSettlement(ClaimState state) {
 
 // Streams every claim of a period, one page of the store at a time.
 //
-// Lifetime: gRPC deletes the reactor in OnDone, which may come (after a cancel or a failed write) while a page
-// fetch is still in flight. So nothing the store's callback touches lives in the reactor: it lives in an
+// Lifetime: gRPC deletes the reactor in OnDone, which may come (after a cancel or a failed write) while a
+// page fetch is still in flight. So nothing the store's callback touches lives in the reactor: it lives in an
 // ExportStream that the reactor and every in-flight fetch hold by shared_ptr. The stream calls the reactor
 // (StartWrite, Finish) only until it has finished it, under its mutex; after that the reactor may be gone
 // and a late page is dropped. A fetch is never started with the mutex held (the memory store answers
@@ -128,10 +128,9 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
       if (!WriteOrFinishLocked()) return;
       fetch = request_;
     }
-    store_.ListClaims(std::move(fetch), std::min(call_deadline_, absl::Now() + store_timeout_),
-                      [self = shared_from_this()](absl::StatusOr<ClaimPage> page) {
-                        self->OnPage(std::move(page));
-                      });
+    store_.ListClaims(
+        std::move(fetch), std::min(call_deadline_, absl::Now() + store_timeout_),
+        [self = shared_from_this()](absl::StatusOr<ClaimPage> page) { self->OnPage(std::move(page)); });
   }
 
   // Ends the stream with `status` unless it has ended already.
@@ -190,7 +189,7 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
   ClaimPageRequest request_ ABSL_GUARDED_BY(mu_);
   ClaimPage page_ ABSL_GUARDED_BY(mu_);
   size_t next_ ABSL_GUARDED_BY(mu_) = 0;
-  bool fetched_ ABSL_GUARDED_BY(mu_) = false;  // a first page has arrived
+  bool fetched_ ABSL_GUARDED_BY(mu_) = false;   // a first page has arrived
   v1::ExportedClaim out_ ABSL_GUARDED_BY(mu_);  // the write in flight
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
@@ -200,7 +199,8 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportedClaim> {
  public:
   ExportReactor(quota::QuotaStore& store, ClaimPageRequest request, absl::Time call_deadline,
                 absl::Duration store_timeout)
-      : stream_(std::make_shared<ExportStream>(*this, store, std::move(request), call_deadline, store_timeout)) {
+      : stream_(
+            std::make_shared<ExportStream>(*this, store, std::move(request), call_deadline, store_timeout)) {
     stream_->Next();
   }
 
@@ -353,11 +353,10 @@ grpc::ServerWriteReactor<v1::ExportedClaim>* PortalService::ExportClaims(
     };
     return new Refused(cursor.status());
   }
-  return new ExportReactor(
-      store_,
-      PageRequest(request->retailer_id(), *period, /*newest_first=*/false, *cursor, kExportPageSize,
-                  clock_.Now()),
-      absl::FromChrono(context->deadline()), options_.store_timeout);
+  return new ExportReactor(store_,
+                           PageRequest(request->retailer_id(), *period, /*newest_first=*/false, *cursor,
+                                       kExportPageSize, clock_.Now()),
+                           absl::FromChrono(context->deadline()), options_.store_timeout);
 }
 
 grpc::ServerUnaryReactor* PortalService::GetTotals(grpc::CallbackServerContext* context,

@@ -29,9 +29,7 @@ FieldViolation TooLong(const std::string& path, size_t size, size_t max) {
   return {path, "FIELD_TOO_LONG", absl::StrCat("is ", size, " bytes; at most ", max)};
 }
 
-bool IsText(const FieldDescriptor& field) {
-  return field.cpp_type() == FieldDescriptor::CPPTYPE_STRING;
-}
+bool IsText(const FieldDescriptor& field) { return field.cpp_type() == FieldDescriptor::CPPTYPE_STRING; }
 
 class LimitChecker {
  public:
@@ -41,7 +39,8 @@ class LimitChecker {
     reflection.ListFields(message, &fields);
     for (const FieldDescriptor* field : fields) {
       if (violations_.size() >= kMaxReported) return;
-      const std::string path = prefix.empty() ? field->json_name() : absl::StrCat(prefix, ".", field->json_name());
+      const std::string path =
+          prefix.empty() ? field->json_name() : absl::StrCat(prefix, ".", field->json_name());
       if (field->is_repeated()) {
         CheckRepeated(message, *field, path);
       } else if (IsText(*field)) {
@@ -78,7 +77,8 @@ class LimitChecker {
   }
 
   void CheckText(const std::string& text, const FieldDescriptor& field, const std::string& path) {
-    if (const size_t max = LimitOf(field).max; text.size() > max) violations_.push_back(TooLong(path, text.size(), max));
+    if (const size_t max = LimitOf(field).max; text.size() > max)
+      violations_.push_back(TooLong(path, text.size(), max));
   }
 
   std::vector<FieldViolation> violations_;

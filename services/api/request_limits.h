@@ -4,11 +4,11 @@
 //
 // The one place the size of every request field is bounded before anything reads the request: every string
 // field of every request message (nested messages included) holds at most kMaxStringBytes bytes and every
-// repeated field at most kMaxRepeatedEntries entries, unless kFieldLimits below says otherwise. The check runs
-// right after authorisation in every handler (authorize.h), before any validation or store call, so a 1.6 MB
-// lineId or 20,000 serial numbers get no further. It is a backstop: the validation of each field comes after
-// and is tighter where the field has a shape (ids, serial numbers, codes: 64 bytes; a reason: 256), with its
-// own reason code, unchanged. The proto files state the same limits in their comments.
+// repeated field at most kMaxRepeatedEntries entries, unless kFieldLimits below says otherwise. The check
+// runs right after authorisation in every handler (authorize.h), before any validation or store call, so
+// a 1.6 MB lineId or 20,000 serial numbers get no further. It is a backstop: the validation of each field
+// comes after and is tighter where the field has a shape (ids, serial numbers, codes: 64 bytes; a reason:
+// 256), with its own reason code, unchanged. The proto files state the same limits in their comments.
 //
 //   INVALID_ARGUMENT FIELD_TOO_LONG ("lineSerials[0].lineId": at most 256 bytes) or TOO_MANY_ENTRIES
 //   ("lineSerials": at most 100 entries; TOO_MANY_ITEMS for a basket's items, TOO_MANY_SERIALS for a line's
@@ -28,7 +28,8 @@ namespace tradein::api {
 
 // Every string field (ids, codes, dates, serial numbers, VINs, reasons, tokens).
 inline constexpr size_t kMaxStringBytes = 256;
-// Items of a basket, lines of a refund or correction, serial lines, states: the default for every repeated field.
+// Items of a basket, lines of a refund or correction, serial lines, states: the default for every repeated
+// field.
 inline constexpr int kMaxRepeatedEntries = 100;
 
 struct FieldLimit {

@@ -136,7 +136,8 @@ bool IsUtf8(absl::string_view text) {
       code_point = (code_point << 6) | (next & 0x3fu);
     }
     constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < kSmallest[length] || code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff))
+    if (code_point < kSmallest[length] || code_point > 0x10ffff ||
+        (code_point >= 0xd800 && code_point <= 0xdfff))
       return false;
     i += length;
   }
@@ -192,7 +193,8 @@ grpc::Status Invalid(absl::string_view reason, absl::string_view message,
 
 // A query parameter, the path variable: their decoded text must be UTF-8 (protobuf strings are).
 grpc::Status NotUtf8(absl::string_view where) {
-  return Invalid("NOT_UTF8", absl::StrCat(where, ": the decoded text is not valid UTF-8"), {{"field", std::string(where)}});
+  return Invalid("NOT_UTF8", absl::StrCat(where, ": the decoded text is not valid UTF-8"),
+                 {{"field", std::string(where)}});
 }
 
 const google::protobuf::FieldDescriptor* FieldByJsonName(const Descriptor& descriptor,
@@ -237,15 +239,17 @@ grpc::Status BuildRequest(const Route& route, const http::HttpRequest& http, con
 
 // Checks the headers passed on as gRPC metadata and adds them to `context`. gRPC refuses (by aborting the
 // process) a metadata value outside printable ASCII, so every byte is checked here first.
-grpc::Status SetUpContext(const http::HttpRequest& http, absl::Duration deadline, grpc::ClientContext& context) {
+grpc::Status SetUpContext(const http::HttpRequest& http, absl::Duration deadline,
+                          grpc::ClientContext& context) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
   for (const ForwardedHeader& header : kForwardedHeaders) {
     const std::string value = http.Header(header.name);
-    const bool printable = std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+    const bool printable =
+        std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
     if (!printable || value.size() > header.max_bytes) {
       return Invalid("HEADER_VALUE_INVALID",
-                     absl::StrCat("header \"", header.name, "\": must be printable ASCII, at most ", header.max_bytes,
-                                  " bytes"),
+                     absl::StrCat("header \"", header.name, "\": must be printable ASCII, at most ",
+                                  header.max_bytes, " bytes"),
                      {{"header", header.name}});
     }
     if (!value.empty()) context.AddMetadata(header.name, value);

@@ -33,13 +33,15 @@ absl::Status Await(int fd, short events, absl::Time deadline) {
 
 absl::StatusOr<RawConnection> RawConnection::Open(const std::string& address, absl::Duration timeout) {
   const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return absl::InvalidArgumentError(absl::StrCat(address, " is not host:port"));
+  if (colon == std::string::npos)
+    return absl::InvalidArgumentError(absl::StrCat(address, " is not host:port"));
   std::string host = address.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  if (const int error = getaddrinfo(host.c_str(), address.substr(colon + 1).c_str(), &hints, &found); error != 0) {
+  if (const int error = getaddrinfo(host.c_str(), address.substr(colon + 1).c_str(), &hints, &found);
+      error != 0) {
     return absl::UnavailableError(gai_strerror(error));
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, &freeaddrinfo);

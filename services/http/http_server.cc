@@ -211,7 +211,8 @@ void HttpServer::Impl::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* p
     return;
   }
   auto connection = std::make_shared<Connection>(*impl, socket, PeerOf(peer));
-  bufferevent_setcb(socket, &Connection::OnRead, &Connection::OnWritten, &Connection::OnEvent, connection.get());
+  bufferevent_setcb(socket, &Connection::OnRead, &Connection::OnWritten, &Connection::OnEvent,
+                    connection.get());
   bufferevent_enable(socket, EV_READ | EV_WRITE);
   impl->connections.emplace(connection.get(), connection);
   connection->Update();
@@ -244,7 +245,8 @@ HttpServer::~HttpServer() = default;
 
 const std::string& HttpServer::address() const { return impl_->address; }
 
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, HttpHandler handler) {
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
+                                                              HttpHandler handler) {
   EnableThreads();
   const size_t colon = options.listen.rfind(':');
   int port = 0;

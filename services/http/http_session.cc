@@ -9,22 +9,38 @@ namespace {
 
 absl::string_view ReasonPhrase(int status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 499: return "Client Closed Request";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 499:
+      return "Client Closed Request";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Status";
   }
 }
 
@@ -63,7 +79,8 @@ void HttpSession::Receive(absl::string_view bytes, const Dispatch& dispatch) {
           {{"reason", next.refusal->reason}, {"header", next.refusal->header}, {"peer", peer_}});
       const RefusalAnswer refused = RefusalResponse(*next.refusal);
       closing_ = true;
-      slots_.push_back({next_slot_++, false, true, HttpResponse{refused.status, "application/json", refused.json, {}}});
+      slots_.push_back(
+          {next_slot_++, false, true, HttpResponse{refused.status, "application/json", refused.json, {}}});
       break;
     }
     if (!next.request.has_value()) {

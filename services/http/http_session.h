@@ -12,8 +12,8 @@
 // TakeOutput(). HttpServer (http_server.h) is this class plus a libevent socket per connection.
 //
 //   HttpSession session(HttpLimits{}, "127.0.0.1:5555");
-//   session.Receive(bytes, [&](HttpRequest request, uint64_t slot) { answers.push_back({slot, Handle(request)}); });
-//   for (auto& [slot, response] : answers) session.Answer(slot, std::move(response));
+//   session.Receive(bytes, [&](HttpRequest request, uint64_t slot) { answers.push_back({slot,
+//   Handle(request)}); }); for (auto& [slot, response] : answers) session.Answer(slot, std::move(response));
 //   std::string wire = session.TakeOutput();
 //
 // Bounds: at most kMaxInFlight requests wait for answers; WantsInput() turns false at that point and while
@@ -62,7 +62,8 @@ class HttpSession {
   // Called once per whole request, in order; `slot` names the request for Answer().
   using Dispatch = std::function<void(HttpRequest request, uint64_t slot)>;
 
-  HttpSession(HttpLimits limits, std::string peer) : limits_(limits), parser_(limits), peer_(std::move(peer)) {}
+  HttpSession(HttpLimits limits, std::string peer)
+      : limits_(limits), parser_(limits), peer_(std::move(peer)) {}
 
   // Takes bytes the client sent (may be empty: then only parses what is buffered, e.g. after an answer freed
   // room) and dispatches every whole request there is room for.

@@ -22,7 +22,9 @@ bool IsTokenChar(char c) {
          absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
 }
 
-bool IsToken(absl::string_view text) { return !text.empty() && std::all_of(text.begin(), text.end(), IsTokenChar); }
+bool IsToken(absl::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), IsTokenChar);
+}
 
 // A header value may hold visible ASCII, spaces, tabs and (RFC 9110 obs-text) bytes ≥ 0x80.
 bool IsValueByte(char c) {
@@ -31,8 +33,9 @@ bool IsValueByte(char c) {
 }
 
 bool IsDigits(absl::string_view text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
 }
 
 // A header name as it may appear in a refusal: token characters only ('?' for others), bounded.

@@ -48,8 +48,8 @@ struct Refusal {
 };
 
 struct ParsedRequest {
-  std::string method;  // as sent: "GET", "POST", ...
-  std::string target;  // "/v1/policies?regionCode=330381"
+  std::string method;                                        // as sent: "GET", "POST", ...
+  std::string target;                                        // "/v1/policies?regionCode=330381"
   std::vector<std::pair<std::string, std::string>> headers;  // names as sent, values trimmed
   std::string body;
   bool keep_alive = true;  // HTTP/1.1 without "Connection: close", or HTTP/1.0 with "keep-alive"

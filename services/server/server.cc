@@ -45,11 +45,9 @@ absl::Status ListenerError(absl::string_view flag, const std::string& address, a
 
 // A gRPC server on `address`, or the listener's error. SO_REUSEPORT is off: gRPC turns it on by default on
 // Linux, and then a second server on the same port would start and silently take half of the connections.
-absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(grpc::ServerBuilder& builder,
-                                                              absl::string_view flag,
-                                                              const std::string& address,
-                                                              std::shared_ptr<grpc::ServerCredentials> credentials,
-                                                              int& port) {
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    grpc::ServerBuilder& builder, absl::string_view flag, const std::string& address,
+    std::shared_ptr<grpc::ServerCredentials> credentials, int& port) {
   builder.AddListeningPort(address, std::move(credentials), &port);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -193,32 +191,33 @@ absl::Status TradeinServer::BuildSideListeners(const ServerOptions& options) {
     health_only_service_ = std::make_unique<api::HealthService>(health_);
     builder.RegisterService(health_only_service_.get());
     int port = 0;
-    TRADEIN_ASSIGN_OR_RETURN(health_server_,
-                             StartGrpcServer(builder, "health_listen", options.health_listen,
-                                             grpc::InsecureServerCredentials(), port));
+    TRADEIN_ASSIGN_OR_RETURN(health_server_, StartGrpcServer(builder, "health_listen", options.health_listen,
+                                                             grpc::InsecureServerCredentials(), port));
     listener_lines_.push_back(
         absl::StrCat("health only on ", BoundAddress(options.health_listen, port), " (plaintext)"));
   }
   if (!options.http_listen.empty()) {
     gateway_ =
         std::make_unique<gateway::JsonGateway>(grpc_server_->InProcessChannel(grpc::ChannelArguments()));
-    TRADEIN_ASSIGN_OR_RETURN(
-        gateway_http_, StartHttpServer("http_listen", options.http_listen,
-                                       [this](http::HttpRequest request, http::Respond respond) {
-                                                 gateway_->Handle(std::move(request), std::move(respond));
-                                               }));
+    TRADEIN_ASSIGN_OR_RETURN(gateway_http_,
+                             StartHttpServer("http_listen", options.http_listen,
+                                             [this](http::HttpRequest request, http::Respond respond) {
+                                               gateway_->Handle(std::move(request), std::move(respond));
+                                             }));
     listener_lines_.push_back(absl::StrCat("JSON gateway on http://", gateway_http_->address(), "/v1/..."));
   }
   if (!options.metrics_listen.empty()) {
     TRADEIN_ASSIGN_OR_RETURN(
-        metrics_http_, StartHttpServer("metrics_listen", options.metrics_listen, [this](http::HttpRequest request,
-                                                                                http::Respond respond) {
-          if (request.path != "/metrics") {
-            std::move(respond)({404, "text/plain", "not found\n", {}});
-            return;
-          }
-          std::move(respond)({200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render(), {}});
-        }));
+        metrics_http_,
+        StartHttpServer(
+            "metrics_listen", options.metrics_listen,
+            [this](http::HttpRequest request, http::Respond respond) {
+              if (request.path != "/metrics") {
+                std::move(respond)({404, "text/plain", "not found\n", {}});
+                return;
+              }
+              std::move(respond)({200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render(), {}});
+            }));
     listener_lines_.push_back(absl::StrCat("metrics on http://", metrics_http_->address(), "/metrics"));
   }
   return absl::OkStatus();

@@ -51,7 +51,8 @@ size_t WrittenAfterFreeAndRelease() {
   const size_t count = std::min(quarantined.load(), kQuarantineSlots);
   for (size_t i = 0; i < count; ++i) {
     const auto* bytes = static_cast<const unsigned char*>(quarantine[i].first);
-    if (std::any_of(bytes, bytes + quarantine[i].second, [](unsigned char b) { return b != kFreed; })) ++written;
+    if (std::any_of(bytes, bytes + quarantine[i].second, [](unsigned char b) { return b != kFreed; }))
+      ++written;
     std::free(quarantine[i].first);
   }
   quarantined = 0;
@@ -185,7 +186,8 @@ TEST(ExportLifetimeTest, APageArrivingAfterTheCancelledExportIsDoneIsDroppedSafe
   } else {
     store_thread.detach();
   }
-  EXPECT_EQ(WrittenAfterFreeAndRelease(), 0u) << "freed memory was written: the late page used the deleted reactor";
+  EXPECT_EQ(WrittenAfterFreeAndRelease(), 0u)
+      << "freed memory was written: the late page used the deleted reactor";
 }
 
 }  // namespace

@@ -40,8 +40,8 @@ std::string Chinese(size_t bytes) {
 TEST(GrpcStatusTest, AHundredLongViolationsLeaveRoomForALocalizedMessageUnder4KB) {
   std::vector<FieldViolation> violations;
   for (int i = 0; i < 100; ++i) {
-    violations.push_back({absl::StrCat("items[", i, "].", std::string(200, 'f')), std::string(100, 'R'),
-                          Chinese(600)});
+    violations.push_back(
+        {absl::StrCat("items[", i, "].", std::string(200, 'f')), std::string(100, 'R'), Chinese(600)});
   }
   const grpc::Status status = ToGrpcStatus(InvalidArgumentError(violations));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

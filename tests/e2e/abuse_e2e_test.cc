@@ -2,8 +2,8 @@
 // gateway on, gets the inputs that used to kill or wedge it — header bytes gRPC metadata cannot carry
 // (defect 6), pipelined requests on a connection the client closes (7), bursts of ExportClaims with tiny
 // deadlines and cancels (3/8), oversized and smuggling-shaped request heads (9), unparsable gRPC bytes, bad
-// UTF-8, errors with a hundred violations and oversized fields (10) — and must answer each with a clear error,
-// then still serve claims, report SERVING and exit 0 on SIGTERM.
+// UTF-8, errors with a hundred violations and oversized fields (10) — and must answer each with a clear
+// error, then still serve claims, report SERVING and exit 0 on SIGTERM.
 #include <atomic>
 #include <fstream>
 #include <random>
@@ -47,8 +47,8 @@ constexpr absl::Duration kHttpTimeout = absl::Seconds(30);
 constexpr size_t kLocalizedMessageReserve = 1500;
 
 std::string Post(const std::string& path, const std::string& body, const std::string& extra_headers = "") {
-  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n", extra_headers,
-                      "Content-Length: ", body.size(), "\r\n\r\n", body);
+  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n",
+                      extra_headers, "Content-Length: ", body.size(), "\r\n\r\n", body);
 }
 
 std::string HttpGet(const std::string& target, const std::string& extra_headers = "") {
@@ -58,7 +58,8 @@ std::string HttpGet(const std::string& target, const std::string& extra_headers 
 // "HTTP/1.1 400 Bad Request" → 400; -1 when `answer` is no HTTP answer.
 int StatusOf(absl::string_view answer) {
   int status = -1;
-  if (!absl::ConsumePrefix(&answer, "HTTP/1.1 ") || !absl::SimpleAtoi(answer.substr(0, 3), &status)) return -1;
+  if (!absl::ConsumePrefix(&answer, "HTTP/1.1 ") || !absl::SimpleAtoi(answer.substr(0, 3), &status))
+    return -1;
   return status;
 }
 
@@ -74,7 +75,8 @@ size_t TrailerBytes(const grpc::Status& status, const grpc::ClientContext& conte
   if (!status.error_details().empty()) {
     total += 32 + 23 + absl::Base64Escape(status.error_details()).size();
   }
-  for (const auto& [name, value] : context.GetServerTrailingMetadata()) total += 32 + name.size() + value.size();
+  for (const auto& [name, value] : context.GetServerTrailingMetadata())
+    total += 32 + name.size() + value.size();
   return total;
 }
 
@@ -108,10 +110,12 @@ class AbuseE2eTest : public testing::ClaimE2eTest {
   // Bad header bytes for gRPC metadata (defect 6): non-ASCII where the gateway forwards metadata, a control
   // byte anywhere.
   void SendBadHeaderBytes() {
-    ExpectRefused(HttpGet("/v1/policies", "X-Request-Id: \xc3\xbc\r\n"), 400, "HEADER_VALUE_INVALID", "x-request-id");
+    ExpectRefused(HttpGet("/v1/policies", "X-Request-Id: \xc3\xbc\r\n"), 400, "HEADER_VALUE_INVALID",
+                  "x-request-id");
     ExpectRefused(HttpGet("/v1/policies", "Authorization: Bearer \xd0\xba\xd0\xbb\xd1\x8e\xd1\x87\r\n"), 400,
                   "HEADER_VALUE_INVALID", "authorization");
-    ExpectRefused(HttpGet("/v1/policies", "X-Request-Id: a\x01z\r\n"), 400, "HEADER_VALUE_INVALID", "X-Request-Id");
+    ExpectRefused(HttpGet("/v1/policies", "X-Request-Id: a\x01z\r\n"), 400, "HEADER_VALUE_INVALID",
+                  "X-Request-Id");
   }
 
   // 50 pipelined quotes; the client reads the first answer's head and closes (defect 7), `rounds` times.
@@ -138,8 +142,8 @@ class AbuseE2eTest : public testing::ClaimE2eTest {
     ExpectRefused(HttpGet("/v1/policies", many), 431, "TOO_MANY_HEADERS");
     ExpectRefused(Post("/v1/quote", kQuoteBody, "Content-Length: 5\r\n"), 400, "CONTENT_LENGTH_DUPLICATE",
                   "Content-Length");
-    ExpectRefused(Post("/v1/quote", kQuoteBody, "Transfer-Encoding: chunked\r\n"), 400, "CONTENT_LENGTH_CONFLICT",
-                  "Transfer-Encoding");
+    ExpectRefused(Post("/v1/quote", kQuoteBody, "Transfer-Encoding: chunked\r\n"), 400,
+                  "CONTENT_LENGTH_CONFLICT", "Transfer-Encoding");
     ExpectRefused(HttpGet("/v1/policies", "X-A: one\r\n two\r\n"), 400, "HEADER_FOLDED", "X-A");
   }
 
@@ -203,7 +207,12 @@ class AbuseE2eTest : public testing::ClaimE2eTest {
 
   // The server still serves claims (a new one and an old one), reports SERVING, and exits 0 on SIGTERM.
   void ExpectStillServingThenCleanExit(const std::string& old_claim_id, int new_buyer) {
-    ASSERT_TRUE(server().process().Running()) << server().Stderr();
+    if (!server().process().Running()) {
+      const absl::StatusOr<int> died = server().process().Wait(absl::ZeroDuration());
+      FAIL() << "the server died, exit " << (died.ok() ? *died : -1)
+             << " (134 SIGABRT, 139 SIGSEGV, 141 SIGPIPE)\n"
+             << server().Stderr();
+    }
     EXPECT_TRUE(testing::WaitUntil([&] { return Serving("tradein.v1.ClaimService"); }, absl::Seconds(30)));
     EXPECT_TRUE(Serving("tradein.v1.PortalService"));
     // Right after a burst Redis may still be working off the pages the cancelled exports asked for (the

@@ -31,9 +31,9 @@ TEST(ListenerE2eTest, ASecondServerOnATakenAddressExitsWithAnErrorNamingTheFlag)
   const std::string health = absl::StrCat("127.0.0.1:", testing::PickFreePort());
   const std::string http = absl::StrCat("127.0.0.1:", testing::PickFreePort());
   const std::string metrics = absl::StrCat("127.0.0.1:", testing::PickFreePort());
-  absl::StatusOr<std::unique_ptr<ServerProcess>> first = ServerProcess::Start(
-      {absl::StrCat("--health_listen=", health), absl::StrCat("--http_listen=", http),
-       absl::StrCat("--metrics_listen=", metrics)});
+  absl::StatusOr<std::unique_ptr<ServerProcess>> first =
+      ServerProcess::Start({absl::StrCat("--health_listen=", health), absl::StrCat("--http_listen=", http),
+                            absl::StrCat("--metrics_listen=", metrics)});
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(testing::WaitUntil([&] { return (*first)->Stdout().find("try:") != std::string::npos; }))
       << "every listener of the first server is bound once its banner is out";
@@ -45,10 +45,9 @@ TEST(ListenerE2eTest, ASecondServerOnATakenAddressExitsWithAnErrorNamingTheFlag)
   for (const Clash& clash : clashes) {
     SCOPED_TRACE(clash.flag);
     // The second server's other listeners are free (or off), so only `clash` can fail.
-    std::vector<std::string> argv = {testing::ServerBinaryPath(),
-                                     absl::StrCat("--listen=127.0.0.1:", testing::PickFreePort()),
-                                     absl::StrCat("--policy_dir=", testing::ShippedPolicyDir()),
-                                     "--metrics_listen=127.0.0.1:0"};
+    std::vector<std::string> argv = {
+        testing::ServerBinaryPath(), absl::StrCat("--listen=127.0.0.1:", testing::PickFreePort()),
+        absl::StrCat("--policy_dir=", testing::ShippedPolicyDir()), "--metrics_listen=127.0.0.1:0"};
     argv.push_back(absl::StrCat("--", clash.flag, "=", clash.address));
     absl::StatusOr<testing::TempDir> dir = testing::TempDir::Create("tradein-clash-");
     ASSERT_TRUE(dir.ok());
@@ -56,7 +55,8 @@ TEST(ListenerE2eTest, ASecondServerOnATakenAddressExitsWithAnErrorNamingTheFlag)
     options.argv = argv;
     options.stdout_path = dir->Join("stdout");
     options.stderr_path = dir->Join("stderr");
-    absl::StatusOr<std::unique_ptr<testing::Subprocess>> second = testing::Subprocess::Spawn(std::move(options));
+    absl::StatusOr<std::unique_ptr<testing::Subprocess>> second =
+        testing::Subprocess::Spawn(std::move(options));
     ASSERT_TRUE(second.ok()) << second.status();
     const absl::StatusOr<int> code = (*second)->Wait(absl::Seconds(60));
     ASSERT_TRUE(code.ok()) << "the second server kept running on a taken address";

@@ -119,8 +119,6 @@ void ServerProcess::Kill() { process_->Kill(); }
 
 ServerProcess::~ServerProcess() {
   if (process_ == nullptr || !process_->Running()) return;
-  // Our channel's idle connection would hold the server's graceful shutdown until gRPC gives up on it.
-  channel_.reset();
   const absl::StatusOr<int> code = Stop();
   if (!code.ok()) {
     ADD_FAILURE() << "tradein-server did not stop on SIGTERM: " << code.status() << "\n" << Stderr();
@@ -130,6 +128,8 @@ ServerProcess::~ServerProcess() {
 }
 
 absl::StatusOr<int> ServerProcess::Stop(absl::Duration timeout) {
+  // Our channel's idle connection would hold the server's graceful shutdown for seconds.
+  channel_.reset();
   if (absl::Status status = process_->Signal(SIGTERM); !status.ok()) return status;
   return process_->Wait(timeout);
 }

@@ -78,7 +78,7 @@ class ServerProcess {
   std::string Stdout() const;
   std::string Stderr() const;
 
-  // SIGTERM, then waits for the exit code (bounded).
+  // SIGTERM, then waits for the exit code (bounded). channel() is closed first (and null after).
   [[nodiscard]] absl::StatusOr<int> Stop(absl::Duration timeout = absl::Seconds(30));
   // SIGKILL, on purpose: the destructor checks nothing more.
   void Kill();

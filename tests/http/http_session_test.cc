@@ -1,12 +1,13 @@
 // The strict HTTP/1.1 parser and one connection's session, without sockets: every refusal with its reason and
 // header, bytes split at every position, pipelined answers in request order whatever order they come in.
+#include "services/http/http_session.h"
+
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/http/http_session.h"
 #include "services/http/request_parser.h"
 
 namespace tradein::http {
@@ -28,7 +29,8 @@ class SessionTest : public ::testing::Test {
   }
   void Receive(absl::string_view bytes) { session_.Receive(bytes, Recorder()); }
   void AnswerAll() {
-    for (const Received& r : received_) session_.Answer(r.slot, {200, "application/json", r.request.path, {}});
+    for (const Received& r : received_)
+      session_.Answer(r.slot, {200, "application/json", r.request.path, {}});
   }
 
   HttpSession session_{HttpLimits{}, "127.0.0.1:1"};
@@ -36,7 +38,8 @@ class SessionTest : public ::testing::Test {
 };
 
 std::string Post(const std::string& path, const std::string& body) {
-  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: t\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
+  return absl::StrCat("POST ", path, " HTTP/1.1\r\nHost: t\r\nContent-Length: ", body.size(), "\r\n\r\n",
+                      body);
 }
 
 TEST_F(SessionTest, ARequestSplitAtEveryByteIsTheSameRequest) {
@@ -146,7 +149,8 @@ TEST(RequestParserTest, EachMalformedOrAmbiguousHeadIsRefusedNamingTheHeader) {
       {"GET / HTTP/2.0\r\n\r\n", 400, "REQUEST_LINE_INVALID", ""},
       {"GET  / HTTP/1.1\r\n\r\n", 400, "REQUEST_LINE_INVALID", ""},
       {absl::StrCat("GET / HTTP/1.1\r\n", many, "\r\n"), 431, "TOO_MANY_HEADERS", ""},
-      {absl::StrCat("GET / HTTP/1.1\r\nX-Big: ", std::string(20000, 'a'), "\r\n\r\n"), 431, "HEADERS_TOO_LARGE", ""},
+      {absl::StrCat("GET / HTTP/1.1\r\nX-Big: ", std::string(20000, 'a'), "\r\n\r\n"), 431,
+       "HEADERS_TOO_LARGE", ""},
       {absl::StrCat("GET / HTTP/1.1\r\nX-Big: ", std::string(20000, 'a')), 431, "HEADERS_TOO_LARGE", ""},
   };
   for (const Refused& c : cases) {

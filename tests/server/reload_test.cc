@@ -23,11 +23,10 @@ void WriteFile(const std::string& path, const std::string& text) {
   out << text;
 }
 
-
 std::string CallersText() {
   // Any 64 hex digits will do: no call is made here.
-  return absl::StrCat("callers {\n  id: \"admin\"\n  role: ADMIN\n  api_key_sha256: \"",
-                      std::string(64, 'a'), "\"\n}\n");
+  return absl::StrCat("callers {\n  id: \"admin\"\n  role: ADMIN\n  api_key_sha256: \"", std::string(64, 'a'),
+                      "\"\n}\n");
 }
 
 class ReloadTest : public ::testing::Test {
