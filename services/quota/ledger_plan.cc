@@ -102,8 +102,7 @@ std::vector<UsageCounter> UsageCountersOf(const CompiledPolicy& policy, const Pr
              type});
       }
     } else if (quota.max_units.has_value()) {
-      out.push_back({{quota.programme, GroupUnitsField(quota), CounterLimit::Kind::kUnits,
-                      *quota.max_units},
+      out.push_back({{quota.programme, GroupUnitsField(quota), CounterLimit::Kind::kUnits, *quota.max_units},
                      &quota,
                      std::nullopt});
     }

@@ -21,17 +21,8 @@ std::string Key(absl::string_view a, absl::string_view b, absl::string_view c = 
   return absl::StrCat(a, absl::string_view("\0", 1), b, absl::string_view("\0", 1), c);
 }
 
-absl::Status NotFound() {
-  return ReasonError(absl::StatusCode::kNotFound, "CLAIM_NOT_FOUND", "no such claim");
-}
-
-absl::Status Precondition(absl::string_view reason, absl::string_view message) {
-  return ReasonError(absl::StatusCode::kFailedPrecondition, reason, message);
-}
-
 absl::Status WrongState(ClaimState state, absl::string_view action) {
-  return Precondition("WRONG_STATE",
-                      absl::StrCat("a claim in state ", static_cast<int>(state), " cannot be ", action));
+  return quota::WrongState(static_cast<int64_t>(state), action);
 }
 
 bool EveryUnitRefunded(const ClaimRecord& record) {
@@ -63,7 +54,7 @@ absl::StatusOr<MemoryQuotaStore::StoredClaim*> MemoryQuotaStore::FindLocked(cons
                                                                             const std::string& retailer_id) {
   const auto it = claims_.find(claim_id);
   if (it == claims_.end() || (!retailer_id.empty() && it->second.record.retailer_id != retailer_id)) {
-    return NotFound();
+    return ClaimNotFound();
   }
   return &it->second;
 }
@@ -136,9 +127,8 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::ReserveLocked(const ReserveRequest
   const std::string request_key = Key(request.retailer_id, request.request_id);
   if (const auto known = requests_.find(request_key); known != requests_.end()) {
     const StoredClaim& existing = claims_.at(known->second);
-    if (existing.fingerprint != request.fingerprint) {
-      return ReasonError(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                         "this requestId was used for a different claim");
+    if (existing.fingerprint != request.fingerprint || existing.record.claim_id != request.claim_id) {
+      return RequestIdReused();
     }
     ClaimRecord replay = existing.record;
     replay.replayed = true;
@@ -306,7 +296,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::ConfirmLocked(const ConfirmRequest
       return replay;
     }
     case ClaimState::kExpired:
-      return Precondition("HOLD_EXPIRED", "the claim's hold expired before it was confirmed");
+      return HoldExpired("confirmed");
     default:
       return WrongState(record.state, "confirmed");
   }
@@ -336,7 +326,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::CancelLocked(const CancelRequest& 
       return replay;
     }
     case ClaimState::kExpired:
-      return Precondition("HOLD_EXPIRED", "the claim's hold already expired");
+      return HoldExpired("cancelled");
     default:
       return WrongState(record.state, "cancelled");
   }
@@ -365,10 +355,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
   TRADEIN_ASSIGN_OR_RETURN(
       PaidChange change,
       OpenPaidChangeLocked({request.claim_id, request.retailer_id, request.refund_id, request.fingerprint},
-                           &StoredClaim::refund_fingerprints, request.now,
-                           ReasonError(absl::StatusCode::kAlreadyExists, "REFUND_ID_REUSED",
-                                       "this refund requestId was used for a different refund"),
-                           "refunded"));
+                           &StoredClaim::refund_fingerprints, request.now, RefundIdReused(), "refunded"));
   if (change.replay.has_value()) return *std::move(change.replay);
   StoredClaim* claim = change.claim;
   ClaimRecord& record = claim->record;
@@ -381,13 +368,13 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
   for (const RefundLine& line : request.lines) {
     const auto found = std::find(claim->line_ids.begin(), claim->line_ids.end(), line.line_id);
     if (found == claim->line_ids.end()) {
-      return ReasonError(absl::StatusCode::kNotFound, "LINE_NOT_FOUND", "the claim has no such line");
+      return LineNotFound();
     }
     const auto i = static_cast<size_t>(found - claim->line_ids.begin());
     const int32_t remaining = record.grants[i].units - record.refunds[i].units - refund_units[i];
     const int32_t wanted = line.units == 0 ? remaining : line.units;
     if (wanted <= 0 || wanted > remaining) {
-      return Precondition("REFUND_EXCEEDS_GRANT", "more units than were granted and not yet refunded");
+      return RefundExceedsGrant();
     }
     refund_units[i] += wanted;
   }
@@ -465,10 +452,9 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::VoidLocked(const VoidRequest& requ
 
 absl::StatusOr<ClaimRecord> MemoryQuotaStore::CorrectLocked(const CorrectRequest& request) {
   TRADEIN_ASSIGN_OR_RETURN(
-      PaidChange change,
-      OpenPaidChangeLocked({request.claim_id, "", request.request_id, request.fingerprint},
-                           &StoredClaim::correction_fingerprints, request.now, CorrectionIdReused(),
-                           "corrected"));
+      PaidChange change, OpenPaidChangeLocked({request.claim_id, "", request.request_id, request.fingerprint},
+                                              &StoredClaim::correction_fingerprints, request.now,
+                                              CorrectionIdReused(), "corrected"));
   if (change.replay.has_value()) return *std::move(change.replay);
   StoredClaim* claim = change.claim;
   ClaimRecord& record = claim->record;
@@ -478,7 +464,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::CorrectLocked(const CorrectRequest
   for (const CorrectRequest::Line& line : request.lines) {
     const auto found = std::find(claim->line_ids.begin(), claim->line_ids.end(), line.line_id);
     if (found == claim->line_ids.end()) {
-      return ReasonError(absl::StatusCode::kNotFound, "LINE_NOT_FOUND", "the claim has no such line");
+      return LineNotFound();
     }
     const auto i = static_cast<size_t>(found - claim->line_ids.begin());
     if (line.fen > fen[i] || line.fen < record.refunds[i].fen) return NotAReduction();

@@ -75,10 +75,10 @@ class MemoryQuotaStore final : public QuotaStore {
   absl::StatusOr<ClaimRecord> ReserveLocked(const ReserveRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> ConfirmLocked(const ConfirmRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> CancelLocked(const CancelRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A change of money after payment (refund, void, correction) of claim `claim_id` (of `retailer_id`, any when
-  // empty), idempotent on `change_id` with `fingerprint` in the claim's map `fingerprints`: the claim to change,
-  // or the claim replayed for a known id; `reused` for a known id with another fingerprint; NOT_FOUND;
-  // FAILED_PRECONDITION WRONG_STATE unless CONFIRMED or PARTIALLY_REFUNDED.
+  // A change of money after payment (refund, void, correction) of claim `claim_id` (of `retailer_id`, any
+  // when empty), idempotent on `change_id` with `fingerprint` in the claim's map `fingerprints`: the claim to
+  // change, or the claim replayed for a known id; `reused` for a known id with another fingerprint;
+  // NOT_FOUND; FAILED_PRECONDITION WRONG_STATE unless CONFIRMED or PARTIALLY_REFUNDED.
   struct ChangeKey {
     const std::string& claim_id;
     const std::string& retailer_id;
@@ -92,7 +92,8 @@ class MemoryQuotaStore final : public QuotaStore {
   using FingerprintsOf = absl::flat_hash_map<std::string, std::string> StoredClaim::*;
   absl::StatusOr<PaidChange> OpenPaidChangeLocked(const ChangeKey& key, FingerprintsOf fingerprints,
                                                   absl::Time now, const absl::Status& reused,
-                                                  absl::string_view action) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                                                  absl::string_view action)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> RefundLocked(const RefundRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> VoidLocked(const VoidRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> CorrectLocked(const CorrectRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -11,8 +11,8 @@
 //   RedisQuotaStore store(*client);  // keys under "tq:"
 //   store.Reserve(std::move(request), deadline, [](absl::StatusOr<ClaimRecord> claim) { ... });
 //
-// Keys and slots (P = the key prefix, "tq:" by default; <e> = the part %-escaped so that ':', '{', '}' and
-// '%' cannot occur in it, which keeps every name unambiguous and every hash tag whole)
+// Keys and slots (P = the key prefix, "tq:" by default; <e> = the part %-escaped:
+// services/quota/redis/keys.h)
 // ---------------
 //   buyer slot {b:<tag>}  (tag = the buyer's 8-hex shard tag, also the first 8 characters of its claim ids)
 //     P{b:T}:c   hash  <claim id> → the claim (cmsgpack), <claim id>:d → draft, <claim id>:k → confirmation
@@ -32,47 +32,61 @@
 //   due shard slot {x:<n>}, n = FNV-1a(claim id) mod 16
 //     P{x:n}:due  zset  claim ids, and reconcile-only "<claim id>#r:<refund id>" / "#v:<id>" / "#c:<id>" /
 //                       "#confirm", by when the sweeper must look at them
-//   listing index slots {d:<YYYY-MM-DD>:<n>} (n as above) and {rd:<retailer e>:<YYYY-MM-DD>}
+//   listing index slots {d:<YYYY-MM-DD>:<n>} (n as above) and {rd:<retailer e>:<YYYY-MM-DD>:<m>} (m = n mod
+//   8; before 2026-12 {rd:<retailer e>:<YYYY-MM-DD>}, still read, and written while legacy_retailer_index is
+//   on)
 //     P{d:..}:cd, P{rd:..}:cd  zset  claim ids created that China day (of any retailer / of one), by ns since
 //                       00:00 China time (exact in a double); TTL end of the day + index_retention
 // Only keyed hashes reach Redis (BuyerRef.key, once-key and serial value hashes); never a raw buyer id, home,
 // VIN or serial number.
 // Every key a script touches is in KEYS and in one slot; no script touches two hash tags. Every decision is
-// made with the caller's `now` (times are kept as exact nanoseconds), never Redis TIME.
+// made with the caller's `now` (times are kept as exact nanoseconds), never Redis TIME. Every script takes
+// one MessagePack map of named fields and answers one (services/quota/redis/scripts.h).
 //
-// Protocol (each step one EVALSHA or command with the call's deadline; steps marked ∥ run in parallel)
+// Protocol (round trips; ∥ = in parallel within one; the common path of a claim — lines without once-keys or
+// budgets — is two round trips for Reserve and one for Confirm)
 // --------
-//   Reserve  1. retailer: SET NX GET "<claim>|t<now>|<fp>" → another fingerprint: ALREADY_EXISTS; a decided
-//               claim: it, replayed (after 5). The stored now is the claim's created_at, whichever attempt
-//               makes it.
-//            2. ∥ due: ZADD at the hold end (the sweeper will find the claim whatever happens next);
-//               ∥ index_add to the claim's day index shard and its retailer's day index (listings never miss
-//               a claim; an entry with no claim behind it is skipped); ∥ once_take per once-key of a line the
-//               rules grant ("<claim>|<hold end>": a crash leaves a hold that ends by itself).
-//            3. ∥ budget_alloc per budget (whole units in line order; holds that end with the hold). When a
-//               line draws on two budgets, a budget_used round first computes the memory store's allocation.
-//            4. buyer_reserve: the decision, atomically per buyer: counters checked and charged, claim kept.
-//            5. ∥ reconcile: budget_settle / once_settle bring the other slots in line with the claim (the
-//               unused part of an allocation goes back, once-keys of lines that got nothing are released).
-//   Confirm  buyer_confirm (serials checked and recorded as pending) → ∥ once_take per serial (one another
-//            claim holds: those taken are released, SERIAL_ALREADY_SUBSIDISED) → due: ZADD "<claim>#confirm"
-//            at the hold end → ∥ commit budget entries, once-keys and serials (no longer end with the hold; a
-//            hold that already ended is HOLD_EXPIRED) → buyer_confirm "committed" → that entry removed.
-//   Cancel   buyer_cancel (counters back) → ∥ reconcile (budgets and once-keys back) → due entry removed.
-//   Refund, Void, Correct
+//   Reserve  1. ∥ request id: SET NX GET "<claim>|t<now>|<fp>" (another fingerprint: REQUEST_ID_REUSED);
+//               ∥ due: ZADD NX at the hold end (the sweeper will find the claim whatever happens next);
+//               ∥ ZADD to the claim's day index shard and its retailer's shard (listings never miss a claim;
+//               an entry with no claim behind it, or another attempt's, is skipped);
+//               ∥ once_take per once-key of a line the rules grant ("<claim>|<hold end>": a crash leaves a
+//               hold that ends by itself); ∥ budget_alloc per budget (whole units in line order; holds that
+//               end with the hold) — after the once-keys, in a round trip of its own, when the request has
+//               both; a line on two budgets first reads their use (budget_used) to allocate the memory
+//               store's way.
+//            2. buyer_reserve: the decision, atomically per buyer: counters checked and charged, claim kept
+//               (created now), or the decided claim replayed.
+//            3. only when other slots hold more than the decision kept: ∥ reconcile (budget_settle /
+//               once_settle lower the allocation to the grant, release once-keys of lines that got nothing).
+//   Confirm  1. buyer_confirm: CONFIRMED at once when the claim holds nothing elsewhere and no serials are
+//   given
+//               (its due entry then removed). Else serials checked and recorded as pending, and:
+//            2. ∥ once_take per serial (one another claim holds: those taken released,
+//               SERIAL_ALREADY_SUBSIDISED) ∥ due: ZADD "<claim>#confirm" at the hold end;
+//            3. ∥ commit budget entries, once-keys and this call's serials (no longer end with the hold; a
+//            hold
+//               that already ended: the answer is the claim's as it now is, after a reconcile);
+//            4. buyer_confirm "committed" → CONFIRMED; the due entries removed.
+//   Cancel   buyer_cancel (counters back) → ∥ reconcile, when it holds anything elsewhere → due entry
+//   removed. Refund, Void, Correct
 //            due: ZADD "<claim>#<r|v|c>:<id>" at now + 5 s → buyer_refund / buyer_void / buyer_correct →
-//            ∥ reconcile → that entry removed.
-//   ListClaims  per day of the period: ∥ index_range on the day's 16 shards (or the retailer's key) after the
-//            cursor → merged by (score, claim id) → ∥ buyer_list per buyer slot → missing and misplaced
-//            entries skipped, filters applied, until the page and one more entry are found.
-//   Sweep    ∥ the 16 due shards' entries due by now → per entry: buyer_get (expires it) → reconcile →
-//            due_settle removes the entry only if unchanged; the instance whose removal succeeds reports the
-//            expiry, so each expiry is reported once across instances.
+//            ∥ reconcile, when it holds anything elsewhere → that entry removed.
+//   ListClaims  per day of the period: ∥ index_range on the day's 16 shards (or the retailer's 8 and its old
+//            key) after the cursor → merged by (score, claim id) → ∥ buyer_list per buyer slot → missing and
+//            misplaced entries skipped, filters applied, until the page and one more entry are found.
+//   Sweep    ∥ the 16 due shards' entries due by now → per entry: buyer_sweep (expires it) → reconcile →
+//            buyer_sweep "mark": an expired claim's expiry marked reported, by the one call that reports it →
+//            due_settle removes the entry only if unchanged. Each expiry is reported once, whoever sweeps and
+//            however many due entries a claim got (retries add it again).
 // What each step guarantees: the buyer's script is the truth; every other slot only ever holds *at most* what
 // it says (holds taken before it end with the hold, reconcile only lowers or releases, commits happen only
 // for a live hold), so no interleaving over-grants, and a crash or deadline between steps leaves only holds
 // that expire or that a retry (same ids) or the sweeper (the due entry) reconciles. Answers come after the
-// last step: DEADLINE_EXCEEDED / UNAVAILABLE otherwise, and a retry with the same ids is safe.
+// last step: DEADLINE_EXCEEDED / UNAVAILABLE otherwise, and a retry with the same ids is safe. With a write
+// concern (RedisQuotaStoreOptions::write_concern), every write of a call is followed by WAIT on its
+// connection, and the call answers only once every write reached that many replicas: a state change the
+// caller is told about survives the loss of any one node.
 //
 // Thread safety: every method may be called from any thread, concurrently. Callbacks run exactly once, on the
 // Redis client's loop thread (or inline for an argument error); they must not block. The client must outlive
@@ -92,45 +106,12 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "services/quota/quota_store.h"
+#include "services/quota/redis/keys.h"
 #include "services/quota/step_gate.h"
 #include "services/redis/keyed_client.h"
 #include "services/redis/redis_client.h"
 
 namespace tradein::quota {
-
-// The names of the store's keys (see above). Public for tests, operators and tools.
-class RedisQuotaKeys {
- public:
-  static constexpr int kDueShards = 16;
-  static constexpr int kIndexShards = 16;
-
-  explicit RedisQuotaKeys(std::string prefix) : prefix_(std::move(prefix)) {}
-
-  const std::string& prefix() const { return prefix_; }
-
-  // Buyer slot: claims, counters, holds, ledger (the KEYS of every buyer script, in that order).
-  std::vector<std::string> Buyer(absl::string_view tag) const;
-  // The field of a counter in the buyer's counters hash.
-  static std::string CounterField(absl::string_view buyer_key, absl::string_view programme,
-                                  absl::string_view field);
-  std::string Request(absl::string_view retailer_id, absl::string_view request_id) const;
-  std::string Once(const OnceKey& once) const;
-  // The budget's hash; its holds zset is the same name + "h".
-  std::string Budget(absl::string_view programme, absl::string_view budget_id) const;
-  static std::string BudgetHolds(absl::string_view budget_key) { return std::string(budget_key) + "h"; }
-  std::string Due(int shard) const;
-  static int DueShard(absl::string_view claim_id);
-  // A confirmed unit's serial number; true for the names Serial() makes.
-  std::string Serial(const SerialKey& serial) const;
-  static bool IsSerial(absl::string_view key);
-  // The listing indexes: claims created on a China day, in one of 16 shards / of one retailer.
-  std::string DayIndex(absl::CivilDay day, int shard) const;
-  static int IndexShard(absl::string_view claim_id) { return DueShard(claim_id); }
-  std::string RetailerDayIndex(absl::string_view retailer_id, absl::CivilDay day) const;
-
- private:
-  std::string prefix_;
-};
 
 struct RedisQuotaStoreOptions {
   std::string key_prefix = "tq:";
@@ -146,6 +127,13 @@ struct RedisQuotaStoreOptions {
   absl::Duration index_retention = absl::Hours(400 * 24);
   // Due entries one Sweep works on at once.
   int sweep_parallelism = 32;
+  // How many replicas must acknowledge each write before a call answers (services/redis/keyed_client.h);
+  // replicas = 0: none (a master's crash before it replicated can lose an acknowledged write).
+  redis::WriteConcern write_concern;
+  // Also write each claim to its retailer's unsharded day index (the layout before 2026-12), so that
+  // instances of the earlier version, which read only that key, list claims this version makes. On while a
+  // rolling deploy may mix versions; off once every instance runs this one. This version always reads both.
+  bool legacy_retailer_index = true;
   // Tests only (not owned; outlives the store): asked before each protocol step of every call
   // (RedisQuotaStore::ProtocolSteps()), to abandon the call there as if its instance crashed, or to order the
   // steps of concurrent calls (services/quota/step_gate.h). Null: every step follows the last at once.

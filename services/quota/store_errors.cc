@@ -6,6 +6,40 @@
 
 namespace tradein::quota {
 
+absl::Status ClaimNotFound() {
+  return ReasonError(absl::StatusCode::kNotFound, "CLAIM_NOT_FOUND", "no such claim");
+}
+
+absl::Status WrongState(int64_t state, absl::string_view action) {
+  return ReasonError(absl::StatusCode::kFailedPrecondition, "WRONG_STATE",
+                     absl::StrCat("a claim in state ", state, " cannot be ", action));
+}
+
+absl::Status HoldExpired(absl::string_view action) {
+  return ReasonError(absl::StatusCode::kFailedPrecondition, "HOLD_EXPIRED",
+                     action == "confirmed" ? "the claim's hold expired before it was confirmed"
+                                           : "the claim's hold already expired");
+}
+
+absl::Status RequestIdReused() {
+  return ReasonError(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+                     "this requestId was used for a different claim");
+}
+
+absl::Status RefundIdReused() {
+  return ReasonError(absl::StatusCode::kAlreadyExists, "REFUND_ID_REUSED",
+                     "this refund requestId was used for a different refund");
+}
+
+absl::Status LineNotFound() {
+  return ReasonError(absl::StatusCode::kNotFound, "LINE_NOT_FOUND", "the claim has no such line");
+}
+
+absl::Status RefundExceedsGrant() {
+  return ReasonError(absl::StatusCode::kFailedPrecondition, "REFUND_EXCEEDS_GRANT",
+                     "more units than were granted and not yet refunded");
+}
+
 absl::Status SerialLineNotFound(absl::string_view field) {
   return ReasonError(absl::StatusCode::kNotFound, "LINE_NOT_FOUND",
                      absl::StrCat(field, ": the claim has no such line"));

@@ -2,9 +2,8 @@
 // File: store_errors.h
 // -----------------------------------------------------------------------------
 //
-// The errors both QuotaStore implementations answer for serial numbers, voids, corrections and listings,
-// built in one place so that the two stores cannot drift apart in code, reason or message (quota_store.h
-// lists when each is answered).
+// The errors both QuotaStore implementations answer, built in one place so that the two stores cannot drift
+// apart in code, reason or message (quota_store.h lists when each is answered).
 //
 // Thread safety: pure functions.
 #ifndef TRADEIN_SERVICES_QUOTA_STORE_ERRORS_H_
@@ -16,6 +15,20 @@
 #include "absl/strings/string_view.h"
 
 namespace tradein::quota {
+
+// NOT_FOUND CLAIM_NOT_FOUND: no such claim (or another retailer's).
+absl::Status ClaimNotFound();
+// FAILED_PRECONDITION WRONG_STATE: "a claim in state <state> cannot be <action>".
+absl::Status WrongState(int64_t state, absl::string_view action);
+// FAILED_PRECONDITION HOLD_EXPIRED, worded for `action` ("confirmed" or another).
+absl::Status HoldExpired(absl::string_view action);
+// ALREADY_EXISTS REQUEST_ID_REUSED / REFUND_ID_REUSED.
+absl::Status RequestIdReused();
+absl::Status RefundIdReused();
+// NOT_FOUND LINE_NOT_FOUND (a refund or correction naming a line the claim does not have).
+absl::Status LineNotFound();
+// FAILED_PRECONDITION REFUND_EXCEEDS_GRANT.
+absl::Status RefundExceedsGrant();
 
 // NOT_FOUND LINE_NOT_FOUND naming the serial's request field.
 absl::Status SerialLineNotFound(absl::string_view field);

@@ -657,8 +657,9 @@ def redis_directives(text):
 def used_redis_commands(source, all_commands):
     """Commands the Redis client and the Redis quota store send, and the commands their Lua scripts call."""
     used = set()
-    lua = glob.glob(os.path.join(source, "services/quota/lua/*.lua"))
-    store = glob.glob(os.path.join(source, "services/quota/redis_quota_store*.cc"))
+    lua = glob.glob(os.path.join(source, "services/quota/redis/lua/*.lua"))
+    store = glob.glob(os.path.join(source, "services/quota/redis_quota_store*.cc")) + glob.glob(
+        os.path.join(source, "services/quota/redis/*.cc"))
     client = glob.glob(os.path.join(source, "services/redis/redis_client.cc"))
     for path in lua:
         used.update(c.lower() for c in re.findall(r"redis\.p?call\(\s*['\"](\w+)['\"]", read(path)))

@@ -26,7 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/quota/memory_quota_store.h"
-#include "services/quota/redis_quota_store_scripts.h"
+#include "services/quota/redis/script_sources.h"
 #include "services/redis/redis_client.h"
 #include "tests/quota/quota_store_contract.h"
 #include "tests/testing/free_port.h"
@@ -227,11 +227,12 @@ TEST(RedisQuotaKeysTest, EachOwnersKeysShareOneSlotAndNamesAreUnambiguous) {
   EXPECT_FALSE(RedisQuotaKeys::IsSerial(keys.Once(Home("ab12"))));
   EXPECT_NE(KeySlot(keys.Serial(serial)), KeySlot(keys.Serial({"", "cd34ef", "", ""})));
 
-  // The listing indexes: a day's 16 shards in 16 slots, days apart, and a retailer's day in one slot of its
-  // own.
+  // The listing indexes: a day's 16 shards in 16 slots, days apart, and a retailer's day in 8 slots of its own
+  // (and its unsharded key of before 2026-12).
   const absl::CivilDay day(2025, 6, 1);
   EXPECT_EQ(keys.DayIndex(day, 3), "tq:{d:2025-06-01:3}:cd");
-  EXPECT_EQ(keys.RetailerDayIndex("big:chain", day), "tq:{rd:big%3Achain:2025-06-01}:cd");
+  EXPECT_EQ(keys.RetailerDayIndex("big:chain", day, 5), "tq:{rd:big%3Achain:2025-06-01:5}:cd");
+  EXPECT_EQ(keys.LegacyRetailerDayIndex("big:chain", day), "tq:{rd:big%3Achain:2025-06-01}:cd");
   std::set<int> index_slots;
   for (int n = 0; n < RedisQuotaKeys::kIndexShards; ++n) {
     index_slots.insert(KeySlot(keys.DayIndex(day, n)));
@@ -239,22 +240,29 @@ TEST(RedisQuotaKeysTest, EachOwnersKeysShareOneSlotAndNamesAreUnambiguous) {
   }
   EXPECT_GT(index_slots.size(), 30u);
   EXPECT_EQ(RedisQuotaKeys::IndexShard(claim_id), RedisQuotaKeys::DueShard(claim_id));
-  EXPECT_NE(keys.RetailerDayIndex("a:b", day), keys.RetailerDayIndex("a", day));
+  EXPECT_NE(keys.RetailerDayIndex("a:b", day, 0), keys.RetailerDayIndex("a", day, 0));
+  std::set<int> retailer_slots;
+  for (int n = 0; n < RedisQuotaKeys::kRetailerIndexShards; ++n) {
+    retailer_slots.insert(KeySlot(keys.RetailerDayIndex("national-chain", day, n)));
+  }
+  EXPECT_EQ(retailer_slots.size(), static_cast<size_t>(RedisQuotaKeys::kRetailerIndexShards))
+      << "a chain's day is spread over slots";
 }
 
 // Every redis.call in every script names a key the script declared (KEYS, through the names its prelude
 // gives them): together with the cluster test below, no script touches a key outside its one slot.
 TEST(RedisQuotaScriptsTest, EveryKeyAScriptTouchesIsDeclared) {
+  namespace source = scripts::source;
   const std::vector<std::pair<std::string, const char*>> sources = {
-      {"buyer_reserve", scripts::kBuyerReserve}, {"buyer_confirm", scripts::kBuyerConfirm},
-      {"buyer_cancel", scripts::kBuyerCancel},   {"buyer_refund", scripts::kBuyerRefund},
-      {"buyer_void", scripts::kBuyerVoid},       {"buyer_correct", scripts::kBuyerCorrect},
-      {"buyer_get", scripts::kBuyerGet},         {"buyer_list", scripts::kBuyerList},
-      {"buyer_usage", scripts::kBuyerUsage},     {"once_take", scripts::kOnceTake},
-      {"once_settle", scripts::kOnceSettle},     {"budget_alloc", scripts::kBudgetAlloc},
-      {"budget_settle", scripts::kBudgetSettle}, {"budget_used", scripts::kBudgetUsed},
-      {"due_settle", scripts::kDueSettle},       {"index_add", scripts::kIndexAdd},
-      {"index_range", scripts::kIndexRange},     {"ping", scripts::kPing}};
+      {"buyer_reserve", source::kBuyerReserve}, {"buyer_confirm", source::kBuyerConfirm},
+      {"buyer_cancel", source::kBuyerCancel},   {"buyer_refund", source::kBuyerRefund},
+      {"buyer_void", source::kBuyerVoid},       {"buyer_correct", source::kBuyerCorrect},
+      {"buyer_get", source::kBuyerGet},         {"buyer_sweep", source::kBuyerSweep},
+      {"buyer_list", source::kBuyerList},       {"buyer_usage", source::kBuyerUsage},
+      {"once_take", source::kOnceTake},         {"once_settle", source::kOnceSettle},
+      {"budget_alloc", source::kBudgetAlloc},   {"budget_settle", source::kBudgetSettle},
+      {"budget_used", source::kBudgetUsed},     {"due_settle", source::kDueSettle},
+      {"index_range", source::kIndexRange},     {"ping", source::kPing}};
   const std::set<std::string> declared = {"CLAIMS", "COUNTERS",     "HOLDS",  "LEDGER",
                                           "BUDGET", "BUDGET_HOLDS", "KEYS[1]"};
   const std::regex call(R"(redis\.call\('([A-Z]+)',\s*([^,)]+))");
@@ -313,7 +321,9 @@ TEST_F(RedisQuotaStoreTest, AScenarioCreatesOnlyKeysOfItsOwnersSlots) {
   // The listing indexes of the day (the claims' shards and the retailer's) and the serials.
   EXPECT_TRUE(
       slots_by_tag.contains(absl::StrCat("d:2025-06-01:", RedisQuotaKeys::IndexShard(claim.claim_id))));
-  EXPECT_TRUE(slots_by_tag.contains("rd:shop:2025-06-01"));
+  EXPECT_TRUE(slots_by_tag.contains(
+      absl::StrCat("rd:shop:2025-06-01:", RedisQuotaKeys::RetailerIndexShard(claim.claim_id))));
+  EXPECT_TRUE(slots_by_tag.contains("rd:shop:2025-06-01")) << "written while legacy_retailer_index is on";
   EXPECT_TRUE(slots_by_tag.contains("s::f0"));  // the third claim's serial
   EXPECT_THAT(server_->Run({"GET", store->keys().Serial(Serial("f00d3", "1"))}),
               ::tradein::testing::IsOkAndHolds(RedisValue::String(absl::StrCat(third.claim_id, "|0"))));
@@ -324,7 +334,8 @@ TEST_F(RedisQuotaStoreTest, AScenarioCreatesOnlyKeysOfItsOwnersSlots) {
               ::tradein::testing::IsOkAndHolds(RedisValue::Integer(0)));
   // Index keys live a retention past their day (400 days by default), not forever.
   const absl::StatusOr<RedisValue> ttl =
-      server_->Run({"PTTL", store->keys().RetailerDayIndex("shop", absl::CivilDay(2025, 6, 1))});
+      server_->Run({"PTTL", store->keys().RetailerDayIndex("shop", absl::CivilDay(2025, 6, 1),
+                                                           RedisQuotaKeys::RetailerIndexShard(claim.claim_id))});
   ASSERT_THAT(ttl, IsOk());
   EXPECT_GT(ttl->integer(), absl::ToInt64Milliseconds(absl::Hours(400 * 24)));
   EXPECT_LE(ttl->integer(), absl::ToInt64Milliseconds(absl::Hours(401 * 24)));
@@ -1069,7 +1080,8 @@ TEST_F(CrashTest, AClaimIsListedOnceAndAReservationThatDiedBeforeTheBuyerScriptI
     EXPECT_EQ(listed->entries[0].record.claim_id, other.claim_id);
     EXPECT_FALSE(listed->more) << "the phantom is no further entry";
   }
-  // A retry a minute later creates the claim at the first attempt's time: listed once, at its index entry.
+  // A retry a minute later creates the claim at the first attempt's time: listed once, at its index entry
+  // (the retry's own stray entry, of its own time, is skipped).
   const absl::StatusOr<ClaimRecord> retry = [&] {
     ReserveRequest later = Request();
     later.now = kT0 + absl::Minutes(1);

@@ -236,7 +236,7 @@ void ReferenceLedger::GiveBack(Claim& claim, size_t i, int32_t units, int64_t fe
 
 void ReferenceLedger::NoteAttempt(const ReserveRequest& request) {
   attempts_.emplace(RequestKey{request.retailer_id, request.request_id},
-                    Attempt{request.now, request.fingerprint});
+                    Attempt{request.now, request.fingerprint, request.claim_id});
 }
 
 ModelAnswer ReferenceLedger::Reserve(const ReserveRequest& request, const ProvisionalRefusals& provisional) {
@@ -244,7 +244,7 @@ ModelAnswer ReferenceLedger::Reserve(const ReserveRequest& request, const Provis
   const RequestKey key{request.retailer_id, request.request_id};
   NoteAttempt(request);
   const Attempt& first = attempts_.at(key);
-  if (first.fingerprint != request.fingerprint) {
+  if (first.fingerprint != request.fingerprint || first.claim_id != request.claim_id) {
     return Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED");
   }
   if (const auto decided = requests_.find(key); decided != requests_.end()) {

@@ -136,6 +136,7 @@ class ReferenceLedger {
   struct Attempt {
     absl::Time first_now;
     std::string fingerprint;
+    std::string claim_id;
   };
 
   static bool Live(const Claim& claim);

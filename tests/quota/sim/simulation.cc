@@ -586,6 +586,8 @@ class Simulator::History {
     for (const Call& call : round.calls) now_ = std::max(now_, call.now);
     for (const Call& call : round.calls) {
       if (call.kind == Call::Kind::kReserve) reserves_.emplace(call.claim_id, call.reserve);
+      for (const SerialKey& s : call.confirm.serials)
+        confirm_serials_[call.claim_id].insert({s.programme, s.value_hash});
     }
     std::vector<Outcome> outcomes(round.calls.size());
     for (size_t c = 0; c < round.calls.size(); ++c) Start(round.calls[c], outcomes[c]);
@@ -1053,7 +1055,10 @@ class Simulator::History {
       }
       for (const OnceKey& key : r.once_keys)
         phantom.once_keys.insert({key.programme, key.quota_id, key.value_hash});
-      for (const SerialKey& s : call.confirm.serials) phantom.serials.insert({s.programme, s.value_hash});
+      // A crashed confirm may hold its serials; a crashed change (refund, void, correction) may not have let go
+      // of those a confirm of the claim committed.
+      if (const auto named = confirm_serials_.find(call.claim_id); named != confirm_serials_.end())
+        phantom.serials.insert(named->second.begin(), named->second.end());
       phantom.until = std::max(call.now, r.now) + kHold + absl::Seconds(10);
       phantoms_.push_back(std::move(phantom));
     }
@@ -1223,6 +1228,7 @@ class Simulator::History {
   absl::Time now_ = absl::FromCivil(absl::CivilSecond(2025, 6, 1, 10, 0, 0), absl::UTCTimeZone());
   int next_request_ = 0;
   std::map<std::string, ReserveRequest> reserves_;  // every claim id the history made up
+  std::map<std::string, std::set<std::pair<std::string, std::string>>> confirm_serials_;  // named by its confirms
   std::vector<Call> pending_;                       // calls whose outcome the client never learned
   std::vector<Phantom> phantoms_;
   std::set<std::string> reported_;  // expiries sweeps reported

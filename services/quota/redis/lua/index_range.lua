@@ -1,13 +1,13 @@
 -- index_range.lua: the next entries of a listing index after a position, in one direction (a page step of
 -- ListClaims).
 --
--- KEYS[1] a listing index (zset: claim ids by nanoseconds in the day). ARGV: 'asc' | 'desc', has position ('0' | '1'),
--- position score, position claim id, count.
--- Returns {claim id, score, ...}: at most `count` entries strictly after (score, claim id) in the direction, in
--- order. Redis orders members of one score bytewise, as C++ compares strings; Lua's < on strings follows the locale,
+-- KEYS[1] a listing index (zset: claim ids by nanoseconds in the day). A: dir ('asc' | 'desc'), after (true when
+-- there is a position), score and id (the position), count.
+-- Answers {entries = {{claim id, score}...}}: at most `count` entries strictly after (score, claim id) in the
+-- direction, in order. Redis orders members of one score bytewise, as C++ compares strings; Lua's < on strings follows the locale,
 -- so members are compared byte by byte here.
-local dir, has_position, count = ARGV[1], ARGV[2] == '1', tonumber(ARGV[5])
-local position_score, position_id = tonumber(ARGV[3]), ARGV[4]
+local dir, has_position, count = A.dir, A.after, A.count
+local position_score, position_id = A.score, A.id
 
 local function bytes_less(a, b)
   local n = math.min(#a, #b)
@@ -37,20 +37,19 @@ end
 local out = {}
 local offset = 0
 local batch = count + 16
-while #out < 2 * count do
+while #out < count do
   local got
   if dir == 'asc' then
-    got = redis.call('ZRANGEBYSCORE', KEYS[1], has_position and ARGV[3] or '-inf', '+inf', 'WITHSCORES', 'LIMIT',
+    got = redis.call('ZRANGEBYSCORE', KEYS[1], has_position and fmt(position_score) or '-inf', '+inf', 'WITHSCORES', 'LIMIT',
       fmt(offset), fmt(batch))
   else
-    got = redis.call('ZREVRANGEBYSCORE', KEYS[1], has_position and ARGV[3] or '+inf', '-inf', 'WITHSCORES', 'LIMIT',
+    got = redis.call('ZREVRANGEBYSCORE', KEYS[1], has_position and fmt(position_score) or '+inf', '-inf', 'WITHSCORES', 'LIMIT',
       fmt(offset), fmt(batch))
   end
   for i = 1, #got, 2 do
     local score = tonumber(got[i + 1])
-    if #out < 2 * count and after(score, got[i]) then
-      out[#out + 1] = got[i]
-      out[#out + 1] = fmt(score)
+    if #out < count and after(score, got[i]) then
+      out[#out + 1] = {got[i], score}
     end
   end
   if #got < 2 * batch then
@@ -58,4 +57,4 @@ while #out < 2 * count do
   end
   offset = offset + batch
 end
-return out
+return answer('OK', {entries = out})

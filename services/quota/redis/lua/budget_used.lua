@@ -1,5 +1,5 @@
 -- budget_used.lua: fen used (held + committed) of a budget, after purging holds that ended by now.
 --
--- ARGV: now. Returns an integer.
-purge(ARGV[1])
-return used()
+-- A: now. Answers {used = fen}.
+purge(A.now)
+return answer('OK', {used = used()})

@@ -1,16 +1,17 @@
 // -----------------------------------------------------------------------------
-// File: redis_quota_store_scripts.h
+// File: script_sources.h
 // -----------------------------------------------------------------------------
 //
-// The Lua sources of RedisQuotaStore's scripts: services/quota/lua/<name>.lua with its preludes, embedded at
-// build time (services/quota/lua/embed_lua.cmake writes the definitions into a generated .cc). Each is one
-// script run with EVALSHA; what it does and which slot it touches is written at the top of its .lua file.
+// The Lua sources of RedisQuotaStore's scripts: services/quota/redis/lua/<name>.lua with its preludes,
+// embedded at build time (services/quota/redis/lua/embed_lua.cmake writes the definitions into a generated
+// .cc). Each is one script run with EVALSHA (scripts.h is how C++ calls it); what it does and which slot it
+// touches is written at the top of its .lua file.
 //
 // Thread safety: immutable constants.
-#ifndef TRADEIN_SERVICES_QUOTA_REDIS_QUOTA_STORE_SCRIPTS_H_
-#define TRADEIN_SERVICES_QUOTA_REDIS_QUOTA_STORE_SCRIPTS_H_
+#ifndef TRADEIN_SERVICES_QUOTA_REDIS_SCRIPT_SOURCES_H_
+#define TRADEIN_SERVICES_QUOTA_REDIS_SCRIPT_SOURCES_H_
 
-namespace tradein::quota::scripts {
+namespace tradein::quota::scripts::source {
 
 // Buyer slot {b:<tag>}: KEYS = claims, counters, holds, ledger.
 extern const char* const kBuyerReserve;
@@ -20,6 +21,7 @@ extern const char* const kBuyerRefund;
 extern const char* const kBuyerVoid;
 extern const char* const kBuyerCorrect;
 extern const char* const kBuyerGet;
+extern const char* const kBuyerSweep;
 extern const char* const kBuyerList;
 extern const char* const kBuyerUsage;
 // Once-key slot {o:...} and serial slot {s:...}: KEYS = the once-key or serial key.
@@ -31,12 +33,11 @@ extern const char* const kBudgetSettle;
 extern const char* const kBudgetUsed;
 // Due shard {x:<n>}: KEYS = the shard.
 extern const char* const kDueSettle;
-// Listing index {d:<day>:<n>} or {rd:<retailer>:<day>}: KEYS = the index.
-extern const char* const kIndexAdd;
+// Listing index {d:<day>:<n>} or {rd:<retailer>:<day>:<n>}: KEYS = the index.
 extern const char* const kIndexRange;
 // No key.
 extern const char* const kPing;
 
-}  // namespace tradein::quota::scripts
+}  // namespace tradein::quota::scripts::source
 
-#endif  // TRADEIN_SERVICES_QUOTA_REDIS_QUOTA_STORE_SCRIPTS_H_
+#endif  // TRADEIN_SERVICES_QUOTA_REDIS_SCRIPT_SOURCES_H_

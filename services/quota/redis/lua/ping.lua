@@ -1,2 +1,2 @@
 -- ping.lua: health. A real script round trip (EVALSHA, or SCRIPT LOAD after NOSCRIPT), not just TCP.
-return 'PONG'
+return answer('PONG')

@@ -3,28 +3,28 @@
 -- shrinks over its life (allocation → granted → granted − refunded → 0), so a late, stale call cannot undo a newer
 -- one.
 --
--- ARGV: claim id, mode, target fen, hold end, now.
+-- A: claim, mode ('hold' | 'commit'), target (fen), hold (end), now.
 --   target 0   the claim holds nothing here → entry deleted, its fen given back.
 --   hold       (RESERVED) fen lowered to the target, held until the claim's hold end (a committed entry stays).
 --   commit     (confirmed) fen lowered to the target, committed: purges no longer touch it; 'GONE' when there is
 --              no entry or its hold ended by now.
--- Returns {'OK' | 'GONE', 1 when it gave back fen that was still live (something a crash left behind), else 0}.
-local claim, mode, target, hold_end, now = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+-- Answers OK or GONE with changed = 1 when it gave back fen that was still live (something a crash left behind).
+local claim, mode, target, hold_end, now = A.claim, A.mode, A.target, A.hold, A.now
 local field = 'c:' .. claim
 local entry = redis.call('HGET', BUDGET, field)
 if not entry then
-  return {mode == 'commit' and target > 0 and 'GONE' or 'OK', 0}
+  return answer(mode == 'commit' and target > 0 and 'GONE' or 'OK', {changed = 0})
 end
 local fen, hold, lines = parse_entry(entry)
 local live = hold == '0' or not le(hold, now)
 if mode == 'commit' and not live then
-  return {'GONE', 0}
+  return answer('GONE', {changed = 0})
 end
 if target <= 0 then
   redis.call('HINCRBY', BUDGET, 'used', fmt(-fen))
   redis.call('HDEL', BUDGET, field)
   redis.call('ZREM', BUDGET_HOLDS, claim)
-  return {'OK', (live and fen > 0) and 1 or 0}
+  return answer('OK', {changed = (live and fen > 0) and 1 or 0})
 end
 local changed = 0
 local new_fen = math.min(fen, target)
@@ -41,4 +41,4 @@ elseif hold ~= '0' and hold ~= hold_end then
   redis.call('ZADD', BUDGET_HOLDS, fmt(ms_of(hold_end)), claim)
 end
 redis.call('HSET', BUDGET, field, fmt(new_fen) .. '|' .. new_hold .. '|' .. lines)
-return {'OK', changed}
+return answer('OK', {changed = changed})

@@ -1,70 +1,50 @@
 -- buyer_reserve.lua: the decision of a claim, in the buyer's slot, checked and written at once.
 --
--- ARGV: claim id, buyer key, retailer, request id, fingerprint, now, hold end, restores (0/1), draft,
---   QUOTA_EXHAUSTED bit, AMOUNT_CAP_REACHED bit, created (the now of the request id's first attempt: the claim's
---   place in the listing index, written before this script ran),
---   #counters, (field, 'u'|'f', limit)...,
---   #once-keys, (key, taken by this claim 0/1)...,
---   #budgets, (key, allocated to this claim 0/1)...,
---   #lines, (line id, units allowed by the once-keys and budgets, unit fen, reason bits so far,
---            #counters, counter index..., #once-keys, once-key index..., #budgets, budget index...)...
--- Indices are 1-based into the lists above.
+-- A (scripts.h ReserveArgs): claim, buyer, retailer, request, fp, now, created (the first attempt's now), hold (end),
+-- restores, draft, qe / ac (the QUOTA_EXHAUSTED / AMOUNT_CAP_REACHED reason bits), counters {{k = field, u = true for units, limit}...},
+-- once {{k = key, took = this claim holds it}...}, budgets {{k = key, took = this claim has an entry}...},
+-- lines {{id, units (allowed by the once-keys and budgets), fen (per unit), r (reason bits so far),
+-- c / o / b (1-based indices into counters / once / budgets)}...}.
 --
 -- Expires what is due, then: the claim exists → it (replayed), or REQUEST_ID_REUSED when its fingerprint differs.
--- Else each line in order meets the buyer's counters (counter_math.h), counters are charged, the claim is stored
--- RESERVED (held until the hold end) or REJECTED, and a ledger line is written. Returns reply().
-local id, buyer, retailer, request, fp, now, hold_end = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local restores, draft = ARGV[8] == '1', ARGV[9]
-local QUOTA_EXHAUSTED, AMOUNT_CAP_REACHED = tonumber(ARGV[10]), tonumber(ARGV[11])
-local created = ARGV[12]
-local at = 13
-local function arg()
-  local v = ARGV[at]
-  at = at + 1
-  return v
-end
-local function indices()
-  local list = {}
-  for i = 1, tonumber(arg()) do
-    list[i] = tonumber(arg())
-  end
-  return list
-end
-
+-- Else each line in order meets the buyer's counters (quota_store.h, "Amounts", step 4), counters are charged, the
+-- claim is stored RESERVED (held until the hold end) or REJECTED, created at `created`, and a ledger line is
+-- written. Answers reply().
+local id, buyer, retailer, request, fp, now, hold_end = A.claim, A.buyer, A.retailer, A.request, A.fp, A.now, A.hold
+local created, restores, draft = A.created, A.restores, A.draft
+local QUOTA_EXHAUSTED, AMOUNT_CAP_REACHED = A.qe, A.ac
 local counters = {}
-for i = 1, tonumber(arg()) do
-  counters[i] = {k = arg(), kind = arg(), limit = tonumber(arg())}
+for i, c in ipairs(A.counters) do
+  counters[i] = {k = c.k, kind = c.u and 'u' or 'f', limit = c.limit}
 end
 local once_keys, taken_once, seen = {}, {}, {}
-for i = 1, tonumber(arg()) do
-  once_keys[i] = arg()
-  if arg() == '1' and not seen[once_keys[i]] then
-    seen[once_keys[i]] = true
-    taken_once[#taken_once + 1] = once_keys[i]
+for i, o in ipairs(A.once) do
+  once_keys[i] = o.k
+  if o.took and not seen[o.k] then
+    seen[o.k] = true
+    taken_once[#taken_once + 1] = o.k
   end
 end
 local budgets, allocated = {}, {}
 seen = {}
-for i = 1, tonumber(arg()) do
-  budgets[i] = arg()
-  if arg() == '1' and not seen[budgets[i]] then
-    seen[budgets[i]] = true
-    allocated[#allocated + 1] = budgets[i]
+for i, b in ipairs(A.budgets) do
+  budgets[i] = b.k
+  if b.took and not seen[b.k] then
+    seen[b.k] = true
+    allocated[#allocated + 1] = b.k
   end
 end
 local lines = {}
-for i = 1, tonumber(arg()) do
-  lines[i] = {id = arg(), units = tonumber(arg()), unit_fen = tonumber(arg()), reasons = tonumber(arg())}
-  lines[i].counters = indices()
-  lines[i].once_keys = indices()
-  lines[i].budgets = indices()
+for i, l in ipairs(A.lines) do
+  lines[i] = {id = l.id, units = l.units, unit_fen = l.fen, reasons = l.r, counters = l.c, once_keys = l.o,
+    budgets = l.b}
 end
 
 expire_due(now)
 local existing = load_claim(id)
 if existing then
   if existing.fp ~= fp then
-    return {'REQUEST_ID_REUSED'}
+    return answer('REQUEST_ID_REUSED')
   end
   if existing.st == RESERVED and le(existing.ex, now) then
     expire_claim(id, existing)

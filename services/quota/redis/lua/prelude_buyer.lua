@@ -12,7 +12,8 @@
 -- hold an entry in, ok once-keys and serial keys it may hold, okr those a refund or void released, sp serial keys a
 -- confirmation in progress is taking (key -> true; held while the claim is RESERVED, cleared when it is confirmed).
 -- A line: id, u/f units/fen granted, r reason bits, ru/rf units/fen refunded, ch counter charges {k field, a amount,
--- u 1 = units}, ok once-keys and serial keys held, bg budget charges {k budget key, f fen}.
+-- u 1 = units}, ok once-keys and serial keys held, bg budget charges {k budget key, f fen}. rp 1 once a sweeper
+-- reported the claim's expiry (each expiry is reported once, by the sweeper that sets it).
 local CLAIMS, COUNTERS, HOLDS, LEDGER = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local RESERVED, CONFIRMED, CANCELLED, EXPIRED, REFUNDED, PARTIALLY_REFUNDED, REJECTED, VOIDED = 1, 2, 3, 4, 5, 6, 7, 8
 
@@ -103,8 +104,8 @@ local function release_refunded_line(rec, i)
 end
 
 -- What reconcile must bring about in the other slots: per budget key the fen the claim holds there (0 = no
--- entry), per once-key (or serial key) whether the claim keeps it.
-local function append_plan(out, rec)
+-- entry), per once-key (or serial key) whether the claim keeps it. {b = {{key, fen}...}, o = {{key, keep}...}}.
+local function plan(rec)
   local final = rec.st == CANCELLED or rec.st == EXPIRED or rec.st == REJECTED
   local target, held = {}, {}
   for _, ln in ipairs(rec.ln) do
@@ -120,16 +121,14 @@ local function append_plan(out, rec)
       held[k] = true
     end
   end
-  out[#out + 1] = #rec.bk
+  local out = {b = {}, o = {}}
   for _, k in ipairs(rec.bk) do
-    out[#out + 1] = k
-    out[#out + 1] = final and 0 or (target[k] or 0)
+    out.b[#out.b + 1] = {k, final and 0 or (target[k] or 0)}
   end
-  out[#out + 1] = #rec.ok
   for _, k in ipairs(rec.ok) do
-    out[#out + 1] = k
-    out[#out + 1] = ((not final) and held[k] and not rec.okr[k]) and 1 or 0
+    out.o[#out.o + 1] = {k, (not final) and held[k] and not rec.okr[k] or false}
   end
+  return out
 end
 
 -- True when the claim holds something in another slot (a budget entry or a once-key) that Confirm must commit.
@@ -147,20 +146,24 @@ local function holds_elsewhere(rec)
   return false
 end
 
--- {status, replayed, state, id, retailer, request, created, updated, hold end, draft, confirmation, #lines,
---  (units, fen, reasons, refunded units, refunded fen) per line, plan (append_plan)}
-local function reply(status, id, rec, replayed)
-  local out = {status, replayed and 1 or 0, rec.st, id, rec.rt, rec.rq, rec.cr, rec.up, rec.ex,
-    redis.call('HGET', CLAIMS, id .. ':d') or '', redis.call('HGET', CLAIMS, id .. ':k') or '', #rec.ln}
-  for _, ln in ipairs(rec.ln) do
-    out[#out + 1] = ln.u
-    out[#out + 1] = ln.f
-    out[#out + 1] = ln.r
-    out[#out + 1] = ln.ru
-    out[#out + 1] = ln.rf
+-- The claim as the C++ reads it (scripts.h ClaimReply): {rp = replayed, c = claim, p = plan, plus `extra` fields};
+-- c = {id, st, rt, rq, cr, up, ex, d = draft, k = confirmation, ln = {{u, f, r, ru, rf}...}}.
+local function claim_view(id, rec, replayed, extra)
+  local lines = {}
+  for i, ln in ipairs(rec.ln) do
+    lines[i] = {ln.u, ln.f, ln.r, ln.ru, ln.rf}
   end
-  append_plan(out, rec)
+  local out = extra or {}
+  out.rp = replayed
+  out.c = {id = id, st = rec.st, rt = rec.rt, rq = rec.rq, cr = rec.cr, up = rec.up, ex = rec.ex,
+    d = redis.call('HGET', CLAIMS, id .. ':d') or '', k = redis.call('HGET', CLAIMS, id .. ':k') or '', ln = lines}
+  out.p = plan(rec)
   return out
+end
+
+-- The answer of a buyer script about a claim: claim_view() with status `status`.
+local function reply(status, id, rec, replayed, extra)
+  return answer(status, claim_view(id, rec, replayed, extra))
 end
 
 -- The claim `id` of `retailer` (any when ''), after expiring what is due; nil when there is none.
@@ -178,23 +181,23 @@ end
 
 -- The claim `id` (of `retailer`, any when '') for a change of money after payment — a refund, void or correction
 -- — idempotent on `change_id`, kept with its fingerprint in the record's table `ids` ('rf', 'vd' or 'co').
--- Returns the record when the change may go ahead, else nil and the answer: NOT_FOUND, {reused} for a known id
+-- Returns the record when the change may go ahead, else nil and the answer: NOT_FOUND, `reused` for a known id
 -- with another fingerprint, the claim replayed for a known id, WRONG_STATE unless CONFIRMED/PARTIALLY_REFUNDED.
 local function open_change(id, retailer, now, ids, change_id, fp, reused)
   local rec = find_claim(id, retailer, now)
   if not rec then
-    return nil, {'NOT_FOUND'}
+    return nil, answer('NOT_FOUND')
   end
   rec[ids] = rec[ids] or {}
   local known = rec[ids][change_id]
   if known then
     if known ~= fp then
-      return nil, {reused}
+      return nil, answer(reused)
     end
     return nil, reply('OK', id, rec, true)
   end
   if rec.st ~= CONFIRMED and rec.st ~= PARTIALLY_REFUNDED then
-    return nil, {'WRONG_STATE', rec.st}
+    return nil, answer('WRONG_STATE', {st = rec.st})
   end
   return rec
 end

@@ -1,24 +1,24 @@
 -- buyer_correct.lua: lowers the granted fen of lines of a CONFIRMED or PARTIALLY_REFUNDED claim, in the buyer's slot.
 --
--- ARGV: claim id, request id, fingerprint, now, #lines, (line id, new fen)...
+-- A: claim, request (id), fp, now, lines {{id, fen (the new amount)}...}.
 -- A known request id → the claim, replayed (CORRECTION_ID_REUSED when its fingerprint differs). Lines are checked
 -- in order, each against the amount before it (a line named twice: against the first): an unknown line →
 -- LINE_NOT_FOUND, an amount above the grant or below what was refunded → CORRECTION_NOT_A_REDUCTION; errors change
 -- nothing. Each line's grant is lowered (units unchanged); the difference comes back to its budgets (reconcile) and
--- to the buyer's fen counters; the state is unchanged. Returns reply() and then the total reduction (absent for a
+-- to the buyer's fen counters; the state is unchanged. Answers reply() with ch = the total reduction (absent for a
 -- replay).
-local id, request_id, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local rec, answer = open_change(id, '', now, 'co', request_id, fp, 'CORRECTION_ID_REUSED')
+local id, request_id, fp, now = A.claim, A.request, A.fp, A.now
+local rec, early = open_change(id, '', now, 'co', request_id, fp, 'CORRECTION_ID_REUSED')
 if not rec then
-  return answer
+  return early
 end
 
 local fen = {}
 for i, ln in ipairs(rec.ln) do
   fen[i] = ln.f
 end
-for r = 1, tonumber(ARGV[5]) do
-  local line_id, amount = ARGV[4 + 2 * r], tonumber(ARGV[5 + 2 * r])
+for _, wanted in ipairs(A.lines) do
+  local line_id, amount = wanted.id, wanted.fen
   local index = nil
   for i, ln in ipairs(rec.ln) do
     if ln.id == line_id then
@@ -27,10 +27,10 @@ for r = 1, tonumber(ARGV[5]) do
     end
   end
   if not index then
-    return {'LINE_NOT_FOUND'}
+    return answer('LINE_NOT_FOUND')
   end
   if amount > fen[index] or amount < rec.ln[index].rf then
-    return {'CORRECTION_NOT_A_REDUCTION'}
+    return answer('CORRECTION_NOT_A_REDUCTION')
   end
   fen[index] = amount
 end
@@ -56,6 +56,4 @@ rec.up = now
 rec.co[request_id] = fp
 save_claim(id, rec)
 ledger(now, id, rec, 'correct', -total, ',"request":' .. cjson.encode(request_id))
-local out = reply('OK', id, rec, false)
-out[#out + 1] = total  -- the reduction (ClaimRecord.last_change_fen)
-return out
+return reply('OK', id, rec, false, {ch = total})  -- ch: ClaimRecord.last_change_fen

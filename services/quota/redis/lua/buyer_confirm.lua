@@ -1,33 +1,31 @@
 -- buyer_confirm.lua: RESERVED → CONFIRMED, in the buyer's slot.
 --
--- ARGV: claim id, retailer ('' = any), now, confirmation, committed (1 when the caller committed every budget entry,
--- once-key and serial key the claim holds in other slots), #serials, (serial key, line id)...
+-- A (scripts.h ConfirmArgs): claim, retailer ('' = any), now, confirmation, committed (true when the caller
+-- committed every budget entry, once-key and serial key the claim holds in other slots), serials {{k = serial key,
+-- line = line id}...}.
 -- RESERVED and not due:
---   committed ~= 1: the serials are checked, in order: a serial of an unknown line → {'LINE_NOT_FOUND', n}; a
---     line whose serials do not number its granted units → {'SERIAL_COUNT', n of its first serial, its units}; a
---     serial key given twice → {'SERIAL_DUPLICATE', n of the second} (n is 1-based into the serials); nothing
+--   not committed: the serials are checked, in order: a serial of an unknown line → LINE_NOT_FOUND {n}; a line
+--     whose serials do not number its granted units → SERIAL_COUNT {n of its first serial, u = its units}; a
+--     serial key given twice → SERIAL_DUPLICATE {n of the second} (n is 1-based into the serials); nothing
 --     changes on an error. With serials, they are recorded as the claim's pending serial keys (sp, also in ok so
 --     that every later reconcile knows them) and the answer is NEEDS_COMMIT; without, NEEDS_COMMIT when the claim
 --     holds something elsewhere (no change), else CONFIRMED at once.
---   committed == 1: CONFIRMED (no longer in the holds, so it never expires); each serial key joins its line's held
+--   committed: CONFIRMED (no longer in the holds, so it never expires); each serial key joins its line's held
 --     keys; the pending serials are cleared.
 -- CONFIRMED → it, replayed (the serials are ignored). EXPIRED (or due) → HOLD_EXPIRED. No such claim of this
 -- retailer → NOT_FOUND. Other states → WRONG_STATE.
-local id, retailer, now, confirmation, committed = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local serials = {}
-for n = 1, tonumber(ARGV[6]) do
-  serials[n] = {k = ARGV[5 + 2 * n], line = ARGV[6 + 2 * n]}
-end
+local id, retailer, now, confirmation, committed = A.claim, A.retailer, A.now, A.confirmation, A.committed
+local serials = A.serials
 local rec = find_claim(id, retailer, now)
 if not rec then
-  return {'NOT_FOUND'}
+  return answer('NOT_FOUND')
 end
 if rec.st == CONFIRMED then
   return reply('OK', id, rec, true)
 elseif rec.st == EXPIRED then
-  return {'HOLD_EXPIRED'}
+  return answer('HOLD_EXPIRED')
 elseif rec.st ~= RESERVED then
-  return {'WRONG_STATE', rec.st}
+  return answer('WRONG_STATE', {st = rec.st})
 end
 
 -- The line index of each serial.
@@ -41,10 +39,10 @@ for n, s in ipairs(serials) do
   end
 end
 
-if committed ~= '1' then
+if not committed then
   for n = 1, #serials do
     if not index[n] then
-      return {'LINE_NOT_FOUND', n}
+      return answer('LINE_NOT_FOUND', {n = n})
     end
   end
   local count, first, order = {}, {}, {}
@@ -58,13 +56,13 @@ if committed ~= '1' then
   end
   for _, i in ipairs(order) do
     if count[i] ~= rec.ln[i].u then
-      return {'SERIAL_COUNT', first[i], rec.ln[i].u}
+      return answer('SERIAL_COUNT', {n = first[i], u = rec.ln[i].u})
     end
   end
   local seen = {}
   for n, s in ipairs(serials) do
     if seen[s.k] then
-      return {'SERIAL_DUPLICATE', n}
+      return answer('SERIAL_DUPLICATE', {n = n})
     end
     seen[s.k] = true
   end

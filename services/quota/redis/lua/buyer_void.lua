@@ -1,15 +1,15 @@
 -- buyer_void.lua: CONFIRMED or PARTIALLY_REFUNDED → VOIDED, in the buyer's slot: a refund of every unit not yet
 -- refunded.
 --
--- ARGV: claim id, request id, fingerprint, now.
+-- A: claim, request (id), fp, now.
 -- A known request id → the claim, replayed (VOID_ID_REUSED when its fingerprint differs). Each line's refunds become
 -- its grant; budgets come back (reconcile); the buyer's counters, the serials and the once-keys come back when the
--- claim says refunds restore quota. Errors change nothing: NOT_FOUND, WRONG_STATE. Returns reply() and then the fen
+-- claim says refunds restore quota. Errors change nothing: NOT_FOUND, WRONG_STATE. Answers reply() with ch = the fen
 -- this call gave back (absent for a replay).
-local id, request_id, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local rec, answer = open_change(id, '', now, 'vd', request_id, fp, 'VOID_ID_REUSED')
+local id, request_id, fp, now = A.claim, A.request, A.fp, A.now
+local rec, early = open_change(id, '', now, 'vd', request_id, fp, 'VOID_ID_REUSED')
 if not rec then
-  return answer
+  return early
 end
 
 local total = 0
@@ -26,6 +26,4 @@ rec.up = now
 rec.vd[request_id] = fp
 save_claim(id, rec)
 ledger(now, id, rec, 'void', -total, ',"request":' .. cjson.encode(request_id))
-local out = reply('OK', id, rec, false)
-out[#out + 1] = total  -- the fen this call gave back (ClaimRecord.last_change_fen)
-return out
+return reply('OK', id, rec, false, {ch = total})  -- ch: ClaimRecord.last_change_fen

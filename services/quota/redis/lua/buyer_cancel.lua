@@ -1,12 +1,12 @@
 -- buyer_cancel.lua: RESERVED → CANCELLED, in the buyer's slot; the buyer's counters come back at once, budgets
 -- and once-keys by reconcile.
 --
--- ARGV: claim id, retailer ('' = any), now.
+-- A: claim, retailer ('' = any), now.
 -- CANCELLED → it, replayed. EXPIRED → HOLD_EXPIRED. No such claim → NOT_FOUND. Other states → WRONG_STATE.
-local id, retailer, now = ARGV[1], ARGV[2], ARGV[3]
+local id, retailer, now = A.claim, A.retailer, A.now
 local rec = find_claim(id, retailer, now)
 if not rec then
-  return {'NOT_FOUND'}
+  return answer('NOT_FOUND')
 end
 if rec.st == RESERVED then
   local fen = granted_fen(rec)
@@ -22,6 +22,6 @@ if rec.st == RESERVED then
 elseif rec.st == CANCELLED then
   return reply('OK', id, rec, true)
 elseif rec.st == EXPIRED then
-  return {'HOLD_EXPIRED'}
+  return answer('HOLD_EXPIRED')
 end
-return {'WRONG_STATE', rec.st}
+return answer('WRONG_STATE', {st = rec.st})

@@ -1,12 +1,12 @@
 -- budget_alloc.lua: allocates a programme budget to a claim's lines before the buyer's script decides.
 --
--- ARGV: claim id, now, hold end, total fen (from the policy in force), #lines, (line index, units at most, unit
--- fen)... in request order.
+-- A (scripts.h BudgetAllocArgs): claim, now, hold (end), total (fen, from the policy in force), lines {{i = line
+-- index, cap = units at most, fen = unit fen}...} in request order.
 -- Purges holds that ended; when the claim already has an entry (a retry) answers its allocation; else gives each
 -- line, in order, the whole units that still fit (total − used), at most its cap, and holds their fen until the
--- hold end. Returns the units per line, in ARGV order.
-local claim, now, hold_end, total = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local n = tonumber(ARGV[5])
+-- hold end. Answers {units = {units per line, in the order of `lines`}}.
+local claim, now, hold_end, total = A.claim, A.now, A.hold, A.total
+local n = #A.lines
 purge(now)
 local out = {}
 local entry = redis.call('HGET', BUDGET, 'c:' .. claim)
@@ -21,14 +21,14 @@ if entry then
     got[index] = tonumber(units)
   end
   for i = 1, n do
-    out[i] = got[ARGV[3 + 3 * i]] or 0
+    out[i] = got[fmt(A.lines[i].i)] or 0
   end
-  return out
+  return answer('OK', {units = out})
 end
 local remaining = total - used()
 local fen, parts = 0, {}
 for i = 1, n do
-  local index, cap, unit_fen = ARGV[3 + 3 * i], tonumber(ARGV[4 + 3 * i]), tonumber(ARGV[5 + 3 * i])
+  local index, cap, unit_fen = fmt(A.lines[i].i), A.lines[i].cap, A.lines[i].fen
   local fit = cap
   if unit_fen > 0 then
     fit = math.max(0, math.min(math.floor(remaining / unit_fen), cap))
@@ -43,4 +43,4 @@ if fen > 0 then
   redis.call('HINCRBY', BUDGET, 'used', fmt(fen))
   redis.call('ZADD', BUDGET_HOLDS, fmt(ms_of(hold_end)), claim)
 end
-return out
+return answer('OK', {units = out})

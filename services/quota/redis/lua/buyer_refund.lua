@@ -1,16 +1,16 @@
 -- buyer_refund.lua: a refund of a CONFIRMED or PARTIALLY_REFUNDED claim, in the buyer's slot.
 --
--- ARGV: claim id, retailer ('' = any), refund id, fingerprint, now, #lines, (line id, units; 0 = all not yet
--- refunded)... (no lines = the whole claim).
+-- A: claim, retailer ('' = any), refund (id), fp, now, lines {{id, units (0 = all not yet refunded)}...} (none =
+-- the whole claim).
 -- A known refund id → the claim, replayed (REFUND_ID_REUSED when its fingerprint differs). Each refunded line
 -- gives back its fen left in proportion to its units left (all of it for the last unit); budgets always come back (reconcile),
 -- the buyer's counters and, for a line refunded whole, its serials and the once-keys no other line still uses,
 -- only when the claim says refunds restore quota. Errors change nothing: NOT_FOUND, WRONG_STATE, LINE_NOT_FOUND,
--- REFUND_EXCEEDS_GRANT. Returns reply() and then the fen this refund gave back (absent for a replay).
-local id, retailer, refund_id, fp, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local rec, answer = open_change(id, retailer, now, 'rf', refund_id, fp, 'REFUND_ID_REUSED')
+-- REFUND_EXCEEDS_GRANT. Answers reply() with ch = the fen this refund gave back (absent for a replay).
+local id, retailer, refund_id, fp, now = A.claim, A.retailer, A.refund, A.fp, A.now
+local rec, early = open_change(id, retailer, now, 'rf', refund_id, fp, 'REFUND_ID_REUSED')
 if not rec then
-  return answer
+  return early
 end
 
 local n = #rec.ln
@@ -18,14 +18,14 @@ local refund_units = {}
 for i = 1, n do
   refund_units[i] = 0
 end
-local requested = tonumber(ARGV[6])
+local requested = #A.lines
 if requested == 0 then
   for i = 1, n do
     refund_units[i] = rec.ln[i].u - rec.ln[i].ru
   end
 end
 for r = 1, requested do
-  local line_id, units = ARGV[5 + 2 * r], tonumber(ARGV[6 + 2 * r])
+  local line_id, units = A.lines[r].id, A.lines[r].units
   local index = nil
   for i = 1, n do
     if rec.ln[i].id == line_id then
@@ -34,13 +34,13 @@ for r = 1, requested do
     end
   end
   if not index then
-    return {'LINE_NOT_FOUND'}
+    return answer('LINE_NOT_FOUND')
   end
   local ln = rec.ln[index]
   local remaining = ln.u - ln.ru - refund_units[index]
   local wanted = units == 0 and remaining or units
   if wanted <= 0 or wanted > remaining then
-    return {'REFUND_EXCEEDS_GRANT'}
+    return answer('REFUND_EXCEEDS_GRANT')
   end
   refund_units[index] = refund_units[index] + wanted
 end
@@ -74,6 +74,4 @@ rec.up = now
 rec.rf[refund_id] = fp
 save_claim(id, rec)
 ledger(now, id, rec, 'refund', -total, ',"refund":' .. cjson.encode(refund_id))
-local out = reply('OK', id, rec, false)
-out[#out + 1] = total  -- the fen this call refunded (ClaimRecord.last_change_fen)
-return out
+return reply('OK', id, rec, false, {ch = total})  -- ch: ClaimRecord.last_change_fen

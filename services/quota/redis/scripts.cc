@@ -1,0 +1,424 @@
+#include "services/quota/redis/scripts.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/quota/msgpack.h"
+#include "services/quota/redis/keys.h"
+#include "services/quota/redis/script_sources.h"
+
+namespace tradein::quota::scripts {
+namespace {
+
+using msgpack::Value;
+using msgpack::Writer;
+using pricing::ReasonCode;
+using pricing::ReasonSet;
+
+absl::Status BadReply(absl::string_view script) {
+  // Never the reply itself: it may carry a draft.
+  return absl::InternalError(absl::StrCat("unexpected answer from ", script));
+}
+
+// The answer map of a script's reply (one bulk string of MessagePack).
+absl::StatusOr<Value> Answer(const absl::StatusOr<redis::RedisValue>& reply, absl::string_view script) {
+  if (!reply.ok()) return reply.status();
+  if (reply->type() != redis::RedisValue::Type::kString) return BadReply(script);
+  absl::StatusOr<Value> value = msgpack::Parse(reply->str());
+  if (!value.ok() || value->type() != Value::Type::kMap) return BadReply(script);
+  return value;
+}
+
+bool ReadTime(const Value& v, absl::Time& out) {
+  int64_t nanos = 0;
+  if (!absl::SimpleAtoi(v.AsBytes(), &nanos)) return false;
+  out = absl::FromUnixNanos(nanos);
+  return true;
+}
+
+// The claim of a buyer script's answer (prelude_buyer.lua claim_view()); false when malformed.
+bool ReadClaim(const Value& view, ClaimRecord& r) {
+  const Value& c = view["c"];
+  const int64_t state = c["st"].AsInt();
+  if (state < 1 || state > 8) return false;
+  r.state = static_cast<ClaimState>(state);
+  r.claim_id = c["id"].AsBytes();
+  r.retailer_id = c["rt"].AsBytes();
+  r.request_id = c["rq"].AsBytes();
+  r.draft = c["d"].AsBytes();
+  r.confirmation = c["k"].AsBytes();
+  r.replayed = view["rp"].AsBool();
+  r.last_change_fen = view["ch"].AsInt();
+  if (!ReadTime(c["cr"], r.created_at) || !ReadTime(c["up"], r.updated_at) ||
+      !ReadTime(c["ex"], r.expires_at)) {
+    return false;
+  }
+  for (const Value& line : c["ln"].AsArray()) {
+    const std::vector<Value>& f = line.AsArray();
+    if (f.size() != 5) return false;
+    r.grants.push_back(LineGrant{static_cast<int32_t>(f[0].AsInt()), f[1].AsInt(),
+                                 ReasonSet::FromBits(static_cast<uint32_t>(f[2].AsInt()))});
+    r.refunds.push_back(LineRefund{static_cast<int32_t>(f[3].AsInt()), f[4].AsInt()});
+  }
+  return true;
+}
+
+bool ReadPlan(const Value& p, Plan& plan) {
+  for (const Value& b : p["b"].AsArray()) {
+    const std::vector<Value>& f = b.AsArray();
+    if (f.size() != 2) return false;
+    plan.budgets.push_back({f[0].AsBytes(), f[1].AsInt()});
+  }
+  for (const Value& o : p["o"].AsArray()) {
+    const std::vector<Value>& f = o.AsArray();
+    if (f.size() != 2) return false;
+    plan.once.push_back({f[0].AsBytes(), f[1].AsBool()});
+  }
+  return true;
+}
+
+absl::StatusOr<ClaimReply> ReadClaimReply(const Value& view, absl::string_view script) {
+  ClaimReply out;
+  out.status = view["s"].AsBytes();
+  out.state = view["st"].AsInt();
+  out.serial = view["n"].AsInt();
+  out.units = view["u"].AsInt();
+  out.report = view["report"].AsBool();
+  if (out.status == "OK" || out.status == "NEEDS_COMMIT") {
+    if (!ReadClaim(view, out.record) || !ReadPlan(view["p"], out.plan)) return BadReply(script);
+  }
+  return out;
+}
+
+// Starts a map of `more` + 2 fields with the two most scripts take.
+void ClaimAndNow(absl::string_view claim_id, absl::Time now, size_t more, Writer& w) {
+  w.Map(2 + more).Key("claim").Str(claim_id).Key("now").Str(TimeText(now));
+}
+
+}  // namespace
+
+const Scripts& Get() {
+  static const Scripts* const scripts =
+      new Scripts{redis::RedisScript(source::kBuyerReserve), redis::RedisScript(source::kBuyerConfirm),
+                  redis::RedisScript(source::kBuyerCancel),  redis::RedisScript(source::kBuyerRefund),
+                  redis::RedisScript(source::kBuyerVoid),    redis::RedisScript(source::kBuyerCorrect),
+                  redis::RedisScript(source::kBuyerGet),     redis::RedisScript(source::kBuyerSweep),
+                  redis::RedisScript(source::kBuyerList),    redis::RedisScript(source::kBuyerUsage),
+                  redis::RedisScript(source::kOnceTake),     redis::RedisScript(source::kOnceSettle),
+                  redis::RedisScript(source::kBudgetAlloc),  redis::RedisScript(source::kBudgetSettle),
+                  redis::RedisScript(source::kBudgetUsed),   redis::RedisScript(source::kDueSettle),
+                  redis::RedisScript(source::kIndexRange),   redis::RedisScript(source::kPing)};
+  return *scripts;
+}
+
+std::string TimeText(absl::Time t) {
+  return absl::StrFormat("%019d", std::max<int64_t>(absl::ToUnixNanos(t), 0));
+}
+
+int64_t Millis(absl::Time t) { return std::max<int64_t>(absl::ToUnixNanos(t), 0) / 1000000; }
+
+absl::StatusOr<ClaimReply> ParseClaimReply(const absl::StatusOr<redis::RedisValue>& reply,
+                                           absl::string_view script) {
+  absl::StatusOr<Value> value = Answer(reply, script);
+  if (!value.ok()) return value.status();
+  return ReadClaimReply(*value, script);
+}
+
+std::string ReserveArgs::Encode() const {
+  const ReserveRequest& r = request;
+  Writer w;
+  w.Map(16);
+  w.Key("claim").Str(r.claim_id).Key("buyer").Str(r.buyer.key).Key("retailer").Str(r.retailer_id);
+  w.Key("request").Str(r.request_id).Key("fp").Str(r.fingerprint).Key("now").Str(TimeText(r.now));
+  w.Key("created").Str(TimeText(created)).Key("hold")
+      .Str(TimeText(r.expires_at))
+      .Key("restores")
+      .Bool(r.refund_restores_quota)
+      .Key("draft")
+      .Str(r.draft);
+  ReasonSet quota_exhausted, amount_cap;
+  quota_exhausted.Add(ReasonCode::kQuotaExhausted);
+  amount_cap.Add(ReasonCode::kAmountCapReached);
+  w.Key("qe").Int(quota_exhausted.bits()).Key("ac").Int(amount_cap.bits());
+  w.Key("counters").Array(r.counters.size());
+  for (const CounterLimit& c : r.counters) {
+    w.Map(3)
+        .Key("k")
+        .Str(RedisQuotaKeys::CounterField(r.buyer.key, c.programme, c.field))
+        .Key("u")
+        .Bool(c.kind == CounterLimit::Kind::kUnits)
+        .Key("limit")
+        .Int(c.limit);
+  }
+  w.Key("once").Array(once_keys.size());
+  for (size_t k = 0; k < once_keys.size(); ++k)
+    w.Map(2).Key("k").Str(once_keys[k]).Key("took").Bool(once_taken[k]);
+  w.Key("budgets").Array(budget_keys.size());
+  for (size_t b = 0; b < budget_keys.size(); ++b) {
+    w.Map(2).Key("k").Str(budget_keys[b]).Key("took").Bool(budget_taken[b]);
+  }
+  w.Key("lines").Array(r.lines.size());
+  for (size_t i = 0; i < r.lines.size(); ++i) {
+    const LineRequest& line = r.lines[i];
+    w.Map(7).Key("id").Str(line.line_id).Key("units").Int(units[i]).Key("fen").Int(line.unit_fen);
+    w.Key("r").Int(reasons[i]);
+    w.Key("c").Array(line.counters.size());
+    for (uint16_t c : line.counters) w.Int(c + 1);
+    w.Key("o").Array(line.once_keys.size());
+    for (uint16_t k : line.once_keys) w.Int(k + 1);
+    w.Key("b").Array(line.budgets.size());
+    for (uint16_t b : line.budgets) w.Int(b + 1);
+  }
+  return w.Take();
+}
+
+std::string ConfirmArgs::Encode() const {
+  Writer w;
+  w.Map(6).Key("claim").Str(request.claim_id).Key("retailer").Str(request.retailer_id);
+  w.Key("now").Str(TimeText(request.now)).Key("confirmation").Str(request.confirmation);
+  w.Key("committed").Bool(committed).Key("serials").Array(request.serials.size());
+  for (size_t n = 0; n < request.serials.size(); ++n) {
+    w.Map(2).Key("k").Str(serial_keys[n]).Key("line").Str(request.serials[n].line_id);
+  }
+  return w.Take();
+}
+
+std::string CancelArgs(const CancelRequest& request) {
+  Writer w;
+  ClaimAndNow(request.claim_id, request.now, 1, w);
+  w.Key("retailer").Str(request.retailer_id);
+  return w.Take();
+}
+
+std::string RefundArgs(const RefundRequest& request) {
+  Writer w;
+  ClaimAndNow(request.claim_id, request.now, 4, w);
+  w.Key("retailer").Str(request.retailer_id).Key("refund").Str(request.refund_id);
+  w.Key("fp").Str(request.fingerprint).Key("lines").Array(request.lines.size());
+  for (const RefundLine& line : request.lines)
+    w.Map(2).Key("id").Str(line.line_id).Key("units").Int(line.units);
+  return w.Take();
+}
+
+std::string VoidArgs(const VoidRequest& request) {
+  Writer w;
+  ClaimAndNow(request.claim_id, request.now, 2, w);
+  w.Key("request").Str(request.request_id).Key("fp").Str(request.fingerprint);
+  return w.Take();
+}
+
+std::string CorrectArgs(const CorrectRequest& request) {
+  Writer w;
+  ClaimAndNow(request.claim_id, request.now, 3, w);
+  w.Key("request").Str(request.request_id).Key("fp").Str(request.fingerprint);
+  w.Key("lines").Array(request.lines.size());
+  for (const CorrectRequest::Line& line : request.lines)
+    w.Map(2).Key("id").Str(line.line_id).Key("fen").Int(line.fen);
+  return w.Take();
+}
+
+std::string ClaimArgs(absl::string_view claim_id, absl::Time now) {
+  Writer w;
+  ClaimAndNow(claim_id, now, 0, w);
+  return w.Take();
+}
+
+std::string SweepArgs(absl::string_view claim_id, absl::Time now, bool mark) {
+  Writer w;
+  ClaimAndNow(claim_id, now, 1, w);
+  w.Key("mark").Bool(mark);
+  return w.Take();
+}
+
+std::string ListArgs(absl::Time now, const std::vector<std::string>& claim_ids) {
+  Writer w;
+  w.Map(2).Key("now").Str(TimeText(now)).Key("claims").Array(claim_ids.size());
+  for (const std::string& id : claim_ids) w.Str(id);
+  return w.Take();
+}
+
+absl::StatusOr<std::vector<std::optional<ClaimRecord>>> ParseListReply(
+    const absl::StatusOr<redis::RedisValue>& reply, size_t count) {
+  absl::StatusOr<Value> value = Answer(reply, "buyer_list");
+  if (!value.ok()) return value.status();
+  const std::vector<Value>& claims = (*value)["claims"].AsArray();
+  if (claims.size() != count) return BadReply("buyer_list");
+  std::vector<std::optional<ClaimRecord>> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (claims[i]["missing"].AsBool()) continue;
+    ClaimRecord record;
+    if (!ReadClaim(claims[i], record)) return BadReply("buyer_list");
+    out[i] = std::move(record);
+  }
+  return out;
+}
+
+std::string UsageArgs(absl::Time now, const std::vector<std::string>& fields) {
+  Writer w;
+  w.Map(2).Key("now").Str(TimeText(now)).Key("fields").Array(fields.size());
+  for (const std::string& field : fields) w.Str(field);
+  return w.Take();
+}
+
+absl::StatusOr<std::vector<int64_t>> ParseUsageReply(const absl::StatusOr<redis::RedisValue>& reply,
+                                                     size_t count) {
+  absl::StatusOr<Value> value = Answer(reply, "buyer_usage");
+  if (!value.ok()) return value.status();
+  const std::vector<Value>& used = (*value)["used"].AsArray();
+  if (used.size() != count) return BadReply("buyer_usage");
+  std::vector<int64_t> out;
+  for (const Value& v : used) out.push_back(v.AsInt());
+  return out;
+}
+
+std::string OnceTakeArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
+                         absl::Duration grace) {
+  Writer w;
+  ClaimAndNow(claim_id, now, 2, w);
+  w.Key("hold").Str(TimeText(hold_end)).Key("grace").Int(absl::ToInt64Milliseconds(grace));
+  return w.Take();
+}
+
+absl::StatusOr<OnceTakeReply> ParseOnceTakeReply(const absl::StatusOr<redis::RedisValue>& reply) {
+  absl::StatusOr<Value> value = Answer(reply, "once_take");
+  if (!value.ok()) return value.status();
+  const std::string& status = (*value)["s"].AsBytes();
+  if (status != "OK" && status != "TAKEN") return BadReply("once_take");
+  return OnceTakeReply{status == "OK", status == "OK" && (*value)["fresh"].AsBool()};
+}
+
+namespace {
+const char* ModeName(SettleMode mode) {
+  switch (mode) {
+    case SettleMode::kHold:
+      return "hold";
+    case SettleMode::kCommit:
+      return "commit";
+    case SettleMode::kDrop:
+      return "drop";
+    case SettleMode::kRelease:
+      break;
+  }
+  return "release";
+}
+}  // namespace
+
+std::string OnceSettleArgs(absl::string_view claim_id, SettleMode mode, absl::Time hold_end, absl::Time now,
+                           absl::Duration grace) {
+  Writer w;
+  ClaimAndNow(claim_id, now, 3, w);
+  w.Key("mode").Str(ModeName(mode)).Key("hold").Str(TimeText(hold_end));
+  w.Key("grace").Int(absl::ToInt64Milliseconds(grace));
+  return w.Take();
+}
+
+std::string BudgetSettleArgs(absl::string_view claim_id, SettleMode mode, int64_t target, absl::Time hold_end,
+                             absl::Time now) {
+  Writer w;
+  ClaimAndNow(claim_id, now, 3, w);
+  // A release is a target of 0 in budget_settle.lua, and never a commit (which would find a missing entry
+  // gone).
+  w.Key("mode").Str(mode == SettleMode::kCommit && target > 0 ? "commit" : "hold").Key("target").Int(target);
+  w.Key("hold").Str(TimeText(hold_end));
+  return w.Take();
+}
+
+absl::StatusOr<SettleReply> ParseSettleReply(const absl::StatusOr<redis::RedisValue>& reply) {
+  absl::StatusOr<Value> value = Answer(reply, "a settle script");
+  if (!value.ok()) return value.status();
+  const std::string& status = (*value)["s"].AsBytes();
+  if (status != "OK" && status != "GONE") return BadReply("a settle script");
+  return SettleReply{status == "GONE", (*value)["changed"].AsInt() != 0};
+}
+
+std::string BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
+                            int64_t total_fen, const std::vector<BudgetLine>& lines) {
+  Writer w;
+  ClaimAndNow(claim_id, now, 3, w);
+  w.Key("hold").Str(TimeText(hold_end)).Key("total").Int(total_fen).Key("lines").Array(lines.size());
+  for (const BudgetLine& line : lines) {
+    w.Map(3)
+        .Key("i")
+        .Int(static_cast<int64_t>(line.index))
+        .Key("cap")
+        .Int(line.cap)
+        .Key("fen")
+        .Int(line.unit_fen);
+  }
+  return w.Take();
+}
+
+absl::StatusOr<std::vector<int32_t>> ParseBudgetAllocReply(const absl::StatusOr<redis::RedisValue>& reply,
+                                                           size_t count) {
+  absl::StatusOr<Value> value = Answer(reply, "budget_alloc");
+  if (!value.ok()) return value.status();
+  const std::vector<Value>& units = (*value)["units"].AsArray();
+  if (units.size() != count) return BadReply("budget_alloc");
+  std::vector<int32_t> out;
+  for (const Value& u : units) out.push_back(static_cast<int32_t>(u.AsInt()));
+  return out;
+}
+
+std::string BudgetUsedArgs(absl::Time now) {
+  Writer w;
+  w.Map(1).Key("now").Str(TimeText(now));
+  return w.Take();
+}
+
+absl::StatusOr<int64_t> ParseBudgetUsedReply(const absl::StatusOr<redis::RedisValue>& reply) {
+  absl::StatusOr<Value> value = Answer(reply, "budget_used");
+  if (!value.ok()) return value.status();
+  return (*value)["used"].AsInt();
+}
+
+std::string DueSettleArgs(absl::string_view member, absl::string_view score_as_read, bool remove,
+                          int64_t new_score) {
+  Writer w;
+  w.Map(4).Key("member").Str(member).Key("score").Str(score_as_read);
+  w.Key("mode").Str(remove ? "remove" : "reschedule").Key("to").Str(absl::StrCat(new_score));
+  return w.Take();
+}
+
+absl::StatusOr<bool> ParseDueSettleReply(const absl::StatusOr<redis::RedisValue>& reply) {
+  absl::StatusOr<Value> value = Answer(reply, "due_settle");
+  if (!value.ok()) return value.status();
+  return (*value)["done"].AsBool();
+}
+
+std::string IndexRangeArgs(bool descending, const IndexEntry* after, size_t count) {
+  Writer w;
+  w.Map(5).Key("dir").Str(descending ? "desc" : "asc").Key("after").Bool(after != nullptr);
+  w.Key("score")
+      .Int(after != nullptr ? after->score : 0)
+      .Key("id")
+      .Str(after != nullptr ? after->claim_id : "");
+  w.Key("count").Int(static_cast<int64_t>(count));
+  return w.Take();
+}
+
+absl::StatusOr<std::vector<IndexEntry>> ParseIndexRangeReply(const absl::StatusOr<redis::RedisValue>& reply) {
+  absl::StatusOr<Value> value = Answer(reply, "index_range");
+  if (!value.ok()) return value.status();
+  std::vector<IndexEntry> out;
+  for (const Value& entry : (*value)["entries"].AsArray()) {
+    const std::vector<Value>& f = entry.AsArray();
+    if (f.size() != 2 || f[1].type() != Value::Type::kInt) return BadReply("index_range");
+    out.push_back({f[0].AsBytes(), f[1].AsInt()});
+  }
+  return out;
+}
+
+std::string PingArgs() { return Writer().Map(0).Take(); }
+
+absl::Status ParsePingReply(const absl::StatusOr<redis::RedisValue>& reply) {
+  absl::StatusOr<Value> value = Answer(reply, "ping");
+  if (!value.ok()) return value.status();
+  if ((*value)["s"].AsBytes() != "PONG") return BadReply("ping");
+  return absl::OkStatus();
+}
+
+}  // namespace tradein::quota::scripts
