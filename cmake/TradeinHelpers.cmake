@@ -28,6 +28,7 @@ endfunction()
 # with CTest, each test named "<name>.<Suite>.<Test>". Tests find the source and build trees through the
 # compile definitions TRADEIN_SOURCE_DIR / TRADEIN_BINARY_DIR (and the TRADEIN_SOURCE_DIR environment variable).
 # Label "redis": starts throwaway redis-servers (tests/testing/redis_server.h); "e2e": starts tradein-server.
+# In a sanitizer build (cmake/TradeinSanitizers.cmake) the tests run with the sanitizer options.
 function(tradein_add_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SRCS})
@@ -38,7 +39,10 @@ function(tradein_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  set(properties TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "TRADEIN_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+  # One property value holding every variable (the sanitizer options of a sanitizer build too).
+  set(env "TRADEIN_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${TRADEIN_SANITIZER_ENV})
+  string(REPLACE ";" "\\;" env "${env}")
+  set(properties TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${env}")
   if(ARG_LABELS)
     # One property value holding the whole list: a bare list would make the second label a property name.
     string(REPLACE ";" "\\;" labels "${ARG_LABELS}")

@@ -2,6 +2,7 @@
 
 #include <event2/event.h>
 #include <event2/thread.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/time.h>
@@ -167,6 +168,14 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisOptions op
   // Makes event_active() callable from other threads on bases created afterwards. Once per process.
   static const bool threads_enabled = evthread_use_pthreads() == 0;
   if (!threads_enabled) return absl::InternalError("libevent: evthread_use_pthreads failed");
+  // OpenSSL initialises itself on first use, on whichever thread that is, and that thread keeps error state
+  // OpenSSL never frees. Scripts are hashed lazily, often first in a reply callback on the event-loop thread,
+  // which ends with the client: initialise on the thread creating the client instead (LeakSanitizer would
+  // otherwise report the lost state at exit).
+  constexpr uint64_t kOpenSsl =
+      OPENSSL_INIT_LOAD_CONFIG | OPENSSL_INIT_ADD_ALL_CIPHERS | OPENSSL_INIT_ADD_ALL_DIGESTS;
+  static const bool openssl_ready = OPENSSL_init_crypto(kOpenSsl, nullptr) == 1;
+  if (!openssl_ready) return absl::InternalError("OpenSSL: OPENSSL_init_crypto failed");
 
   std::unique_ptr<RedisClient> client(new RedisClient(std::move(options)));
   client->base_ = event_base_new();

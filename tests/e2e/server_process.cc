@@ -7,11 +7,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "gtest/gtest.h"
 #include "tests/testing/free_port.h"
 
 namespace tradein::testing {
@@ -114,9 +116,39 @@ std::string ServerProcess::Stdout() const { return ReadAll(dir_->Join("stdout"))
 
 std::string ServerProcess::Stderr() const { return ReadAll(dir_->Join("stderr")); }
 
+void ServerProcess::Kill() { process_->Kill(); }
+
+ServerProcess::~ServerProcess() {
+  if (process_ == nullptr || !process_->Running()) return;
+  const absl::StatusOr<int> code = Stop();
+  if (!code.ok()) {
+    ADD_FAILURE() << "tradein-server did not stop on SIGTERM: " << code.status() << "\n" << Stderr();
+  } else if (*code != 0) {
+    ADD_FAILURE() << "tradein-server exited " << *code << " on SIGTERM (a crash at shutdown?)\n" << Stderr();
+  }
+}
+
+std::string ServerProcess::SanitizerReport() const {
+  // Every AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer report ends with a line
+  // "SUMMARY: <Name>Sanitizer: ...". The server's own log lines are JSON objects; the rest is the report.
+  const std::string stderr_text = Stderr();
+  bool reported = false;
+  std::string report;
+  for (absl::string_view line : absl::StrSplit(stderr_text, '\n')) {
+    if (absl::StartsWith(line, "{")) continue;
+    reported = reported || (absl::StartsWith(line, "SUMMARY: ") && absl::StrContains(line, "Sanitizer"));
+    absl::StrAppend(&report, line, "\n");
+  }
+  return reported ? report : "";
+}
+
 absl::StatusOr<int> ServerProcess::Stop(absl::Duration timeout) {
   if (absl::Status status = process_->Signal(SIGTERM); !status.ok()) return status;
-  return process_->Wait(timeout);
+  absl::StatusOr<int> code = process_->Wait(timeout);
+  if (std::string report = SanitizerReport(); !report.empty()) {
+    return absl::InternalError(absl::StrCat("tradein-server wrote a sanitizer report:\n", report));
+  }
+  return code;
 }
 
 }  // namespace tradein::testing
