@@ -143,6 +143,8 @@ std::string ServerProcess::SanitizerReport() const {
 }
 
 absl::StatusOr<int> ServerProcess::Stop(absl::Duration timeout) {
+  // Our channel's idle connection would hold the server's graceful shutdown for seconds.
+  channel_.reset();
   if (absl::Status status = process_->Signal(SIGTERM); !status.ok()) return status;
   absl::StatusOr<int> code = process_->Wait(timeout);
   if (std::string report = SanitizerReport(); !report.empty()) {

@@ -158,6 +158,15 @@ class RedisQuotaStoreTest : public ::testing::Test {
     return std::make_unique<RedisQuotaStore>(*client_, std::move(options));
   }
 
+  // A store whose calls ask `crash(step)` before each protocol step and die there when it says true.
+  template <typename Predicate>
+  std::unique_ptr<RedisQuotaStore> MakeCrashingStore(Predicate crash) {
+    gates_.push_back(std::make_unique<CrashGate<Predicate>>(std::move(crash)));
+    RedisQuotaStoreOptions options;
+    options.step_gate = gates_.back().get();
+    return MakeStore(std::move(options));
+  }
+
   std::vector<std::string> AllKeys() const {
     absl::StatusOr<RedisValue> keys = server_->Run({"KEYS", "tq:*"});
     EXPECT_THAT(keys, IsOk());
@@ -169,6 +178,7 @@ class RedisQuotaStoreTest : public ::testing::Test {
     return out;
   }
 
+  std::vector<std::unique_ptr<StepGate>> gates_;  // outlive the stores (declared first, destroyed last)
   std::unique_ptr<RedisServer> server_;
   std::unique_ptr<RedisClient> client_;
 };
@@ -574,15 +584,32 @@ class RedisClusterTest : public ::testing::Test {
     }
   }
 
+  // Sends each call to the node that owns its key's slot (by the test's own slot table).
+  class SlotRouter final : public redis::KeyedClient {
+   public:
+    explicit SlotRouter(RedisClusterTest& test) : test_(test) {}
+    void Command(std::vector<std::string> args, absl::Time deadline, redis::WriteConcern,
+                 Callback done) override {
+      NodeOf(args.size() > 1 ? args[1] : "").Command(std::move(args), deadline, std::move(done));
+    }
+    void EvalScript(const redis::RedisScript& script, std::vector<std::string> keys,
+                    std::vector<std::string> args, absl::Time deadline, redis::WriteConcern,
+                    Callback done) override {
+      RedisClient& node = NodeOf(keys.empty() ? "" : keys.front());
+      node.EvalScript(script, std::move(keys), std::move(args), deadline, std::move(done));
+    }
+
+   private:
+    RedisClient& NodeOf(absl::string_view key) {
+      if (key.empty()) return *test_.clients_[0];
+      test_.routed_.fetch_add(1);
+      return *test_.clients_[static_cast<size_t>(test_.owner_[static_cast<size_t>(KeySlot(key))])];
+    }
+    RedisClusterTest& test_;
+  };
+
   std::unique_ptr<RedisQuotaStore> MakeStore() {
-    RedisQuotaStoreOptions options;
-    return std::make_unique<RedisQuotaStore>(
-        [this](absl::string_view key) -> RedisClient& {
-          if (key.empty()) return *clients_[0];
-          routed_.fetch_add(1);
-          return *clients_[static_cast<size_t>(owner_[static_cast<size_t>(KeySlot(key))])];
-        },
-        options);
+    return std::make_unique<RedisQuotaStore>(std::make_unique<SlotRouter>(*this), RedisQuotaStoreOptions{});
   }
 
   std::vector<std::unique_ptr<RedisServer>> nodes_;
@@ -787,16 +814,14 @@ TEST_F(RedisQuotaStoreTest, ADeadlineBetweenStepsLeavesWhatARetryCompletesWithou
   ASSERT_NO_FATAL_FAILURE(StartServer());
   std::atomic<bool> armed{false};
   std::atomic<bool> paused{false};
-  RedisQuotaStoreOptions options;
   // The server stops answering just before the buyer's script is sent: it runs when the server comes back,
   // after the caller has been told DEADLINE_EXCEEDED, and reconcile never ran.
-  options.crash_before = [&](absl::string_view step) {
+  std::unique_ptr<RedisQuotaStore> store = MakeCrashingStore([&](absl::string_view step) {
     if (armed && step == "reserve.buyer" && !paused.exchange(true)) {
       EXPECT_THAT(server_->Pause(), IsOk());
     }
     return false;
-  };
-  std::unique_ptr<RedisQuotaStore> store = MakeStore(options);
+  });
   SyncStore sync(*store);
   const BuyerRef buyer = TestBuyer(1);
   const BudgetRef budget = Budget("b", 10 * kFen);
@@ -893,12 +918,9 @@ class CrashTest : public RedisQuotaStoreTest {
 
   // A store that dies before `step` (once).
   std::unique_ptr<RedisQuotaStore> Crashing(const std::string& step) {
-    RedisQuotaStoreOptions options;
     auto crashed = std::make_shared<std::atomic<bool>>(false);
-    options.crash_before = [step, crashed](absl::string_view at) {
-      return at == step && !crashed->exchange(true);
-    };
-    return MakeStore(options);
+    return MakeCrashingStore(
+        [step, crashed](absl::string_view at) { return at == step && !crashed->exchange(true); });
   }
 
   const BuyerRef buyer_ = TestBuyer(1);
