@@ -34,6 +34,7 @@
 #include "services/auth/access_control.h"
 #include "services/identity/keyed_hash.h"
 #include "services/quota/memory_quota_store.h"
+#include "tests/testing/sanitizers.h"
 #include "tradein/v1/portal_service.grpc.pb.h"
 
 namespace {
@@ -64,12 +65,7 @@ size_t WrittenAfterFreeAndRelease() {
 // Under AddressSanitizer (tools/test --sanitize) its own allocator poisons and quarantines freed blocks and
 // reports the first access; a replaced operator delete would hand ASan's blocks to free() instead
 // (alloc-dealloc-mismatch). There the quarantine below stays empty and ASan does the checking.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TRADEIN_HAS_ASAN 1
-#endif
-#endif
-#if !defined(TRADEIN_HAS_ASAN) && !defined(__SANITIZE_ADDRESS__)
+#ifndef TRADEIN_ASAN
 void operator delete(void* block) noexcept {
   if (block == nullptr) return;
   const size_t size = malloc_usable_size(block);
