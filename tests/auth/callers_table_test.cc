@@ -61,7 +61,7 @@ TEST_F(CallersTableTest, AFileThatDoesNotParseSaysWhereInItsStatusAndLogsNothing
 // Text format takes any bytes in a string ("\xff"); ids end up in JSON log and audit lines, which must stay
 // UTF-8.
 TEST_F(CallersTableTest, AStringThatIsNotUtf8IsRefused) {
-  for (const std::string& text : {
+  for (const char* text : {
            R"(callers { id: "op\xff" role: ADMIN tls_identities: "ops.example" })",
            R"(callers { id: "till" role: RETAILER retailer_id: "shop\xc3" region_codes: "330381"
                         tls_identities: "till.example" })",
