@@ -5,8 +5,6 @@
 namespace tradein::api {
 namespace {
 
-constexpr absl::string_view kProductHelp = "by product type";
-
 bool IsLedgerRefusal(absl::string_view code) {
   return code == "QUOTA_EXHAUSTED" || code == "BUDGET_EXHAUSTED" || code == "AMOUNT_CAP_REACHED" ||
          code == "HOME_ALREADY_USED" || code == "VEHICLE_ALREADY_USED";

@@ -11,7 +11,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/text_format.h"
+#include "services/policy/policy_problem.h"
 #include "services/policy/region.h"
 
 namespace tradein::auth {
@@ -83,10 +83,14 @@ absl::StatusOr<std::shared_ptr<const CallersTable>> CallersTable::Load(const std
   if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read the callers file ", path));
   std::stringstream text;
   text << in.rdbuf();
+  // Parsed as policy files are: the problem with its line and column in the status (not a libprotobuf line
+  // on stderr), bytes that are not UTF-8 escaped in it, and strings that are not UTF-8 refused (ids reach
+  // JSON log and audit lines).
   v1::CallersFile file;
-  if (!google::protobuf::TextFormat::ParseFromString(text.str(), &file)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a valid tradein.v1.CallersFile (text format)"));
+  std::vector<policy::PolicyProblem> problems;
+  if (!policy::ParseMessageText(path, text.str(), file, problems)) {
+    return absl::InvalidArgumentError(absl::StrCat("not a valid tradein.v1.CallersFile (text format): ",
+                                                   problems.empty() ? path : problems.front().ToString()));
   }
   return FromProto(std::move(file), path);
 }

@@ -29,7 +29,8 @@ class CallersTable {
   //
   // Parses and validates the file at `path`: unique ids, a role each, retailer_id and region codes on
   // retailers only (and required there), 64-hex key hashes, no key or identity shared by two callers, at
-  // least one credential per caller. INVALID_ARGUMENT names the file and the entry.
+  // least one credential per caller, text in UTF-8. INVALID_ARGUMENT names the file and the entry (or the
+  // line and column the text format parser stopped at).
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<const CallersTable>> Load(const std::string& path);
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<const CallersTable>> FromProto(
       v1::CallersFile file, absl::string_view source);

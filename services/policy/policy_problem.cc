@@ -1,8 +1,13 @@
 #include "services/policy/policy_problem.h"
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/stubs/common.h"  // internal::IsStructurallyValidUTF8, UTF8SpnStructurallyValid
 
 namespace tradein::policy {
 namespace {
@@ -10,12 +15,27 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::TextFormat;
 
+// `text` with every byte that is not part of a UTF-8 character written as \xHH: the parser's messages quote
+// what it found, and problems end up in JSON log lines and on terminals.
+std::string Utf8Safe(absl::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    const auto valid = static_cast<size_t>(google::protobuf::internal::UTF8SpnStructurallyValid(
+        google::protobuf::StringPiece(text.data(), text.size())));
+    out.append(text.data(), valid);
+    if (valid == text.size()) break;
+    absl::StrAppend(&out, "\\x", absl::Hex(static_cast<unsigned char>(text[valid]), absl::kZeroPad2));
+    text.remove_prefix(valid + 1);
+  }
+  return out;
+}
+
 class CollectingErrorCollector final : public google::protobuf::io::ErrorCollector {
  public:
   CollectingErrorCollector(absl::string_view path, std::vector<PolicyProblem>& problems)
       : path_(path), problems_(problems) {}
   void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
-    problems_.push_back({path_, line + 1, "", absl::StrCat("column ", column + 1, ": ", message)});
+    problems_.push_back({path_, line + 1, "", absl::StrCat("column ", column + 1, ": ", Utf8Safe(message))});
   }
   void AddWarning(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
     AddError(line, column, message);
@@ -25,15 +45,6 @@ class CollectingErrorCollector final : public google::protobuf::io::ErrorCollect
   std::string path_;
   std::vector<PolicyProblem>& problems_;
 };
-
-bool Parse(absl::string_view path, absl::string_view text, google::protobuf::Message& message,
-           TextFormat::ParseInfoTree* tree, std::vector<PolicyProblem>& problems) {
-  CollectingErrorCollector errors(path, problems);
-  TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  parser.WriteLocationsTo(tree);
-  return parser.ParseFromString(std::string(text), &message);
-}
 
 // The location of the `offset`-th value after the '[' that follows `statement` in `text`.
 TextFormat::ParseLocation ListElementLocation(absl::string_view text, TextFormat::ParseLocation statement,
@@ -73,6 +84,62 @@ TextFormat::ParseLocation LocationOf(const TextFormat::ParseInfoTree& tree, cons
     return ListElementLocation(text, statement, index - first);
   }
   return TextFormat::ParseLocation();
+}
+
+// Where a string field is not UTF-8.
+struct NonUtf8 {
+  std::string field;
+  int line = 0;
+};
+
+// The first string field of `message` or of a message in it that is not UTF-8 (protobuf's own check, the one
+// serialisation applies), with where it was written; nullopt when there is none.
+std::optional<NonUtf8> FirstNonUtf8(const google::protobuf::Message& message,
+                                    const TextFormat::ParseInfoTree* tree, absl::string_view text,
+                                    const std::string& prefix) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const int count = field->is_repeated() ? reflection->FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      const int index = field->is_repeated() ? i : -1;
+      const std::string at = absl::StrCat(prefix, prefix.empty() ? "" : ".", field->name(),
+                                          index < 0 ? "" : absl::StrCat("[", i, "]"));
+      if (field->type() == FieldDescriptor::TYPE_STRING) {
+        std::string scratch;
+        const std::string& value = index < 0
+                                       ? reflection->GetStringReference(message, field, &scratch)
+                                       : reflection->GetRepeatedStringReference(message, field, i, &scratch);
+        if (google::protobuf::internal::IsStructurallyValidUTF8(value)) continue;
+        const int line = tree == nullptr ? -1 : LocationOf(*tree, field, index, text).line;
+        return NonUtf8{at, line + 1};
+      }
+      if (field->type() != FieldDescriptor::TYPE_MESSAGE) continue;
+      const google::protobuf::Message& nested = index < 0 ? reflection->GetMessage(message, field)
+                                                          : reflection->GetRepeatedMessage(message, field, i);
+      const TextFormat::ParseInfoTree* nested_tree =
+          tree == nullptr ? nullptr : tree->GetTreeForNested(field, index);
+      if (std::optional<NonUtf8> bad = FirstNonUtf8(nested, nested_tree, text, at)) return bad;
+    }
+  }
+  return std::nullopt;
+}
+
+bool Parse(absl::string_view path, absl::string_view text, google::protobuf::Message& message,
+           TextFormat::ParseInfoTree* tree, std::vector<PolicyProblem>& problems) {
+  CollectingErrorCollector errors(path, problems);
+  TextFormat::Parser parser;
+  parser.RecordErrorsTo(&errors);
+  parser.WriteLocationsTo(tree);
+  if (!parser.ParseFromString(std::string(text), &message)) return false;
+  // Text format takes any bytes in a string ("\xff"), but a proto3 string must be UTF-8: serialising one
+  // that is not logs a libprotobuf error (a non-JSON line in our log) and clients refuse the message.
+  if (std::optional<NonUtf8> bad = FirstNonUtf8(message, tree, text, "")) {
+    problems.push_back({std::string(path), bad->line, bad->field, "is not valid UTF-8"});
+    return false;
+  }
+  return true;
 }
 
 }  // namespace

@@ -183,11 +183,12 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::ReserveLocked(const ReserveRequest
     LineGrant& grant = record.grants[i];
     grant.reasons = reasons[i];
     if (units[i] == 0) continue;
-    grant = ApplyCounters(units[i], line.unit_fen, line.counters, request.counters, [&](uint16_t c) {
-      const auto it =
-          counters_.find(Key(request.buyer.key, request.counters[c].programme, request.counters[c].field));
-      return it == counters_.end() ? int64_t{0} : it->second;
-    });
+    grant = ApplyCounters(units[i], line.unit_fen, line.counters, request.counters,
+                          [&](uint16_t c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                            const auto it = counters_.find(Key(
+                                request.buyer.key, request.counters[c].programme, request.counters[c].field));
+                            return it == counters_.end() ? int64_t{0} : it->second;
+                          });
     grant.reasons.AddAll(reasons[i]);
     const int32_t granted_units = grant.units;
     const int64_t fen = grant.fen;
@@ -516,7 +517,7 @@ absl::StatusOr<ClaimPage> MemoryQuotaStore::ListLocked(const ClaimPageRequest& r
     if (!request.newest_first && key >= first) from = by_creation_.upper_bound(key);
   }
   // The claim of an entry, when it passes the filters.
-  auto matches = [&](const Key& key) -> const ClaimRecord* {
+  auto matches = [&](const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> const ClaimRecord* {
     const ClaimRecord& record = claims_.at(key.second).record;
     if (!request.retailer_id.empty() && record.retailer_id != request.retailer_id) return nullptr;
     if (!request.states.empty() &&
@@ -526,7 +527,7 @@ absl::StatusOr<ClaimPage> MemoryQuotaStore::ListLocked(const ClaimPageRequest& r
     return &record;
   };
   // Visits entries in order; false stops.
-  auto take = [&](const Key& key) {
+  auto take = [&](const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (key.first < begin || key.first >= end) return false;
     const ClaimRecord* record = matches(key);
     if (record == nullptr) return true;
@@ -546,35 +547,35 @@ absl::StatusOr<ClaimPage> MemoryQuotaStore::ListLocked(const ClaimPageRequest& r
 }
 
 void MemoryQuotaStore::Reserve(ReserveRequest request, absl::Time, Callback<ClaimRecord> done) {
-  AnswerLocked(done, [&] { return ReserveLocked(request); });
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ReserveLocked(request); });
 }
 
 void MemoryQuotaStore::Confirm(ConfirmRequest request, absl::Time, Callback<ClaimRecord> done) {
-  AnswerLocked(done, [&] { return ConfirmLocked(request); });
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ConfirmLocked(request); });
 }
 
 void MemoryQuotaStore::Cancel(CancelRequest request, absl::Time, Callback<ClaimRecord> done) {
-  AnswerLocked(done, [&] { return CancelLocked(request); });
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return CancelLocked(request); });
 }
 
 void MemoryQuotaStore::Refund(RefundRequest request, absl::Time, Callback<ClaimRecord> done) {
-  AnswerLocked(done, [&] { return RefundLocked(request); });
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return RefundLocked(request); });
 }
 
 void MemoryQuotaStore::Void(VoidRequest request, absl::Time, Callback<ClaimRecord> done) {
-  AnswerLocked(done, [&] { return VoidLocked(request); });
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return VoidLocked(request); });
 }
 
 void MemoryQuotaStore::Correct(CorrectRequest request, absl::Time, Callback<ClaimRecord> done) {
-  AnswerLocked(done, [&] { return CorrectLocked(request); });
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return CorrectLocked(request); });
 }
 
 void MemoryQuotaStore::ListClaims(ClaimPageRequest request, absl::Time, Callback<ClaimPage> done) {
-  AnswerLocked(done, [&] { return ListLocked(request); });
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return ListLocked(request); });
 }
 
 void MemoryQuotaStore::Get(std::string claim_id, absl::Time now, absl::Time, Callback<ClaimRecord> done) {
-  AnswerLocked(done, [&]() -> absl::StatusOr<ClaimRecord> {
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::StatusOr<ClaimRecord> {
     ExpireDueLocked(now);
     TRADEIN_ASSIGN_OR_RETURN(StoredClaim * claim, FindLocked(claim_id, ""));
     return claim->record;
@@ -582,7 +583,7 @@ void MemoryQuotaStore::Get(std::string claim_id, absl::Time now, absl::Time, Cal
 }
 
 void MemoryQuotaStore::GetUsage(UsageRequest request, absl::Time, Callback<std::vector<int64_t>> done) {
-  AnswerLocked(done, [&]() -> absl::StatusOr<std::vector<int64_t>> {
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::StatusOr<std::vector<int64_t>> {
     ExpireDueLocked(request.now);
     std::vector<int64_t> used;
     for (const CounterLimit& counter : request.counters) {
@@ -595,7 +596,7 @@ void MemoryQuotaStore::GetUsage(UsageRequest request, absl::Time, Callback<std::
 
 void MemoryQuotaStore::GetBudgetUsage(std::vector<BudgetRef> budgets, absl::Time now, absl::Time,
                                       Callback<std::vector<int64_t>> done) {
-  AnswerLocked(done, [&]() -> absl::StatusOr<std::vector<int64_t>> {
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::StatusOr<std::vector<int64_t>> {
     ExpireDueLocked(now);
     std::vector<int64_t> used;
     for (const BudgetRef& budget : budgets) {
@@ -607,7 +608,7 @@ void MemoryQuotaStore::GetBudgetUsage(std::vector<BudgetRef> budgets, absl::Time
 }
 
 void MemoryQuotaStore::Sweep(absl::Time now, int limit, absl::Time, Callback<SweepResult> done) {
-  AnswerLocked(done, [&]() -> absl::StatusOr<SweepResult> {
+  AnswerLocked(done, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::StatusOr<SweepResult> {
     ExpireDueLocked(now);
     const size_t take = std::min(expired_unreported_.size(), static_cast<size_t>(std::max(limit, 0)));
     SweepResult result;

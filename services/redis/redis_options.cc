@@ -17,13 +17,13 @@ constexpr absl::string_view kScheme = "redis://";
 constexpr absl::string_view kMask = "****";
 
 // `url` with the password (from the first ':' of the userinfo to the last '@') replaced by kMask; the whole
-// userinfo when it has no ':', since it may then be a password written without one.
+// userinfo when it has no ':', since it may then be a password written without one; everything before the
+// last '@' when no "scheme://" shows where the userinfo starts (a mistyped "redis:/user:password@host").
 std::string MaskPassword(absl::string_view url) {
   const size_t scheme_end = url.find("://");
   const size_t at = url.rfind('@');
-  if (scheme_end == absl::string_view::npos || at == absl::string_view::npos || at < scheme_end) {
-    return std::string(url);
-  }
+  if (at == absl::string_view::npos) return std::string(url);
+  if (scheme_end == absl::string_view::npos || at < scheme_end) return absl::StrCat(kMask, url.substr(at));
   const size_t userinfo = scheme_end + 3;
   const size_t colon = url.substr(0, at).find(':', userinfo);
   const size_t mask_from = colon == absl::string_view::npos ? userinfo : colon + 1;

@@ -108,6 +108,16 @@ bool operator==(const RedisValue& a, const RedisValue& b) {
 
 void PrintTo(const RedisValue& value, std::ostream* os) { *os << value.DebugString(); }
 
+std::string EncodeCommand(const std::vector<std::string>& args) {
+  size_t size = 16;
+  for (const std::string& arg : args) size += arg.size() + 24;
+  std::string command;
+  command.reserve(size);
+  absl::StrAppend(&command, "*", args.size(), "\r\n");
+  for (const std::string& arg : args) absl::StrAppend(&command, "$", arg.size(), "\r\n", arg, "\r\n");
+  return command;
+}
+
 absl::Status ErrorReplyToStatus(absl::string_view message) {
   static constexpr absl::string_view kRetryable[] = {"LOADING",  "BUSY",        "MASTERDOWN", "READONLY",
                                                      "TRYAGAIN", "CLUSTERDOWN", "MOVED",      "ASK"};

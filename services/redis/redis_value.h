@@ -11,7 +11,8 @@
 //
 // A top-level error reply never reaches callers as a RedisValue: RedisClient turns it into a Status with
 // ErrorReplyToStatus(). Errors nested in an array (e.g. from a Lua script returning {err=...} inside a table)
-// stay values of type kError.
+// stay values of type kError. EncodeCommand() is the other direction: a command as the RESP bytes written to
+// the server.
 //
 // Thread safety: a value type; const methods may be called concurrently.
 #ifndef TRADEIN_SERVICES_REDIS_REDIS_VALUE_H_
@@ -87,6 +88,12 @@ class RedisValue {
 
 // Prints DebugString() (gtest uses it for failure messages).
 void PrintTo(const RedisValue& value, std::ostream* os);
+
+// EncodeCommand
+//
+// `args` as one RESP2 command, an array of bulk strings, the way RedisClient writes it to the socket:
+// {"GET", "k"} -> "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n". Arguments are binary-safe (any bytes, any length).
+std::string EncodeCommand(const std::vector<std::string>& args);
 
 // ErrorReplyToStatus
 //

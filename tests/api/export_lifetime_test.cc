@@ -34,6 +34,7 @@
 #include "services/auth/access_control.h"
 #include "services/identity/keyed_hash.h"
 #include "services/quota/memory_quota_store.h"
+#include "tests/testing/sanitizers.h"
 #include "tradein/v1/portal_service.grpc.pb.h"
 
 namespace {
@@ -61,6 +62,10 @@ size_t WrittenAfterFreeAndRelease() {
 
 }  // namespace
 
+// Under AddressSanitizer (tools/test --sanitize) its own allocator poisons and quarantines freed blocks and
+// reports the first access; a replaced operator delete would hand ASan's blocks to free() instead
+// (alloc-dealloc-mismatch). There the quarantine below stays empty and ASan does the checking.
+#ifndef TRADEIN_ASAN
 void operator delete(void* block) noexcept {
   if (block == nullptr) return;
   const size_t size = malloc_usable_size(block);
@@ -74,6 +79,7 @@ void operator delete(void* block) noexcept {
   std::free(block);
 }
 void operator delete(void* block, std::size_t) noexcept { operator delete(block); }
+#endif
 
 namespace tradein::api {
 namespace {

@@ -195,7 +195,9 @@ TEST_P(OperationsE2eTest, AScrapeDuringClaimsPassesPromtoolAndCarriesNoPerCallLa
   if (GetParam() == testing::StoreMode::kRedis) {
     EXPECT_TRUE(absl::StrContains(scrape, "tradein_redis_roundtrips_total"));
   }
-  for (const char* forbidden : {"buyer", "request_id", "claim_id", "idNumber", PrcId(2000).c_str()}) {
+  // Named: the c_str() of a temporary in the braced list would dangle once the loop starts.
+  const std::string raw_id = PrcId(2000);
+  for (const char* forbidden : {"buyer", "request_id", "claim_id", "idNumber", raw_id.c_str()}) {
     EXPECT_FALSE(absl::StrContains(scrape, forbidden)) << "per-call or personal label: " << forbidden;
   }
   EXPECT_TRUE(absl::StrContains(

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -127,11 +128,29 @@ ServerProcess::~ServerProcess() {
   }
 }
 
+std::string ServerProcess::SanitizerReport() const {
+  // Every AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer report ends with a line
+  // "SUMMARY: <Name>Sanitizer: ...". The server's own log lines are JSON objects; the rest is the report.
+  const std::string stderr_text = Stderr();
+  bool reported = false;
+  std::string report;
+  for (absl::string_view line : absl::StrSplit(stderr_text, '\n')) {
+    if (absl::StartsWith(line, "{")) continue;
+    reported = reported || (absl::StartsWith(line, "SUMMARY: ") && absl::StrContains(line, "Sanitizer"));
+    absl::StrAppend(&report, line, "\n");
+  }
+  return reported ? report : "";
+}
+
 absl::StatusOr<int> ServerProcess::Stop(absl::Duration timeout) {
   // Our channel's idle connection would hold the server's graceful shutdown for seconds.
   channel_.reset();
   if (absl::Status status = process_->Signal(SIGTERM); !status.ok()) return status;
-  return process_->Wait(timeout);
+  absl::StatusOr<int> code = process_->Wait(timeout);
+  if (std::string report = SanitizerReport(); !report.empty()) {
+    return absl::InternalError(absl::StrCat("tradein-server wrote a sanitizer report:\n", report));
+  }
+  return code;
 }
 
 }  // namespace tradein::testing

@@ -78,8 +78,13 @@ class ServerProcess {
   std::string Stdout() const;
   std::string Stderr() const;
 
-  // SIGTERM, then waits for the exit code (bounded). channel() is closed first (and null after).
+  // SIGTERM, then waits for the exit code (bounded). channel() is closed first (and null after). INTERNAL
+  // with the report when the server wrote a sanitizer report (a sanitizer build: memory errors, undefined
+  // behaviour, and the leaks found at exit).
   [[nodiscard]] absl::StatusOr<int> Stop(absl::Duration timeout = absl::Seconds(30));
+  // The AddressSanitizer / LeakSanitizer / UndefinedBehaviorSanitizer report in the server's stderr so far
+  // (every line that is not a JSON log line), or "" when there is none.
+  std::string SanitizerReport() const;
   // SIGKILL, on purpose: the destructor checks nothing more.
   void Kill();
 

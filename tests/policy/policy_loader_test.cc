@@ -615,6 +615,42 @@ TEST(PolicyLoaderTest, EveryProblemIsReportedInFileOrder) {
                                     ".eligibility.home.completed_before.day"));
 }
 
+// Found by tests/fuzz policy_fuzzer: text format takes "\xff" in a string, which then could not be
+// serialised cleanly (a libprotobuf error line in the log, clients refusing the policy).
+TEST(PolicyLoaderTest, AStringThatIsNotUtf8IsRefusedWithItsFieldAndLine) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  ASSERT_TRUE(
+      dir.Replace("wz-2026.textproto", "  note: \"[C-news] decision D9:", "  note: \"\\xff decision D9:"));
+  ASSERT_TRUE(dir.Replace("product_types.textproto", "code: \"car.new\"", "code: \"car.new\\xc3\""));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  EXPECT_EQ(report.snapshot, nullptr);
+  ASSERT_EQ(report.problems.size(), 2u) << Describe(report.problems);
+  EXPECT_EQ(report.problems[0].file, "product_types.textproto");
+  EXPECT_THAT(report.problems[0].field, HasSubstr(".code"));
+  EXPECT_THAT(report.problems[0].message, HasSubstr("UTF-8"));
+  EXPECT_EQ(report.problems[1].file, "wz-2026.textproto");
+  EXPECT_EQ(report.problems[1].field, "quotas[0].ref.note");
+  EXPECT_EQ(report.problems[1].line, dir.LineOf("wz-2026.textproto", "xff decision D9"));
+  EXPECT_THAT(report.problems[1].message, HasSubstr("UTF-8"));
+}
+
+// Found by tests/fuzz policy_fuzzer: the parser's messages quote the bytes they stumbled on, and problems
+// go to JSON log lines and terminals.
+TEST(PolicyLoaderTest, AParseErrorShowsBytesThatAreNotUtf8Escaped) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  ASSERT_TRUE(dir.Replace("wz-2026.textproto", "region_code: \"330300\"", "region_code \xff\xfe \"330300\""));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  EXPECT_EQ(report.snapshot, nullptr);
+  ASSERT_FALSE(report.problems.empty());
+  bool quoted = false;
+  for (const PolicyProblem& problem : report.problems) {
+    EXPECT_EQ(problem.file, "wz-2026.textproto");
+    EXPECT_EQ(problem.message.find_first_of("\xff\xfe"), std::string::npos) << problem.message;
+    quoted = quoted || absl::StrContains(problem.message, "found \"\\xff");
+  }
+  EXPECT_TRUE(quoted) << Describe(report.problems);
+}
+
 TEST(PolicyLoaderTest, ADirectoryWithoutPolicyFilesIsRefused) {
   const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
   for (const char* file : {"cn-2025.textproto", "cn-2026.textproto", "zj-2025.textproto", "ra-2025.textproto",

@@ -365,7 +365,8 @@ TEST_F(RedisQuotaStoreTest, DraftsAreOpaqueBytesAndTimesKeepNanoseconds) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   std::unique_ptr<RedisQuotaStore> store = MakeStore();
   SyncStore sync(*store);
-  const std::string draft("\0\xff{}|\r\n\x80 draft", 16);
+  constexpr char kDraftBytes[] = "\0\xff{}|\r\n\x80 draft";
+  const std::string draft(kDraftBytes, sizeof(kDraftBytes) - 1);  // every byte, the leading NUL too
   const absl::Time now = kT0 + absl::Nanoseconds(123456789);
   ReserveRequest request = ReserveBuilder(TestBuyer(1), "shop", "r1", now)
                                .Line("1", 1, kFen, {Units("a", 1)})

@@ -59,6 +59,11 @@ TEST(ParseRedisUrlTest, InvalidUrlsSayWhatIsWrongWithoutThePassword) {
       {"", "must start with redis://"},
       {"localhost:6379", "must start with redis://"},
       {"http://h", "must start with redis://"},
+      // A mistyped scheme: still no password in the message (found by tests/fuzz redis_fuzzer).
+      {"redis:/:hunter2@h", "must start with redis://"},
+      {"redis//quota:hunter2@h:6379", "must start with redis://"},
+      {":hunter2@h", "must start with redis://"},
+      {"quota:hunter2@h://x", "must start with redis://"},
       {"rediss://:hunter2@h", "TLS"},
       {"redis://", "host is empty"},
       {"redis://:6379", "host is empty"},

@@ -49,6 +49,13 @@ TEST(RedisValueTest, DebugStringEscapesBytes) {
   EXPECT_EQ(value.DebugString(), "[1, \"a\\x00z\", nil, (error) ERR x, OK]");
 }
 
+TEST(EncodeCommandTest, ArrayOfBinarySafeBulkStrings) {
+  EXPECT_EQ(EncodeCommand({"GET", "k"}), "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+  EXPECT_EQ(EncodeCommand({}), "*0\r\n");
+  EXPECT_EQ(EncodeCommand({"", std::string("a\0\r\nb", 5)}),
+            std::string("*2\r\n$0\r\n\r\n$5\r\na\0\r\nb\r\n", 21));
+}
+
 TEST(ErrorReplyToStatusTest, RetryableErrorsAreUnavailableOthersInternal) {
   struct Case {
     const char* message;
