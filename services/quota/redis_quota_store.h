@@ -144,6 +144,10 @@ struct RedisQuotaStoreOptions {
   // How long after the end of its day a listing index key lives (garbage collection: claims older than this
   // drop out of listings and exports, not out of Get). Settlements span at most 366 days. Zero: forever.
   absl::Duration index_retention = absl::Hours(400 * 24);
+  // The replicas that must acknowledge each state-changing write before the call is answered (a WAIT after
+  // the write on its connection: services/redis/keyed_client.h). tradein-server sets it from
+  // --redis_min_replicas.
+  redis::WriteConcern write_concern;
   // Due entries one Sweep works on at once.
   int sweep_parallelism = 32;
   // Tests only (not owned; outlives the store): asked before each protocol step of every call
