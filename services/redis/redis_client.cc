@@ -123,7 +123,9 @@ struct RedisClient::WaitGroup {
     ++pending.refs;
     const SendOptions& send = pending.request.send;
     replicas = std::max(replicas, send.concern.replicas);
-    timeout = std::min({timeout, send.concern.timeout, pending.request.deadline - now});
+    // Within the deadline, with a margin so that WAIT's answer comes before the deadline's timer fires.
+    const absl::Duration left = pending.request.deadline - now;
+    timeout = std::min({timeout, send.concern.timeout, left - std::min(left / 10, absl::Milliseconds(50))});
   }
 
   Connection* const connection;

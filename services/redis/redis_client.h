@@ -53,8 +53,9 @@
 // SendOptions.concern.replicas = n > 0 makes a command durable: it is followed, on the same connection and
 // in the same flush, by `WAIT n <ms>`, and its reply is answered only once WAIT returned at least n (else
 // UNAVAILABLE "acknowledged by k of n replicas"; also UNAVAILABLE when the connection drops before WAIT
-// answers). The WAIT's timeout is concern.timeout cut to what is left of the deadline (at least 1 ms: WAIT 0
-// would block forever), so the answer comes within the deadline. An error reply to the command itself is
+// answers). The WAIT's timeout is concern.timeout cut to what is left of the deadline less a margin (a tenth,
+// at most 50 ms; at least 1 ms in all: WAIT 0 would block forever), so the answer comes within the deadline
+// and says why. An error reply to the command itself is
 // answered at once (nothing was acknowledged); an EVALSHA answered NOSCRIPT is retried as above and then
 // gets a WAIT of its own.
 //   Connection policy: WAIT blocks its connection on the server until the replicas answer, and every

@@ -24,9 +24,10 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
 ABSL_FLAG(std::string, redis, "",
           "Quota store: redis://[[user]:password@]host:port[/db]. Empty: the embedded in-memory store (one "
           "process).");
-ABSL_FLAG(std::string, redis_cluster, "",
-          "Quota store on a Redis Cluster: seed nodes HOST:PORT[,HOST:PORT...] (any nodes of the cluster; the "
-          "rest is discovered). Exclusive with --redis.");
+ABSL_FLAG(
+    std::string, redis_cluster, "",
+    "Quota store on a Redis Cluster: seed nodes HOST:PORT[,HOST:PORT...] (any nodes of the cluster; the "
+    "rest is discovered). Exclusive with --redis.");
 ABSL_FLAG(std::string, redis_user, "",
           "ACL user for --redis or --redis_cluster (with --redis it may also be given in the URL).");
 ABSL_FLAG(std::string, redis_password_file, "",

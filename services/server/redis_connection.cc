@@ -24,7 +24,8 @@ absl::StatusOr<std::string> ReadPassword(const std::string& path) {
   std::stringstream content;
   content << in.rdbuf();
   std::string password(absl::StripAsciiWhitespace(content.str()));
-  if (password.empty()) return absl::InvalidArgumentError(absl::StrCat("--redis_password_file: ", path, " is empty"));
+  if (password.empty())
+    return absl::InvalidArgumentError(absl::StrCat("--redis_password_file: ", path, " is empty"));
   return password;
 }
 
@@ -72,7 +73,9 @@ absl::StatusOr<int> DiscoverReplicas(redis::RedisClient& client) {
   return Undiscovered("INFO replication has no connected_slaves");
 }
 
-redis::WriteConcern Concern(int min_replicas) { return redis::WriteConcern{min_replicas, kReplicaAckTimeout}; }
+redis::WriteConcern Concern(int min_replicas) {
+  return redis::WriteConcern{min_replicas, kReplicaAckTimeout};
+}
 
 std::string ConcernText(const redis::WriteConcern& concern, bool discovered) {
   return absl::StrCat("writes acknowledged by ", concern.replicas, " replica(s)",
@@ -93,8 +96,9 @@ absl::StatusOr<RedisConnection> ConnectOne(const ServerOptions& options) {
   connection.stats = [raw] { return raw->stats(); };
   connection.connected = [raw] { return raw->connected(); };
   connection.write_concern = Concern(replicas);
-  connection.description = absl::StrCat("redis ", node.DebugString(), ", ",
-                                        ConcernText(connection.write_concern, options.redis_min_replicas < 0));
+  connection.description =
+      absl::StrCat("redis ", node.DebugString(), ", ",
+                   ConcernText(connection.write_concern, options.redis_min_replicas < 0));
   connection.client = std::make_unique<redis::SingleNodeClient>(std::move(client));
   return connection;
 }
@@ -103,7 +107,8 @@ absl::StatusOr<RedisConnection> ConnectCluster(const ServerOptions& options) {
   redis::ClusterOptions cluster;
   TRADEIN_ASSIGN_OR_RETURN(cluster.seeds, redis::ParseSeeds(options.redis_cluster, "--redis_cluster"));
   TRADEIN_RETURN_IF_ERROR(ApplyCredentials(options, cluster.node));
-  TRADEIN_ASSIGN_OR_RETURN(std::unique_ptr<redis::ClusterClient> client, redis::ClusterClient::Create(cluster));
+  TRADEIN_ASSIGN_OR_RETURN(std::unique_ptr<redis::ClusterClient> client,
+                           redis::ClusterClient::Create(cluster));
   int replicas = options.redis_min_replicas;
   if (replicas < 0) {
     if (!client->WaitForSlotMap(absl::Now() + kDiscoveryTimeout)) return Undiscovered("no complete slot map");
@@ -117,8 +122,9 @@ absl::StatusOr<RedisConnection> ConnectCluster(const ServerOptions& options) {
   connection.write_concern = Concern(replicas);
   std::shared_ptr<const redis::SlotMap> map = client->slot_map();
   connection.description =
-      absl::StrCat("redis cluster seeds ", options.redis_cluster, map != nullptr ? absl::StrCat(" (", map->DebugString(), ")") : "",
-                   ", ", ConcernText(connection.write_concern, options.redis_min_replicas < 0));
+      absl::StrCat("redis cluster seeds ", options.redis_cluster,
+                   map != nullptr ? absl::StrCat(" (", map->DebugString(), ")") : "", ", ",
+                   ConcernText(connection.write_concern, options.redis_min_replicas < 0));
   connection.client = std::move(client);
   return connection;
 }

@@ -7,7 +7,8 @@
 // every state change must meet, and what the metrics and the banner show of it.
 //
 //   TRADEIN_ASSIGN_OR_RETURN(RedisConnection redis, ConnectRedis(options));
-//   store = std::make_unique<RedisQuotaStore>(std::move(redis.client), {.write_concern = redis.write_concern});
+//   store = std::make_unique<RedisQuotaStore>(std::move(redis.client), {.write_concern =
+//   redis.write_concern});
 //
 // With --redis_min_replicas=-1 (the default) the number of replicas is discovered at start: 1 when the
 // server (INFO replication: connected_slaves) or every master of the cluster (CLUSTER SLOTS) has at least one

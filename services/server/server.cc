@@ -236,8 +236,8 @@ void TradeinServer::AddRedisCollector() {
     writer.Counter("tradein_redis_roundtrips_total",
                    "Redis round trips timed (divide the seconds by it for the mean).", {},
                    static_cast<double>(stats.latency_count));
-    writer.Counter("tradein_redis_waits_total", "WAITs sent after durable writes (one per group of writes).", {},
-                   static_cast<double>(stats.waits));
+    writer.Counter("tradein_redis_waits_total", "WAITs sent after durable writes (one per group of writes).",
+                   {}, static_cast<double>(stats.waits));
     writer.Gauge("tradein_redis_connected",
                  "1 while Redis can be reached (a cluster: every master has a connection up).", {},
                  redis->connected() ? 1 : 0);

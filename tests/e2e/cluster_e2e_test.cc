@@ -1,13 +1,17 @@
 // tradein-server on a real Redis Cluster (tests/testing/redis_cluster.h), end to end:
-//   - a master SIGKILLed under claims and confirms from two servers: calls in the gap fail fast and succeed on
+//   - a master SIGKILLed under claims and confirms from two servers: calls in the gap fail fast and succeed
+//   on
 //     a retry with their ids, health goes NOT_SERVING and back by itself, nothing acknowledged is lost, no
 //     buyer gets more than the rules allow; the recovery time is printed;
-//   - the replica guard (--redis_min_replicas): without acknowledging replicas a Confirm is UNAVAILABLE within
+//   - the replica guard (--redis_min_replicas): without acknowledging replicas a Confirm is UNAVAILABLE
+//   within
 //     its deadline, and without the guard the same kill loses confirms that were acknowledged;
 //   - slots resharded under claims: ASK, MOVED and TRYAGAIN each seen and followed, nothing lost.
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -15,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -147,7 +152,8 @@ void Till(int till, const std::shared_ptr<grpc::Channel>& channel, const std::at
   }
 }
 
-absl::StatusOr<v1::Claim> GetClaim(const std::shared_ptr<grpc::Channel>& channel, const std::string& claim_id) {
+absl::StatusOr<v1::Claim> GetClaim(const std::shared_ptr<grpc::Channel>& channel,
+                                   const std::string& claim_id) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
   v1::GetClaimRequest request;
@@ -155,6 +161,26 @@ absl::StatusOr<v1::Claim> GetClaim(const std::shared_ptr<grpc::Channel>& channel
   v1::Claim claim;
   const grpc::Status status = v1::ClaimService::NewStub(channel)->GetClaim(&context, request, &claim);
   return testing::Answer(status, std::move(claim));
+}
+
+// The value of a Prometheus counter with labels `labels` (e.g. `kind="ask"`) in a scrape, 0 when absent.
+double CounterValue(const std::string& scrape, absl::string_view name, absl::string_view labels) {
+  const std::string prefix = absl::StrCat(name, "{", labels, "} ");
+  for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
+    double value = 0;
+    if (absl::ConsumePrefix(&line, prefix) && absl::SimpleAtod(line, &value)) return value;
+  }
+  return 0;
+}
+
+std::string Scrape(const testing::TempDir& dir, int port) {
+  const std::string out = dir.Join(absl::StrCat("scrape-", port, ".txt"));
+  testing::SubprocessOptions options;
+  options.argv = {"curl", "-s", "-o", out, absl::StrCat("http://127.0.0.1:", port, "/metrics")};
+  absl::StatusOr<std::unique_ptr<testing::Subprocess>> curl = testing::Subprocess::Spawn(options);
+  if (!curl.ok() || !(*curl)->Wait(absl::Seconds(20)).ok()) return "";
+  std::ifstream in(out);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // The cluster, the buyer key and the servers of one test.
@@ -172,11 +198,10 @@ class ClusterE2eTest : public ::testing::Test {
   }
 
   std::unique_ptr<ServerProcess> StartServer(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {absl::StrCat("--redis_cluster=", cluster_->seeds()),
-                                     absl::StrCat("--buyer_key_file=", key_file_),
-                                     "--simulated_now=2025-06-01T10:00:00+08:00",
-                                     absl::StrCat("--store_timeout=", absl::FormatDuration(kStoreTimeout)),
-                                     "--shutdown_grace=1s"};
+    std::vector<std::string> args = {
+        absl::StrCat("--redis_cluster=", cluster_->seeds()), absl::StrCat("--buyer_key_file=", key_file_),
+        "--simulated_now=2025-06-01T10:00:00+08:00",
+        absl::StrCat("--store_timeout=", absl::FormatDuration(kStoreTimeout)), "--shutdown_grace=1s"};
     args.insert(args.end(), extra.begin(), extra.end());
     absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(args);
     EXPECT_TRUE(server.ok()) << server.status();
@@ -228,6 +253,12 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
   for (int till = 0; till < 6; ++till) {
     tills.emplace_back([&, till] { Till(till, till % 2 == 0 ? a->channel() : b->channel(), stop, tally); });
   }
+  absl::Cleanup join = [&] {  // also when an assertion below returns early
+    stop = true;
+    for (std::thread& till : tills) till.join();
+    stop_health = true;
+    health_probe.join();
+  };
   absl::SleepFor(absl::Seconds(1));
   absl::StatusOr<std::vector<int>> masters = cluster_->Masters();
   ASSERT_TRUE(masters.ok());
@@ -236,7 +267,11 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
   const absl::Time killed = absl::Now();
   ASSERT_TRUE(cluster_->AwaitFailover(victim).ok());
   const absl::Time promoted = absl::Now();
-  // Recovered: both servers serve claims again by themselves.
+  // The dead master comes back and rejoins as a replica (until then its shard has no replica to
+  // acknowledge writes: with --redis_min_replicas=1 they are refused).
+  ASSERT_TRUE(cluster_->node(static_cast<size_t>(victim)).Restart().ok());
+  ASSERT_TRUE(cluster_->AwaitHealthy().ok());
+  // Recovered: both servers serve claims again, by themselves.
   absl::Time recovered = absl::InfiniteFuture();
   while (absl::Now() < promoted + absl::Seconds(30)) {
     if (ClaimHealth(a->channel()) == HealthCheckResponse::SERVING &&
@@ -247,14 +282,8 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
     absl::SleepFor(absl::Milliseconds(20));
   }
   ASSERT_NE(recovered, absl::InfiniteFuture()) << "health did not come back";
-  // The dead master comes back and rejoins as a replica; the load goes on a little longer.
-  ASSERT_TRUE(cluster_->node(static_cast<size_t>(victim)).Restart().ok());
-  ASSERT_TRUE(cluster_->AwaitHealthy().ok());
-  absl::SleepFor(absl::Seconds(1));
-  stop = true;
-  for (std::thread& till : tills) till.join();
-  stop_health = true;
-  health_probe.join();
+  absl::SleepFor(absl::Seconds(1));  // the load goes on a little longer
+  std::move(join).Invoke();
   const std::vector<int> masters_after = *cluster_->Masters();
   EXPECT_EQ(std::count(masters_after.begin(), masters_after.end(), victim), 0)
       << "the restarted node is a replica now";
@@ -272,7 +301,8 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
   for (const std::string& claim_id : tally.confirmed) {
     absl::StatusOr<v1::Claim> claim = GetClaim(b->channel(), claim_id);
     if (!claim.ok() || claim->state() != v1::Claim::CONFIRMED) {
-      if (++lost < 3) ADD_FAILURE() << claim_id << ": " << (claim.ok() ? claim->DebugString() : claim.status().ToString());
+      if (++lost < 3)
+        ADD_FAILURE() << claim_id << ": " << (claim.ok() ? claim->DebugString() : claim.status().ToString());
     }
   }
   EXPECT_EQ(lost, 0) << "acknowledged CONFIRMED claims lost in the failover";
@@ -349,15 +379,21 @@ TEST_F(ClusterE2eTest, TheReplicaGuardRefusesWhatAFailoverWouldLose) {
     v1::Claim claim;
     return v1::ClaimService::NewStub(server.channel())->ConfirmClaim(&context, request, &claim);
   };
+  // Not acknowledged, within the deadline, retryable: UNAVAILABLE when the WAIT said too few replicas, or
+  // DEADLINE_EXCEEDED when the write queued behind other writes' WAITs (every connection held by one, each
+  // for its full timeout, while no replica answers).
   int guarded_refused = 0;
+  std::map<int, int> guarded_codes;
   for (const std::string& claim_id : guarded_claims) {
     const absl::Time start = absl::Now();
     const grpc::Status status = confirm(*guarded, claim_id);
     EXPECT_LE(absl::Now() - start, kCallDeadline + kSlack) << "sanity bound: answered within its deadline";
-    if (status.error_code() == grpc::UNAVAILABLE) ++guarded_refused;
+    ++guarded_codes[status.error_code()];
+    if (Retryable(status)) ++guarded_refused;
   }
   int unguarded_acknowledged = 0;
-  for (const std::string& claim_id : unguarded_claims) unguarded_acknowledged += confirm(*unguarded, claim_id).ok();
+  for (const std::string& claim_id : unguarded_claims)
+    unguarded_acknowledged += confirm(*unguarded, claim_id).ok();
   EXPECT_EQ(unguarded_acknowledged, static_cast<int>(unguarded_claims.size()));
 
   // The same kill as in the failover test, with the replicas holding nothing of what came after the cut.
@@ -368,25 +404,29 @@ TEST_F(ClusterE2eTest, TheReplicaGuardRefusesWhatAFailoverWouldLose) {
 
   int lost = 0;
   for (const std::string& claim_id : unguarded_claims) {
-    absl::StatusOr<v1::Claim> claim = GetClaim(guarded->channel(), claim_id);
+    // Read through the unguarded server: the promoted master has no replica until the victim is back.
+    absl::StatusOr<v1::Claim> claim = GetClaim(unguarded->channel(), claim_id);
     for (int i = 0; i < 100 && !claim.ok(); ++i) {  // the servers may not have the new map yet
       absl::SleepFor(absl::Milliseconds(100));
-      claim = GetClaim(guarded->channel(), claim_id);
+      claim = GetClaim(unguarded->channel(), claim_id);
     }
     ASSERT_TRUE(claim.ok()) << claim.status();
     if (claim->state() != v1::Claim::CONFIRMED) ++lost;
   }
   std::cout << "[ figures ] guard: --redis_min_replicas=0 lost " << lost << " of " << unguarded_acknowledged
-            << " acknowledged confirms in the failover; the guarded server refused " << guarded_refused << " of "
-            << guarded_claims.size() << " while replication was cut"
-            << (store_sends_wait ? "" : " (the store does not send WAIT yet: guard assertions skipped)") << std::endl;
+            << " acknowledged confirms in the failover; the guarded server refused " << guarded_refused
+            << " of " << guarded_claims.size()
+            << " while replication was cut (by code: " << ::testing::PrintToString(guarded_codes) << ")"
+            << (store_sends_wait ? "" : " (the store does not send WAIT yet: guard assertions skipped)")
+            << std::endl;
   EXPECT_GT(lost, 0) << "no loss without the guard: the test shows nothing (replication was not cut?)";
   if (!store_sends_wait) {
     GTEST_SKIP() << "RedisQuotaStore does not pass RedisQuotaStoreOptions::write_concern to Redis yet "
                     "(no WAIT reached the masters): the guard's half of this test waits for it";
   }
   EXPECT_EQ(guarded_refused, static_cast<int>(guarded_claims.size()))
-      << "with its replicas cut off, a guarded Confirm must not be acknowledged";
+      << "with its replicas cut off, a guarded Confirm must not be acknowledged; codes: "
+      << ::testing::PrintToString(guarded_codes);
   // Retried with the same ids once the cluster has replicas again: confirmed, and it stays so.
   ASSERT_TRUE(cluster_->node(static_cast<size_t>(victim)).Restart().ok());
   ASSERT_TRUE(cluster_->AwaitHealthy().ok());
@@ -398,6 +438,122 @@ TEST_F(ClusterE2eTest, TheReplicaGuardRefusesWhatAFailoverWouldLose) {
     }
     EXPECT_TRUE(status.ok()) << claim_id << ": " << status.error_message();
   }
+}
+
+// Slots of master A moved to master B, key by key, while two servers claim and confirm for a set of buyers
+// who come back again and again (so their slots, the due shards and the day indexes are busy): the servers
+// follow ASK (a key already moved), TRYAGAIN (a script whose keys are half moved) and MOVED (a slot whose
+// move finished), each seen; every call succeeds (within its deadline or on a retry), no buyer gets two
+// fridges, every confirmation stays.
+TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
+  RedisClusterOptions options;
+  options.replicas_per_master = 0;
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+  const int metrics[2] = {testing::PickFreePort(), testing::PickFreePort()};
+  std::unique_ptr<ServerProcess> a = StartServer({absl::StrCat("--metrics_listen=127.0.0.1:", metrics[0])});
+  std::unique_ptr<ServerProcess> b = StartServer({absl::StrCat("--metrics_listen=127.0.0.1:", metrics[1])});
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+
+  constexpr int kBuyers = 40;
+  Tally tally;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> tills;
+  for (int till = 0; till < 4; ++till) {
+    tills.emplace_back([&, till] {
+      auto stub = v1::ClaimService::NewStub(till % 2 == 0 ? a->channel() : b->channel());
+      for (int i = 0; !stop.load(); ++i) {
+        const std::string buyer = PrcId(3000 + (i * 7 + till) % kBuyers);
+        const std::string request_id = absl::StrCat("reshard-", till, "-", i);
+        v1::Claim claim;
+        const grpc::Status status = Retrying(tally, [&](grpc::ClientContext& context) {
+          return stub->Claim(&context, FridgeClaim(request_id, buyer), &claim);
+        });
+        ASSERT_TRUE(status.ok()) << request_id << ": " << status.error_message();
+        {
+          absl::MutexLock lock(&tally.mu);
+          tally.claim_ids_by_request[request_id].insert(claim.claim_id());
+          if (claim.state() == v1::Claim::RESERVED) ++tally.granted_by_buyer[buyer];
+        }
+        if (claim.state() != v1::Claim::RESERVED) continue;
+        v1::ConfirmClaimRequest confirm;
+        confirm.set_claim_id(claim.claim_id());
+        confirm.set_invoice_number(request_id);
+        v1::Claim confirmed;
+        ASSERT_TRUE(Retrying(tally, [&](grpc::ClientContext& context) {
+                      return stub->ConfirmClaim(&context, confirm, &confirmed);
+                    }).ok());
+        absl::MutexLock lock(&tally.mu);
+        tally.confirmed.push_back(claim.claim_id());
+      }
+    });
+  }
+  absl::Cleanup join = [&] {
+    stop = true;
+    for (std::thread& till : tills) till.join();
+  };
+  absl::SleepFor(absl::Seconds(1));
+
+  // The busy slots of master `from` (as the server computes them), moved one key at a time to `to`.
+  const std::vector<int> masters = *cluster_->Masters();
+  const int from = masters[0], to = masters[1];
+  absl::StatusOr<redis::RedisValue> keys = cluster_->node(static_cast<size_t>(from)).Run({"KEYS", "tq:*"});
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  std::map<int64_t, int> keys_by_slot;
+  for (const redis::RedisValue& key : keys->elements()) {
+    absl::StatusOr<redis::RedisValue> slot = cluster_->node(0).Run({"CLUSTER", "KEYSLOT", key.str()});
+    ASSERT_TRUE(slot.ok());
+    ++keys_by_slot[slot->integer()];
+  }
+  std::vector<std::pair<int, int64_t>> slots;  // the slots with most keys (buyers' slots) first
+  for (const auto& [slot, count] : keys_by_slot) slots.emplace_back(-count, slot);
+  std::sort(slots.begin(), slots.end());
+  ASSERT_FALSE(slots.empty());
+  int moved_slots = 0, moved_keys = 0;
+  for (const auto& [minus_count, slot] : slots) {
+    if (moved_slots == 40) break;
+    const int s = static_cast<int>(slot);
+    ASSERT_TRUE(cluster_->BeginMove(s, from, to).ok());
+    for (;;) {
+      absl::StatusOr<int> left = cluster_->MigrateKeys(s, from, to, 1);
+      ASSERT_TRUE(left.ok()) << left.status();
+      ++moved_keys;
+      absl::SleepFor(absl::Milliseconds(25));  // the slot stays half (or wholly) moved for a while
+      if (*left == 0) break;
+    }
+    ASSERT_TRUE(cluster_->EndMove(s, from, to).ok());
+    ++moved_slots;
+  }
+  absl::SleepFor(absl::Seconds(1));
+  std::move(join).Invoke();
+
+  double ask = 0, tryagain = 0, moved = 0;
+  for (int port : metrics) {
+    const std::string scrape = Scrape(*dir_, port);
+    ask += CounterValue(scrape, "tradein_redis_cluster_redirects_total", "kind=\"ask\"");
+    tryagain += CounterValue(scrape, "tradein_redis_cluster_redirects_total", "kind=\"tryagain\"");
+    moved += CounterValue(scrape, "tradein_redis_cluster_redirects_total", "kind=\"moved\"");
+  }
+  absl::MutexLock lock(&tally.mu);
+  int failures = 0;
+  for (const auto& [code, count] : tally.failures_by_code) failures += count;
+  std::cout << "[ figures ] reshard: " << moved_slots << " slots (" << moved_keys << " keys) moved under "
+            << tally.calls << " calls: ASK " << ask << ", TRYAGAIN " << tryagain << ", MOVED " << moved
+            << " followed; " << failures << " calls failed (then succeeded on a retry)" << std::endl;
+  EXPECT_GT(ask, 0);
+  EXPECT_GT(tryagain, 0);
+  EXPECT_GT(moved, 0);
+  EXPECT_LE(failures * 50, tally.calls) << "more than 2% of calls failed during the reshard";
+  for (const auto& [request_id, claim_ids] : tally.claim_ids_by_request) {
+    EXPECT_EQ(claim_ids.size(), 1u) << request_id;
+  }
+  for (const auto& [buyer, granted] : tally.granted_by_buyer) EXPECT_LE(granted, 1) << buyer;
+  int lost = 0;
+  for (const std::string& claim_id : tally.confirmed) {
+    absl::StatusOr<v1::Claim> claim = GetClaim(a->channel(), claim_id);
+    if (!claim.ok() || claim->state() != v1::Claim::CONFIRMED) ++lost;
+  }
+  EXPECT_EQ(lost, 0);
+  EXPECT_GT(tally.confirmed.size(), 0u);
 }
 
 }  // namespace
