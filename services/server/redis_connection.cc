@@ -4,10 +4,7 @@
 #include <sstream>
 #include <utility>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -54,23 +51,24 @@ absl::Status Undiscovered(absl::string_view why) {
       "); start when Redis answers, or set --redis_min_replicas (1 with replicas, 0 without)"));
 }
 
-// connected_slaves of INFO replication.
+// The replicas ROLE lists: ["master", <offset>, [[ip, port, offset], ...]]. ROLE rather than INFO: the
+// service's ACL user (deploy/redis/users.acl.template) may run it without seeing the rest of INFO.
 absl::StatusOr<int> DiscoverReplicas(redis::RedisClient& client) {
   if (!client.WaitForConnection(absl::Now() + kDiscoveryTimeout)) return Undiscovered("no connection");
   absl::Notification done;
-  absl::StatusOr<redis::RedisValue> info = absl::UnknownError("no reply");
-  client.Command({"INFO", "replication"}, absl::Now() + kDiscoveryTimeout,
-                 [&](absl::StatusOr<redis::RedisValue> reply) {
-                   info = std::move(reply);
-                   done.Notify();
-                 });
+  absl::StatusOr<redis::RedisValue> role = absl::UnknownError("no reply");
+  client.Command({"ROLE"}, absl::Now() + kDiscoveryTimeout, [&](absl::StatusOr<redis::RedisValue> reply) {
+    role = std::move(reply);
+    done.Notify();
+  });
   done.WaitForNotification();
-  if (!info.ok()) return Undiscovered(info.status().message());
-  for (absl::string_view line : absl::StrSplit(info->str(), "\r\n")) {
-    int replicas = 0;
-    if (absl::ConsumePrefix(&line, "connected_slaves:") && absl::SimpleAtoi(line, &replicas)) return replicas;
+  if (!role.ok()) return Undiscovered(role.status().message());
+  const std::vector<redis::RedisValue>& fields = role->elements();
+  if (fields.size() < 3 || fields[0].str() != "master") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--redis must name a master, and ROLE says ", role->DebugString()));
   }
-  return Undiscovered("INFO replication has no connected_slaves");
+  return static_cast<int>(fields[2].elements().size());
 }
 
 redis::WriteConcern Concern(int min_replicas) {

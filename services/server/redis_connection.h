@@ -11,7 +11,7 @@
 //   redis.write_concern});
 //
 // With --redis_min_replicas=-1 (the default) the number of replicas is discovered at start: 1 when the
-// server (INFO replication: connected_slaves) or every master of the cluster (CLUSTER SLOTS) has at least one
+// server (ROLE: the replicas connected to it) or every master of the cluster (CLUSTER SLOTS) has at least one
 // replica, else 0. ConnectRedis waits up to kDiscoveryTimeout for Redis to answer; when it does not, the
 // start fails (naming --redis_min_replicas, which lets the server start without Redis) rather than guess:
 // guessing 0 would answer writes a failover can lose, guessing 1 would refuse every write of a Redis without

@@ -197,13 +197,15 @@ class ClusterE2eTest : public ::testing::Test {
     cluster_ = *std::move(cluster);
   }
 
-  std::unique_ptr<ServerProcess> StartServer(std::vector<std::string> extra = {}) {
+  // A server on the cluster: --redis_cluster, unless `env` gives TRADEIN_REDIS_CLUSTER.
+  std::unique_ptr<ServerProcess> StartServer(std::vector<std::string> extra = {},
+                                             std::vector<std::pair<std::string, std::string>> env = {}) {
     std::vector<std::string> args = {
-        absl::StrCat("--redis_cluster=", cluster_->seeds()), absl::StrCat("--buyer_key_file=", key_file_),
-        "--simulated_now=2025-06-01T10:00:00+08:00",
+        absl::StrCat("--buyer_key_file=", key_file_), "--simulated_now=2025-06-01T10:00:00+08:00",
         absl::StrCat("--store_timeout=", absl::FormatDuration(kStoreTimeout)), "--shutdown_grace=1s"};
+    if (env.empty()) args.push_back(absl::StrCat("--redis_cluster=", cluster_->seeds()));
     args.insert(args.end(), extra.begin(), extra.end());
-    absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(args);
+    absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(args, env);
     EXPECT_TRUE(server.ok()) << server.status();
     return server.ok() ? *std::move(server) : nullptr;
   }
@@ -451,7 +453,9 @@ TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   const int metrics[2] = {testing::PickFreePort(), testing::PickFreePort()};
   std::unique_ptr<ServerProcess> a = StartServer({absl::StrCat("--metrics_listen=127.0.0.1:", metrics[0])});
-  std::unique_ptr<ServerProcess> b = StartServer({absl::StrCat("--metrics_listen=127.0.0.1:", metrics[1])});
+  // This one is told its seeds by environment, as every flag can be.
+  std::unique_ptr<ServerProcess> b = StartServer({absl::StrCat("--metrics_listen=127.0.0.1:", metrics[1])},
+                                                 {{"TRADEIN_REDIS_CLUSTER", cluster_->seeds()}});
   ASSERT_TRUE(a != nullptr && b != nullptr);
 
   constexpr int kBuyers = 40;
@@ -554,6 +558,84 @@ TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
   }
   EXPECT_EQ(lost, 0);
   EXPECT_GT(tally.confirmed.size(), 0u);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The Redis flags, on the real binary.
+
+// Runs tradein-server with `args` until it exits (it must refuse to start); its exit code and stderr.
+std::pair<int, std::string> RunRefused(const testing::TempDir& dir, std::vector<std::string> args) {
+  testing::SubprocessOptions options;
+  options.argv = {testing::ServerBinaryPath(), "--listen=127.0.0.1:0", "--metrics_listen="};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.stderr_path = dir.Join("refused.err");
+  absl::StatusOr<std::unique_ptr<testing::Subprocess>> server = testing::Subprocess::Spawn(options);
+  if (!server.ok()) return {-1, server.status().ToString()};
+  absl::StatusOr<int> code = (*server)->Wait(absl::Seconds(30));
+  std::ifstream in(options.stderr_path);
+  return {code.ok() ? *code : -1,
+          std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>())};
+}
+
+TEST(RedisFlagsE2eTest, RedisAndRedisClusterAreExclusive) {
+  absl::StatusOr<testing::TempDir> dir = testing::TempDir::Create("tradein-flags-");
+  ASSERT_TRUE(dir.ok());
+  const auto [code, err] = RunRefused(*dir, {"--redis=redis://127.0.0.1:1", "--redis_cluster=127.0.0.1:2"});
+  EXPECT_EQ(code, 2) << err;
+  EXPECT_TRUE(absl::StrContains(err, "--redis and --redis_cluster are exclusive")) << err;
+  const auto [code2, err2] = RunRefused(*dir, {"--redis_cluster=127.0.0.1"});
+  EXPECT_NE(code2, 0);
+  EXPECT_TRUE(absl::StrContains(err2, "--redis_cluster")) << err2;
+}
+
+// An ACL user and a password from a file (nothing secret on the command line); the replicas of a standalone
+// master discovered at start (1 with a replica); the write concern it implies shown in the banner.
+TEST(RedisFlagsE2eTest, UserAndPasswordFileAndReplicasDiscoveredOnOneServer) {
+  absl::StatusOr<testing::TempDir> dir = testing::TempDir::Create("tradein-flags-");
+  ASSERT_TRUE(dir.ok());
+  testing::RedisServerOptions master_options;
+  master_options.acl_user = "svc";
+  master_options.acl_password = "a-password-of-the-service";
+  master_options.extra_config = {"repl-diskless-sync-delay 0"};
+  absl::StatusOr<std::unique_ptr<testing::RedisServer>> master = testing::RedisServer::Start(master_options);
+  ASSERT_TRUE(master.ok()) << master.status();
+  const std::string key_file = dir->Join("buyer.key");
+  std::ofstream(key_file) << "flags-e2e-test-key-0123456789abcdef0123456789abcdef\n";
+  const std::string password_file = dir->Join("redis-password");
+  std::ofstream(password_file) << "a-password-of-the-service\n";
+  const std::vector<std::string> args = {absl::StrCat("--redis=redis://127.0.0.1:", (*master)->port()),
+                                         "--redis_user=svc", absl::StrCat("--buyer_key_file=", key_file),
+                                         "--simulated_now=2025-06-01T10:00:00+08:00"};
+  {
+    absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+        ServerProcess::Start(args, {{"TRADEIN_REDIS_PASSWORD_FILE", password_file}});
+    ASSERT_TRUE(server.ok()) << server.status();
+    const std::string banner = (*server)->Stdout();
+    EXPECT_TRUE(absl::StrContains(banner, "acknowledged by 0 replica(s) (discovered)")) << banner;
+    EXPECT_FALSE(absl::StrContains(banner, "a-password-of-the-service")) << banner;
+    EXPECT_EQ(ClaimHealth((*server)->channel()), HealthCheckResponse::SERVING);
+  }
+  testing::RedisServerOptions replica_options;
+  replica_options.extra_config = {absl::StrCat("replicaof 127.0.0.1 ", (*master)->port()), "masteruser svc",
+                                  "masterauth a-password-of-the-service"};
+  absl::StatusOr<std::unique_ptr<testing::RedisServer>> replica =
+      testing::RedisServer::Start(replica_options);
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  for (int i = 0; i < 200; ++i) {
+    absl::StatusOr<redis::RedisValue> role = (*replica)->Run({"ROLE"});
+    if (role.ok() && role->elements().size() > 3 && role->elements()[3].str() == "connected") break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start(args, {{"TRADEIN_REDIS_PASSWORD_FILE", password_file}});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_TRUE(absl::StrContains((*server)->Stdout(), "acknowledged by 1 replica(s) (discovered)"))
+      << (*server)->Stdout();
+  const auto [code, err] = RunRefused(
+      *dir, {absl::StrCat("--redis=redis://127.0.0.1:", (*master)->port()), "--redis_user=svc",
+             "--redis_password_file=/nonexistent/pw", absl::StrCat("--buyer_key_file=", key_file)});
+  EXPECT_NE(code, 0);
+  EXPECT_TRUE(absl::StrContains(err, "--redis_password_file: cannot read /nonexistent/pw")) << err;
 }
 
 }  // namespace
