@@ -146,6 +146,7 @@ struct RedisClient::Connection {
   int handshake_pending = 0;  // handshake replies still to come
   int in_flight = 0;          // callbacks held by `context` (commands and WAITs)
   int waits_in_flight = 0;    // WAITs sent and not answered: the server holds the connection until then
+  absl::Time wait_until;      // when the last WAIT sent on it times out at the latest
   absl::Duration backoff;
   bool recovering = false;  // failed or dropped since it was last up
 };
@@ -389,23 +390,25 @@ void RedisClient::Dispatch(Request request, WaitGroup*& group) {
   pending.release();  // deleted by the last of its callbacks (Unref)
 }
 
-// Round-robin over the connections that are up and have room for `needed` more callbacks, preferring those
-// without a WAIT in flight (a command behind a WAIT waits for the replicas too).
+// Round-robin over the connections that are up and have room for `needed` more callbacks and no WAIT in
+// flight (a command behind a WAIT waits for the replicas too); when every one has a WAIT, the one whose WAITs
+// end soonest at the latest.
 RedisClient::Connection* RedisClient::PickConnection(bool& any_ready, int needed) {
   const size_t n = connections_.size();
-  for (bool avoid_waits : {true, false}) {
-    for (size_t i = 0; i < n; ++i) {
-      const size_t index = (next_connection_ + i) % n;
-      Connection& connection = *connections_[index];
-      if (connection.state != Connection::State::kReady) continue;
-      any_ready = true;
-      if (connection.in_flight + needed > options_.max_in_flight_per_connection) continue;
-      if (avoid_waits && connection.waits_in_flight > 0) continue;
+  Connection* soonest = nullptr;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t index = (next_connection_ + i) % n;
+    Connection& connection = *connections_[index];
+    if (connection.state != Connection::State::kReady) continue;
+    any_ready = true;
+    if (connection.in_flight + needed > options_.max_in_flight_per_connection) continue;
+    if (connection.waits_in_flight == 0) {
       next_connection_ = (index + 1) % n;
       return &connection;
     }
+    if (soonest == nullptr || connection.wait_until < soonest->wait_until) soonest = &connection;
   }
-  return nullptr;
+  return soonest;
 }
 
 // Writes the request's command (after ASKING when asked to) to `connection`. False when hiredis refuses it
@@ -439,6 +442,7 @@ void RedisClient::SendWait(Connection& connection, WaitGroup* group) {
   Bump(counters_->waits);
   ++connection.in_flight;
   ++connection.waits_in_flight;
+  connection.wait_until = std::max(connection.wait_until, absl::Now() + absl::Milliseconds(timeout_ms));
 }
 
 void RedisClient::ArmDeadline(Pending& pending, absl::Time now) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -120,14 +121,14 @@ grpc::Status Retrying(Tally& tally, Call call) {
   return status;
 }
 
-// Claims (fresh buyers, and every 8th for one of three hot buyers who may have one fridge) and confirms
-// each claim granted, until `stop`.
-void Till(int till, const std::shared_ptr<grpc::Channel>& channel, const std::atomic<bool>& stop,
-          Tally& tally) {
+// Claims (request ids "<prefix>-<till>-<i>", buyers from `buyer_of(i)`) and confirms each claim granted,
+// until `stop`; every call retried with the same request until it answers.
+void Till(const std::string& prefix, int till, const std::shared_ptr<grpc::Channel>& channel,
+          const std::function<std::string(int)>& buyer_of, const std::atomic<bool>& stop, Tally& tally) {
   auto stub = v1::ClaimService::NewStub(channel);
   for (int i = 0; !stop.load(); ++i) {
-    const std::string buyer = i % 8 == 0 ? PrcId(900 + i / 8 % 3) : PrcId(till * 1000 + i);
-    const std::string request_id = absl::StrCat("till-", till, "-", i);
+    const std::string buyer = buyer_of(i);
+    const std::string request_id = absl::StrCat(prefix, "-", till, "-", i);
     v1::Claim claim;
     const grpc::Status status = Retrying(tally, [&](grpc::ClientContext& context) {
       return stub->Claim(&context, FridgeClaim(request_id, buyer), &claim);
@@ -161,6 +162,25 @@ absl::StatusOr<v1::Claim> GetClaim(const std::shared_ptr<grpc::Channel>& channel
   v1::Claim claim;
   const grpc::Status status = v1::ClaimService::NewStub(channel)->GetClaim(&context, request, &claim);
   return testing::Answer(status, std::move(claim));
+}
+
+// What every run under load must show: each request id made one claim, no buyer got two fridges, every
+// acknowledged confirmation is still there (read through `channel`). Returns how many were lost.
+int CheckNothingLostOrOverGranted(Tally& tally, const std::shared_ptr<grpc::Channel>& channel) {
+  absl::MutexLock lock(&tally.mu);
+  for (const auto& [request_id, claim_ids] : tally.claim_ids_by_request) {
+    EXPECT_EQ(claim_ids.size(), 1u) << request_id << " made more than one claim";
+  }
+  for (const auto& [buyer, granted] : tally.granted_by_buyer) EXPECT_LE(granted, 1) << "one fridge each";
+  int lost = 0;
+  for (const std::string& claim_id : tally.confirmed) {
+    absl::StatusOr<v1::Claim> claim = GetClaim(channel, claim_id);
+    if (claim.ok() && claim->state() == v1::Claim::CONFIRMED) continue;
+    if (++lost <= 3)
+      ADD_FAILURE() << claim_id << ": " << (claim.ok() ? claim->DebugString() : claim.status().ToString());
+  }
+  EXPECT_EQ(lost, 0) << "acknowledged CONFIRMED claims lost";
+  return lost;
 }
 
 // The value of a Prometheus counter with labels `labels` (e.g. `kind="ask"`) in a scrape, 0 when absent.
@@ -253,7 +273,11 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
   std::atomic<bool> stop{false};
   std::vector<std::thread> tills;
   for (int till = 0; till < 6; ++till) {
-    tills.emplace_back([&, till] { Till(till, till % 2 == 0 ? a->channel() : b->channel(), stop, tally); });
+    // Fresh buyers, and every 8th claim for one of three hot buyers who may have one fridge each.
+    auto buyer_of = [till](int i) { return i % 8 == 0 ? PrcId(900 + i / 8 % 3) : PrcId(till * 1000 + i); };
+    tills.emplace_back([&, till, buyer_of] {
+      Till("till", till, till % 2 == 0 ? a->channel() : b->channel(), buyer_of, stop, tally);
+    });
   }
   absl::Cleanup join = [&] {  // also when an assertion below returns early
     stop = true;
@@ -290,24 +314,9 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
   EXPECT_EQ(std::count(masters_after.begin(), masters_after.end(), victim), 0)
       << "the restarted node is a replica now";
 
+  // Read through the other server than most of the hot buyers' claims.
+  const int lost = CheckNothingLostOrOverGranted(tally, b->channel());
   absl::MutexLock lock(&tally.mu);
-  // Every request id made exactly one claim; no buyer got more than the rules allow.
-  for (const auto& [request_id, claim_ids] : tally.claim_ids_by_request) {
-    EXPECT_EQ(claim_ids.size(), 1u) << request_id << " made more than one claim";
-  }
-  for (int hot = 0; hot < 3; ++hot) {
-    EXPECT_LE(tally.granted_by_buyer[PrcId(900 + hot)], 1) << "hot buyer " << hot << ": one fridge each";
-  }
-  // Every acknowledged confirmation is still there, read through the other server.
-  int lost = 0;
-  for (const std::string& claim_id : tally.confirmed) {
-    absl::StatusOr<v1::Claim> claim = GetClaim(b->channel(), claim_id);
-    if (!claim.ok() || claim->state() != v1::Claim::CONFIRMED) {
-      if (++lost < 3)
-        ADD_FAILURE() << claim_id << ": " << (claim.ok() ? claim->DebugString() : claim.status().ToString());
-    }
-  }
-  EXPECT_EQ(lost, 0) << "acknowledged CONFIRMED claims lost in the failover";
   // Calls in the gap failed fast (none hung) and each later succeeded with its ids (Till asserts success).
   int failures = 0;
   for (const auto& [code, count] : tally.failures_by_code) failures += count;
@@ -463,32 +472,10 @@ TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> tills;
   for (int till = 0; till < 4; ++till) {
-    tills.emplace_back([&, till] {
-      auto stub = v1::ClaimService::NewStub(till % 2 == 0 ? a->channel() : b->channel());
-      for (int i = 0; !stop.load(); ++i) {
-        const std::string buyer = PrcId(3000 + (i * 7 + till) % kBuyers);
-        const std::string request_id = absl::StrCat("reshard-", till, "-", i);
-        v1::Claim claim;
-        const grpc::Status status = Retrying(tally, [&](grpc::ClientContext& context) {
-          return stub->Claim(&context, FridgeClaim(request_id, buyer), &claim);
-        });
-        ASSERT_TRUE(status.ok()) << request_id << ": " << status.error_message();
-        {
-          absl::MutexLock lock(&tally.mu);
-          tally.claim_ids_by_request[request_id].insert(claim.claim_id());
-          if (claim.state() == v1::Claim::RESERVED) ++tally.granted_by_buyer[buyer];
-        }
-        if (claim.state() != v1::Claim::RESERVED) continue;
-        v1::ConfirmClaimRequest confirm;
-        confirm.set_claim_id(claim.claim_id());
-        confirm.set_invoice_number(request_id);
-        v1::Claim confirmed;
-        ASSERT_TRUE(Retrying(tally, [&](grpc::ClientContext& context) {
-                      return stub->ConfirmClaim(&context, confirm, &confirmed);
-                    }).ok());
-        absl::MutexLock lock(&tally.mu);
-        tally.confirmed.push_back(claim.claim_id());
-      }
+    // Buyers who come back again and again: their slots stay busy.
+    auto buyer_of = [till](int i) { return PrcId(3000 + (i * 7 + till) % kBuyers); };
+    tills.emplace_back([&, till, buyer_of] {
+      Till("reshard", till, till % 2 == 0 ? a->channel() : b->channel(), buyer_of, stop, tally);
     });
   }
   absl::Cleanup join = [&] {
@@ -530,6 +517,7 @@ TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
   absl::SleepFor(absl::Seconds(1));
   std::move(join).Invoke();
 
+  CheckNothingLostOrOverGranted(tally, a->channel());
   double ask = 0, tryagain = 0, moved = 0;
   for (int port : metrics) {
     const std::string scrape = Scrape(*dir_, port);
@@ -547,16 +535,6 @@ TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
   EXPECT_GT(tryagain, 0);
   EXPECT_GT(moved, 0);
   EXPECT_LE(failures * 50, tally.calls) << "more than 2% of calls failed during the reshard";
-  for (const auto& [request_id, claim_ids] : tally.claim_ids_by_request) {
-    EXPECT_EQ(claim_ids.size(), 1u) << request_id;
-  }
-  for (const auto& [buyer, granted] : tally.granted_by_buyer) EXPECT_LE(granted, 1) << buyer;
-  int lost = 0;
-  for (const std::string& claim_id : tally.confirmed) {
-    absl::StatusOr<v1::Claim> claim = GetClaim(a->channel(), claim_id);
-    if (!claim.ok() || claim->state() != v1::Claim::CONFIRMED) ++lost;
-  }
-  EXPECT_EQ(lost, 0);
   EXPECT_GT(tally.confirmed.size(), 0u);
 }
 
