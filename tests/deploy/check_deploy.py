@@ -380,15 +380,28 @@ def check_k8s(args):
 # compose
 
 
+def load_compose(args, file):
+    """The compose file's top level, its services and those that run tradein-server (None when unparsable)."""
+    documents = load_yaml_documents(os.path.join(args.source, "deploy", file))
+    if not documents:
+        return None, {}, {}
+    compose = documents[0]
+    services = compose.get("services", {})
+    return compose, services, {n: s for n, s in services.items() if "tradein-server" in str(s.get("entrypoint", ""))}
+
+
+def check_compose_secrets(compose):
+    for name, secret in (compose.get("secrets") or {}).items():
+        check("file" in secret and "TRADEIN_SECRETS_DIR" in secret["file"],
+              f"secret {name} comes from a file under $TRADEIN_SECRETS_DIR (outside the repository)")
+
+
 def check_compose(args):
     env_names = EnvNames(args.source)
     path = os.path.join(args.source, "deploy/compose.yaml")
-    documents = load_yaml_documents(path)
-    if not documents:
+    compose, services, tradein = load_compose(args, "compose.yaml")
+    if compose is None:
         return
-    compose = documents[0]
-    services = compose.get("services", {})
-    tradein = {n: s for n, s in services.items() if "tradein-server" in str(s.get("entrypoint", ""))}
     redis = {n: s for n, s in services.items() if str(s.get("image", "")).startswith("redis:")}
     check(len(tradein) >= 2, f"two or more tradein-server instances: {sorted(tradein)}")
     check(len(redis) == 1, "one Redis service")
@@ -429,9 +442,7 @@ def check_compose(args):
         check(build.get("dockerfile") == "deploy/docker/Dockerfile" and
               os.path.isfile(os.path.join(os.path.dirname(path), build.get("context", "."), build["dockerfile"])),
               f"{name}: built from deploy/docker/Dockerfile")
-    for name, secret in (compose.get("secrets") or {}).items():
-        check("file" in secret and "TRADEIN_SECRETS_DIR" in secret["file"],
-              f"secret {name} comes from a file under $TRADEIN_SECRETS_DIR (outside the repository)")
+    check_compose_secrets(compose)
 
 
 ############################################################################################################
@@ -440,13 +451,9 @@ def check_compose(args):
 
 def check_cluster(args):
     env_names = EnvNames(args.source)
-    path = os.path.join(args.source, "deploy/compose.cluster.yaml")
-    documents = load_yaml_documents(path)
-    if not documents:
+    compose, services, tradein = load_compose(args, "compose.cluster.yaml")
+    if compose is None:
         return
-    compose = documents[0]
-    services = compose.get("services", {})
-    tradein = {n: s for n, s in services.items() if "tradein-server" in str(s.get("entrypoint", ""))}
     nodes = {n: s for n, s in services.items()
              if str(s.get("image", "")).startswith("redis:") and "--cluster" in s.get("entrypoint", [])}
     jobs = {n: s for n, s in services.items() if "--cluster create" in " ".join(map(str, s.get("entrypoint", [])))}
@@ -498,9 +505,7 @@ def check_cluster(args):
         test = " ".join(service.get("healthcheck", {}).get("test", []))
         check("tradeinctl" in test and "health" in test, f"{name}: gRPC health check with tradeinctl")
         check(service.get("read_only") is True, f"{name}: read-only file system")
-    for name, secret in (compose.get("secrets") or {}).items():
-        check("file" in secret and "TRADEIN_SECRETS_DIR" in secret["file"],
-              f"secret {name} comes from a file under $TRADEIN_SECRETS_DIR (outside the repository)")
+    check_compose_secrets(compose)
 
     redis_dir = os.path.join(args.source, "deploy/redis")
     conf_text = read(os.path.join(redis_dir, "redis-cluster.conf"))
