@@ -240,8 +240,9 @@ void ClusterClient::OnResult(std::unique_ptr<Call> call, const std::string& node
   if (result.ok()) return Finish(std::move(call), std::move(result));
   const std::string reply = ErrorReplyOf(result.status());
   if (reply.empty()) {
-    // Made by the client: a lost connection or a deadline. The call may have run: never resent.
-    if (absl::IsUnavailable(result.status())) RefreshSoon();
+    // Made by the client: a lost connection or a deadline (a master that stopped answering). The call may
+    // have run: never resent. The map may be stale: a replica may be taking over.
+    RefreshSoon();
     return Finish(std::move(call), std::move(result));
   }
   if (std::optional<Redirect> redirect = ParseRedirect(reply, node_host)) {
