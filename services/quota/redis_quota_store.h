@@ -125,11 +125,13 @@ struct RedisQuotaStoreOptions {
   // How long after the end of its day a listing index key lives (garbage collection: claims older than this
   // drop out of listings and exports, not out of Get). Settlements span at most 366 days. Zero: forever.
   absl::Duration index_retention = absl::Hours(400 * 24);
+  // The replicas that must acknowledge each state-changing write before the call is answered (a WAIT after
+  // the write on its connection: services/redis/keyed_client.h); replicas = 0: none (a master's crash before
+  // it replicated can lose an acknowledged write). Reads and pings never wait. tradein-server sets it from
+  // --redis_min_replicas.
+  redis::WriteConcern write_concern;
   // Due entries one Sweep works on at once.
   int sweep_parallelism = 32;
-  // How many replicas must acknowledge each write before a call answers (services/redis/keyed_client.h);
-  // replicas = 0: none (a master's crash before it replicated can lose an acknowledged write).
-  redis::WriteConcern write_concern;
   // Also write each claim to its retailer's unsharded day index (the layout before 2026-12), so that
   // instances of the earlier version, which read only that key, list claims this version makes. On while a
   // rolling deploy may mix versions; off once every instance runs this one. This version always reads both.

@@ -33,14 +33,9 @@
 #include "absl/time/time.h"
 #include "services/redis/redis_script.h"
 #include "services/redis/redis_value.h"
+#include "services/redis/write_concern.h"
 
 namespace tradein::redis {
-
-// How many replicas must acknowledge a write before it is answered, and how long to wait for them.
-struct WriteConcern {
-  int replicas = 0;  // 0: answer as soon as the master did
-  absl::Duration timeout = absl::Milliseconds(100);
-};
 
 class KeyedClient {
  public:

@@ -12,6 +12,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
@@ -67,6 +68,8 @@ struct RedisClient::Counters {
   std::atomic<int64_t> retryable_errors{0};
   std::atomic<int64_t> server_errors{0};
   std::atomic<int64_t> script_loads{0};
+  std::atomic<int64_t> waits{0};
+  std::atomic<int64_t> waits_short{0};
   std::atomic<int64_t> connect_failures{0};
   std::atomic<int64_t> disconnects{0};
   std::atomic<int64_t> reconnects{0};
@@ -81,12 +84,14 @@ struct RedisClient::Request {
   absl::Time deadline;
   Callback done;  // empty once called
   SteadyClock::time_point start;
+  SendOptions send;
 };
 
-// A request written to a connection. hiredis holds the pointer (its callback privdata) until it calls
-// LoopCallbacks::OnReply, with the reply or with nullptr when the connection goes away; OnReply deletes it,
-// or hands it to hiredis again for the next stage of a NOSCRIPT recovery. `request.done` is empty once the
-// request was completed early (deadline), so the reply that still comes is dropped.
+// A request written to a connection. hiredis holds the pointer (callback privdata) for its command's reply,
+// and each WaitGroup it is in holds it for the WAIT's reply; `refs` counts those callbacks still to come, and
+// the last one deletes it (RedisClient::Unref). Each callback is called with the reply or with nullptr when
+// the connection goes away. `request.done` is empty once the request was completed (by its answer or early,
+// by its deadline), so replies that still come are dropped.
 struct RedisClient::Pending {
   enum class Stage { kCommand, kScriptLoad, kRetry };
 
@@ -99,6 +104,30 @@ struct RedisClient::Pending {
   Request request;
   Stage stage = Stage::kCommand;
   event* timer = nullptr;  // fires at request.deadline; null when infinite or already fired
+  int refs = 0;
+  std::optional<RedisValue> reply;  // a durable command's reply, until its WAIT answers
+  WaitGroup* wait = nullptr;        // the WAIT that decides it: the last one sent after its command
+};
+
+// One WAIT and the durable commands written before it on its connection (group commit).
+struct RedisClient::WaitGroup {
+  explicit WaitGroup(Connection* c) : connection(c) {}
+
+  void Add(Pending& pending, absl::Time now) {
+    members.push_back(&pending);
+    pending.wait = this;
+    ++pending.refs;
+    const SendOptions& send = pending.request.send;
+    replicas = std::max(replicas, send.concern.replicas);
+    // Within the deadline, with a margin so that WAIT's answer comes before the deadline's timer fires.
+    const absl::Duration left = pending.request.deadline - now;
+    timeout = std::min({timeout, send.concern.timeout, left - std::min(left / 10, absl::Milliseconds(50))});
+  }
+
+  Connection* const connection;
+  std::vector<Pending*> members;
+  int replicas = 0;
+  absl::Duration timeout = absl::InfiniteDuration();
 };
 
 // One slot of the pool. `context` is non-null while connecting or ready; the slot's timer is the connect
@@ -111,7 +140,9 @@ struct RedisClient::Connection {
   redisAsyncContext* context = nullptr;
   event* timer = nullptr;
   int handshake_pending = 0;  // handshake replies still to come
-  int in_flight = 0;          // Pendings held by `context`
+  int in_flight = 0;          // callbacks held by `context` (commands and WAITs)
+  int waits_in_flight = 0;    // WAITs sent and not answered: the server holds the connection until then
+  absl::Time wait_until;      // when the last WAIT sent on it times out at the latest
   absl::Duration backoff;
   bool recovering = false;  // failed or dropped since it was last up
 };
@@ -133,6 +164,12 @@ struct LoopCallbacks {
   static void OnReply(redisAsyncContext* context, void* reply, void* pending) {
     auto* p = static_cast<RedisClient::Pending*>(pending);
     p->client->OnReply(context, static_cast<const redisReply*>(reply), p);
+  }
+
+  static void OnWaitReply(redisAsyncContext* context, void* reply, void* group) {
+    auto* c = static_cast<RedisClient::Connection*>(context->data);
+    c->client->OnWaitReply(context, static_cast<const redisReply*>(reply),
+                           static_cast<RedisClient::WaitGroup*>(group));
   }
 
   static void OnHandshakeReply(redisAsyncContext* context, void* reply, void* connection) {
@@ -210,11 +247,22 @@ RedisClient::~RedisClient() {
 }
 
 void RedisClient::Command(std::vector<std::string> args, absl::Time deadline, Callback done) {
-  Submit(Request{std::move(args), std::nullopt, deadline, std::move(done), SteadyClock::now()});
+  Command(std::move(args), deadline, SendOptions(), std::move(done));
+}
+
+void RedisClient::Command(std::vector<std::string> args, absl::Time deadline, const SendOptions& send,
+                          Callback done) {
+  Submit(Request{std::move(args), std::nullopt, deadline, std::move(done), SteadyClock::now(), send});
 }
 
 void RedisClient::EvalScript(const RedisScript& script, std::vector<std::string> keys,
                              std::vector<std::string> args, absl::Time deadline, Callback done) {
+  EvalScript(script, std::move(keys), std::move(args), deadline, SendOptions(), std::move(done));
+}
+
+void RedisClient::EvalScript(const RedisScript& script, std::vector<std::string> keys,
+                             std::vector<std::string> args, absl::Time deadline, const SendOptions& send,
+                             Callback done) {
   std::vector<std::string> command;
   command.reserve(3 + keys.size() + args.size());
   command.push_back("EVALSHA");
@@ -222,7 +270,7 @@ void RedisClient::EvalScript(const RedisScript& script, std::vector<std::string>
   command.push_back(absl::StrCat(keys.size()));
   std::move(keys.begin(), keys.end(), std::back_inserter(command));
   std::move(args.begin(), args.end(), std::back_inserter(command));
-  Submit(Request{std::move(command), script, deadline, std::move(done), SteadyClock::now()});
+  Submit(Request{std::move(command), script, deadline, std::move(done), SteadyClock::now(), send});
 }
 
 void RedisClient::Ping(absl::Time deadline, Callback done) { Command({"PING"}, deadline, std::move(done)); }
@@ -262,6 +310,8 @@ RedisClientStats RedisClient::stats() const {
   stats.retryable_errors = get(c.retryable_errors);
   stats.server_errors = get(c.server_errors);
   stats.script_loads = get(c.script_loads);
+  stats.waits = get(c.waits);
+  stats.waits_short = get(c.waits_short);
   stats.connect_failures = get(c.connect_failures);
   stats.disconnects = get(c.disconnects);
   stats.reconnects = get(c.reconnects);
@@ -293,10 +343,12 @@ void RedisClient::OnWake() {
     if (!stopping) batch.swap(queue_);
   }
   if (stopping) return Shutdown();
-  for (Request& request : batch) Dispatch(std::move(request));
+  WaitGroup* group = nullptr;  // this wake-up's durable commands, answered after one WAIT
+  for (Request& request : batch) Dispatch(std::move(request), group);
+  if (group != nullptr) SendWait(*group->connection, group);
 }
 
-void RedisClient::Dispatch(Request request) {
+void RedisClient::Dispatch(Request request, WaitGroup*& group) {
   if (request.args.empty()) return Finish(request, absl::InvalidArgumentError("redis: empty command"));
   const absl::Time now = absl::Now();
   if (request.deadline <= now) {
@@ -305,8 +357,19 @@ void RedisClient::Dispatch(Request request) {
                     absl::StrCat("redis ", request.args[0], ": deadline passed before sending")),
                 counters_->timeouts);
   }
+  const bool durable = request.send.concern.replicas > 0;
+  Connection* connection = nullptr;
+  if (durable && group != nullptr) {
+    Connection& grouped = *group->connection;
+    if (grouped.in_flight + 2 <= options_.max_in_flight_per_connection) {
+      connection = &grouped;
+    } else {
+      SendWait(grouped, group);
+      group = nullptr;
+    }
+  }
   bool any_ready = false;
-  Connection* connection = NextAvailableConnection(any_ready);
+  if (connection == nullptr) connection = PickConnection(any_ready, durable ? 2 : 1);
   if (connection == nullptr) {
     return Fail(request,
                 absl::UnavailableError(
@@ -317,30 +380,73 @@ void RedisClient::Dispatch(Request request) {
                 counters_->unavailable);
   }
   auto pending = std::make_unique<Pending>(this, std::move(request));
-  if (!SendArgv(connection->context, &LoopCallbacks::OnReply, pending.get(), pending->request.args)) {
+  if (!Send(*connection, *pending)) {
     return Fail(pending->request,
                 absl::UnavailableError(absl::StrCat("redis ", endpoint_, ": connection closing")),
                 counters_->unavailable);
   }
-  Bump(counters_->commands_sent);
-  ++connection->in_flight;
   if (!pending->request.script.has_value()) pending->request.args.resize(1);  // hiredis copied them
   ArmDeadline(*pending, now);
-  pending.release();  // hiredis' until OnReply
+  if (durable) {
+    if (group == nullptr) group = new WaitGroup(connection);
+    group->Add(*pending, now);
+  }
+  pending.release();  // deleted by the last of its callbacks (Unref)
 }
 
-RedisClient::Connection* RedisClient::NextAvailableConnection(bool& any_ready) {
+// Round-robin over the connections that are up and have room for `needed` more callbacks and no WAIT in
+// flight (a command behind a WAIT waits for the replicas too); when every one has a WAIT, the one whose WAITs
+// end soonest at the latest.
+RedisClient::Connection* RedisClient::PickConnection(bool& any_ready, int needed) {
   const size_t n = connections_.size();
+  Connection* soonest = nullptr;
   for (size_t i = 0; i < n; ++i) {
     const size_t index = (next_connection_ + i) % n;
     Connection& connection = *connections_[index];
     if (connection.state != Connection::State::kReady) continue;
     any_ready = true;
-    if (connection.in_flight >= options_.max_in_flight_per_connection) continue;
-    next_connection_ = (index + 1) % n;
-    return &connection;
+    if (connection.in_flight + needed > options_.max_in_flight_per_connection) continue;
+    if (connection.waits_in_flight == 0) {
+      next_connection_ = (index + 1) % n;
+      return &connection;
+    }
+    if (soonest == nullptr || connection.wait_until < soonest->wait_until) soonest = &connection;
   }
-  return nullptr;
+  return soonest;
+}
+
+// Writes the request's command (after ASKING when asked to) to `connection`. False when hiredis refuses it
+// (the connection is closing).
+bool RedisClient::Send(Connection& connection, Pending& pending) {
+  static const std::vector<std::string> kAsking = {"ASKING"};
+  if (pending.request.send.asking && !SendArgv(connection.context, nullptr, nullptr, kAsking)) return false;
+  if (!SendArgv(connection.context, &LoopCallbacks::OnReply, &pending, pending.request.args)) return false;
+  Bump(counters_->commands_sent);
+  ++connection.in_flight;
+  ++pending.refs;
+  return true;
+}
+
+void RedisClient::SendWait(Connection& connection, WaitGroup* group) {
+  const int64_t timeout_ms =
+      std::max<int64_t>(1, absl::ToInt64Milliseconds(absl::Ceil(group->timeout, absl::Milliseconds(1))));
+  const std::vector<std::string> wait = {"WAIT", absl::StrCat(group->replicas), absl::StrCat(timeout_ms)};
+  if (!SendArgv(connection.context, &LoopCallbacks::OnWaitReply, group, wait)) {
+    for (Pending* pending : group->members) {
+      if (pending->wait == group && pending->request.done) {
+        Fail(pending->request,
+             absl::UnavailableError(absl::StrCat("redis ", endpoint_, ": connection closing before WAIT")),
+             counters_->unavailable);
+      }
+      Unref(pending);
+    }
+    delete group;
+    return;
+  }
+  Bump(counters_->waits);
+  ++connection.in_flight;
+  ++connection.waits_in_flight;
+  connection.wait_until = std::max(connection.wait_until, absl::Now() + absl::Milliseconds(timeout_ms));
 }
 
 void RedisClient::ArmDeadline(Pending& pending, absl::Time now) {
@@ -360,9 +466,10 @@ void RedisClient::OnDeadline(Pending& pending) {
        counters_->timeouts);
 }
 
-void RedisClient::OnReply(redisAsyncContext* context, const redisReply* reply, Pending* raw_pending) {
-  std::unique_ptr<Pending> pending(raw_pending);
-  --static_cast<Connection*>(context->data)->in_flight;
+void RedisClient::OnReply(redisAsyncContext* context, const redisReply* reply, Pending* pending) {
+  Connection& connection = *static_cast<Connection*>(context->data);
+  --connection.in_flight;
+  absl::Cleanup unref = [this, pending] { Unref(pending); };
   if (reply != nullptr) Bump(counters_->replies);
   if (!pending->request.done) {  // completed by its deadline
     if (reply != nullptr) Bump(counters_->late_replies);
@@ -381,41 +488,85 @@ void RedisClient::OnReply(redisAsyncContext* context, const redisReply* reply, P
     case Pending::Stage::kCommand:
       if (pending->request.script.has_value() && value.is_error() &&
           absl::StartsWith(value.str(), "NOSCRIPT")) {
-        return ReloadScript(context, std::move(pending));
+        return ReloadScript(connection, *pending);
       }
       break;
     case Pending::Stage::kScriptLoad:
-      if (!value.is_error()) return Retry(context, std::move(pending));
+      if (!value.is_error()) return Retry(connection, *pending);
       break;  // e.g. "ERR Error compiling script": the caller's answer
     case Pending::Stage::kRetry:
       break;
   }
+  if (pending->request.send.concern.replicas > 0 && !value.is_error()) {
+    pending->reply = std::move(value);  // answered when its WAIT is
+    return;
+  }
   Complete(*pending, std::move(value));
 }
 
-void RedisClient::ReloadScript(redisAsyncContext* context, std::unique_ptr<Pending> pending) {
-  const std::vector<std::string> load = {"SCRIPT", "LOAD", pending->request.script->source()};
-  if (!SendArgv(context, &LoopCallbacks::OnReply, pending.get(), load)) {
-    return Fail(pending->request,
+void RedisClient::OnWaitReply(redisAsyncContext* context, const redisReply* reply, WaitGroup* group) {
+  Connection& connection = *static_cast<Connection*>(context->data);
+  --connection.in_flight;
+  --connection.waits_in_flight;
+  if (reply != nullptr) Bump(counters_->replies);
+  for (Pending* pending : group->members) {
+    // A member whose EVALSHA was answered NOSCRIPT has no reply yet: a later WAIT decides it.
+    if (pending->wait == group && pending->request.done && pending->reply.has_value()) {
+      Acknowledge(*pending, reply);
+    }
+    Unref(pending);
+  }
+  delete group;
+}
+
+void RedisClient::Acknowledge(Pending& pending, const redisReply* wait_reply) {
+  const int wanted = pending.request.send.concern.replicas;
+  if (wait_reply != nullptr && wait_reply->type == REDIS_REPLY_INTEGER && wait_reply->integer >= wanted) {
+    return Complete(pending, *std::move(pending.reply));
+  }
+  std::string why;
+  if (wait_reply == nullptr) {
+    why = "connection lost before WAIT answered";
+  } else if (wait_reply->type == REDIS_REPLY_INTEGER) {
+    why = absl::StrCat("acknowledged by ", wait_reply->integer, " of ", wanted, " replicas");
+  } else {
+    why = absl::StrCat("WAIT failed: ", RedisValue::FromReply(*wait_reply).DebugString());
+  }
+  Fail(
+      pending.request,
+      absl::UnavailableError(absl::StrCat("redis ", endpoint_, ": ", pending.request.args[0], " ", why,
+                                          " (the write may be lost in a failover; retry with the same ids)")),
+      wait_reply != nullptr ? counters_->waits_short : counters_->unavailable);
+}
+
+void RedisClient::ReloadScript(Connection& connection, Pending& pending) {
+  const std::vector<std::string> load = {"SCRIPT", "LOAD", pending.request.script->source()};
+  if (!SendArgv(connection.context, &LoopCallbacks::OnReply, &pending, load)) {
+    return Fail(pending.request,
                 absl::UnavailableError(absl::StrCat("redis ", endpoint_, ": connection closing")),
                 counters_->unavailable);
   }
   Bump(counters_->script_loads);
-  ++static_cast<Connection*>(context->data)->in_flight;
-  pending->stage = Pending::Stage::kScriptLoad;
-  pending.release();
+  ++connection.in_flight;
+  ++pending.refs;
+  pending.stage = Pending::Stage::kScriptLoad;
 }
 
-void RedisClient::Retry(redisAsyncContext* context, std::unique_ptr<Pending> pending) {
-  if (!SendArgv(context, &LoopCallbacks::OnReply, pending.get(), pending->request.args)) {
-    return Fail(pending->request,
+void RedisClient::Retry(Connection& connection, Pending& pending) {
+  pending.stage = Pending::Stage::kRetry;
+  if (!Send(connection, pending)) {
+    return Fail(pending.request,
                 absl::UnavailableError(absl::StrCat("redis ", endpoint_, ": connection closing")),
                 counters_->unavailable);
   }
-  Bump(counters_->commands_sent);
-  ++static_cast<Connection*>(context->data)->in_flight;
-  pending->stage = Pending::Stage::kRetry;
-  pending.release();
+  if (pending.request.send.concern.replicas <= 0) return;
+  auto* group = new WaitGroup(&connection);
+  group->Add(pending, absl::Now());
+  SendWait(connection, group);
+}
+
+void RedisClient::Unref(Pending* pending) {
+  if (--pending->refs == 0) delete pending;
 }
 
 void RedisClient::Complete(Pending& pending, RedisValue value) {

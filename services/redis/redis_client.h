@@ -48,6 +48,27 @@
 // After DEADLINE_EXCEEDED or a dropped connection the command may or may not have executed on the server:
 // callers retrying it must make it idempotent (e.g. a request id checked by the Lua script).
 //
+// Durable writes (WAIT) and ASKING
+// --------------------------------
+// SendOptions.concern.replicas = n > 0 makes a command durable: it is followed, on the same connection and
+// in the same flush, by `WAIT n <ms>`, and its reply is answered only once WAIT returned at least n (else
+// UNAVAILABLE "acknowledged by k of n replicas"; also UNAVAILABLE when the connection drops before WAIT
+// answers). The WAIT's timeout is concern.timeout cut to what is left of the deadline less a margin (a tenth,
+// at most 50 ms; at least 1 ms in all: WAIT 0 would block forever), so the answer comes within the deadline
+// and says why. An error reply to the command itself is
+// answered at once (nothing was acknowledged); an EVALSHA answered NOSCRIPT is retried as above and then
+// gets a WAIT of its own.
+//   Connection policy: WAIT blocks its connection on the server until the replicas answer, and every
+// command pipelined behind it waits too. So (1) a command goes to a connection without a WAIT in flight
+// whenever one is up (round-robin among those), and only when every connection has one, to the connection
+// whose WAITs time out soonest; (2) the durable commands the loop picks up in one wake-up go to one
+// connection and share one WAIT placed after the last of them (a WAIT covers every write before it on its
+// connection: group commit, so n concurrent durable writes cost one WAIT, not n sequential ones). Measured
+// (tools/bench-wait, docs/performance.md): without (2) a Claim + Confirm pair sent ~16 WAITs and lost a
+// third of its throughput to them; with it ~7.5 WAITs and a few percent.
+//   SendOptions.asking sends ASKING right before the command (and before its retry after NOSCRIPT), on the
+// same connection: Redis Cluster's way to run a command on the node importing the command's slot.
+//
 // Deadlines
 // ---------
 // hiredis 0.14's async API has no timeouts, so each command in flight owns a libevent timer (evtimer) armed
@@ -77,6 +98,7 @@
 #include "services/redis/redis_options.h"
 #include "services/redis/redis_script.h"
 #include "services/redis/redis_value.h"
+#include "services/redis/write_concern.h"
 
 struct event;
 struct event_base;
@@ -94,11 +116,19 @@ struct RedisClientStats {
   int64_t retryable_errors = 0;    // error replies turned into UNAVAILABLE (LOADING, BUSY, READONLY, ...)
   int64_t server_errors = 0;       // error replies turned into INTERNAL
   int64_t script_loads = 0;        // SCRIPT LOADs sent after a NOSCRIPT reply
+  int64_t waits = 0;               // WAITs sent (one per group of durable commands)
+  int64_t waits_short = 0;         // durable commands answered UNAVAILABLE: too few replicas acknowledged
   int64_t connect_failures = 0;    // connection attempts that failed, timed out or failed their handshake
   int64_t disconnects = 0;         // connections lost after they were up
   int64_t reconnects = 0;          // connections up again after a failure or a drop
   int64_t latency_micros_sum = 0;  // from Command() to the reply, over the commands completed by a reply
   int64_t latency_count = 0;
+};
+
+// How one command is sent (see "Durable writes (WAIT) and ASKING" above).
+struct SendOptions {
+  WriteConcern concern;  // replicas > 0: answered only after WAIT confirmed that many replicas
+  bool asking = false;   // preceded by ASKING on the same connection
 };
 
 class RedisClient {
@@ -132,6 +162,11 @@ class RedisClient {
   void EvalScript(const RedisScript& script, std::vector<std::string> keys, std::vector<std::string> args,
                   absl::Time deadline, Callback done);
 
+  // Command and EvalScript sent as `send` says: durable (a WAIT after it), after ASKING, or both.
+  void Command(std::vector<std::string> args, absl::Time deadline, const SendOptions& send, Callback done);
+  void EvalScript(const RedisScript& script, std::vector<std::string> keys, std::vector<std::string> args,
+                  absl::Time deadline, const SendOptions& send, Callback done);
+
   // Ping
   //
   // PING; the reply is the status "PONG".
@@ -152,6 +187,7 @@ class RedisClient {
  private:
   struct Request;
   struct Pending;
+  struct WaitGroup;
   struct Connection;
   struct Counters;
   friend struct LoopCallbacks;  // the C callbacks given to hiredis and libevent (redis_client.cc)
@@ -163,13 +199,18 @@ class RedisClient {
   // Everything below runs on the loop thread only.
   void Run();
   void OnWake();
-  void Dispatch(Request request);
-  Connection* NextAvailableConnection(bool& any_ready);
+  void Dispatch(Request request, WaitGroup*& group);
+  Connection* PickConnection(bool& any_ready, int needed);
+  bool Send(Connection& connection, Pending& pending);
+  void SendWait(Connection& connection, WaitGroup* group);
   void ArmDeadline(Pending& pending, absl::Time now);
   void OnDeadline(Pending& pending);
-  void OnReply(redisAsyncContext* context, const redisReply* reply, Pending* raw_pending);
-  void ReloadScript(redisAsyncContext* context, std::unique_ptr<Pending> pending);
-  void Retry(redisAsyncContext* context, std::unique_ptr<Pending> pending);
+  void OnReply(redisAsyncContext* context, const redisReply* reply, Pending* pending);
+  void OnWaitReply(redisAsyncContext* context, const redisReply* reply, WaitGroup* group);
+  void Acknowledge(Pending& pending, const redisReply* wait_reply);
+  void ReloadScript(Connection& connection, Pending& pending);
+  void Retry(Connection& connection, Pending& pending);
+  void Unref(Pending* pending);
   void Complete(Pending& pending, RedisValue value);
   void Fail(Request& request, absl::Status status, std::atomic<int64_t>& counter);
   void Finish(Request& request, absl::StatusOr<RedisValue> result);

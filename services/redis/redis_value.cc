@@ -2,9 +2,11 @@
 
 #include <ostream>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/types/optional.h"
 #include "hiredis/hiredis.h"
 
 namespace tradein::redis {
@@ -122,10 +124,16 @@ absl::Status ErrorReplyToStatus(absl::string_view message) {
   static constexpr absl::string_view kRetryable[] = {"LOADING",  "BUSY",        "MASTERDOWN", "READONLY",
                                                      "TRYAGAIN", "CLUSTERDOWN", "MOVED",      "ASK"};
   const absl::string_view prefix = message.substr(0, message.find(' '));
-  for (absl::string_view retryable : kRetryable) {
-    if (prefix == retryable) return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
+  bool retryable = false;
+  for (absl::string_view r : kRetryable) retryable = retryable || prefix == r;
+  absl::Status status = retryable ? absl::UnavailableError(message) : absl::InternalError(message);
+  status.SetPayload(kErrorReplyPayload, absl::Cord(message));
+  return status;
+}
+
+std::string ErrorReplyOf(const absl::Status& status) {
+  const absl::optional<absl::Cord> reply = status.GetPayload(kErrorReplyPayload);
+  return reply.has_value() ? std::string(*reply) : std::string();
 }
 
 }  // namespace tradein::redis

@@ -102,7 +102,19 @@ std::string EncodeCommand(const std::vector<std::string>& args);
 //       serve the command right now; retrying later (or elsewhere) may succeed.
 //   anything else (ERR, WRONGTYPE, NOSCRIPT, NOAUTH, WRONGPASS, NOPERM, OOM, ...) -> INTERNAL: retrying the
 //       same command will not help.
+// The status also carries `message` as a payload (kErrorReplyPayload), so a caller that must act on the
+// server's answer (a Redis Cluster client following MOVED or ASK) can tell it from a failure the client
+// made itself, such as a lost connection, without parsing status messages.
 absl::Status ErrorReplyToStatus(absl::string_view message);
+
+// The type URL of the payload ErrorReplyToStatus puts on every status it makes.
+inline constexpr absl::string_view kErrorReplyPayload = "type.tradein.dev/redis.ErrorReply";
+
+// ErrorReplyOf
+//
+// The server's error reply `status` was made from ("MOVED 3999 10.0.0.2:6379"), or "" when it was not made
+// by ErrorReplyToStatus (OK, a deadline, a lost connection).
+std::string ErrorReplyOf(const absl::Status& status);
 
 }  // namespace tradein::redis
 

@@ -3,7 +3,8 @@
 // -----------------------------------------------------------------------------
 //
 // SingleNodeClient is the KeyedClient of one Redis server (standalone, or a master behind Sentinel): every
-// key is served by the RedisClient it wraps.
+// key is served by the RedisClient it wraps, and a WriteConcern becomes the RedisClient's WAIT after the
+// write (redis_client.h, "Durable writes").
 //
 // Thread safety and errors: as KeyedClient and RedisClient. The RedisClient must outlive it.
 #ifndef TRADEIN_SERVICES_REDIS_SINGLE_NODE_CLIENT_H_

@@ -25,6 +25,18 @@ ABSL_FLAG(std::string, redis, "",
           "Quota store: redis://[[user]:password@]host:port[/db]. Empty: the embedded in-memory store (one "
           "process).");
 ABSL_FLAG(
+    std::string, redis_cluster, "",
+    "Quota store on a Redis Cluster: seed nodes HOST:PORT[,HOST:PORT...] (any nodes of the cluster; the "
+    "rest is discovered). Exclusive with --redis.");
+ABSL_FLAG(std::string, redis_user, "",
+          "ACL user for --redis or --redis_cluster (with --redis it may also be given in the URL).");
+ABSL_FLAG(std::string, redis_password_file, "",
+          "File holding the Redis password (for --redis or --redis_cluster), so no secret sits on a command "
+          "line; surrounding whitespace is ignored.");
+ABSL_FLAG(int, redis_min_replicas, -1,
+          "Replicas that must acknowledge every state change (WAIT) before it is answered. -1: discovered at "
+          "start: 1 when the Redis master(s) have replicas, 0 when none.");
+ABSL_FLAG(
     std::string, buyer_key_file, "",
     "File with the secret (>= 32 bytes, e.g. `openssl rand -hex 32`) buyer ids are keyed with. Required "
     "with --redis; without it the memory store uses a random key that dies with the process.");
@@ -101,6 +113,18 @@ absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
   options.log_level = absl::GetFlag(FLAGS_log_level);
   options.log_file = absl::GetFlag(FLAGS_log_file);
   options.redis_url = absl::GetFlag(FLAGS_redis);
+  options.redis_cluster = absl::GetFlag(FLAGS_redis_cluster);
+  options.redis_user = absl::GetFlag(FLAGS_redis_user);
+  options.redis_password_file = absl::GetFlag(FLAGS_redis_password_file);
+  options.redis_min_replicas = absl::GetFlag(FLAGS_redis_min_replicas);
+  if (!options.redis_url.empty() && !options.redis_cluster.empty()) {
+    return absl::InvalidArgumentError(
+        "--redis and --redis_cluster are exclusive: give --redis for one Redis server, --redis_cluster for "
+        "the seed nodes of a Redis Cluster");
+  }
+  if (options.redis_min_replicas < -1) {
+    return absl::InvalidArgumentError("--redis_min_replicas must be -1 (discover) or at least 0");
+  }
   options.buyer_key_file = absl::GetFlag(FLAGS_buyer_key_file);
   options.store_timeout = absl::GetFlag(FLAGS_store_timeout);
   options.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);

@@ -12,7 +12,6 @@
 #include "services/policy/policy_loader.h"
 #include "services/quota/memory_quota_store.h"
 #include "services/quota/redis_quota_store.h"
-#include "services/redis/redis_options.h"
 #include "services/server/transport_security.h"
 
 namespace tradein::server {
@@ -71,11 +70,11 @@ absl::StatusOr<std::unique_ptr<http::HttpServer>> StartHttpServer(absl::string_v
 
 absl::StatusOr<identity::KeyedHasher> MakeHasher(const ServerOptions& options) {
   if (options.buyer_key_file.empty()) {
-    if (!options.redis_url.empty()) {
-      return absl::InvalidArgumentError(
-          "--buyer_key_file is required with --redis: quota keys must be the same after a restart and on "
-          "every "
-          "instance (generate one with `openssl rand -hex 32 > buyer.key`)");
+    if (!options.redis_url.empty() || !options.redis_cluster.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--buyer_key_file is required with ", options.redis_url.empty() ? "--redis_cluster" : "--redis",
+          ": quota keys must be the same after a restart and on every instance (generate one with `openssl "
+          "rand -hex 32 > buyer.key`)"));
     }
     Log(LogLevel::kWarning, "buyer_key_ephemeral",
         {{"detail",
@@ -134,13 +133,13 @@ absl::Status TradeinServer::BuildCore(const ServerOptions& options) {
 }
 
 absl::Status TradeinServer::BuildStore(const ServerOptions& options) {
-  if (!options.redis_url.empty()) {
-    TRADEIN_ASSIGN_OR_RETURN(redis::RedisOptions redis_options, redis::ParseRedisUrl(options.redis_url));
-    TRADEIN_ASSIGN_OR_RETURN(std::unique_ptr<redis::RedisClient> client,
-                             redis::RedisClient::Create(redis_options));
-    redis_client_ = client.get();
-    store_ = std::make_unique<quota::RedisQuotaStore>(std::move(client), quota::RedisQuotaStoreOptions{});
-    store_description_ = absl::StrCat("redis ", redis_options.DebugString());
+  if (!options.redis_url.empty() || !options.redis_cluster.empty()) {
+    TRADEIN_ASSIGN_OR_RETURN(RedisConnection redis, ConnectRedis(options));
+    quota::RedisQuotaStoreOptions store_options;
+    store_options.write_concern = redis.write_concern;
+    store_ = std::make_unique<quota::RedisQuotaStore>(std::move(redis.client), std::move(store_options));
+    store_description_ = redis.description;
+    redis_ = std::move(redis);
     return absl::OkStatus();
   }
   store_ = std::make_unique<quota::MemoryQuotaStore>();
@@ -237,12 +236,12 @@ void TradeinServer::AddCollectors() {
     writer.Gauge("tradein_clock_simulated", "1 when --simulated_now set the server's clock.", {},
                  clock_->IsSimulated() ? 1 : 0);
   });
-  if (redis_client_ != nullptr) AddRedisCollector();
+  if (redis_.has_value()) AddRedisCollector();
 }
 
 void TradeinServer::AddRedisCollector() {
-  metrics_.AddCollector([client = redis_client_](MetricsWriter& writer) {
-    const redis::RedisClientStats stats = client->stats();
+  metrics_.AddCollector([redis = &*redis_](MetricsWriter& writer) {
+    const redis::RedisClientStats stats = redis->stats();
     writer.Counter("tradein_redis_commands_total", "Commands sent to Redis.", {},
                    static_cast<double>(stats.commands_sent));
     writer.Counter("tradein_redis_replies_total", "Replies received from Redis.", {},
@@ -253,7 +252,8 @@ void TradeinServer::AddRedisCollector() {
                                                                  {"retryable_error", stats.retryable_errors},
                                                                  {"server_error", stats.server_errors},
                                                                  {"connect_failure", stats.connect_failures},
-                                                                 {"disconnect", stats.disconnects}}) {
+                                                                 {"disconnect", stats.disconnects},
+                                                                 {"replicas_short", stats.waits_short}}) {
       writer.Counter("tradein_redis_errors_total", "Redis failures, by kind.", {{"kind", kind}},
                      static_cast<double>(value));
     }
@@ -264,8 +264,25 @@ void TradeinServer::AddRedisCollector() {
     writer.Counter("tradein_redis_roundtrips_total",
                    "Redis round trips timed (divide the seconds by it for the mean).", {},
                    static_cast<double>(stats.latency_count));
-    writer.Gauge("tradein_redis_connected", "1 while at least one connection to Redis is up.", {},
-                 client->connected() ? 1 : 0);
+    writer.Counter("tradein_redis_waits_total", "WAITs sent after durable writes (one per group of writes).",
+                   {}, static_cast<double>(stats.waits));
+    writer.Gauge("tradein_redis_connected",
+                 "1 while Redis can be reached (a cluster: every master has a connection up).", {},
+                 redis->connected() ? 1 : 0);
+    if (!redis->cluster_stats) return;
+    const redis::ClusterClientStats cluster = redis->cluster_stats();
+    for (const auto& [kind, value] :
+         std::initializer_list<std::pair<const char*, int64_t>>{{"moved", cluster.moved},
+                                                                {"ask", cluster.ask},
+                                                                {"tryagain", cluster.tryagain},
+                                                                {"clusterdown", cluster.clusterdown},
+                                                                {"unreachable", cluster.unreachable}}) {
+      writer.Counter("tradein_redis_cluster_redirects_total",
+                     "Redis Cluster replies and conditions that made a call go elsewhere or wait, by kind.",
+                     {{"kind", kind}}, static_cast<double>(value));
+    }
+    writer.Counter("tradein_redis_cluster_slot_map_refreshes_total", "Slot maps read (CLUSTER SLOTS).", {},
+                   static_cast<double>(cluster.refreshes));
   });
 }
 

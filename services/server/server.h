@@ -39,9 +39,9 @@
 #include "services/identity/keyed_hash.h"
 #include "services/policy/policy_registry.h"
 #include "services/quota/quota_store.h"
-#include "services/redis/redis_client.h"
 #include "services/server/health_monitor.h"
 #include "services/server/policy_watcher.h"
+#include "services/server/redis_connection.h"
 #include "services/server/server_options.h"
 #include "services/server/sweeper.h"
 
@@ -89,7 +89,7 @@ class TradeinServer {
   std::unique_ptr<policy::PolicyRegistry> policies_;
   std::optional<identity::KeyedHasher> hasher_;
   std::unique_ptr<quota::QuotaStore> store_;
-  redis::RedisClient* redis_client_ = nullptr;  // owned by store_ when the store is Redis
+  std::optional<RedisConnection> redis_;  // its client moved into store_; the stats functions stay
   std::string store_description_;
   std::unique_ptr<auth::AccessControl> access_;
   api::CallRegistry calls_;

@@ -26,6 +26,15 @@ struct ServerOptions {
   // The quota store: "" = the embedded memory store (one process), else
   // redis://[[user]:password@]host:port[/db].
   std::string redis_url;
+  // Or a Redis Cluster: its seed nodes, "host:port[,host:port...]" (exclusive with redis_url).
+  std::string redis_cluster;
+  // Credentials for either: an ACL user and a file holding the password (with redis_url they may instead be
+  // in the URL, not both).
+  std::string redis_user;
+  std::string redis_password_file;
+  // Replicas that must acknowledge each state change before it is answered; -1: discovered at start (1 when
+  // the master(s) have replicas, else 0).
+  int redis_min_replicas = -1;
   // The secret buyer ids are keyed with (≥ 32 bytes). Required with Redis: quota keys must survive restarts.
   std::string buyer_key_file;
   absl::Duration store_timeout = absl::Seconds(2);

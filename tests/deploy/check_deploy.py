@@ -7,6 +7,10 @@ CHECK is one or more of:
   nginx       `nginx -t` of the rendered template and of the production snippet; retry/failover directives.
   k8s         every manifest parses; probes, resources, security, drain, selectors, env names, PDB/HPA/NetPol.
   compose     deploy/compose.yaml parses; 2 instances, Redis 7 with the shipped config, health checks, secrets.
+  cluster     deploy/compose.cluster.yaml parses: six cluster nodes from redis-cluster.conf, a one-shot create
+              job, servers seeded with every node and a password file; a real three-node cluster forms from
+              the shipped node config and, with --server and --ctl, tradein-server runs a claim's life on it
+              as user `tradein` (--redis_cluster), nothing refused.
   configmap   the policies ConfigMap equals a fresh generation, holds exactly deploy/policies/*.textproto and
               loads with tradein-policy-lint through kubelet's symlink layout (--lint).
   dockerfile  stages, non-root user, health check, entry point, policies; every shared library `ldd` lists for
@@ -376,15 +380,28 @@ def check_k8s(args):
 # compose
 
 
+def load_compose(args, file):
+    """The compose file's top level, its services and those that run tradein-server (None when unparsable)."""
+    documents = load_yaml_documents(os.path.join(args.source, "deploy", file))
+    if not documents:
+        return None, {}, {}
+    compose = documents[0]
+    services = compose.get("services", {})
+    return compose, services, {n: s for n, s in services.items() if "tradein-server" in str(s.get("entrypoint", ""))}
+
+
+def check_compose_secrets(compose):
+    for name, secret in (compose.get("secrets") or {}).items():
+        check("file" in secret and "TRADEIN_SECRETS_DIR" in secret["file"],
+              f"secret {name} comes from a file under $TRADEIN_SECRETS_DIR (outside the repository)")
+
+
 def check_compose(args):
     env_names = EnvNames(args.source)
     path = os.path.join(args.source, "deploy/compose.yaml")
-    documents = load_yaml_documents(path)
-    if not documents:
+    compose, services, tradein = load_compose(args, "compose.yaml")
+    if compose is None:
         return
-    compose = documents[0]
-    services = compose.get("services", {})
-    tradein = {n: s for n, s in services.items() if "tradein-server" in str(s.get("entrypoint", ""))}
     redis = {n: s for n, s in services.items() if str(s.get("image", "")).startswith("redis:")}
     check(len(tradein) >= 2, f"two or more tradein-server instances: {sorted(tradein)}")
     check(len(redis) == 1, "one Redis service")
@@ -425,9 +442,158 @@ def check_compose(args):
         check(build.get("dockerfile") == "deploy/docker/Dockerfile" and
               os.path.isfile(os.path.join(os.path.dirname(path), build.get("context", "."), build["dockerfile"])),
               f"{name}: built from deploy/docker/Dockerfile")
-    for name, secret in (compose.get("secrets") or {}).items():
-        check("file" in secret and "TRADEIN_SECRETS_DIR" in secret["file"],
-              f"secret {name} comes from a file under $TRADEIN_SECRETS_DIR (outside the repository)")
+    check_compose_secrets(compose)
+
+
+############################################################################################################
+# Redis Cluster
+
+
+def check_cluster(args):
+    env_names = EnvNames(args.source)
+    compose, services, tradein = load_compose(args, "compose.cluster.yaml")
+    if compose is None:
+        return
+    nodes = {n: s for n, s in services.items()
+             if str(s.get("image", "")).startswith("redis:") and "--cluster" in s.get("entrypoint", [])}
+    jobs = {n: s for n, s in services.items() if "--cluster create" in " ".join(map(str, s.get("entrypoint", [])))}
+    check(len(nodes) == 6, f"six Redis Cluster nodes: {sorted(nodes)}")
+    check(len(jobs) == 1, f"one job that creates the cluster: {sorted(jobs)}")
+    check(len(tradein) >= 2, f"two or more tradein-server instances: {sorted(tradein)}")
+    addresses = {}
+    for name, node in nodes.items():
+        check(re.match(r"redis:7(\.|-|$)", node["image"]) is not None, f"{name}: Redis 7 ({node['image']})")
+        check("start-redis.sh" in " ".join(node["entrypoint"]), f"{name}: starts through start-redis.sh --cluster")
+        volumes = node.get("volumes", [])
+        check(any(v.startswith("./redis:") for v in volumes), f"{name}: mounts deploy/redis")
+        data = [v.split(":")[0] for v in volumes if v.split(":")[1] == "/data"]
+        check(len(data) == 1 and data[0] in (compose.get("volumes") or {}),
+              f"{name}: its own named volume at /data (AOF and nodes.conf)")
+        test = " ".join(node.get("healthcheck", {}).get("test", []))
+        check("ping" in test and "PONG" in test, f"{name}: health check redis-cli ping, looking for PONG")
+        check("ports" not in node, f"{name}: publishes no port")
+        address = next(iter((node.get("networks") or {}).values()), {}).get("ipv4_address")
+        check(address is not None, f"{name}: a fixed address (the cluster announces addresses, not names)")
+        addresses[name] = f"{address}:6379"
+    check(len(set(addresses.values())) == len(addresses), "every node has its own address")
+    for name, job in jobs.items():
+        script = " ".join(map(str, job["entrypoint"]))
+        check(all(a in script for a in addresses.values()), f"{name}: creates the cluster of all six nodes")
+        check("--cluster-replicas 1" in script, f"{name}: one replica per master")
+        check("cluster_state:ok" in script, f"{name}: does nothing once the cluster is formed")
+        check(set(job.get("depends_on", {})) == set(nodes) and all(
+            d.get("condition") == "service_healthy" for d in job["depends_on"].values()),
+              f"{name}: waits for every node to be healthy")
+        check(str(job.get("restart")) == "no", f"{name}: runs once (restart: no)")
+    job = next(iter(jobs), "")
+    for name, service in tradein.items():
+        env = service.get("environment", {})
+        env_names.check(env.keys(), f"compose.cluster {name}")
+        seeds = set(str(env.get("TRADEIN_REDIS_CLUSTER", "")).split(","))
+        check(seeds == set(addresses.values()), f"{name}: TRADEIN_REDIS_CLUSTER seeds every node")
+        check("TRADEIN_REDIS" not in env, f"{name}: no TRADEIN_REDIS beside TRADEIN_REDIS_CLUSTER")
+        check(env.get("TRADEIN_REDIS_USER") == "tradein", f"{name}: as the tradein ACL user")
+        check(env.get("TRADEIN_REDIS_PASSWORD_FILE") == "/run/secrets/redis_password" and
+              "redis_password" in service.get("secrets", []), f"{name}: Redis password from the secret file")
+        check("buyer_key" in service.get("secrets", []) and env.get("TRADEIN_BUYER_KEY_FILE") ==
+              "/run/secrets/buyer_key", f"{name}: buyer key from the compose secret")
+        check(not any("redis://" in str(v) for v in env.values()) and
+              not any("PASSWORD" in k and not k.endswith("_FILE") for k in env),
+              f"{name}: no credentials in the environment block")
+        check(service.get("depends_on", {}).get(job, {}).get("condition") == "service_completed_successfully",
+              f"{name}: starts once the cluster is formed")
+        test = " ".join(service.get("healthcheck", {}).get("test", []))
+        check("tradeinctl" in test and "health" in test, f"{name}: gRPC health check with tradeinctl")
+        check(service.get("read_only") is True, f"{name}: read-only file system")
+    check_compose_secrets(compose)
+
+    redis_dir = os.path.join(args.source, "deploy/redis")
+    conf_text = read(os.path.join(redis_dir, "redis-cluster.conf"))
+    directives = redis_directives(conf_text)
+    check("/usr/local/etc/redis/redis.conf" in directives.get("include", []),
+          "redis-cluster.conf includes redis.conf (persistence, memory, users)")
+    for key, value in (("cluster-enabled", "yes"), ("cluster-require-full-coverage", "yes"),
+                       ("cluster-allow-reads-when-down", "no")):
+        check(directives.get(key, [None])[-1] == value, f"redis-cluster.conf: {key} {value}")
+    check(str(directives.get("cluster-config-file", [""])[-1]).startswith("/data/"),
+          "redis-cluster.conf: nodes.conf on the data volume")
+    check("WAITAOF" in conf_text and "any one node" in conf_text, "redis-cluster.conf states the guarantee")
+    start = read(os.path.join(redis_dir, "start-redis.sh"))
+    check("redis-cluster.conf" in start and "masterauth" in start,
+          "start-redis.sh --cluster starts redis-cluster.conf with the replication credentials")
+    form_cluster_and_run_server(args, redis_dir)
+
+
+def form_cluster_and_run_server(args, redis_dir):
+    """Three nodes started from the shipped redis-cluster.conf (paths moved into a temporary directory),
+    joined with redis-cli --cluster create as `admin`, then tradein-server on them as `tradein`."""
+    redis_server = os.environ.get("TRADEIN_REDIS_SERVER") or find_program("redis-server")
+    if not check(redis_server is not None and find_program("redis-cli") is not None,
+                 "redis-server and redis-cli are installed"):
+        return
+    with tempfile.TemporaryDirectory(prefix="tradein-redis-cluster-") as tmp:
+        for name, text in (("tradein.password", "tradein-password-for-the-check\n"),
+                           ("admin.password", "admin-password-for-the-check")):
+            with open(os.path.join(tmp, name), "w") as f:
+                f.write(text)
+        acl = os.path.join(tmp, "users.acl")
+        subprocess.run([os.path.join(redis_dir, "render-acl.sh"), os.path.join(tmp, "tradein.password"),
+                        os.path.join(tmp, "admin.password"), acl], check=True)
+        with open(os.path.join(tmp, "replication.conf"), "w") as f:
+            f.write('masteruser admin\nmasterauth "admin-password-for-the-check"\n')
+        base = re.sub(r"^dir /data$", f"dir {tmp}", read(os.path.join(redis_dir, "redis.conf")), flags=re.M)
+        with open(os.path.join(tmp, "redis.conf"), "w") as f:
+            f.write(base)
+        admin = ("admin", "admin-password-for-the-check")
+        service = ("tradein", "tradein-password-for-the-check")
+        processes, ports = [], []
+        try:
+            for i in range(3):
+                node_dir = os.path.join(tmp, f"node-{i}")
+                os.makedirs(node_dir)
+                conf = read(os.path.join(redis_dir, "redis-cluster.conf"))
+                conf = conf.replace("/usr/local/etc/redis/redis.conf", os.path.join(tmp, "redis.conf"))
+                conf = conf.replace("/run/redis/replication.conf", os.path.join(tmp, "replication.conf"))
+                conf = conf.replace("/data/nodes.conf", os.path.join(node_dir, "nodes.conf"))
+                with open(os.path.join(node_dir, "redis.conf"), "w") as f:
+                    f.write(conf)
+                port = free_port()
+                ports.append(port)
+                log = open(os.path.join(node_dir, "log"), "w")
+                processes.append(subprocess.Popen(
+                    [redis_server, os.path.join(node_dir, "redis.conf"), "--port", str(port), "--cluster-port",
+                     str(free_port()), "--dir", node_dir, "--aclfile", acl, "--daemonize", "no"],
+                    stdout=log, stderr=log))
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not all(redis_cli(p, "probe", "x", "PING") == "PONG"
+                                                          for p in ports):
+                time.sleep(0.05)
+            info = redis_cli(ports[0], *admin, "INFO", "cluster")
+            if not check("cluster_enabled:1" in info, "the nodes start in cluster mode from redis-cluster.conf"
+                         + ("" if "cluster_enabled:1" in info else ": " + read(os.path.join(tmp, "node-0", "log"))[-800:])):
+                return
+            create = subprocess.run(["redis-cli", "--user", admin[0], "--pass", admin[1], "--no-auth-warning",
+                                     "--cluster", "create"] + [f"127.0.0.1:{p}" for p in ports] +
+                                    ["--cluster-yes"], capture_output=True, text=True, timeout=60)
+            check(create.returncode == 0, "redis-cli --cluster create (as admin) forms the cluster"
+                  + ("" if create.returncode == 0 else ": " + create.stdout[-500:] + create.stderr[-500:]))
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not all(
+                    "cluster_state:ok" in redis_cli(p, *admin, "CLUSTER", "INFO") for p in ports):
+                time.sleep(0.1)
+            if not check(all("cluster_state:ok" in redis_cli(p, *admin, "CLUSTER", "INFO") for p in ports),
+                         "cluster_state:ok on every node"):
+                return
+            if args.server and args.ctl:
+                check_server_on_redis(args, ports[0], tmp, service, admin, store_args=[
+                    "--redis_cluster=" + ",".join(f"127.0.0.1:{p}" for p in ports), "--redis_user=tradein",
+                    f"--redis_password_file={os.path.join(tmp, 'tradein.password')}"], acl_ports=ports)
+            else:
+                note("no --server/--ctl: tradein-server not run against the cluster")
+        finally:
+            for process in processes:
+                process.kill()
+                process.wait()
 
 
 ############################################################################################################
@@ -660,7 +826,8 @@ def used_redis_commands(source, all_commands):
     lua = glob.glob(os.path.join(source, "services/quota/redis/lua/*.lua"))
     store = glob.glob(os.path.join(source, "services/quota/redis_quota_store*.cc")) + glob.glob(
         os.path.join(source, "services/quota/redis/*.cc"))
-    client = glob.glob(os.path.join(source, "services/redis/redis_client.cc"))
+    client = glob.glob(os.path.join(source, "services/redis/*.cc")) + [
+        os.path.join(source, "services/server/redis_connection.cc")]
     for path in lua:
         used.update(c.lower() for c in re.findall(r"redis\.p?call\(\s*['\"](\w+)['\"]", read(path)))
     for path in store + client:
@@ -821,10 +988,14 @@ def check_redis(args):
             log.close()
 
 
-def check_server_on_redis(args, redis_port, tmp, service, admin):
+def check_server_on_redis(args, redis_port, tmp, service, admin, store_args=None, acl_ports=None):
     """tradein-server as the `tradein` ACL user of the shipped config: a claim's whole life, the sweeper, usage
-    and budgets, with no command refused (ACL LOG stays empty)."""
-    redis_cli(redis_port, *admin, "ACL", "LOG", "RESET")  # forget the refusals the checks above provoked
+    and budgets, with no command refused (ACL LOG stays empty). By default on the one Redis at `redis_port`
+    (--redis); `store_args` instead (e.g. --redis_cluster), with the ACL LOG of every port in `acl_ports`."""
+    acl_ports = acl_ports or [redis_port]
+    store_args = store_args or [f"--redis=redis://{service[0]}:{service[1]}@127.0.0.1:{redis_port}"]
+    for acl_port in acl_ports:
+        redis_cli(acl_port, *admin, "ACL", "LOG", "RESET")  # forget the refusals the checks above provoked
     with open(os.path.join(tmp, "buyer.key"), "w") as f:
         f.write("0123456789abcdef" * 4)
     os.chmod(os.path.join(tmp, "buyer.key"), 0o600)
@@ -833,8 +1004,8 @@ def check_server_on_redis(args, redis_port, tmp, service, admin):
     log = open(os.path.join(tmp, "server.log"), "w")
     server = subprocess.Popen(
         [args.server, f"--listen={address}", f"--policy_dir={os.path.join(args.source, 'deploy/policies')}",
-         f"--redis=redis://{service[0]}:{service[1]}@127.0.0.1:{redis_port}",
-         f"--buyer_key_file={os.path.join(tmp, 'buyer.key')}", "--simulated_now=2025-06-01T10:00:00+08:00",
+         *store_args, f"--buyer_key_file={os.path.join(tmp, 'buyer.key')}",
+         "--simulated_now=2025-06-01T10:00:00+08:00",
          "--metrics_listen=", "--sweep_interval=100ms"], stdout=log, stderr=log)
 
     def ctl(*arguments):
@@ -847,7 +1018,8 @@ def check_server_on_redis(args, redis_port, tmp, service, admin):
         while ctl("health", "all")[0] != 0 and time.monotonic() < deadline and server.poll() is None:
             time.sleep(0.1)
         code, out, err = ctl("health", "all")
-        if not check(code == 0, "tradein-server --redis (user tradein) is SERVING, ClaimService included"
+        if not check(code == 0, f"tradein-server {store_args[0].split('=')[0]} (user tradein) is SERVING, "
+                     "ClaimService included"
                      + ("" if code == 0 else f": {err} {read(os.path.join(tmp, 'server.log'))[-800:]}")):
             return
         sale = ["--retailer=shop-1", "--buyer=330381199001011230", "--region=330381", "--date=2025-06-01"]
@@ -872,7 +1044,7 @@ def check_server_on_redis(args, redis_port, tmp, service, admin):
         code, out, err = ctl("budget", "--region=330381", "--date=2025-06-01")
         check(code == 0 and "2,000,000.00" in out, f"budget read from Redis {err.strip()}")
         time.sleep(0.3)  # a few sweeps
-        denied = redis_cli(redis_port, *admin, "ACL", "LOG")
+        denied = "".join(redis_cli(acl_port, *admin, "ACL", "LOG") for acl_port in acl_ports)
         check(denied == "", "no command of the server or its sweeper was refused (ACL LOG is empty)"
               + ("" if denied == "" else ":\n" + denied[:1500]))
     finally:
@@ -896,7 +1068,7 @@ def main():
     parser.add_argument("--ctl", help="tradeinctl binary")
     parser.add_argument("--lint", help="tradein-policy-lint binary")
     parser.add_argument("checks", nargs="+",
-                        choices=["nginx", "k8s", "compose", "configmap", "dockerfile", "redis"])
+                        choices=["nginx", "k8s", "compose", "cluster", "configmap", "dockerfile", "redis"])
     args = parser.parse_args()
     os.chdir(args.source)
     for name in args.checks:

@@ -27,12 +27,13 @@
 #include "gtest/gtest.h"
 #include "services/quota/memory_quota_store.h"
 #include "services/quota/redis/script_sources.h"
+#include "services/redis/cluster_client.h"
+#include "services/redis/cluster_slots.h"
 #include "services/redis/redis_client.h"
 #include "tests/quota/quota_store_contract.h"
-#include "tests/testing/free_port.h"
+#include "tests/testing/redis_cluster.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/status_matchers.h"
-#include "tests/testing/subprocess.h"
 
 namespace tradein::quota::testing {
 namespace {
@@ -41,7 +42,6 @@ using pricing::ReasonCode;
 using redis::RedisClient;
 using redis::RedisValue;
 using ::testing::AnyOf;
-using ::testing::Each;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 using ::tradein::testing::IsOk;
@@ -55,23 +55,7 @@ constexpr int64_t kFen = 100000;
 
 const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2025, 6, 1, 10, 0, 0), absl::UTCTimeZone());
 
-// Redis Cluster's key slot: CRC16-XMODEM of the hash tag (the first non-empty {...}) or of the whole key.
-int KeySlot(absl::string_view key) {
-  const size_t open = key.find('{');
-  if (open != absl::string_view::npos) {
-    const size_t close = key.find('}', open + 1);
-    if (close != absl::string_view::npos && close > open + 1) key = key.substr(open + 1, close - open - 1);
-  }
-  uint16_t crc = 0;
-  for (char c : key) {
-    crc = static_cast<uint16_t>(crc ^ (static_cast<uint16_t>(static_cast<unsigned char>(c)) << 8));
-    for (int i = 0; i < 8; ++i) {
-      crc =
-          (crc & 0x8000) != 0 ? static_cast<uint16_t>((crc << 1) ^ 0x1021) : static_cast<uint16_t>(crc << 1);
-    }
-  }
-  return crc % 16384;
-}
+using redis::KeySlot;  // Redis Cluster's key slot (services/redis/cluster_slots.h)
 
 // The hash tag of a key ("" when it has none).
 std::string HashTag(absl::string_view key) {
@@ -543,90 +527,31 @@ TEST_F(RedisQuotaStoreTest, RandomisedJointBudgetsSharedHomesAndRetriesAnswerLik
 class RedisClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    RedisServerOptions options;
-    std::vector<std::string> create = {"redis-cli", "--cluster", "create"};
-    for (int i = 0; i < 3; ++i) {
-      // The cluster bus port is given explicitly: the default (port + 10000) overflows for high free ports.
-      options.extra_config = {"cluster-enabled yes", "cluster-config-file nodes.conf",
-                              "cluster-node-timeout 5000",
-                              absl::StrCat("cluster-port ", tradein::testing::PickFreePort())};
-      absl::StatusOr<std::unique_ptr<RedisServer>> node = RedisServer::Start(options);
-      ASSERT_THAT(node, IsOk());
-      create.push_back(absl::StrCat((*node)->host(), ":", (*node)->port()));
-      nodes_.push_back(*std::move(node));
-    }
-    create.push_back("--cluster-yes");
-    tradein::testing::SubprocessOptions spawn;
-    spawn.argv = create;
-    absl::StatusOr<std::unique_ptr<tradein::testing::Subprocess>> cli =
-        tradein::testing::Subprocess::Spawn(std::move(spawn));
-    if (!cli.ok()) GTEST_SKIP() << "redis-cli is needed to create a cluster: " << cli.status();
-    absl::StatusOr<int> exit_code = (*cli)->Wait(absl::Seconds(60));
-    ASSERT_THAT(exit_code, ::tradein::testing::IsOkAndHolds(0));
-    ASSERT_TRUE(Eventually([&] {
-      for (const auto& node : nodes_) {
-        absl::StatusOr<RedisValue> info = node->Run({"CLUSTER", "INFO"});
-        if (!info.ok() || !absl::StrContains(info->str(), "cluster_state:ok")) return false;
-      }
-      return true;
-    }));
-    // Who owns which slot.
-    owner_.assign(16384, -1);
-    absl::StatusOr<RedisValue> slots = nodes_[0]->Run({"CLUSTER", "SLOTS"});
-    ASSERT_THAT(slots, IsOk());
-    for (const RedisValue& range : slots->elements()) {
-      const int64_t port = range.elements()[2].elements()[1].integer();
-      for (size_t n = 0; n < nodes_.size(); ++n) {
-        if (nodes_[n]->port() != port) continue;
-        for (int64_t s = range.elements()[0].integer(); s <= range.elements()[1].integer(); ++s) {
-          owner_[static_cast<size_t>(s)] = static_cast<int>(n);
-        }
-      }
-    }
-    ASSERT_THAT(owner_, Each(::testing::Ge(0)));
-    for (const auto& node : nodes_) {
-      clients_.push_back(Connect(ClientOptions(*node)));
-      ASSERT_NE(clients_.back(), nullptr);
-    }
-    // The test's slot function agrees with the server's.
-    for (absl::string_view key : {"tq:{b:b0000001}:c", "tq:{g:prog:b}:gh", "plain"}) {
-      EXPECT_THAT(nodes_[0]->Run({"CLUSTER", "KEYSLOT", std::string(key)}),
-                  ::tradein::testing::IsOkAndHolds(RedisValue::Integer(KeySlot(key))));
-    }
+    tradein::testing::RedisClusterOptions options;
+    options.replicas_per_master = 0;
+    absl::StatusOr<std::unique_ptr<tradein::testing::RedisCluster>> cluster =
+        tradein::testing::RedisCluster::Start(options);
+    if (absl::IsNotFound(cluster.status())) GTEST_SKIP() << "redis-cli is needed to create a cluster";
+    ASSERT_THAT(cluster, IsOk());
+    cluster_ = *std::move(cluster);
+    redis::ClusterOptions client_options;
+    client_options.seeds = *redis::ParseSeeds(cluster_->seeds(), "seeds");
+    absl::StatusOr<std::unique_ptr<redis::ClusterClient>> client =
+        redis::ClusterClient::Create(client_options);
+    ASSERT_THAT(client, IsOk());
+    ASSERT_TRUE((*client)->WaitForSlotMap(absl::Now() + kLimit));
+    client_ = client->get();
+    owned_client_ = *std::move(client);
   }
 
-  // Sends each call to the node that owns its key's slot (by the test's own slot table).
-  class SlotRouter final : public redis::KeyedClient {
-   public:
-    explicit SlotRouter(RedisClusterTest& test) : test_(test) {}
-    void Command(std::vector<std::string> args, absl::Time deadline, redis::WriteConcern,
-                 Callback done) override {
-      NodeOf(args.size() > 1 ? args[1] : "").Command(std::move(args), deadline, std::move(done));
-    }
-    void EvalScript(const redis::RedisScript& script, std::vector<std::string> keys,
-                    std::vector<std::string> args, absl::Time deadline, redis::WriteConcern,
-                    Callback done) override {
-      RedisClient& node = NodeOf(keys.empty() ? "" : keys.front());
-      node.EvalScript(script, std::move(keys), std::move(args), deadline, std::move(done));
-    }
-
-   private:
-    RedisClient& NodeOf(absl::string_view key) {
-      if (key.empty()) return *test_.clients_[0];
-      test_.routed_.fetch_add(1);
-      return *test_.clients_[static_cast<size_t>(test_.owner_[static_cast<size_t>(KeySlot(key))])];
-    }
-    RedisClusterTest& test_;
-  };
-
+  // The store owns the client from here on.
   std::unique_ptr<RedisQuotaStore> MakeStore() {
-    return std::make_unique<RedisQuotaStore>(std::make_unique<SlotRouter>(*this), RedisQuotaStoreOptions{});
+    return std::make_unique<RedisQuotaStore>(std::move(owned_client_), RedisQuotaStoreOptions{});
   }
 
-  std::vector<std::unique_ptr<RedisServer>> nodes_;
-  std::vector<std::unique_ptr<RedisClient>> clients_;
-  std::vector<int> owner_;
-  std::atomic<int> routed_{0};
+  std::unique_ptr<tradein::testing::RedisCluster> cluster_;
+  std::unique_ptr<redis::ClusterClient> owned_client_;
+  redis::ClusterClient* client_ = nullptr;
 };
 
 TEST_F(RedisClusterTest, EveryCallRunsOnTheNodeOfItsSlotAndAnswersLikeTheMemoryStore) {
@@ -743,18 +668,18 @@ TEST_F(RedisClusterTest, EveryCallRunsOnTheNodeOfItsSlotAndAnswersLikeTheMemoryS
   for (const std::string& id : claims) same(tested.Get(id, later), model.Get(id, later));
   EXPECT_THAT(PingOf(*redis_store), ::tradein::testing::IsOkAndHolds(true));
 
-  // The keys really are spread over the nodes, and each one lives on the node that owns its slot.
+  // The keys really are spread over the nodes (a node holds only keys of the slots it serves), and every call
+  // went straight to the master of its slot.
   int nodes_with_keys = 0;
-  for (size_t n = 0; n < nodes_.size(); ++n) {
-    absl::StatusOr<RedisValue> keys = nodes_[n]->Run({"KEYS", "tq:*"});
+  for (size_t n = 0; n < cluster_->size(); ++n) {
+    absl::StatusOr<RedisValue> keys = cluster_->node(n).Run({"KEYS", "tq:*"});
     ASSERT_THAT(keys, IsOk());
     nodes_with_keys += keys->elements().empty() ? 0 : 1;
-    for (const RedisValue& key : keys->elements()) {
-      EXPECT_EQ(owner_[static_cast<size_t>(KeySlot(key.str()))], static_cast<int>(n)) << key.str();
-    }
   }
   EXPECT_EQ(nodes_with_keys, 3);
-  EXPECT_GT(routed_.load(), 100);
+  EXPECT_GT(client_->node_stats().commands_sent, 100);
+  EXPECT_EQ(client_->stats().moved, 0);
+  EXPECT_EQ(client_->stats().ask, 0);
 }
 
 // ---------------------------------------------------------------------------------------------------------

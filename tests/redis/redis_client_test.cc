@@ -1,6 +1,7 @@
 #include "services/redis/redis_client.h"
 
 #include <algorithm>
+#include <iostream>
 #include <memory>
 #include <numeric>
 #include <string>
@@ -584,6 +585,121 @@ TEST_F(RedisClientTest, CreateRejectsInvalidOptions) {
   options.connections = 0;
   EXPECT_THAT(RedisClient::Create(options),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("connections")));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Durable writes: the write and its WAIT on one connection, answered only once replicas acknowledged.
+
+class DurableWriteTest : public RedisClientTest {
+ protected:
+  void SetUp() override {
+    RedisServerOptions master;
+    master.extra_config = {"repl-diskless-sync-delay 0"};  // the replica syncs at once, not after 5 s
+    ASSERT_NO_FATAL_FAILURE(StartServer(master));
+    RedisServerOptions options;
+    options.extra_config = {absl::StrCat("replicaof ", server_->host(), " ", server_->port())};
+    absl::StatusOr<std::unique_ptr<RedisServer>> replica = RedisServer::Start(options);
+    ASSERT_THAT(replica, IsOk());
+    replica_ = *std::move(replica);
+    ASSERT_TRUE(Eventually([&] {
+      absl::StatusOr<RedisValue> info = server_->Run({"INFO", "replication"});
+      return info.ok() && absl::StrContains(info->str(), "connected_slaves:1") &&
+             absl::StrContains(info->str(), "state=online");
+    }));
+  }
+
+  static absl::StatusOr<RedisValue> Durable(RedisClient& client, std::vector<std::string> args, int replicas,
+                                            absl::Duration timeout, absl::Duration deadline) {
+    std::shared_ptr<Results> results = Results::Make(1);
+    client.Command(std::move(args), absl::Now() + deadline, SendOptions{{replicas, timeout}},
+                   results->Slot(0));
+    if (!results->WaitAll()) return absl::InternalError("callback not called");
+    return results->result(0);
+  }
+
+  std::unique_ptr<RedisServer> replica_;
+};
+
+TEST_F(DurableWriteTest, AnsweredAfterTheReplicaAcknowledged) {
+  std::unique_ptr<RedisClient> client = Connect(Options());
+  EXPECT_THAT(Durable(*client, {"SET", "k", "v"}, 1, absl::Seconds(5), absl::Seconds(10)),
+              IsOkAndHolds(RedisValue::Status("OK")));
+  // Acknowledged means the replica has it: read it there at once.
+  EXPECT_THAT(replica_->Run({"GET", "k"}), IsOkAndHolds(RedisValue::String("v")));
+  EXPECT_EQ(client->stats().waits, 1);
+  // A script too, also after its NOSCRIPT → SCRIPT LOAD → EVALSHA dance (which sends a WAIT of its own).
+  const RedisScript script("redis.call('SET', KEYS[1], ARGV[1]) return 7");
+  ASSERT_THAT(server_->Run({"SCRIPT", "FLUSH"}), IsOk());
+  std::shared_ptr<Results> results = Results::Make(1);
+  client->EvalScript(script, {"s"}, {"x"}, absl::Now() + absl::Seconds(10),
+                     SendOptions{{1, absl::Seconds(5)}}, results->Slot(0));
+  ASSERT_TRUE(results->WaitAll());
+  EXPECT_THAT(results->result(0), IsOkAndHolds(RedisValue::Integer(7)));
+  EXPECT_THAT(replica_->Run({"GET", "s"}), IsOkAndHolds(RedisValue::String("x")));
+  EXPECT_EQ(client->stats().script_loads, 1);
+  EXPECT_EQ(client->stats().waits, 3);
+  // An error reply is answered at once, not after a WAIT: nothing was acknowledged.
+  EXPECT_THAT(Durable(*client, {"INCR", "k"}, 1, absl::Seconds(5), absl::Seconds(10)),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("not an integer")));
+}
+
+TEST_F(DurableWriteTest, UnavailableWithinTheDeadlineWhenTheReplicaDoesNotAcknowledge) {
+  std::unique_ptr<RedisClient> client = Connect(Options());
+  ASSERT_THAT(replica_->Pause(), IsOk());
+  // The WAIT's own timeout ...
+  EXPECT_THAT(Durable(*client, {"SET", "k", "v"}, 1, absl::Milliseconds(100), absl::Seconds(10)),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("acknowledged by 0 of 1 replicas")));
+  // ... or the deadline, whichever comes first (the WAIT's timeout is cut to the deadline).
+  const absl::Time start = absl::Now();
+  absl::StatusOr<RedisValue> late =
+      Durable(*client, {"SET", "k", "w"}, 1, absl::Seconds(60), absl::Seconds(1));
+  EXPECT_TRUE(absl::IsUnavailable(late.status()) || absl::IsDeadlineExceeded(late.status())) << late.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10)) << "sanity bound: the WAIT must not outlive the call";
+  EXPECT_GE(client->stats().waits_short, 1);
+  // Two replicas asked of a master that has one: never enough (once the resumed replica caught up, it is the
+  // one that acknowledged).
+  ASSERT_THAT(replica_->Resume(), IsOk());
+  ASSERT_THAT(Durable(*client, {"SET", "k", "v"}, 1, absl::Seconds(5), absl::Seconds(10)), IsOk());
+  EXPECT_THAT(Durable(*client, {"SET", "k", "v"}, 2, absl::Milliseconds(200), absl::Seconds(10)),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("acknowledged by 1 of 2 replicas")));
+}
+
+TEST_F(DurableWriteTest, CommandsAreNotQueuedBehindAWaitInFlight) {
+  RedisOptions options = Options();
+  options.connections = 2;
+  std::unique_ptr<RedisClient> client = Connect(options);
+  ASSERT_TRUE(Eventually([&] { return HandshakesDone(2); }));
+  ASSERT_THAT(replica_->Pause(), IsOk());
+  // A durable write whose WAIT will block its connection for 3 s ...
+  std::shared_ptr<Results> durable = Results::Make(1);
+  client->Command({"SET", "k", "v"}, absl::Now() + absl::Seconds(20), SendOptions{{1, absl::Seconds(3)}},
+                  durable->Slot(0));
+  ASSERT_TRUE(Eventually([&] { return client->stats().waits == 1; }));
+  // ... does not hold up the commands that come after it: they take the other connection.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_THAT(Call(*client, {"GET", "k"}), IsOkAndHolds(RedisValue::String("v")));
+    EXPECT_EQ(durable->calls(0), 0) << "the GET was answered only after the WAIT";
+  }
+  ASSERT_TRUE(durable->WaitAll());
+  EXPECT_THAT(durable->result(0), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_THAT(replica_->Resume(), IsOk());
+}
+
+TEST_F(DurableWriteTest, ConcurrentDurableWritesShareWaits) {
+  std::unique_ptr<RedisClient> client = Connect(Options());
+  constexpr int kWrites = 200;
+  std::shared_ptr<Results> results = Results::Make(kWrites);
+  for (int i = 0; i < kWrites; ++i) {
+    client->Command({"SET", absl::StrCat("k", i), "v"}, absl::Now() + absl::Seconds(10),
+                    SendOptions{{1, absl::Seconds(5)}}, results->Slot(i));
+  }
+  ASSERT_TRUE(results->WaitAll());
+  for (int i = 0; i < kWrites; ++i) EXPECT_THAT(results->result(i), IsOk());
+  const int64_t waits = client->stats().waits;
+  std::cout << "[ figures ] " << kWrites << " durable writes submitted at once took " << waits << " WAITs\n";
+  EXPECT_GE(waits, 1);
+  EXPECT_LE(waits, kWrites);
+  EXPECT_THAT(replica_->Run({"DBSIZE"}), IsOkAndHolds(RedisValue::Integer(kWrites)));
 }
 
 }  // namespace
