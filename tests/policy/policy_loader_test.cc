@@ -254,7 +254,7 @@ std::vector<Breakage> Breakages() {
   b.push_back({.name = "a date in another format",
                .edits = {{"wz-2026.textproto", "programme: \"wz-2026\"\n",
                           "programme: \"wz-2026\"\nclaim_window {\n  first_day: \"2026-1-1\"\n"
-                          "  last_day: \"2026-12-31\"\n  ref { document: \"test\" }\n}\n"}},
+                          "  last_day: \"2026-12-31\"\n  ref { document: \"test\" article: \"t\" }\n}\n"}},
                .file = "wz-2026.textproto",
                .line_of = "2026-1-1",
                .field = "claim_window.first_day",
@@ -277,7 +277,8 @@ std::vector<Breakage> Breakages() {
   b.push_back({.name = "duplicate budget id",
                .edits = {{"ra-2025.textproto", "product_types: [\"ebike.new\"]\n}\n",
                           "product_types: [\"ebike.new\"]\n}\n\nbudgets {\n  id: \"ra-2025-ebike\"\n"
-                          "  title: \"second budget\"\n  ref { document: \"test\" }\n  total_fen: 100\n}\n"}},
+                          "  title: \"second budget\"\n  ref { document: \"test\" article: \"t\" }\n  "
+                          "total_fen: 100\n}\n"}},
                .file = "ra-2025.textproto",
                .line_of = "second budget",
                .line_offset = -1,
@@ -351,7 +352,7 @@ std::vector<Breakage> Breakages() {
   b.push_back({.name = "a child window outside the parent's",
                .edits = {{"wz-2026.textproto", "programme: \"wz-2026\"\n",
                           "programme: \"wz-2026\"\ntransaction_window {\n  first_day: \"2026-01-01\"\n"
-                          "  last_day: \"2027-01-31\"\n  ref { document: \"test\" }\n}\n"}},
+                          "  last_day: \"2027-01-31\"\n  ref { document: \"test\" article: \"t\" }\n}\n"}},
                .file = "wz-2026.textproto",
                .line_of = "transaction_window {",
                .field = "transaction_window",
@@ -363,25 +364,86 @@ std::vector<Breakage> Breakages() {
                .line_offset = -1,
                .field = Rule("cn-2025.textproto", "N25-DIG") + ".transaction_window",
                .message = "must lie inside the policy's transaction window"});
-  b.push_back({.name = "a child rule shadowed by an inherited one",
-               .edits = {{"ra-2025.textproto", "\nbudgets {",
-                          "\nrules {\n  id: \"RA25-BED\"\n  ref { document: \"test\" }\n"
-                          "  product_types: [\"furniture.bed\"]\n"
-                          "  flat { amount_fen: 100 ref { document: \"test\" } }\n}\n\nbudgets {"}},
+  b.push_back(
+      {.name = "a child rule shadowed by an inherited one",
+       .edits = {{"ra-2025.textproto", "\nbudgets {",
+                  "\nrules {\n  id: \"RA25-BED\"\n  ref { document: \"test\" article: \"t\" }\n"
+                  "  product_types: [\"furniture.bed\"]\n"
+                  "  flat { amount_fen: 100 ref { document: \"test\" article: \"t\" } }\n}\n\nbudgets {"}},
+       .file = "ra-2025.textproto",
+       .line_of = "product_types: [\"furniture.bed\"]",
+       .field = "rules[1].product_types",
+       .message = "already priced by an earlier rule"});
+  b.push_back(
+      {.name = "a rule shadowed in the same file",
+       .edits = {{"cn-2026.textproto", "\n# Quotas.",
+                  "\nrules {\n  id: \"N26-PHONE\"\n  ref { document: \"test\" article: \"t\" }\n"
+                  "  product_types: [\"digital.phone\"]\n"
+                  "  flat { amount_fen: 100 ref { document: \"test\" article: \"t\" } }\n}\n# Quotas."}},
+       .file = "cn-2026.textproto",
+       .line_of = "product_types: [\"digital.phone\"]",
+       .field =
+           absl::StrCat("rules[", OwnIndex("cn-2026.textproto", "rules", "N26-DIG") + 1, "].product_types"),
+       .message = "already priced by an earlier rule"});
+  // --- Field-level overrides ----------------------------------------------------------------------------
+  const auto append = [](std::string file, std::string text) {
+    return [file, text](const PolicyDirCopy& dir) { dir.Write(file, dir.Read(file) + text); };
+  };
+  const int ra_rules = OwnIndex("ra-2025.textproto", "rules", "RA25-EBIKE") + 1;  // the file's own rules
+  b.push_back(
+      {.name = "an override of a plain field that does not restate the entry's ref",
+       .custom = append("ra-2025.textproto", "\nquotas {\n  id: \"ebike\"\n  max_units: 2  # no ref\n}\n"),
+       .file = "ra-2025.textproto",
+       .line_of = "max_units: 2  # no ref",
+       .field = "quotas[0].max_units",
+       .message = "overrides max_units of the parent's quota \"ebike\": restate its ref too"});
+  b.push_back(
+      {.name = "an override of a number without its ref",
+       .custom = append("ra-2025.textproto",
+                        "\nrules {\n  id: \"Z25-APPL\"\n  percentage { cap { fen: 150000 } }  # no ref\n}\n"),
+       .file = "ra-2025.textproto",
+       .line_of = "# no ref",
+       .field = absl::StrCat("rules[", ra_rules, "].percentage.cap.ref.document"),
+       .message = "every number needs its legal reference (ref.document)"});
+  b.push_back(
+      {.name = "an override naming an id the parent lacks is a new, incomplete rule",
+       .custom = append("ra-2025.textproto",
+                        "\nrules {\n  id: \"Z25-APPX\"\n"
+                        "  percentage { cap { fen: 1 ref { document: \"t\" article: \"t\" } } }\n}\n"),
+       .file = "ra-2025.textproto",
+       .line_of = "id: \"Z25-APPX\"",
+       .line_offset = -1,
+       .field = absl::StrCat("rules[", ra_rules, "].ref.document"),
+       .message = "(the parent has no rule \"Z25-APPX\" to override)",
+       .problem_count = 3});  // and no product types, no rate
+  b.push_back({.name = "once_per_new_vehicle on a quota of e-bikes",
+               .custom = append(
+                   "ra-2025.textproto",
+                   "\nquotas {\n  id: \"ebike-new\"\n  ref { document: \"t\" article: \"t\" }\n"
+                   "  product_types: [\"ebike.new\"]  # not a car\n"
+                   "  once_per_new_vehicle { required: true ref { document: \"t\" article: \"t\" } }\n}\n"),
                .file = "ra-2025.textproto",
-               .line_of = "product_types: [\"furniture.bed\"]",
-               .field = "rules[1].product_types",
-               .message = "already priced by an earlier rule"});
-  b.push_back({.name = "a rule shadowed in the same file",
-               .edits = {{"cn-2026.textproto", "\n# Quotas.",
-                          "\nrules {\n  id: \"N26-PHONE\"\n  ref { document: \"test\" }\n"
-                          "  product_types: [\"digital.phone\"]\n"
-                          "  flat { amount_fen: 100 ref { document: \"test\" } }\n}\n# Quotas."}},
-               .file = "cn-2026.textproto",
-               .line_of = "product_types: [\"digital.phone\"]",
-               .field = absl::StrCat("rules[", OwnIndex("cn-2026.textproto", "rules", "N26-DIG") + 1,
-                                     "].product_types"),
-               .message = "already priced by an earlier rule"});
+               .line_of = "# not a car",
+               .field = "quotas[0].product_types[0]",
+               .message = "once_per_new_vehicle counts cars only"});
+  b.push_back(
+      {.name = "a calendar-year limit of zero",
+       .custom = append(
+           "ra-2025.textproto",
+           "\nquotas {\n  id: \"cy\"\n  ref { document: \"t\" article: \"t\" }\n"
+           "  rule_ids: [\"Z25-REPL-NEV\"]\n"
+           "  per_calendar_year {\n    max_units: 0\n    ref { document: \"t\" article: \"t\" }\n  }\n}\n"),
+       .file = "ra-2025.textproto",
+       .line_of = "max_units: 0",
+       .field = "quotas[0].per_calendar_year.max_units",
+       .message = "must be at least 1"});
+  b.push_back({.name = "a ref that does not say where in the document",
+               .edits = {{"cn-2025.textproto", "        article: \"补贴标准: 每件不超过500元\"\n", ""}},
+               .file = "cn-2025.textproto",
+               .line_of = "fen: 50000",
+               .line_offset = 1,
+               .field = Rule("cn-2025.textproto", "N25-DIG") + ".percentage.cap.ref.article",
+               .message = "names where in the document"});
   // --- Rule shape ---------------------------------------------------------------------------------------
   b.push_back({.name = "a car rule without trade_in_kind",
                .edits = {{"cn-2026.textproto", "trade_in_kind: REPLACEMENT\n  new_energy_type: FUEL\n",
@@ -398,15 +460,15 @@ std::vector<Breakage> Breakages() {
                .line_of = "# not a car rule",
                .field = Rule("cn-2026.textproto", "N26-DIG") + ".trade_in_kind",
                .message = "only car rules set trade_in_kind"});
-  b.push_back(
-      {.name = "vehicle conditions on a rule that is not for cars",
-       .edits = {{"cn-2026.textproto", "eligibility {\n    max_price {",
-                  "eligibility {\n    vehicle { new_displacement { max_ml: 2000 ref { document: \"x\" } } }\n"
-                  "    max_price {"}},
-       .file = "cn-2026.textproto",
-       .line_of = "vehicle { new_displacement",
-       .field = Rule("cn-2026.textproto", "N26-DIG") + ".eligibility.vehicle",
-       .message = "vehicle conditions on a rule whose product types are not cars"});
+  b.push_back({.name = "vehicle conditions on a rule that is not for cars",
+               .edits = {{"cn-2026.textproto", "eligibility {\n    max_price {",
+                          "eligibility {\n    vehicle { new_displacement { max_ml: 2000 ref { document: "
+                          "\"x\" article: \"x\" } } }\n"
+                          "    max_price {"}},
+               .file = "cn-2026.textproto",
+               .line_of = "vehicle { new_displacement",
+               .field = Rule("cn-2026.textproto", "N26-DIG") + ".eligibility.vehicle",
+               .message = "vehicle conditions on a rule whose product types are not cars"});
   // --- Syntax -------------------------------------------------------------------------------------------
   b.push_back({.name = "a syntax error",
                .edits = {{"wz-2026.textproto", "title: \"Wenzhou consumer trade-in programme 2026\"",
@@ -422,14 +484,14 @@ std::vector<Breakage> Breakages() {
        .line_of = "bogus_field",
        .field = "",
        .message = "bogus_field"});
-  b.push_back(
-      {.name = "an unknown enum value",
-       .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n",
-                  "inherits: \"cn-2026\"\nrounding { unit: JIAO mode: FLOOR ref { document: \"x\" } }\n"}},
-       .file = "wz-2026.textproto",
-       .line_of = "JIAO",
-       .field = "",
-       .message = "JIAO"});
+  b.push_back({.name = "an unknown enum value",
+               .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n",
+                          "inherits: \"cn-2026\"\nrounding { unit: JIAO mode: FLOOR ref { document: \"x\" "
+                          "article: \"x\" } }\n"}},
+               .file = "wz-2026.textproto",
+               .line_of = "JIAO",
+               .field = "",
+               .message = "JIAO"});
   // --- Output-only fields and root settings -------------------------------------------------------------
   b.push_back({.name = "version set in a file",
                .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n",
@@ -558,8 +620,9 @@ TEST(PolicyLoaderTest, ACopyLoadsWithTheSameVersionsAndIgnoresOtherFiles) {
 TEST(PolicyLoaderTest, OneBrokenFileRefusesTheWholeDirectory) {
   const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
   // wz-2026 is a leaf: nothing inherits from it, every other file is fine on its own.
-  ASSERT_TRUE(dir.Replace("wz-2026.textproto", "inherits: \"cn-2026\"\n",
-                          "inherits: \"cn-2026\"\nhold { seconds: -5 ref { document: \"x\" } }\n"));
+  ASSERT_TRUE(
+      dir.Replace("wz-2026.textproto", "inherits: \"cn-2026\"\n",
+                  "inherits: \"cn-2026\"\nhold { seconds: -5 ref { document: \"x\" article: \"x\" } }\n"));
   const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
   EXPECT_EQ(report.snapshot, nullptr);
   ASSERT_EQ(report.problems.size(), 1u) << Describe(report.problems);
