@@ -113,7 +113,11 @@ std::string Quota(const CompiledQuota& q, const ProductCatalogue& catalogue) {
   if (q.once_per_new_vehicle) parts.push_back("once per new car, across programmes");
   if (q.calendar_year_max_units.has_value())
     parts.push_back(absl::StrCat(*q.calendar_year_max_units, " per calendar year, across programmes"));
-  return absl::StrCat(absl::StrJoin(parts, ", "), " [programme ", q.programme, "]");
+  // The new-car once-key and a calendar-year count are kept outside any programme (ledger_plan.h).
+  const bool counts_in_programme =
+      q.max_units.has_value() || q.max_amount_fen.has_value() || q.once_per_home || q.once_per_old_vehicle;
+  return absl::StrCat(absl::StrJoin(parts, ", "),
+                      counts_in_programme ? absl::StrCat(" [programme ", q.programme, "]") : "");
 }
 
 // Longest value shown on a provenance line, in bytes (cut at a character boundary).
