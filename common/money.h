@@ -18,6 +18,16 @@ namespace tradein {
 inline constexpr int32_t kFullRateBp = 10000;
 inline constexpr int64_t kFenPerYuan = 100;
 
+// Bounds that keep every amount of the ledger exact where a Lua number (a double, exact below 2^53 ≈ 9.007·10^15)
+// carries it in Redis: a unit price or per-unit amount ≤ kMaxUnitFen, at most 100 units a line and 100 lines a
+// request (services/api/basket.h), so a line is ≤ 10^12 fen, a claim ≤ 10^14, a refund's (fen left × units)
+// ≤ 10^14; a budget total or cumulative cap ≤ kMaxTotalFen, so a budget's use plus one claim's allocation stays
+// ≤ 1.1·10^15. The request validator and the policy validator enforce them.
+inline constexpr int64_t kMaxUnitFen = 10'000'000'000;             // 100 million yuan
+inline constexpr int64_t kMaxTotalFen = 1'000'000'000'000'000;     // 10 trillion yuan
+inline constexpr int64_t kMaxExactLuaInteger = int64_t{1} << 53;   // what a double holds exactly
+static_assert(kMaxTotalFen + 100 * 100 * kMaxUnitFen < kMaxExactLuaInteger);
+
 // How a fraction of a fen (or of a yuan) is resolved.
 struct RoundingRule {
   enum class Unit : uint8_t { kFen, kYuan };

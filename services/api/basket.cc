@@ -136,26 +136,36 @@ void ValidateHome(const v1::Home& home, const std::string& at, Violations& viola
       violations.Date(home.completed_on(), at + ".completedOn").value_or(absl::CivilDay());
 }
 
-// Checks that the item carries exactly the details its product type needs, and reads them.
-void ValidateDetails(const v1::Item& item, v1::ProductType::Details needed, const std::string& at,
-                     SeenInRequest& seen, Violations& violations, PricingItem& out) {
-  static constexpr std::pair<v1::ProductType::Details, v1::Item::DetailsCase> kDetailsCase[] = {
-      {v1::ProductType::VEHICLE, v1::Item::kVehicle},
-      {v1::ProductType::HOME, v1::Item::kHome},
-      {v1::ProductType::EBIKE, v1::Item::kEbike},
-  };
-  v1::Item::DetailsCase expected = v1::Item::DETAILS_NOT_SET;
-  for (const auto& [details, details_case] : kDetailsCase) {
-    if (details == needed) expected = details_case;
+v1::Item::DetailsCase DetailsCaseOf(v1::ProductType::Details details) {
+  switch (details) {
+    case v1::ProductType::VEHICLE:
+      return v1::Item::kVehicle;
+    case v1::ProductType::HOME:
+      return v1::Item::kHome;
+    case v1::ProductType::EBIKE:
+      return v1::Item::kEbike;
+    default:
+      return v1::Item::DETAILS_NOT_SET;
   }
-  if (item.details_case() != expected) {
+}
+
+const char* DetailsName(v1::Item::DetailsCase details) {
+  return details == v1::Item::kVehicle ? "vehicle" : details == v1::Item::kHome ? "home" : "ebike";
+}
+
+// Checks that the item carries the details its product type needs (or ones it may carry, decision D19) and
+// nothing else, and reads them.
+void ValidateDetails(const v1::Item& item, const v1::ProductType& type, const std::string& at,
+                     SeenInRequest& seen, Violations& violations, PricingItem& out) {
+  const v1::Item::DetailsCase expected = DetailsCaseOf(type.details());
+  const bool optional = item.details_case() != v1::Item::DETAILS_NOT_SET &&
+                        item.details_case() == DetailsCaseOf(type.optional_details());
+  if (item.details_case() != expected && !optional) {
     if (expected == v1::Item::DETAILS_NOT_SET) {
       violations.Add(at, "DETAILS_NOT_EXPECTED",
-                     absl::StrCat(item.product_type(), " takes no vehicle, home or ebike"));
+                     absl::StrCat(item.product_type(), " takes no ", DetailsName(item.details_case())));
     } else {
-      const char* name = expected == v1::Item::kVehicle ? "vehicle"
-                         : expected == v1::Item::kHome  ? "home"
-                                                        : "ebike";
+      const char* name = DetailsName(expected);
       violations.Add(absl::StrCat(at, ".", name), "FIELD_REQUIRED",
                      absl::StrCat(item.product_type(), " needs ", name));
     }
@@ -217,7 +227,7 @@ PricingItem ValidateItem(const v1::Item& item, const std::string& at,
     return out;
   }
   out.product_type = *type;
-  ValidateDetails(item, catalogue.Get(*type).details(), at, seen, violations, out);
+  ValidateDetails(item, catalogue.Get(*type), at, seen, violations, out);
   return out;
 }
 

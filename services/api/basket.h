@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "common/money.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "services/policy/policy_snapshot.h"
 #include "services/pricing/calculator.h"
@@ -35,7 +36,7 @@ namespace tradein::api {
 
 inline constexpr int kMaxItems = 100;
 inline constexpr int32_t kMaxQuantity = 100;
-inline constexpr int64_t kMaxPriceFen = 10'000'000'000;  // 100 million yuan
+inline constexpr int64_t kMaxPriceFen = kMaxUnitFen;  // 100 million yuan (common/money.h: exact in the ledger)
 inline constexpr size_t kMaxIdLength = 64;
 inline constexpr size_t kMaxPropertyIdLength = 128;
 

@@ -85,9 +85,14 @@ class Checker {
     Expect(bp >= 0 && bp <= kFullRateBp, path, absl::StrCat(bp, " bp is outside 0 .. 10000 (0% .. 100%)"));
   }
 
-  void Money(const v1::Money& money, const FieldPath& path) {
-    Expect(money.fen() >= 0, path.Then("fen"), absl::StrCat(money.fen(), " is below 0"));
+  // An amount of at most `max_fen` (common/money.h: the bounds that keep the ledger's sums exact).
+  void Money(const v1::Money& money, const FieldPath& path, int64_t max_fen) {
+    Fen(money.fen(), path.Then("fen"), max_fen);
     Ref(money.ref(), true, path);
+  }
+
+  void Fen(int64_t fen, const FieldPath& path, int64_t max_fen) {
+    Expect(fen >= 0 && fen <= max_fen, path, absl::StrCat(fen, " is outside 0 .. ", max_fen, " fen"));
   }
 
   // `codes` is the repeated field `field` of the message at `parent`.
@@ -139,7 +144,7 @@ void CheckPercentage(Checker& c, const v1::Rule& rule, const FieldPath& path) {
   }
   c.Expect(p.grade_rates_size() > 0 || p.has_other_rate() || p.has_ungraded(), path,
            "a percentage needs grade_rates, other_rate or ungraded");
-  if (p.has_cap()) c.Money(p.cap(), path.Then("cap"));
+  if (p.has_cap()) c.Money(p.cap(), path.Then("cap"), kMaxUnitFen);
 }
 
 void CheckTiers(Checker& c, const v1::PriceTiers& tiers, const FieldPath& path) {
@@ -148,10 +153,10 @@ void CheckTiers(Checker& c, const v1::PriceTiers& tiers, const FieldPath& path) 
   for (int i = 0; i < tiers.tiers_size(); ++i) {
     const v1::PriceTier& t = tiers.tiers(i);
     const FieldPath at = path.Then("tiers", i);
-    c.Expect(t.min_price_fen() >= 0, at.Then("min_price_fen"), "below 0");
+    c.Fen(t.min_price_fen(), at.Then("min_price_fen"), kMaxUnitFen);
     c.Expect(t.min_price_fen() > previous, at.Then("min_price_fen"),
              "tiers out of order: min_price_fen must be strictly ascending");
-    c.Expect(t.amount_fen() >= 0, at.Then("amount_fen"), "below 0");
+    c.Fen(t.amount_fen(), at.Then("amount_fen"), kMaxUnitFen);
     c.Ref(t.ref(), true, at);
     previous = t.min_price_fen();
   }
@@ -163,7 +168,7 @@ void CheckAmount(Checker& c, const v1::Rule& rule, const FieldPath& path) {
       CheckPercentage(c, rule, path.Then("percentage"));
       break;
     case v1::Rule::kFlat:
-      c.Expect(rule.flat().amount_fen() >= 0, path.Then("flat").Then("amount_fen"), "below 0");
+      c.Fen(rule.flat().amount_fen(), path.Then("flat").Then("amount_fen"), kMaxUnitFen);
       c.Ref(rule.flat().ref(), true, path.Then("flat"));
       break;
     case v1::Rule::kTiers:
@@ -212,8 +217,8 @@ void CheckVehicleConditions(Checker& c, const v1::VehicleConditions& v, const Fi
 void CheckEligibility(Checker& c, const v1::Rule& rule, v1::ProductType::Details details,
                       const FieldPath& path) {
   const v1::Eligibility& e = rule.eligibility();
-  if (e.has_min_price()) c.Money(e.min_price(), path.Then("min_price"));
-  if (e.has_max_price()) c.Money(e.max_price(), path.Then("max_price"));
+  if (e.has_min_price()) c.Money(e.min_price(), path.Then("min_price"), kMaxUnitFen);
+  if (e.has_max_price()) c.Money(e.max_price(), path.Then("max_price"), kMaxUnitFen);
   if (e.has_min_price() && e.has_max_price()) {
     c.Expect(e.min_price().fen() <= e.max_price().fen(), path.Then("max_price").Then("fen"),
              "max_price is below min_price");
@@ -312,7 +317,7 @@ void CheckQuota(Checker& c, const v1::Quota& quota, const v1::Policy& merged,
   if (quota.has_max_units()) {
     c.Expect(quota.max_units() >= 1, path.Then("max_units"), "must be at least 1 (drop the rule instead)");
   }
-  if (quota.has_max_amount()) c.Money(quota.max_amount(), path.Then("max_amount"));
+  if (quota.has_max_amount()) c.Money(quota.max_amount(), path.Then("max_amount"), kMaxTotalFen);
   if (quota.has_once_per_new_vehicle()) {
     c.Ref(quota.once_per_new_vehicle().ref(), once_per_new_vehicle, path.Then("once_per_new_vehicle"));
     if (once_per_new_vehicle) CheckNewVehicleMembers(c, quota, merged, catalogue, path);
@@ -355,7 +360,7 @@ void CheckQuota(Checker& c, const v1::Quota& quota, const v1::Policy& merged,
 void CheckBudget(Checker& c, const v1::Budget& budget, const ProductCatalogue& catalogue,
                  const FieldPath& path, absl::string_view ref_hint) {
   c.Expect(IsIdentifier(budget.id()), path.Then("id"), "a budget needs an id of letters, digits, '-' or '_'");
-  c.Expect(budget.total_fen() >= 0, path.Then("total_fen"), absl::StrCat(budget.total_fen(), " is below 0"));
+  c.Fen(budget.total_fen(), path.Then("total_fen"), kMaxTotalFen);
   c.ProductTypes(budget.product_types(), catalogue, path, "product_types");
   c.EntryRef(budget.ref(), path, ref_hint);
 }

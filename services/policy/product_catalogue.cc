@@ -38,6 +38,12 @@ absl::StatusOr<ProductCatalogue> ProductCatalogue::Build(const v1::ProductCatalo
       return absl::InvalidArgumentError(
           absl::StrCat(where, ".details: must be NONE, VEHICLE, HOME or EBIKE"));
     }
+    if (type.optional_details() == v1::ProductType::NONE ||
+        (type.optional_details() != v1::ProductType::DETAILS_UNSPECIFIED &&
+         type.optional_details() == type.details())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".optional_details: must be VEHICLE, HOME or EBIKE and differ from details"));
+    }
     const auto id = static_cast<ProductTypeId>(out.types_.size());
     if (!out.ids_.emplace(type.code(), id).second) {
       return absl::InvalidArgumentError(absl::StrCat(where, ".code: duplicate code \"", type.code(), "\""));

@@ -29,7 +29,8 @@ class ProductCatalogue {
   // Build
   //
   // Indexes `catalogue`. Fails (INVALID_ARGUMENT naming `file` and the entry) on an empty or duplicate code,
-  // a code that is not lowercase "<kind>.<name>", or DETAILS_UNSPECIFIED.
+  // a code that is not lowercase "<kind>.<name>", DETAILS_UNSPECIFIED, or optional_details that are NONE or
+  // repeat `details`.
   [[nodiscard]] static absl::StatusOr<ProductCatalogue> Build(const v1::ProductCatalogue& catalogue,
                                                               absl::string_view file);
 

@@ -34,6 +34,13 @@ absl::Status WrongState(ClaimState state, absl::string_view action) {
                       absl::StrCat("a claim in state ", static_cast<int>(state), " cannot be ", action));
 }
 
+bool EveryUnitRefunded(const ClaimRecord& record) {
+  for (size_t i = 0; i < record.grants.size(); ++i) {
+    if (record.refunds[i].units != record.grants[i].units) return false;
+  }
+  return true;
+}
+
 // Units of `line` that `remaining` fen fits (every unit when the line is free).
 int32_t UnitsThatFit(int64_t remaining, int64_t unit_fen, int32_t units) {
   if (unit_fen <= 0) return units;
@@ -390,7 +397,9 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
     const LineGrant& grant = record.grants[i];
     LineRefund& refunded = record.refunds[i];
     const bool whole = refunded.units + refund_units[i] == grant.units;
-    const int64_t fen = whole ? grant.fen - refunded.fen : grant.fen * refund_units[i] / grant.units;
+    // What is left of the line, shared over the units left (quota_store.h, "Amounts").
+    const int64_t fen = whole ? grant.fen - refunded.fen
+                              : (grant.fen - refunded.fen) * refund_units[i] / (grant.units - refunded.units);
     refunded.units += refund_units[i];
     refunded.fen += fen;
     LineHoldings& holdings = claim->holdings[i];
@@ -407,8 +416,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
       if (whole) ReleaseRefundedLineLocked(*claim, i);
     }
   }
-  record.state =
-      record.RefundedFen() == record.GrantedFen() ? ClaimState::kRefunded : ClaimState::kPartiallyRefunded;
+  record.state = EveryUnitRefunded(record) ? ClaimState::kRefunded : ClaimState::kPartiallyRefunded;
   record.updated_at = request.now;
   claim->refund_fingerprints[request.refund_id] = request.fingerprint;
   ClaimRecord answer = record;

@@ -7,19 +7,45 @@
 // test): RedisQuotaStore (production; many instances share one Redis / Redis Cluster) and MemoryQuotaStore
 // (one process, the default when no --redis is given).
 //
-// The store decides, atomically per buyer, how much of what the rules allow a claim actually gets:
+// Amounts
+// -------
+// Every amount rule, as text: both stores implement it, and the reference model in tests/quota/model/ is written
+// from this text alone. All amounts are integer fen; "⌊x⌋" rounds toward zero (every x here is ≥ 0).
 //
-//   for each line, in request order:
-//     units   = what the rules grant (0: the line takes nothing)
-//     units   = 0 if one of its once-keys (a home, an old car) is held by another claim  →
-//     HOME/VEHICLE_ALREADY_USED units   = what the line's budgets still fit, in whole units at unit_fen →
-//     BUDGET_EXHAUSTED units   = min(units, limit − used) over its unit counters                         →
-//     QUOTA_EXHAUSTED fen     = units × unit_fen, then min(fen, limit − used) over its fen counters      →
-//     AMOUNT_CAP_REACHED (fen reduced to 0 by a fen counter: no units, QUOTA_EXHAUSTED)
-//   counters += units / fen; once-keys held; budgets charged fen.
-//   Budgets are allocated to the rule-eligible lines before the buyer's counters are applied; what a line
-//   then cannot use goes back to the budget before the call returns (Redis reserves budgets in a step before
-//   the buyer's script, and the memory store follows the same order so both answer alike).
+// Reserve decides, atomically per buyer, what each line of a claim gets. Per line, in request order:
+//   1. units = what the rules grant (LineRequest::units; 0 = the line takes nothing and none of what follows).
+//   2. Once-keys: if any once-key of the line is held by another claim, units = 0 and the line carries that
+//      once-key's reason (HOME_ALREADY_USED / VEHICLE_ALREADY_USED).
+//   3. Budgets (joint allocation): for each budget B of the line, room(B) = total(B) − used(B) − alloc(B), where
+//      used(B) is the budget's use before this claim and alloc(B) what earlier lines of this claim allocated on
+//      B (0 before the first); fits(B) = units if
+//      unit_fen = 0, else min(units, max(0, ⌊room(B) / unit_fen⌋)). units = min over the line's budgets of
+//      fits(B); BUDGET_EXHAUSTED when that is less than before. Then alloc(B) += units × unit_fen on each budget
+//      of the line. (Allocation uses the units before the counters of step 4, so a later line of the same claim
+//      sees the allocation, not the final grant: one claim never allocates more than the budgets fit.)
+//   4. Counters: for each unit counter C of the line, units = min(units, max(0, limit(C) − used(C)));
+//      QUOTA_EXHAUSTED when that lowered units. fen = units × unit_fen; then for each fen counter C of the line,
+//      room = max(0, limit(C) − used(C)); if fen > room: fen = room, and the reason is QUOTA_EXHAUSTED when
+//      room = 0, else AMOUNT_CAP_REACHED. If fen = 0 then units = 0.
+//   5. The line is granted (units, fen). If units > 0: every unit counter += units, every fen counter += fen
+//      (so later lines of the claim see them), every budget's used += fen, every once-key is held by the claim.
+//   used(C) in step 4 includes what earlier lines of the same claim charged to C.
+// The claim is RESERVED if Σ fen > 0, else REJECTED (it holds nothing).
+//
+// A line granted u units and f fen of which ru units and rf fen are refunded keeps 0 ≤ ru ≤ u and 0 ≤ rf ≤ f
+// through every change below; a line with units left has fen left to refund of f − rf.
+//   Refund k units of a line (0 < k ≤ u − ru): fen = f − rf if k = u − ru (the line's last units take the
+//     rest), else ⌊(f − rf) · k / (u − ru)⌋ — the fen left, shared over the units left, so a refund after a
+//     correction never gives back more than is left. ru += k, rf += fen. Every budget of the line: used −= fen.
+//     If the claim's refunds restore quota: unit counters −= k, fen counters −= fen, and a line with no units
+//     left releases its serials and every once-key no other line of the claim with units left still uses.
+//   Void: every line with units left, as a refund of all of them (fen = f − rf).
+//   Correct a line to f' (rf ≤ f' ≤ f; units unchanged): every budget of the line used −= f − f', every fen
+//     counter of the line −= f − f' (whether or not refunds restore quota), f = f'.
+//   A claim's state after a refund: REFUNDED when every line has ru = u, else PARTIALLY_REFUNDED. A correction
+//   keeps the state; a void makes it VOIDED.
+// Cancel and expiry give back everything the claim holds: counters −= the line's charges, budgets −= f − rf,
+// once-keys released. Confirm changes no amount.
 //
 // Lifecycle (api-contract.md): a claim that gets anything is RESERVED until expires_at, then EXPIRED (its
 // counters, once-keys and budget come back, even if no one ever calls again: Sweep()); one that gets nothing

@@ -17,8 +17,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/civil_date.h"
+#include "common/money.h"
 #include "common/status.h"
 #include "services/quota/redis_quota_store_scripts.h"
+#include "services/quota/step_gate.h"
 #include "services/quota/store_errors.h"
 
 namespace tradein::quota {
@@ -34,22 +36,37 @@ class Core {
   void Eval(const redis::RedisScript& script, std::vector<std::string> script_keys,
             std::vector<std::string> args, absl::Time deadline, redis::RedisClient::Callback done) const {
     redis::RedisClient& client = route(script_keys.empty() ? absl::string_view() : script_keys.front());
-    client.EvalScript(script, std::move(script_keys), std::move(args), deadline, std::move(done));
+    client.EvalScript(script, std::move(script_keys), std::move(args), deadline, Track(std::move(done)));
   }
 
   // `args[1]` is the command's key.
   void Command(std::vector<std::string> args, absl::Time deadline, redis::RedisClient::Callback done) const {
     redis::RedisClient& client = route(args.size() > 1 ? absl::string_view(args[1]) : absl::string_view());
-    client.Command(std::move(args), deadline, std::move(done));
+    client.Command(std::move(args), deadline, Track(std::move(done)));
   }
 
-  bool CrashBefore(absl::string_view step) const {
-    return options.crash_before && options.crash_before(step);
+  // Continues a call past protocol step `step`: at once, or when the step gate lets it (StepGate).
+  void Pass(absl::string_view step, StepGate::Resume next) const {
+    if (options.step_gate == nullptr) return std::move(next)(false);
+    options.step_gate->Before(step, std::move(next));
   }
 
   const RedisQuotaStoreOptions options;
   const RedisQuotaKeys keys;
   const RedisQuotaStore::Router route;
+
+ private:
+  // With a step gate, tells it about every command in flight, so that a simulator knows when the store is
+  // idle.
+  redis::RedisClient::Callback Track(redis::RedisClient::Callback done) const {
+    StepGate* gate = options.step_gate;
+    if (gate == nullptr) return done;
+    gate->Work(+1);
+    return [gate, done = std::move(done)](absl::StatusOr<redis::RedisValue> reply) mutable {
+      std::move(done)(std::move(reply));
+      gate->Work(-1);
+    };
+  }
 };
 
 }  // namespace redis_quota_internal
@@ -444,14 +461,38 @@ class Answer {
   std::atomic<bool> answered_{false};
 };
 
+// A call whose steps pass the step gate (Core::Pass): abandoned before one, it answers UNAVAILABLE, as if its
+// instance crashed there. `Derived` has Finish(absl::Status).
+template <typename Derived>
+class SteppedCall : public std::enable_shared_from_this<Derived> {
+ public:
+  explicit SteppedCall(CorePtr core) : core_(std::move(core)) {}
+
+ protected:
+  // Runs `next` on this call past protocol step `step` (one of RedisQuotaStore::ProtocolSteps()).
+  void PassStep(std::string step, absl::AnyInvocable<void(Derived&) &&> next) {
+    core_->Pass(step, [self = this->shared_from_this(), step, next = std::move(next)](bool crash) mutable {
+      if (crash) return self->Finish(Crashed(step));
+      std::move(next)(*self);
+    });
+  }
+
+  const CorePtr core_;
+};
+
 // ---------------------------------------------------------------------------------------------------------
 // Reserve
 
-class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
+class ReserveCall : public SteppedCall<ReserveCall> {
  public:
   ReserveCall(CorePtr core, ReserveRequest request, absl::Time deadline,
               QuotaStore::Callback<ClaimRecord> done)
-      : core_(std::move(core)), request_(std::move(request)), deadline_(deadline), answer_(std::move(done)) {}
+      : SteppedCall(std::move(core)),
+        request_(std::move(request)),
+        deadline_(deadline),
+        answer_(std::move(done)) {}
+
+  void Finish(absl::StatusOr<ClaimRecord> result) { answer_(std::move(result)); }
 
   void Start() {
     if (absl::Status status = Validate(); !status.ok()) return Finish(status);
@@ -469,6 +510,12 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
     for (size_t i = 0; i < request_.lines.size(); ++i) units_[i] = std::max(request_.lines[i].units, 0);
 
     created_ = request_.now;
+    PassStep("reserve.request", [](ReserveCall& self) { self.ClaimRequestId(); });
+  }
+
+ private:
+  // 1. The request id, with this attempt's now and fingerprint unless an earlier attempt's are there.
+  void ClaimRequestId() {
     core_->Command(
         {"SET", core_->keys.Request(request_.retailer_id, request_.request_id),
          absl::StrCat(request_.claim_id, "|t", TimeText(request_.now), "|", request_.fingerprint), "NX",
@@ -476,12 +523,23 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
         deadline_, [self = shared_from_this()](Reply reply) { self->OnRequestKey(std::move(reply)); });
   }
 
- private:
   absl::Status Validate() const {
     const std::string tag = TagOfClaimId(request_.claim_id);
     if (tag.empty() || tag != request_.buyer.tag) {
       return absl::InvalidArgumentError("the claim id is not one of the buyer's (ClaimIdFor)");
     }
+    // The bounds under which the scripts' Lua numbers (doubles) hold every amount exactly (common/money.h);
+    // requests and policies are validated within them before they get here.
+    constexpr size_t kMaxLines = 100;
+    constexpr int32_t kMaxUnits = 100;
+    bool exact = request_.lines.size() <= kMaxLines;
+    for (const LineRequest& line : request_.lines) {
+      exact = exact && line.units >= 0 && line.units <= kMaxUnits && line.unit_fen >= 0 &&
+              line.unit_fen <= kMaxUnitFen;
+    }
+    for (const CounterLimit& counter : request_.counters) exact = exact && counter.limit <= kMaxTotalFen;
+    for (const BudgetRef& budget : request_.budgets) exact = exact && budget.total_fen <= kMaxTotalFen;
+    if (!exact) return absl::InvalidArgumentError("an amount outside the bounds of common/money.h");
     for (const LineRequest& line : request_.lines) {
       for (uint16_t c : line.counters) {
         if (c >= request_.counters.size())
@@ -539,7 +597,10 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
   static constexpr size_t kFirstOnceStep = 3;
 
   void TakeHolds() {
-    if (core_->CrashBefore("reserve.holds")) return Finish(Crashed("reserve.holds"));
+    PassStep("reserve.holds", [](ReserveCall& self) { self.SendHolds(); });
+  }
+
+  void SendHolds() {
     std::vector<Step> steps;
     const std::string due = core_->keys.Due(RedisQuotaKeys::DueShard(request_.claim_id));
     steps.push_back([core = core_, due, score = absl::StrCat(Millis(request_.expires_at)),
@@ -621,8 +682,13 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
       joint = joint || request_.lines[i].budgets.size() > 1;
     }
     if (!any) return Decide();
-    if (core_->CrashBefore("reserve.budgets")) return Finish(Crashed("reserve.budgets"));
-    if (!joint) return Allocate(units_);
+    PassStep("reserve.budgets", [joint](ReserveCall& self) {
+      if (!joint) return self.Allocate(self.units_);
+      self.AllocateJointly();
+    });
+  }
+
+  void AllocateJointly() {
     // A line that draws on two budgets gets what both fit, and what it gets from one changes what later lines
     // get from it: compute the joint allocation from what each budget has used, then allocate exactly that.
     std::vector<std::string> names = DistinctBudgets();
@@ -753,7 +819,10 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
 
   // 4. The buyer's script decides.
   void Decide() {
-    if (core_->CrashBefore("reserve.buyer")) return Finish(Crashed("reserve.buyer"));
+    PassStep("reserve.buyer", [](ReserveCall& self) { self.RunBuyerScript(); });
+  }
+
+  void RunBuyerScript() {
     const ReserveRequest& r = request_;
     std::vector<std::string> args = {r.claim_id,
                                      r.buyer.key,
@@ -808,7 +877,12 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
 
   // 5. The other slots in line with the decision, then the answer.
   void Reconcile(BuyerAnswer answer) {
-    if (core_->CrashBefore("reserve.reconcile")) return Finish(Crashed("reserve.reconcile"));
+    PassStep("reserve.reconcile", [answer = std::move(answer)](ReserveCall& self) mutable {
+      self.SettleDecision(std::move(answer));
+    });
+  }
+
+  void SettleDecision(BuyerAnswer answer) {
     // (Read before the record moves into the continuation.)
     const std::string claim_id = answer.record.claim_id;
     const SettleMode mode = ModeFor(answer.record.state);
@@ -827,9 +901,6 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
            });
   }
 
-  void Finish(absl::StatusOr<ClaimRecord> result) { answer_(std::move(result)); }
-
-  const CorePtr core_;
   const ReserveRequest request_;
   const absl::Time deadline_;
   Answer<ClaimRecord> answer_;
@@ -848,18 +919,23 @@ class ReserveCall : public std::enable_shared_from_this<ReserveCall> {
 // ---------------------------------------------------------------------------------------------------------
 // Confirm
 
-class ConfirmCall : public std::enable_shared_from_this<ConfirmCall> {
+class ConfirmCall : public SteppedCall<ConfirmCall> {
  public:
   ConfirmCall(CorePtr core, ConfirmRequest request, absl::Time deadline,
               QuotaStore::Callback<ClaimRecord> done)
-      : core_(std::move(core)), request_(std::move(request)), deadline_(deadline), answer_(std::move(done)) {}
+      : SteppedCall(std::move(core)),
+        request_(std::move(request)),
+        deadline_(deadline),
+        answer_(std::move(done)) {}
 
   void Start() {
     tag_ = TagOfClaimId(request_.claim_id);
     if (tag_.empty()) return Finish(NotFound());
     for (const SerialKey& serial : request_.serials) serial_names_.push_back(core_->keys.Serial(serial));
-    Run(false);
+    PassStep("confirm.buyer", [](ConfirmCall& self) { self.Run(false); });
   }
+
+  void Finish(absl::StatusOr<ClaimRecord> result) { answer_(std::move(result)); }
 
  private:
   // 1. (committed = false) the check, and the serials recorded as pending; 4. (true) CONFIRMED.
@@ -883,7 +959,7 @@ class ConfirmCall : public std::enable_shared_from_this<ConfirmCall> {
               FireAndForget(*self->core_, {"ZREM", self->due_key_, self->DueMember()}, self->deadline_);
             return self->Finish(std::move(answer->record));
           }
-          if (committed) return self->FinishAfterCommit(self->Error(*answer));
+          if (committed) return self->FinishAfterCommit();
           if (answer->status != "NEEDS_COMMIT") return self->Finish(self->Error(*answer));
           if (self->request_.serials.empty()) return self->Commit(*std::move(answer));
           self->TakeSerials(*std::move(answer));
@@ -909,7 +985,12 @@ class ConfirmCall : public std::enable_shared_from_this<ConfirmCall> {
   // end by themselves; one another claim holds → every serial this attempt took is let go, and nothing
   // changed.
   void TakeSerials(BuyerAnswer answer) {
-    if (core_->CrashBefore("confirm.serials")) return Finish(Crashed("confirm.serials"));
+    PassStep("confirm.serials", [answer = std::move(answer)](ConfirmCall& self) mutable {
+      self.HoldSerials(std::move(answer));
+    });
+  }
+
+  void HoldSerials(BuyerAnswer answer) {
     const std::string hold = TimeText(answer.record.expires_at);
     const std::string now = TimeText(request_.now);
     const std::string grace = absl::StrCat(absl::ToInt64Milliseconds(core_->options.hold_grace));
@@ -972,13 +1053,20 @@ class ConfirmCall : public std::enable_shared_from_this<ConfirmCall> {
   std::string DueMember() const { return absl::StrCat(request_.claim_id, "#confirm"); }
 
   void CommitHeld(BuyerAnswer answer) {
-    if (core_->CrashBefore("confirm.commit")) return Finish(Crashed("confirm.commit"));
-    // Only commits: a serial key the claim no longer wants may be another confirm attempt's, still
-    // committing.
+    PassStep("confirm.commit", [answer = std::move(answer)](ConfirmCall& self) mutable {
+      self.SettleCommit(std::move(answer));
+    });
+  }
+
+  void SettleCommit(BuyerAnswer answer) {
+    // Serial keys: only this request's, which this call took. Another attempt's pending serials (the claim's
+    // `sp`) may never have been taken — that attempt died before once_take — and committing them would find
+    // them gone and refuse every later confirmation of a live claim (the simulator found it); nor are serials
+    // the claim no longer wants released here: another confirm attempt may still be committing them.
     Plan plan;
     plan.budgets = std::move(answer.plan.budgets);
     for (Plan::Once& once : answer.plan.once) {
-      if (once.keep || !RedisQuotaKeys::IsSerial(once.key)) plan.once.push_back(std::move(once));
+      if (!RedisQuotaKeys::IsSerial(once.key)) plan.once.push_back(std::move(once));
     }
     for (const std::string& name : serial_names_) {
       if (std::none_of(plan.once.begin(), plan.once.end(),
@@ -988,34 +1076,43 @@ class ConfirmCall : public std::enable_shared_from_this<ConfirmCall> {
     Settle(core_, request_.claim_id, SettleMode::kCommit, answer.record.expires_at, plan, request_.now,
            deadline_, [self = shared_from_this()](SettleOutcome outcome) {
              if (!outcome.status.ok()) return self->Finish(outcome.status);
-             if (outcome.gone) {
-               return self->Finish(
-                   Precondition("HOLD_EXPIRED", "the claim's hold expired before it was confirmed"));
-             }
-             if (self->core_->CrashBefore("confirm.final")) return self->Finish(Crashed("confirm.final"));
-             self->Run(true);
+             if (outcome.gone) return self->FinishAfterCommit();
+             self->PassStep("confirm.final", [](ConfirmCall& call) { call.Run(true); });
            });
   }
 
-  // The claim stopped being RESERVED between the commit and the last step (another call, whose now was later,
-  // expired it; or a cancel): what this call committed is brought in line with the claim before answering, as
-  // the sweeper would (whose due entry may be gone when instances' clocks disagree by more than a hold).
-  void FinishAfterCommit(absl::Status error) {
+  // Something this call had to commit was gone, or the claim stopped being RESERVED before the last step:
+  // another call cancelled, expired (one whose now was later) or confirmed it meanwhile. The answer is what
+  // confirming the claim as it now is answers — the claim itself (replayed) when confirmed, WRONG_STATE when
+  // cancelled, HOLD_EXPIRED when expired (or still reserved without what it held elsewhere: it cannot be
+  // confirmed and will expire) — and the other slots are first brought in line with the claim, as the sweeper
+  // would (whose due entry may be gone when instances' clocks disagree by more than a hold).
+  void FinishAfterCommit() {
     ReadClaim(core_, request_.claim_id, request_.now, deadline_,
-              [self = shared_from_this(), error](absl::StatusOr<BuyerAnswer> answer) mutable {
-                if (!answer.ok() || answer->status != "OK" || answer->record.state == ClaimState::kReserved) {
-                  return self->Finish(error);
-                }
-                const SettleMode mode = ModeFor(answer->record.state);
+              [self = shared_from_this()](absl::StatusOr<BuyerAnswer> answer) mutable {
+                if (!answer.ok()) return self->Finish(answer.status());
+                if (answer->status != "OK") return self->Finish(AnswerError(*answer, "confirmed"));
+                const ClaimState state = answer->record.state;
                 const absl::Time hold_end = answer->record.expires_at;
-                Settle(self->core_, self->request_.claim_id, mode, hold_end, answer->plan, self->request_.now,
-                       self->deadline_, [self, error](SettleOutcome) { self->Finish(error); });
+                absl::StatusOr<ClaimRecord> result = std::move(answer->record);
+                if (state == ClaimState::kConfirmed) {
+                  result->replayed = true;
+                } else if (state == ClaimState::kReserved || state == ClaimState::kExpired) {
+                  result = Precondition("HOLD_EXPIRED", "the claim's hold expired before it was confirmed");
+                } else {
+                  result = Precondition(
+                      "WRONG_STATE",
+                      absl::StrCat("a claim in state ", static_cast<int>(state), " cannot be confirmed"));
+                }
+                if (state == ClaimState::kReserved) return self->Finish(std::move(result));
+                Settle(self->core_, self->request_.claim_id, ModeFor(state), hold_end, answer->plan,
+                       self->request_.now, self->deadline_,
+                       [self, result = std::move(result)](SettleOutcome) mutable {
+                         self->Finish(std::move(result));
+                       });
               });
   }
 
-  void Finish(absl::StatusOr<ClaimRecord> result) { answer_(std::move(result)); }
-
-  const CorePtr core_;
   const ConfirmRequest request_;
   const absl::Time deadline_;
   Answer<ClaimRecord> answer_;
@@ -1027,14 +1124,14 @@ class ConfirmCall : public std::enable_shared_from_this<ConfirmCall> {
 // ---------------------------------------------------------------------------------------------------------
 // Cancel, Refund, Void and Correct: the buyer's script, then reconcile.
 
-class ChangeCall : public std::enable_shared_from_this<ChangeCall> {
+class ChangeCall : public SteppedCall<ChangeCall> {
  public:
   enum class Kind { kCancel, kRefund, kVoid, kCorrect };
 
   // `change_id`: the refund id or the void / correction request id (unused by a cancel).
   ChangeCall(CorePtr core, Kind kind, std::string claim_id, std::string change_id, absl::Time now,
              std::vector<std::string> args, absl::Time deadline, QuotaStore::Callback<ClaimRecord> done)
-      : core_(std::move(core)),
+      : SteppedCall(std::move(core)),
         kind_(kind),
         claim_id_(std::move(claim_id)),
         change_id_(std::move(change_id)),
@@ -1046,7 +1143,14 @@ class ChangeCall : public std::enable_shared_from_this<ChangeCall> {
   void Start() {
     tag_ = TagOfClaimId(claim_id_);
     if (tag_.empty()) return Finish(NotFound());
-    if (kind_ == Kind::kCancel) return RunScript();
+    if (kind_ == Kind::kCancel) return PassStep("cancel.buyer", [](ChangeCall& self) { self.RunScript(); });
+    PassStep(absl::StrCat(Name(), ".due"), [](ChangeCall& self) { self.AddDueEntry(); });
+  }
+
+  void Finish(absl::StatusOr<ClaimRecord> result) { answer_(std::move(result)); }
+
+ private:
+  void AddDueEntry() {
     // A due entry of this change first ("<claim>#<r|v|c>:<id>", its own member so that concurrent changes of
     // one claim do not remove each other's), so that the sweeper finishes the reconcile if this instance dies
     // after the buyer's script.
@@ -1055,13 +1159,10 @@ class ChangeCall : public std::enable_shared_from_this<ChangeCall> {
         {"ZADD", DueKey(), absl::StrCat(Millis(now_ + core_->options.refund_reconcile_delay)), due_member_},
         deadline_, [self = shared_from_this()](Reply reply) {
           if (!reply.ok()) return self->Finish(reply.status());
-          const std::string step = absl::StrCat(self->Name(), ".buyer");
-          if (self->core_->CrashBefore(step)) return self->Finish(Crashed(step));
-          self->RunScript();
+          self->PassStep(absl::StrCat(self->Name(), ".buyer"), [](ChangeCall& call) { call.RunScript(); });
         });
   }
 
- private:
   std::string DueKey() const { return core_->keys.Due(RedisQuotaKeys::DueShard(claim_id_)); }
   std::string Name() const {
     switch (kind_) {
@@ -1119,8 +1220,12 @@ class ChangeCall : public std::enable_shared_from_this<ChangeCall> {
   }
 
   void Reconcile(BuyerAnswer answer) {
-    const std::string step = absl::StrCat(Name(), ".reconcile");
-    if (core_->CrashBefore(step)) return Finish(Crashed(step));
+    PassStep(absl::StrCat(Name(), ".reconcile"), [answer = std::move(answer)](ChangeCall& self) mutable {
+      self.SettleChange(std::move(answer));
+    });
+  }
+
+  void SettleChange(BuyerAnswer answer) {
     const SettleMode mode = ModeFor(answer.record.state);
     const absl::Time hold_end = answer.record.expires_at;
     Settle(core_, claim_id_, mode, hold_end, answer.plan, now_, deadline_,
@@ -1137,9 +1242,6 @@ class ChangeCall : public std::enable_shared_from_this<ChangeCall> {
     FireAndForget(*core_, {"ZREM", DueKey(), member}, deadline_);
   }
 
-  void Finish(absl::StatusOr<ClaimRecord> result) { answer_(std::move(result)); }
-
-  const CorePtr core_;
   const Kind kind_;
   const std::string claim_id_;
   const std::string change_id_;
@@ -1476,19 +1578,28 @@ class SweepCall : public std::enable_shared_from_this<SweepCall> {
                   return self->SettleEntry(entry, "reschedule", absl::StrCat(Millis(hold_end)),
                                            Outcome{true, false, std::nullopt});
                 }
-                if (self->core_->CrashBefore("sweep.reconcile")) return self->Done(Outcome{});
-                const Plan plan = std::move(answer->plan);
-                Settle(self->core_, claim_id, ModeFor(state), hold_end, plan, self->now_, self->deadline_,
-                       [self, entry, refund_only,
-                        record = std::move(answer->record)](SettleOutcome settled) mutable {
-                         if (!settled.status.ok()) return self->Done(Outcome{});
-                         if (self->core_->CrashBefore("sweep.settle")) return self->Done(Outcome{});
-                         Outcome outcome{true, settled.changed > 0, std::nullopt};
-                         if (!refund_only && record.state == ClaimState::kExpired)
-                           outcome.expired = std::move(record);
-                         self->SettleEntry(entry, "remove", "", std::move(outcome));
-                       });
+                self->core_->Pass("sweep.reconcile", [self, entry, claim_id, refund_only, state, hold_end,
+                                                      answer = *std::move(answer)](bool crash) mutable {
+                  if (crash) return self->Done(Outcome{});
+                  self->Reconcile(entry, claim_id, refund_only, state, hold_end, std::move(answer));
+                });
               });
+  }
+
+  void Reconcile(const Entry& entry, const std::string& claim_id, bool refund_only, ClaimState state,
+                 absl::Time hold_end, BuyerAnswer answer) {
+    Settle(core_, claim_id, ModeFor(state), hold_end, answer.plan, now_, deadline_,
+           [self = shared_from_this(), entry, refund_only,
+            record = std::move(answer.record)](SettleOutcome settled) mutable {
+             if (!settled.status.ok()) return self->Done(Outcome{});
+             self->core_->Pass("sweep.settle", [self, entry, refund_only, changed = settled.changed,
+                                                record = std::move(record)](bool crash) mutable {
+               if (crash) return self->Done(Outcome{});
+               Outcome outcome{true, changed > 0, std::nullopt};
+               if (!refund_only && record.state == ClaimState::kExpired) outcome.expired = std::move(record);
+               self->SettleEntry(entry, "remove", "", std::move(outcome));
+             });
+           });
   }
 
   // Removes (or moves) the entry if no one changed it since it was read; an expiry is reported only by the
@@ -1634,6 +1745,16 @@ RedisQuotaStore::RedisQuotaStore(Router router, RedisQuotaStoreOptions options)
 RedisQuotaStore::~RedisQuotaStore() { owned_client_.reset(); }
 
 const RedisQuotaKeys& RedisQuotaStore::keys() const { return core_->keys; }
+
+const std::vector<std::string>& RedisQuotaStore::ProtocolSteps() {
+  static const std::vector<std::string>* const steps = new std::vector<std::string>{
+      "reserve.request",  "reserve.holds",   "reserve.budgets", "reserve.buyer",    "reserve.reconcile",
+      "confirm.buyer",    "confirm.serials", "confirm.commit",  "confirm.final",    "cancel.buyer",
+      "cancel.reconcile", "refund.due",      "refund.buyer",    "refund.reconcile", "void.due",
+      "void.buyer",       "void.reconcile",  "correct.due",     "correct.buyer",    "correct.reconcile",
+      "sweep.reconcile",  "sweep.settle"};
+  return *steps;
+}
 
 void RedisQuotaStore::Reserve(ReserveRequest request, absl::Time deadline, Callback<ClaimRecord> done) {
   std::make_shared<ReserveCall>(core_, std::move(request), deadline, std::move(done))->Start();

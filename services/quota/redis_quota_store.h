@@ -92,6 +92,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "services/quota/quota_store.h"
+#include "services/quota/step_gate.h"
 #include "services/redis/redis_client.h"
 
 namespace tradein::quota {
@@ -144,10 +145,10 @@ struct RedisQuotaStoreOptions {
   absl::Duration index_retention = absl::Hours(400 * 24);
   // Due entries one Sweep works on at once.
   int sweep_parallelism = 32;
-  // Tests only: called before each step of a call with its name (e.g. "reserve.buyer", "confirm.commit",
-  // "cancel.reconcile", "refund.reconcile", "sweep.settle"); returning true abandons the call there with
-  // UNAVAILABLE, as if the instance crashed between two steps.
-  std::function<bool(absl::string_view step)> crash_before;
+  // Tests only (not owned; outlives the store): asked before each protocol step of every call
+  // (RedisQuotaStore::ProtocolSteps()), to abandon the call there as if its instance crashed, or to order the
+  // steps of concurrent calls (services/quota/step_gate.h). Null: every step follows the last at once.
+  StepGate* step_gate = nullptr;
 };
 
 namespace redis_quota_internal {
@@ -186,6 +187,12 @@ class RedisQuotaStore final : public QuotaStore {
   absl::string_view kind() const override { return "redis"; }
 
   const RedisQuotaKeys& keys() const;
+
+  // ProtocolSteps
+  //
+  // The names of the points between the steps of every call (docs/quota-ledger.md), in protocol order: where a
+  // StepGate is asked, and so where crashes are injected. A name is "<operation>.<the step that follows>".
+  static const std::vector<std::string>& ProtocolSteps();
 
  private:
   std::shared_ptr<const redis_quota_internal::Core> core_;  // shared with the calls in flight

@@ -208,7 +208,26 @@ std::vector<Breakage> Breakages() {
                .file = "cn-2026.textproto",
                .line_of = "fen: -1",
                .field = Rule("cn-2026.textproto", "N26-APPL") + ".percentage.cap.fen",
-               .message = "-1 is below 0"});
+               .message = "-1 is outside 0 .. 10000000000 fen"});
+  // The bounds that keep the ledger's sums exact in Redis's Lua numbers (common/money.h), at their edges.
+  b.push_back({.name = "a per-unit cap above 100 million yuan",
+               .edits = {{"cn-2026.textproto", "fen: 150000\n", "fen: 10000000001\n"}},
+               .file = "cn-2026.textproto",
+               .line_of = "fen: 10000000001",
+               .field = Rule("cn-2026.textproto", "N26-APPL") + ".percentage.cap.fen",
+               .message = "10000000001 is outside 0 .. 10000000000 fen"});
+  b.push_back({.name = "a flat amount above 100 million yuan",
+               .edits = {{"cn-2025.textproto", "amount_fen: 2000000\n", "amount_fen: 10000000001\n"}},
+               .file = "cn-2025.textproto",
+               .line_of = "amount_fen: 10000000001",
+               .field = Rule("cn-2025.textproto", "N25-SCRAP-NEV") + ".flat.amount_fen",
+               .message = "10000000001 is outside 0 .. 10000000000 fen"});
+  b.push_back({.name = "a budget above 10 trillion yuan",
+               .edits = {{"ra-2025.textproto", "total_fen: 200000000\n", "total_fen: 1000000000000001\n"}},
+               .file = "ra-2025.textproto",
+               .line_of = "total_fen: 1000000000000001",
+               .field = "budgets[0].total_fen",
+               .message = "1000000000000001 is outside 0 .. 1000000000000000 fen"});
   b.push_back({.name = "a number whose ref has no document",
                .edits = {{"cn-2026.textproto",
                           "fen: 50000\n      ref {\n        document: \"商办流通函〔2025〕469号; "
@@ -600,6 +619,17 @@ TEST(PolicyLoaderTest, ShippedDirectoryLoads) {
       LoadPolicyDirectory(policy_test::ShippedPolicyDir(), absl::Now());
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ((*loaded)->version(), report.snapshot->version());
+}
+
+// The largest amounts the ledger keeps exact (common/money.h) load; one fen more is refused (table above).
+TEST(PolicyLoaderTest, AmountsAtTheExactnessBoundsLoad) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  ASSERT_TRUE(dir.Replace("ra-2025.textproto", "total_fen: 200000000\n", "total_fen: 1000000000000000\n"));
+  ASSERT_TRUE(dir.Replace("cn-2025.textproto", "amount_fen: 2000000\n", "amount_fen: 10000000000\n"));
+  ASSERT_TRUE(dir.Replace("cn-2026.textproto", "fen: 150000\n", "fen: 10000000000\n"));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  EXPECT_THAT(report.problems, IsEmpty()) << Describe(report.problems);
+  EXPECT_NE(report.snapshot, nullptr);
 }
 
 TEST(PolicyLoaderTest, ACopyLoadsWithTheSameVersionsAndIgnoresOtherFiles) {

@@ -24,6 +24,11 @@ v1::ProductCatalogue Catalogue(
   return out;
 }
 
+v1::ProductCatalogue WithOptional(v1::ProductCatalogue catalogue, int index, v1::ProductType::Details optional) {
+  catalogue.mutable_product_types(index)->set_optional_details(optional);
+  return catalogue;
+}
+
 TEST(ProductCatalogueTest, IndexesCodesDensely) {
   absl::StatusOr<ProductCatalogue> catalogue =
       ProductCatalogue::Build(Catalogue({{"appliance.refrigerator", v1::ProductType::NONE},
@@ -66,6 +71,12 @@ TEST(ProductCatalogueTest, RefusesBadCatalogues) {
        Catalogue(
            {{"digital.phone", v1::ProductType::NONE}, {"car.new", v1::ProductType::DETAILS_UNSPECIFIED}}),
        "product_types[1].details", "NONE, VEHICLE, HOME or EBIKE"},
+      {"optional details NONE", WithOptional(Catalogue({{"digital.phone", v1::ProductType::NONE}}), 0,
+                                             v1::ProductType::NONE),
+       "product_types[0].optional_details", "VEHICLE, HOME or EBIKE"},
+      {"optional details repeat the details",
+       WithOptional(Catalogue({{"renovation.old_home", v1::ProductType::HOME}}), 0, v1::ProductType::HOME),
+       "product_types[0].optional_details", "differ from details"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -123,6 +134,17 @@ TEST(ProductCatalogueTest, ShippedCatalogueHasTheContractTypes) {
     EXPECT_EQ(catalogue.Get(*id).details(), w.details);
     EXPECT_FALSE(catalogue.Get(*id).name_zh().empty());
   }
+}
+
+// D19: the contract gives `home` to every renovation.* type; elderly-friendly adaptation may carry it.
+TEST(ProductCatalogueTest, ShippedElderlyFriendlyTypeMayCarryAHome) {
+  const auto snapshot = policy_test::ShippedSnapshot();
+  ASSERT_NE(snapshot, nullptr);
+  const ProductCatalogue& catalogue = snapshot->catalogue();
+  const std::optional<ProductTypeId> elderly = catalogue.Find("renovation.elderly_friendly");
+  ASSERT_TRUE(elderly.has_value());
+  EXPECT_EQ(catalogue.Get(*elderly).details(), v1::ProductType::NONE);
+  EXPECT_EQ(catalogue.Get(*elderly).optional_details(), v1::ProductType::HOME);
 }
 
 }  // namespace

@@ -1145,19 +1145,19 @@ std::vector<Row> Cars2025() {
                      .Vehicle(Replace(kNev))
                      .Policy("zj-2025", "Z25-REPL-NEV")
                      .PaysFixed(Y(12000)));
-  // Ownership (D4): in the buyer's name on or before 2025-01-07.
+  // Ownership (D4, revised): in the buyer's name on or before 2025-01-08, the day itself included.
   for (const int energy : {kNev, kFuel}) {
     const char* rule = energy == kNev ? "Z25-REPL-NEV" : "Z25-REPL-FUEL";
-    rows.push_back(R(absl::StrCat("D4 ", rule, " owned since 2025-01-07 → eligible"))
-                       .At(kRuian, "2025-05-01")
-                       .Item("car.new", Y(150000))
-                       .Vehicle(Replace(energy).OwnedSince("2025-01-07"))
-                       .Policy("ra-2025", rule)
-                       .PaysFixed(energy == kNev ? Y(12000) : Y(10000)));
-    rows.push_back(R(absl::StrCat("D4 ", rule, " owned since 2025-01-08 → too recent"))
+    rows.push_back(R(absl::StrCat("D4 ", rule, " owned since 2025-01-08 → eligible"))
                        .At(kRuian, "2025-05-01")
                        .Item("car.new", Y(150000))
                        .Vehicle(Replace(energy).OwnedSince("2025-01-08"))
+                       .Policy("ra-2025", rule)
+                       .PaysFixed(energy == kNev ? Y(12000) : Y(10000)));
+    rows.push_back(R(absl::StrCat("D4 ", rule, " owned since 2025-01-09 → too recent"))
+                       .At(kRuian, "2025-05-01")
+                       .Item("car.new", Y(150000))
+                       .Vehicle(Replace(energy).OwnedSince("2025-01-09"))
                        .Policy("ra-2025", rule)
                        .Refused({RC::kOwnershipTooRecent}));
   }
@@ -1192,10 +1192,10 @@ std::vector<Row> Cars2025() {
                      .Vehicle(Replace(kFuel).Old(kOldNev, "2022-03-01").OwnedSince("2022-03-01"))
                      .Policy("ra-2025", "Z25-REPL-FUEL")
                      .PaysFixed(Y(8000)));
-  rows.push_back(R("Z25-REPL-FUEL 49,999.99 and owned since 2025-01-08: both reasons")
+  rows.push_back(R("Z25-REPL-FUEL 49,999.99 and owned since 2025-01-09: both reasons")
                      .At(kRuian, "2025-05-01")
                      .Item("car.new", Y(49999, 99))
-                     .Vehicle(Replace(kFuel).OwnedSince("2025-01-08"))
+                     .Vehicle(Replace(kFuel).OwnedSince("2025-01-09"))
                      .Policy("ra-2025", "Z25-REPL-FUEL")
                      .Refused({RC::kPriceBelowMinimum, RC::kOwnershipTooRecent}));
 
@@ -1239,16 +1239,16 @@ std::vector<Row> Cars2025() {
     for (const int energy : {kNev, kFuel}) {
       const char* rule = energy == kNev ? "N25-SCRAP-NEV" : "N25-SCRAP-FUEL";
       const int64_t amount = energy == kNev ? Y(20000) : Y(15000);
-      rows.push_back(R(absl::StrCat("D4 ", rule, " ", region, " owned since 2025-01-07 → eligible"))
-                         .At(region, "2025-06-01")
-                         .Item("car.new", Y(120000))
-                         .Vehicle(Scrap(energy).OwnedSince("2025-01-07"))
-                         .Policy(policy, rule)
-                         .PaysFixed(amount));
-      rows.push_back(R(absl::StrCat("D4 ", rule, " ", region, " owned since 2025-01-08 → too recent"))
+      rows.push_back(R(absl::StrCat("D4 ", rule, " ", region, " owned since 2025-01-08 → eligible"))
                          .At(region, "2025-06-01")
                          .Item("car.new", Y(120000))
                          .Vehicle(Scrap(energy).OwnedSince("2025-01-08"))
+                         .Policy(policy, rule)
+                         .PaysFixed(amount));
+      rows.push_back(R(absl::StrCat("D4 ", rule, " ", region, " owned since 2025-01-09 → too recent"))
+                         .At(region, "2025-06-01")
+                         .Item("car.new", Y(120000))
+                         .Vehicle(Scrap(energy).OwnedSince("2025-01-09"))
                          .Policy(policy, rule)
                          .Refused({RC::kOwnershipTooRecent}));
     }
@@ -1291,10 +1291,10 @@ std::vector<Row> Cars2025() {
   }
   // Several failing conditions: every reason is reported.
   rows.push_back(
-      R("N25-SCRAP-NEV registered 2013, owned since 2025-01-08, not in the catalogue: 3 reasons")
+      R("N25-SCRAP-NEV registered 2013, owned since 2025-01-09, not in the catalogue: 3 reasons")
           .At(kRuian, "2025-06-01")
           .Item("car.new", Y(120000))
-          .Vehicle(Scrap(kNev).Old(kGasoline, "2013-01-01").OwnedSince("2025-01-08").InCatalogue(false))
+          .Vehicle(Scrap(kNev).Old(kGasoline, "2013-01-01").OwnedSince("2025-01-09").InCatalogue(false))
           .Policy("ra-2025", "N25-SCRAP-NEV")
           .Refused({RC::kOldVehicleTooNew, RC::kOwnershipTooRecent, RC::kNotInNevCatalogue}));
   rows.push_back(
@@ -1304,10 +1304,10 @@ std::vector<Row> Cars2025() {
           .Vehicle(Scrap(kFuel).Old(kOldNev, "2019-06-01").OwnedSince("2025-02-01").Ml(2500))
           .Policy("cn-2025", "N25-SCRAP-FUEL")
           .Refused({RC::kFuelPairingNotAllowed, RC::kOwnershipTooRecent, RC::kDisplacementTooLarge}));
-  rows.push_back(R("N25-SCRAP-FUEL diesel 2015, owned since 2025-01-08, 2,001 ml: 3 reasons")
+  rows.push_back(R("N25-SCRAP-FUEL diesel 2015, owned since 2025-01-09, 2,001 ml: 3 reasons")
                      .At(kRuian, "2025-06-01")
                      .Item("car.new", Y(120000))
-                     .Vehicle(Scrap(kFuel).Old(kDiesel, "2015-01-01").OwnedSince("2025-01-08").Ml(2001))
+                     .Vehicle(Scrap(kFuel).Old(kDiesel, "2015-01-01").OwnedSince("2025-01-09").Ml(2001))
                      .Policy("ra-2025", "N25-SCRAP-FUEL")
                      .Refused({RC::kOldVehicleTooNew, RC::kOwnershipTooRecent, RC::kDisplacementTooLarge}));
   return rows;
@@ -1537,16 +1537,16 @@ std::vector<Row> Rules2026() {
                                {"N26-REPL-FUEL", kReplace, kFuel, 600, Y(13000)}};
   for (const CarRule& r : car_rules) {
     const int64_t at_100k = Y(100000) * r.rate / 10000;
-    rows.push_back(R(absl::StrCat("D4 ", r.rule, " owned since 2025-01-07 → eligible"))
-                       .At(kWenzhou, k2026)
-                       .Item("car.new", Y(100000))
-                       .Vehicle(NewCar(r.kind, r.energy).OwnedSince("2025-01-07"))
-                       .Policy("wz-2026", r.rule)
-                       .Pays(at_100k, r.rate, r.cap));
-    rows.push_back(R(absl::StrCat("D4 ", r.rule, " owned since 2025-01-08 → too recent"))
+    rows.push_back(R(absl::StrCat("D4 ", r.rule, " owned since 2025-01-08 → eligible"))
                        .At(kWenzhou, k2026)
                        .Item("car.new", Y(100000))
                        .Vehicle(NewCar(r.kind, r.energy).OwnedSince("2025-01-08"))
+                       .Policy("wz-2026", r.rule)
+                       .Pays(at_100k, r.rate, r.cap));
+    rows.push_back(R(absl::StrCat("D4 ", r.rule, " owned since 2025-01-09 → too recent"))
+                       .At(kWenzhou, k2026)
+                       .Item("car.new", Y(100000))
+                       .Vehicle(NewCar(r.kind, r.energy).OwnedSince("2025-01-09"))
                        .Policy("wz-2026", r.rule)
                        .Refused({RC::kOwnershipTooRecent}));
     rows.push_back(R(absl::StrCat(r.rule, " Beijing 100,000"))
@@ -1636,12 +1636,24 @@ std::vector<Row> Rules2026() {
                        .Vehicle(NewCar(kind, kFuel).Ml(2001))
                        .Policy("wz-2026", rule)
                        .Refused({RC::kDisplacementTooLarge}));
-    rows.push_back(R(absl::StrCat(rule, " old NEV → new fuel car: refused"))
-                       .At(kWenzhou, k2026)
-                       .Item("car.new", Y(100000))
-                       .Vehicle(NewCar(kind, kFuel).Old(kOldNev, "2019-06-01").OwnedSince("2019-06-01"))
-                       .Policy("wz-2026", rule)
-                       .Refused({RC::kFuelPairingNotAllowed}));
+    // D18: the old-NEV-only-for-a-new-NEV pairing is a scrappage rule; replacement takes any old car.
+    if (scrap) {
+      rows.push_back(R(absl::StrCat(rule, " old NEV → new fuel car: refused"))
+                         .At(kWenzhou, k2026)
+                         .Item("car.new", Y(100000))
+                         .Vehicle(NewCar(kind, kFuel).Old(kOldNev, "2019-06-01").OwnedSince("2019-06-01"))
+                         .Policy("wz-2026", rule)
+                         .Refused({RC::kFuelPairingNotAllowed}));
+    } else {
+      for (const char* region : {kWenzhou, kBeijing}) {
+        rows.push_back(R(absl::StrCat("D18 ", rule, " ", region, " old NEV → new fuel car: allowed"))
+                           .At(region, k2026)
+                           .Item("car.new", Y(100000))
+                           .Vehicle(NewCar(kind, kFuel).Old(kOldNev, "2019-06-01").OwnedSince("2019-06-01"))
+                           .Policy(std::string(region) == kWenzhou ? "wz-2026" : "cn-2026", rule)
+                           .Pays(amount, rate, cap));
+      }
+    }
     rows.push_back(R(absl::StrCat(rule, " old DIESEL car → new fuel car: allowed"))
                        .At(kBeijing, k2026)
                        .Item("car.new", Y(100000))
@@ -1662,12 +1674,12 @@ std::vector<Row> Rules2026() {
                      .Policy("wz-2026", "N26-REPL-FUEL")
                      .Pays(Y(6000), 600, Y(13000)));
   rows.push_back(
-      R("N26-REPL-FUEL old NEV, 2,500 ml, owned since 2025-03-01: 3 reasons")
+      R("N26-REPL-FUEL old NEV, 2,500 ml, owned since 2025-03-01: 2 reasons (no pairing rule, D18)")
           .At(kWenzhou, k2026)
           .Item("car.new", Y(100000))
           .Vehicle(Replace(kFuel).Old(kOldNev, "2020-06-01").OwnedSince("2025-03-01").Ml(2500))
           .Policy("wz-2026", "N26-REPL-FUEL")
-          .Refused({RC::kFuelPairingNotAllowed, RC::kOwnershipTooRecent, RC::kDisplacementTooLarge}));
+          .Refused({RC::kOwnershipTooRecent, RC::kDisplacementTooLarge}));
   rows.push_back(R("N26-SCRAP-FUEL gasoline 2014, owned since 2025-03-01, 2,001 ml: 3 reasons")
                      .At(kBeijing, k2026)
                      .Item("car.new", Y(100000))
@@ -1863,10 +1875,10 @@ std::vector<Row> OtherRegions() {
           .Vehicle(Replace(kFuel))
           .Policy("zj-2025", "Z25-REPL-FUEL")
           .PaysFixed(Y(13000)),
-      R("zj-2025 Hangzhou replacement fuel, owned since 2025-01-08")
+      R("zj-2025 Hangzhou replacement fuel, owned since 2025-01-09")
           .At(kHangzhou, "2025-05-01")
           .Item("car.new", Y(200000))
-          .Vehicle(Replace(kFuel).OwnedSince("2025-01-08"))
+          .Vehicle(Replace(kFuel).OwnedSince("2025-01-09"))
           .Policy("zj-2025", "Z25-REPL-FUEL")
           .Refused({RC::kOwnershipTooRecent}),
       R("zj-2025 Hangzhou renovation, home completed 2010 → 15%")

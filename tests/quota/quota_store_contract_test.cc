@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/money.h"
 #include "common/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -745,6 +747,90 @@ TEST_P(VoidAndCorrectTest, ACorrectionLowersTheGrantAndGivesTheDifferenceBack) {
   EXPECT_EQ(rest->last_change_fen, 1000);
   EXPECT_EQ(Usage(), (std::vector<int64_t>{0, 0}));
   EXPECT_EQ(BudgetUsed(), 0);
+}
+
+// Issue 9, defect 1: 3 air conditioners at 200,000 each; refund 1; correct the line down to what was refunded;
+// refund 1 more. Partial refunds used to share the *original* grant over the units (⌊f · k / u⌋ = 266,666 of a
+// 200,000 grant, a negative total on the wire); they share what is left over the units left.
+TEST_P(QuotaStoreContractTest, ARefundAfterACorrectionNeverGivesBackMoreThanIsLeft) {
+  const BuyerRef buyer = TestBuyer(1);
+  const CounterLimit ac = Units("ac", 3);
+  const CounterLimit cap = Fen("cap", 10000000);
+  const BudgetRef budget = Budget("b", 10000000);
+  const ClaimRecord claim = *sync_->Reserve(
+      ReserveBuilder(buyer, "shop", "r1", t0_).Line("1", 3, 200000, {ac, cap}, {}, {budget}).Build());
+  ASSERT_EQ(claim.grants[0].fen, 600000);
+  ASSERT_THAT(sync_->Confirm(claim.claim_id, t0_), IsOk());
+  ASSERT_THAT(sync_->Refund({claim.claim_id, "", "r1", "f1", {{"1", 1}}, t0_}), IsOk());
+  const absl::StatusOr<ClaimRecord> corrected = sync_->Correct({claim.claim_id, "c1", "fc", {{"1", 200000}}, t0_});
+  ASSERT_THAT(corrected, IsOk());
+  EXPECT_EQ(corrected->grants[0].fen, 200000);
+  EXPECT_EQ(corrected->state, ClaimState::kPartiallyRefunded);
+
+  const absl::StatusOr<ClaimRecord> second = sync_->Refund({claim.claim_id, "", "r2", "f2", {{"1", 1}}, t0_});
+  ASSERT_THAT(second, IsOk());
+  EXPECT_EQ(second->refunds[0], (LineRefund{2, 200000})) << "nothing was left to give back";
+  EXPECT_EQ(second->last_change_fen, 0);
+  EXPECT_EQ(second->state, ClaimState::kPartiallyRefunded) << "one unit is not refunded yet";
+  EXPECT_EQ(second->GrantedFen() - second->RefundedFen(), 0);
+  EXPECT_EQ(*sync_->Usage(buyer, {ac, cap}, t0_), (std::vector<int64_t>{1, 0}));
+  EXPECT_EQ(sync_->BudgetUsage({budget}, t0_)->at(0), 0);
+
+  const absl::StatusOr<ClaimRecord> last = sync_->Refund({claim.claim_id, "", "r3", "f3", {}, t0_});
+  ASSERT_THAT(last, IsOk());
+  EXPECT_EQ(last->refunds[0], (LineRefund{3, 200000}));
+  EXPECT_EQ(last->state, ClaimState::kRefunded) << "every unit back";
+  EXPECT_EQ(*sync_->Usage(buyer, {ac, cap}, t0_), (std::vector<int64_t>{0, 0}));
+}
+
+// After a correction to an amount above what was refunded, partial refunds share the corrected rest exactly.
+TEST_P(QuotaStoreContractTest, PartialRefundsAfterACorrectionShareTheRestOverTheUnitsLeft) {
+  const ClaimRecord claim = *sync_->Reserve(
+      ReserveBuilder(TestBuyer(1), "shop", "r1", t0_).Line("1", 4, 1000, {Fen("cap", 100000)}).Build());
+  ASSERT_THAT(sync_->Confirm(claim.claim_id, t0_), IsOk());
+  ASSERT_THAT(sync_->Refund({claim.claim_id, "", "a", "f", {{"1", 1}}, t0_}), IsOk());  // 1000 of 4000
+  ASSERT_THAT(sync_->Correct({claim.claim_id, "c", "f", {{"1", 2000}}, t0_}), IsOk());  // 1000 left on 3 units
+  const absl::StatusOr<ClaimRecord> one = sync_->Refund({claim.claim_id, "", "b", "f", {{"1", 1}}, t0_});
+  ASSERT_THAT(one, IsOk());
+  EXPECT_EQ(one->refunds[0], (LineRefund{2, 1333}));  // ⌊1000 · 1 / 3⌋
+  const absl::StatusOr<ClaimRecord> two = sync_->Refund({claim.claim_id, "", "c", "f", {{"1", 1}}, t0_});
+  EXPECT_EQ(two->refunds[0], (LineRefund{3, 1666}));  // ⌊667 · 1 / 2⌋
+  const absl::StatusOr<ClaimRecord> rest = sync_->Refund({claim.claim_id, "", "d", "f", {}, t0_});
+  EXPECT_EQ(rest->refunds[0], (LineRefund{4, 2000}));
+  EXPECT_EQ(rest->state, ClaimState::kRefunded);
+}
+
+// The largest amounts requests and policies may carry (common/money.h): 100 lines of 100 units at 100 million
+// yuan each, against a budget of 10 trillion yuan. Every sum stays exact (Redis keeps them in Lua doubles).
+TEST_P(QuotaStoreContractTest, AmountsAtTheExactnessBoundsStayExact) {
+  const BudgetRef budget = Budget("national", kMaxTotalFen);
+  const CounterLimit cap = Fen("cap", kMaxTotalFen);
+  constexpr int64_t kClaimFen = 100 * 100 * kMaxUnitFen;  // 10^14
+  std::vector<std::string> claims;
+  for (int c = 0; c < 10; ++c) {
+    ReserveBuilder builder(TestBuyer(c % 3), "shop", absl::StrCat("big", c), t0_);
+    for (int line = 0; line < 100; ++line) builder.Line(absl::StrCat(line), 100, kMaxUnitFen, {cap}, {}, {budget});
+    const absl::StatusOr<ClaimRecord> claim = sync_->Reserve(builder.Build());
+    ASSERT_THAT(claim, IsOk());
+    ASSERT_EQ(claim->GrantedFen(), kClaimFen) << "claim " << c;
+    claims.push_back(claim->claim_id);
+  }
+  EXPECT_EQ(sync_->BudgetUsage({budget}, t0_)->at(0), kMaxTotalFen);
+  const absl::StatusOr<ClaimRecord> one_fen_more = sync_->Reserve(
+      ReserveBuilder(TestBuyer(4), "shop", "more", t0_).Line("1", 1, 1, {}, {}, {budget}).Build());
+  ASSERT_THAT(one_fen_more, IsOk());
+  EXPECT_EQ(one_fen_more->state, ClaimState::kRejected);
+  EXPECT_TRUE(Has(one_fen_more->grants[0], ReasonCode::kBudgetExhausted));
+
+  // A correction and a partial refund at the edge: ⌊(10^12 − 1) · 1 / 100⌋.
+  ASSERT_THAT(sync_->Confirm(claims[0], t0_), IsOk());
+  ASSERT_THAT(sync_->Correct({claims[0], "c", "f", {{"0", 100 * kMaxUnitFen - 1}}, t0_}), IsOk());
+  const absl::StatusOr<ClaimRecord> refund = sync_->Refund({claims[0], "", "r", "f", {{"0", 1}}, t0_});
+  ASSERT_THAT(refund, IsOk());
+  EXPECT_EQ(refund->refunds[0], (LineRefund{1, (100 * kMaxUnitFen - 1) / 100}));
+  EXPECT_EQ(sync_->BudgetUsage({budget}, t0_)->at(0), kMaxTotalFen - 1 - (100 * kMaxUnitFen - 1) / 100);
+  EXPECT_EQ(sync_->Usage(TestBuyer(0), {cap}, t0_)->at(0),
+            4 * kClaimFen - 1 - (100 * kMaxUnitFen - 1) / 100);  // buyer 0 made claims 0, 3, 6, 9
 }
 
 TEST_P(VoidAndCorrectTest, ACorrectionThatIsNotAReductionChangesNothing) {

@@ -158,6 +158,15 @@ class RedisQuotaStoreTest : public ::testing::Test {
     return std::make_unique<RedisQuotaStore>(*client_, std::move(options));
   }
 
+  // A store whose calls ask `crash(step)` before each protocol step and die there when it says true.
+  template <typename Predicate>
+  std::unique_ptr<RedisQuotaStore> MakeCrashingStore(Predicate crash) {
+    gates_.push_back(std::make_unique<CrashGate<Predicate>>(std::move(crash)));
+    RedisQuotaStoreOptions options;
+    options.step_gate = gates_.back().get();
+    return MakeStore(std::move(options));
+  }
+
   std::vector<std::string> AllKeys() const {
     absl::StatusOr<RedisValue> keys = server_->Run({"KEYS", "tq:*"});
     EXPECT_THAT(keys, IsOk());
@@ -169,6 +178,7 @@ class RedisQuotaStoreTest : public ::testing::Test {
     return out;
   }
 
+  std::vector<std::unique_ptr<StepGate>> gates_;  // outlive the stores (declared first, destroyed last)
   std::unique_ptr<RedisServer> server_;
   std::unique_ptr<RedisClient> client_;
 };
@@ -786,16 +796,14 @@ TEST_F(RedisQuotaStoreTest, ADeadlineBetweenStepsLeavesWhatARetryCompletesWithou
   ASSERT_NO_FATAL_FAILURE(StartServer());
   std::atomic<bool> armed{false};
   std::atomic<bool> paused{false};
-  RedisQuotaStoreOptions options;
   // The server stops answering just before the buyer's script is sent: it runs when the server comes back,
   // after the caller has been told DEADLINE_EXCEEDED, and reconcile never ran.
-  options.crash_before = [&](absl::string_view step) {
+  std::unique_ptr<RedisQuotaStore> store = MakeCrashingStore([&](absl::string_view step) {
     if (armed && step == "reserve.buyer" && !paused.exchange(true)) {
       EXPECT_THAT(server_->Pause(), IsOk());
     }
     return false;
-  };
-  std::unique_ptr<RedisQuotaStore> store = MakeStore(options);
+  });
   SyncStore sync(*store);
   const BuyerRef buyer = TestBuyer(1);
   const BudgetRef budget = Budget("b", 10 * kFen);
@@ -892,12 +900,9 @@ class CrashTest : public RedisQuotaStoreTest {
 
   // A store that dies before `step` (once).
   std::unique_ptr<RedisQuotaStore> Crashing(const std::string& step) {
-    RedisQuotaStoreOptions options;
     auto crashed = std::make_shared<std::atomic<bool>>(false);
-    options.crash_before = [step, crashed](absl::string_view at) {
-      return at == step && !crashed->exchange(true);
-    };
-    return MakeStore(options);
+    return MakeCrashingStore(
+        [step, crashed](absl::string_view at) { return at == step && !crashed->exchange(true); });
   }
 
   const BuyerRef buyer_ = TestBuyer(1);

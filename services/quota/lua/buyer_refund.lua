@@ -3,7 +3,7 @@
 -- ARGV: claim id, retailer ('' = any), refund id, fingerprint, now, #lines, (line id, units; 0 = all not yet
 -- refunded)... (no lines = the whole claim).
 -- A known refund id → the claim, replayed (REFUND_ID_REUSED when its fingerprint differs). Each refunded line
--- gives back fen in proportion (the rest when it is the line's last unit); budgets always come back (reconcile),
+-- gives back its fen left in proportion to its units left (all of it for the last unit); budgets always come back (reconcile),
 -- the buyer's counters and, for a line refunded whole, its serials and the once-keys no other line still uses,
 -- only when the claim says refunds restore quota. Errors change nothing: NOT_FOUND, WRONG_STATE, LINE_NOT_FOUND,
 -- REFUND_EXCEEDS_GRANT. Returns reply() and then the fen this refund gave back (absent for a replay).
@@ -55,18 +55,21 @@ for i = 1, n do
     if whole then
       fen = ln.f - ln.rf
     else
-      fen = math.floor(ln.f * units / ln.u)
+      -- What is left of the line, shared over the units left (quota_store.h, "Amounts"); every operand is an
+      -- integer below 2^47, so the product is exact in a double.
+      fen = math.floor((ln.f - ln.rf) * units / (ln.u - ln.ru))
     end
     total = total + fen
     give_back_line(rec, i, units, fen)
   end
 end
-local granted, refunded = 0, 0
+local every_unit = true
 for _, ln in ipairs(rec.ln) do
-  granted = granted + ln.f
-  refunded = refunded + ln.rf
+  if ln.ru ~= ln.u then
+    every_unit = false
+  end
 end
-rec.st = refunded == granted and REFUNDED or PARTIALLY_REFUNDED
+rec.st = every_unit and REFUNDED or PARTIALLY_REFUNDED
 rec.up = now
 rec.rf[refund_id] = fp
 save_claim(id, rec)
