@@ -9,8 +9,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -111,10 +113,10 @@ std::vector<Breakage> Breakages() {
   // --- Unknown product types ----------------------------------------------------------------------------
   b.push_back({.name = "unknown product type in a rule",
                .edits = {{"cn-2025.textproto",
-                          "grade 2 or better on the energy or water label\"\n  }\n  product_types: [\n"
-                          "    \"appliance.refrigerator\"",
-                          "grade 2 or better on the energy or water label\"\n  }\n  product_types: [\n"
-                          "    \"appliance.fridge\""}},
+                          "water label; no clause number in the text seen: section named by subject\"\n  }\n"
+                          "  product_types: [\n    \"appliance.refrigerator\"",
+                          "water label; no clause number in the text seen: section named by subject\"\n  }\n"
+                          "  product_types: [\n    \"appliance.fridge\""}},
                .file = "cn-2025.textproto",
                .line_of = "appliance.fridge",
                .line_slack = 1,  // the line of "product_types: [" is as good
@@ -243,7 +245,8 @@ std::vector<Breakage> Breakages() {
        .edits = {{"cn-2025.textproto",
                   "fen: 600000\n      ref {\n        document: \"商办流通函〔2025〕7号\"\n"
                   "        article: \"补贴范围: 单件销售价格不超过6000元\"\n"
-                  "        note: \"decision D2: inclusive, 6,000.00 qualifies and 6,000.01 does not\"\n"
+                  "        note: \"decision D2: inclusive, 6,000.00 qualifies and 6,000.01 does not; no clause number "
+                  "in the text seen: section named by subject\"\n"
                   "      }\n",
                   "fen: 600000\n"}},
        .file = "cn-2025.textproto",
@@ -354,8 +357,8 @@ std::vector<Breakage> Breakages() {
                .field = "removed_quota_ids[2]",
                .message = "\"car-old-car\" is not in the parent policy"});
   b.push_back({.name = "a quota names a missing rule (reported once, in the file that has the quota)",
-               .edits = {{"zj-2025.textproto", "rule_ids: [\"Z25-REPL-NEV\", \"Z25-REPL-FUEL\"]",
-                          "rule_ids: [\"Z25-REPL-PHEV\", \"Z25-REPL-FUEL\"]"}},
+               .edits = {{"zj-2025.textproto", "rule_ids: [\"Z25-REPL-NEV\", \"Z25-REPL-FUEL\"]\n  max_units: 1",
+                          "rule_ids: [\"Z25-REPL-PHEV\", \"Z25-REPL-FUEL\"]\n  max_units: 1"}},
                .file = "zj-2025.textproto",
                .line_of = "Z25-REPL-PHEV",
                .field = Quota("zj-2025.textproto", "car-replacement") + ".rule_ids[0]",
@@ -367,7 +370,7 @@ std::vector<Breakage> Breakages() {
                .line_of = "removed_rule_ids:",
                .field = "removed_rule_ids[1]",
                .message = "car-replacement",
-               .problem_count = 2});  // car-replacement and car-old-vehicle both name it
+               .problem_count = 3});  // car-replacement, car-replacement-per-year and car-old-vehicle name it
   b.push_back({.name = "a child window outside the parent's",
                .edits = {{"wz-2026.textproto", "programme: \"wz-2026\"\n",
                           "programme: \"wz-2026\"\ntransaction_window {\n  first_day: \"2026-01-01\"\n"
@@ -691,6 +694,52 @@ TEST(PolicyLoaderTest, ADirectoryWithoutPolicyFilesIsRefused) {
   EXPECT_FALSE(LoadPolicyDirectoryReport("/nonexistent/tradein-policies", absl::Now()).problems.empty());
 }
 
+// Every LegalReference in `message`, with its field path.
+void CollectRefs(const google::protobuf::Message& message, const std::string& path,
+                 std::vector<std::pair<std::string, const v1::LegalReference*>>& out) {
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string at = absl::StrCat(path, ".", field->name());
+    if (field->message_type() == v1::LegalReference::descriptor()) {
+      out.emplace_back(at, &static_cast<const v1::LegalReference&>(reflection.GetMessage(message, field)));
+    } else if (field->is_repeated()) {
+      for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
+        CollectRefs(reflection.GetRepeatedMessage(message, field, i), absl::StrCat(at, "[", i, "]"), out);
+      }
+    } else {
+      CollectRefs(reflection.GetMessage(message, field), at, out);
+    }
+  }
+}
+
+// Issue 11, item 5: every number keeps its legal reference, and the reference says where in its document —
+// the article or section where the text numbers them, else the section by subject and a note that the text
+// seen gives no clause number. The service's own decisions and settings cite themselves ("D15", "hold time").
+TEST(ShippedPoliciesTest, EveryLegalReferenceSaysWhereInItsDocument) {
+  const auto snapshot = policy_test::ShippedSnapshot();
+  ASSERT_NE(snapshot, nullptr);
+  const std::regex numbered(R"([（(][一二三四五六七八九十]+[）)]|^[一二三四五六七八九十]+[、:]|问答第)");
+  size_t refs = 0;
+  for (const auto& policy : snapshot->policies()) {
+    std::vector<std::pair<std::string, const v1::LegalReference*>> found;
+    CollectRefs(policy->proto(), policy->id(), found);
+    refs += found.size();
+    for (const auto& [path, ref] : found) {
+      SCOPED_TRACE(path);
+      EXPECT_FALSE(ref->document().empty());
+      EXPECT_FALSE(ref->article().empty());
+      if (absl::StartsWith(ref->document(), "tradein-subsidy")) continue;
+      EXPECT_TRUE(std::regex_search(ref->article(), numbered) ||
+                  absl::StrContains(ref->note(), "no clause number in the text seen"))
+          << ref->document() << " | " << ref->article() << " | " << ref->note();
+    }
+  }
+  EXPECT_GT(refs, 200u);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Inheritance, as merged from the shipped files.
 // ---------------------------------------------------------------------------------------------------------
@@ -775,6 +824,7 @@ TEST(PolicyInheritanceTest, ZhejiangAndWenzhouMerges) {
   ASSERT_NE(cn, nullptr);
   EXPECT_THAT(cn->proto().source_files(), ElementsAre("cn-2025.textproto"));
   EXPECT_EQ(QuotaProgrammes(*cn), (std::map<std::string, std::string>{{"appliance-per-type", "cn-2025"},
+                                                                      {"car-new-vehicle", "cn-2025"},
                                                                       {"car-old-vehicle", "cn-2025"},
                                                                       {"digital-per-type", "cn-2025"}}));
 
@@ -788,12 +838,16 @@ TEST(PolicyInheritanceTest, ZhejiangAndWenzhouMerges) {
   // national.
   EXPECT_EQ(QuotaProgrammes(*wz), (std::map<std::string, std::string>{{"appliance-per-type", "cn-2026"},
                                                                       {"car", "wz-2026"},
+                                                                      {"car-new-vehicle", "wz-2026"},
                                                                       {"car-old-vehicle", "wz-2026"},
+                                                                      {"car-replacement-per-year", "wz-2026"},
                                                                       {"digital-per-type", "cn-2026"}}));
   EXPECT_EQ(QuotaProgrammes(*snapshot->FindById("cn-2026")),
             (std::map<std::string, std::string>{{"appliance-per-type", "cn-2026"},
+                                                {"car-new-vehicle", "cn-2026"},
                                                 {"car-old-vehicle", "cn-2026"},
                                                 {"car-replacement", "cn-2026"},
+                                                {"car-replacement-per-year", "cn-2026"},
                                                 {"car-scrappage", "cn-2026"},
                                                 {"digital-per-type", "cn-2026"}}));
 }
