@@ -38,6 +38,7 @@ class Checker {
   void Fail(const FieldPath& path, absl::string_view message) {
     problems_.push_back({file_.path, file_.LineOf(path), path.ToString(), std::string(message)});
   }
+  void Fail(PolicyProblem problem) { problems_.push_back(std::move(problem)); }
   bool Expect(bool ok, const FieldPath& path, absl::string_view message) {
     if (!ok) Fail(path, message);
     return ok;
@@ -497,22 +498,37 @@ void CheckOverrideRestatesRef(Checker& c, const google::protobuf::Descriptor* ty
 }
 
 // Checks each rule, quota and budget this file writes, as merged: an override is complete only with the
-// parent's fields. A duplicate id is checked once (the duplicate itself is reported on its own).
+// parent's fields. Of an override's problems, those its parent's entry has too were the parent's to report,
+// so the override reports only what it breaks. A duplicate id is checked once (the duplicate itself is
+// reported). `check(checker, entry, policy, path, hint)` checks `entry` of `policy`.
 template <typename T, typename Check>
 void CheckOwnEntries(Checker& c, absl::string_view list, absl::string_view kind,
-                     const RepeatedPtrField<T>& own, const RepeatedPtrField<T>& merged,
-                     const RepeatedPtrField<T>* parent_items, const RepeatedPtrField<std::string>& removed,
-                     Check check) {
+                     const RepeatedPtrField<T>& own, const RepeatedPtrField<T>& merged_items,
+                     const v1::Policy& merged, const RepeatedPtrField<T>* parent_items,
+                     const v1::Policy* parent, const RepeatedPtrField<std::string>& removed, Check check) {
   for (int i = 0; i < own.size(); ++i) {
     const std::string& id = own[i].id();
-    const int in_merged = OwnIndex(merged, id);
+    const int in_merged = OwnIndex(merged_items, id);
     if (OwnIndex(own, id) != i || in_merged < 0) continue;
-    const bool overrides = IsOverride(id, parent_items, removed);
-    if (overrides) CheckOverrideRestatesRef(c, T::descriptor(), list, i, kind, id);
-    const std::string hint = parent_items != nullptr && !overrides
-                                 ? absl::StrCat(" (the parent has no ", kind, " \"", id, "\" to override)")
-                                 : "";
-    check(merged[in_merged], FieldPath().Then(list, i), hint);
+    const FieldPath path = FieldPath().Then(list, i);
+    if (!IsOverride(id, parent_items, removed)) {
+      check(
+          c, merged_items[in_merged], merged, path,
+          parent != nullptr ? absl::StrCat(" (the parent has no ", kind, " \"", id, "\" to override)") : "");
+      continue;
+    }
+    CheckOverrideRestatesRef(c, T::descriptor(), list, i, kind, id);
+    std::vector<PolicyProblem> found, inherited;
+    Checker as_merged(c.file(), found), as_inherited(c.file(), inherited);
+    check(as_merged, merged_items[in_merged], merged, path, "");
+    check(as_inherited, (*parent_items)[OwnIndex(*parent_items, id)], *parent, path, "");
+    for (const PolicyProblem& problem : found) {
+      const bool parents =
+          std::any_of(inherited.begin(), inherited.end(), [&problem](const PolicyProblem& p) {
+            return p.field == problem.field && p.message == problem.message;
+          });
+      if (!parents) c.Fail(problem);
+    }
   }
 }
 
@@ -552,21 +568,19 @@ void ValidateMergedPolicy(const PolicyFile& file, const v1::Policy* parent, cons
   CheckRemovedIds(c, own.removed_rule_ids(), parent ? &parent->rules() : nullptr, "removed_rule_ids");
   CheckRemovedIds(c, own.removed_quota_ids(), parent ? &parent->quotas() : nullptr, "removed_quota_ids");
   CheckRemovedIds(c, own.removed_budget_ids(), parent ? &parent->budgets() : nullptr, "removed_budget_ids");
-  CheckOwnEntries(c, "rules", "rule", own.rules(), merged.rules(), parent ? &parent->rules() : nullptr,
-                  own.removed_rule_ids(),
-                  [&](const v1::Rule& rule, const FieldPath& path, const std::string& hint) {
-                    CheckRule(c, rule, catalogue, path, hint);
-                  });
-  CheckOwnEntries(c, "quotas", "quota", own.quotas(), merged.quotas(), parent ? &parent->quotas() : nullptr,
-                  own.removed_quota_ids(),
-                  [&](const v1::Quota& quota, const FieldPath& path, const std::string& hint) {
-                    CheckQuota(c, quota, merged, catalogue, path, hint);
-                  });
-  CheckOwnEntries(c, "budgets", "budget", own.budgets(), merged.budgets(),
-                  parent ? &parent->budgets() : nullptr, own.removed_budget_ids(),
-                  [&](const v1::Budget& budget, const FieldPath& path, const std::string& hint) {
-                    CheckBudget(c, budget, catalogue, path, hint);
-                  });
+  CheckOwnEntries(c, "rules", "rule", own.rules(), merged.rules(), merged,
+                  parent ? &parent->rules() : nullptr, parent, own.removed_rule_ids(),
+                  [&](Checker& checker, const v1::Rule& rule, const v1::Policy&, const FieldPath& path,
+                      const std::string& hint) { CheckRule(checker, rule, catalogue, path, hint); });
+  CheckOwnEntries(
+      c, "quotas", "quota", own.quotas(), merged.quotas(), merged, parent ? &parent->quotas() : nullptr,
+      parent, own.removed_quota_ids(),
+      [&](Checker& checker, const v1::Quota& quota, const v1::Policy& policy, const FieldPath& path,
+          const std::string& hint) { CheckQuota(checker, quota, policy, catalogue, path, hint); });
+  CheckOwnEntries(c, "budgets", "budget", own.budgets(), merged.budgets(), merged,
+                  parent ? &parent->budgets() : nullptr, parent, own.removed_budget_ids(),
+                  [&](Checker& checker, const v1::Budget& budget, const v1::Policy&, const FieldPath& path,
+                      const std::string& hint) { CheckBudget(checker, budget, catalogue, path, hint); });
 
   c.Expect(!merged.programme().empty(), root.Then("programme"), "a root policy needs a programme");
   c.Expect(merged.has_transaction_window(), root.Then("transaction_window"), "a root policy needs one");

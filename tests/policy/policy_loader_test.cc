@@ -240,19 +240,19 @@ std::vector<Breakage> Breakages() {
                .line_offset = 1,
                .field = Rule("cn-2026.textproto", "N26-DIG") + ".percentage.cap.ref.document",
                .message = "every number needs its legal reference (ref.document)"});
-  b.push_back(
-      {.name = "a number without any ref",
-       .edits = {{"cn-2025.textproto",
-                  "fen: 600000\n      ref {\n        document: \"商办流通函〔2025〕7号\"\n"
-                  "        article: \"补贴范围: 单件销售价格不超过6000元\"\n"
-                  "        note: \"decision D2: inclusive, 6,000.00 qualifies and 6,000.01 does not; no clause number "
-                  "in the text seen: section named by subject\"\n"
-                  "      }\n",
-                  "fen: 600000\n"}},
-       .file = "cn-2025.textproto",
-       .line_of = "max_price {",
-       .field = Rule("cn-2025.textproto", "N25-DIG") + ".eligibility.max_price.ref.document",
-       .message = "legal reference"});
+  b.push_back({.name = "a number without any ref",
+               .edits = {{"cn-2025.textproto",
+                          "fen: 600000\n      ref {\n        document: \"商办流通函〔2025〕7号\"\n"
+                          "        article: \"补贴范围: 单件销售价格不超过6000元\"\n"
+                          "        note: \"decision D2: inclusive, 6,000.00 qualifies and 6,000.01 does not; "
+                          "no clause number "
+                          "in the text seen: section named by subject\"\n"
+                          "      }\n",
+                          "fen: 600000\n"}},
+               .file = "cn-2025.textproto",
+               .line_of = "max_price {",
+               .field = Rule("cn-2025.textproto", "N25-DIG") + ".eligibility.max_price.ref.document",
+               .message = "legal reference"});
   b.push_back({.name = "hold time of 0 s",
                .edits = {{"cn-2025.textproto", "seconds: 1800", "seconds: 0"}},
                .file = "cn-2025.textproto",
@@ -356,13 +356,14 @@ std::vector<Breakage> Breakages() {
                .line_of = "removed_quota_ids:",
                .field = "removed_quota_ids[2]",
                .message = "\"car-old-car\" is not in the parent policy"});
-  b.push_back({.name = "a quota names a missing rule (reported once, in the file that has the quota)",
-               .edits = {{"zj-2025.textproto", "rule_ids: [\"Z25-REPL-NEV\", \"Z25-REPL-FUEL\"]\n  max_units: 1",
-                          "rule_ids: [\"Z25-REPL-PHEV\", \"Z25-REPL-FUEL\"]\n  max_units: 1"}},
-               .file = "zj-2025.textproto",
-               .line_of = "Z25-REPL-PHEV",
-               .field = Quota("zj-2025.textproto", "car-replacement") + ".rule_ids[0]",
-               .message = "no rule \"Z25-REPL-PHEV\" in the merged policy"});
+  b.push_back(
+      {.name = "a quota names a missing rule (reported once, in the file that has the quota)",
+       .edits = {{"zj-2025.textproto", "rule_ids: [\"Z25-REPL-NEV\", \"Z25-REPL-FUEL\"]\n  max_units: 1",
+                  "rule_ids: [\"Z25-REPL-PHEV\", \"Z25-REPL-FUEL\"]\n  max_units: 1"}},
+       .file = "zj-2025.textproto",
+       .line_of = "Z25-REPL-PHEV",
+       .field = Quota("zj-2025.textproto", "car-replacement") + ".rule_ids[0]",
+       .message = "no rule \"Z25-REPL-PHEV\" in the merged policy"});
   b.push_back({.name = "a child removes a rule an inherited quota names",
                .edits = {{"ra-2025.textproto", "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\"]",
                           "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\", \"Z25-REPL-FUEL\"]"}},
@@ -438,6 +439,15 @@ std::vector<Breakage> Breakages() {
        .field = absl::StrCat("rules[", ra_rules, "].ref.document"),
        .message = "(the parent has no rule \"Z25-APPX\" to override)",
        .problem_count = 3});  // and no product types, no rate
+  b.push_back({.name = "an override that breaks what it inherits is reported in the child",
+               .custom = append("ra-2025.textproto",
+                                "\nrules {\n  id: \"Z25-APPL\"\n  ref { document: \"t\" article: \"t\" }\n"
+                                "  product_types: [\"appliance.refrigerator\"]\n}\n"),
+               .file = "ra-2025.textproto",
+               .line_of = "id: \"Z25-APPL\"",
+               .line_offset = -1,  // the inherited list is not in the child's text: the override's first line
+               .field = absl::StrCat("rules[", ra_rules, "].percentage.ungraded.product_types[0]"),
+               .message = "\"appliance.projector\" is not one of the rule's product types"});
   b.push_back({.name = "once_per_new_vehicle on a quota of e-bikes",
                .custom = append(
                    "ra-2025.textproto",
