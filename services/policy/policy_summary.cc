@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "common/civil_date.h"
 #include "common/money.h"
 #include "google/protobuf/text_format.h"
@@ -165,9 +166,20 @@ std::string ValueText(const PolicyValue& value) {
   printer.SetSingleLineMode(true);
   printer.SetUseUtf8StringEscaping(true);
   const google::protobuf::Reflection& reflection = *copy->GetReflection();
+  // Strings as written, in double quotes (text format would also escape ' and non-ASCII).
+  const auto print = [&](int index, std::string* text) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+      printer.PrintFieldValueToString(*copy, field, index, text);
+      return;
+    }
+    std::string scratch;
+    const std::string& raw = index < 0 ? reflection.GetStringReference(*copy, field, &scratch)
+                                       : reflection.GetRepeatedStringReference(*copy, field, index, &scratch);
+    *text = absl::StrCat("\"", absl::StrReplaceAll(raw, {{"\\", "\\\\"}, {"\"", "\\\""}}), "\"");
+  };
   if (!field->is_repeated()) {
     std::string text;
-    printer.PrintFieldValueToString(*copy, field, -1, &text);
+    print(-1, &text);
     if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE)
       text = absl::StrCat("{ ", text, "}");
     return Cut(text);
@@ -175,7 +187,7 @@ std::string ValueText(const PolicyValue& value) {
   std::vector<std::string> items;
   for (int i = 0; i < reflection.FieldSize(*copy, field); ++i) {
     std::string text;
-    printer.PrintFieldValueToString(*copy, field, i, &text);
+    print(i, &text);
     items.push_back(field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE
                         ? absl::StrCat("{ ", text, "}")
                         : text);
