@@ -26,6 +26,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "services/policy/policy_problem.h"
+#include "services/policy/policy_summary.h"
 #include "tests/policy/policy_test_util.h"
 
 namespace tradein::policy {
@@ -783,7 +784,7 @@ TEST(PolicyInheritanceTest, RuianHasZhejiangsRulesWithItsOwnEbikeRuleAndBudget) 
   EXPECT_EQ(ra->transaction_window().last, absl::CivilDay(2025, 12, 31));
   EXPECT_EQ(ra->hold(), absl::Seconds(1800));
   EXPECT_TRUE(ra->refund_restores_quota());
-  // Zhejiang's restated scrappage rules replaced the national ones in place: their claim window.
+  // Zhejiang's overrides of the national scrappage rules, in place: their claim window.
   for (const CompiledRule& rule : ra->rules()) {
     SCOPED_TRACE(rule.id());
     const bool car = absl::StartsWith(rule.id(), "N25-SCRAP") || absl::StartsWith(rule.id(), "Z25-REPL");
@@ -860,6 +861,114 @@ TEST(PolicyInheritanceTest, ZhejiangAndWenzhouMerges) {
                                                 {"car-replacement-per-year", "cn-2026"},
                                                 {"car-scrappage", "cn-2026"},
                                                 {"digital-per-type", "cn-2026"}}));
+}
+
+// The 1-based line of the first line containing `needle` after the line containing `after` in `file` of `dir`
+// (0 when there is none): where an entry's field is written, whatever else the file says.
+int LineAfter(const PolicyDirCopy& dir, const std::string& file, const std::string& after,
+              const std::string& needle) {
+  const std::vector<std::string> lines = absl::StrSplit(dir.Read(file), '\n');
+  bool seen = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    seen = seen || absl::StrContains(lines[i], after);
+    if (seen && absl::StrContains(lines[i], needle)) return static_cast<int>(i) + 1;
+  }
+  return 0;
+}
+
+std::map<std::string, std::string> OriginsOf(const CompiledPolicy& policy) {
+  std::map<std::string, std::string> out;
+  for (const v1::ValueOrigin& o : policy.proto().value_origins()) {
+    out[o.field()] = absl::StrCat(o.file(), ":", o.line());
+  }
+  return out;
+}
+
+const CompiledRule* RuleById(const CompiledPolicy& policy, const std::string& id) {
+  for (const CompiledRule& rule : policy.rules()) {
+    if (rule.id() == id) return &rule;
+  }
+  return nullptr;
+}
+
+// Zhejiang names the national scrappage rule only to give it its car claim window: a change of the national
+// amount reaches Zhejiang and Rui'an, and Zhejiang's window stays.
+TEST(PolicyInheritanceTest, AParentsFieldChangeReachesTheChildrenThatDoNotOverrideIt) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  ASSERT_TRUE(dir.Replace("cn-2025.textproto", "amount_fen: 2000000", "amount_fen: 2100000"));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  ASSERT_NE(report.snapshot, nullptr) << Describe(report.problems);
+  for (const char* id : {"cn-2025", "zj-2025", "ra-2025"}) {
+    SCOPED_TRACE(id);
+    const CompiledPolicy* policy = report.snapshot->FindById(id);
+    ASSERT_NE(policy, nullptr);
+    const CompiledRule* scrappage = RuleById(*policy, "N25-SCRAP-NEV");
+    ASSERT_NE(scrappage, nullptr);
+    EXPECT_EQ(scrappage->flat_fen, 2100000);
+    EXPECT_EQ(scrappage->claim_window.last,
+              std::string(id) == "cn-2025" ? absl::CivilDay(2025, 12, 31) : absl::CivilDay(2026, 1, 10));
+    EXPECT_EQ(OriginsOf(*policy).at("rules[N25-SCRAP-NEV].flat"),
+              absl::StrCat("cn-2025.textproto:", dir.LineOf("cn-2025.textproto", "amount_fen: 2100000") - 1));
+  }
+}
+
+// A child's field override wins over the parent's, and only that field: the national rule gets a claim window
+// of its own, Zhejiang's stays.
+TEST(PolicyInheritanceTest, AChildsFieldOverrideWinsOverTheParentsValue) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  ASSERT_TRUE(dir.Replace("cn-2025.textproto", "  trade_in_kind: SCRAPPAGE\n  new_energy_type: NEV\n",
+                          "  trade_in_kind: SCRAPPAGE\n  new_energy_type: NEV\n  claim_window {\n"
+                          "    first_day: \"2025-01-01\"\n    last_day: \"2026-01-31\"\n"
+                          "    ref { document: \"test\" article: \"t\" }\n  }\n"));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  ASSERT_NE(report.snapshot, nullptr) << Describe(report.problems);
+  EXPECT_EQ(RuleById(*report.snapshot->FindById("cn-2025"), "N25-SCRAP-NEV")->claim_window.last,
+            absl::CivilDay(2026, 1, 31));
+  for (const char* id : {"zj-2025", "ra-2025"}) {
+    const CompiledPolicy& policy = *report.snapshot->FindById(id);
+    EXPECT_EQ(RuleById(policy, "N25-SCRAP-NEV")->claim_window.last, absl::CivilDay(2026, 1, 10)) << id;
+    EXPECT_EQ(OriginsOf(policy).at("rules[N25-SCRAP-NEV].claim_window"),
+              absl::StrCat("zj-2025.textproto:",
+                           LineAfter(dir, "zj-2025.textproto", "id: \"N25-SCRAP-NEV\"", "claim_window {")))
+        << id;
+  }
+}
+
+// Where each value of Rui'an's merged policy was written, as GetPolicy serves it and the linter prints it.
+TEST(PolicyInheritanceTest, ProvenanceNamesTheFileAndLineOfEachValue) {
+  const auto snapshot = policy_test::ShippedSnapshot();
+  ASSERT_NE(snapshot, nullptr);
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  const CompiledPolicy& ra = *snapshot->FindById("ra-2025");
+  const std::map<std::string, std::string> origins = OriginsOf(ra);
+  const std::string scrappage_window = absl::StrCat(
+      "zj-2025.textproto:", LineAfter(dir, "zj-2025.textproto", "id: \"N25-SCRAP-NEV\"", "claim_window {"));
+  EXPECT_EQ(origins.at("rules[N25-SCRAP-NEV].claim_window"), scrappage_window);
+  EXPECT_EQ(origins.at("rules[N25-SCRAP-NEV].flat"),
+            absl::StrCat("cn-2025.textproto:",
+                         LineAfter(dir, "cn-2025.textproto", "id: \"N25-SCRAP-NEV\"", "flat {")));
+  EXPECT_EQ(
+      origins.at("rules[N25-DIG].percentage.cap"),
+      absl::StrCat("cn-2025.textproto:", LineAfter(dir, "cn-2025.textproto", "id: \"N25-DIG\"", "cap {")));
+  EXPECT_EQ(origins.at("budgets[ra-2025-ebike].total_fen"),
+            absl::StrCat("ra-2025.textproto:", dir.LineOf("ra-2025.textproto", "total_fen:")));
+  EXPECT_EQ(origins.at("id"),
+            absl::StrCat("ra-2025.textproto:", dir.LineOf("ra-2025.textproto", "id: \"ra-2025\"")));
+  EXPECT_EQ(origins.at("hold"),
+            absl::StrCat("cn-2025.textproto:", dir.LineOf("cn-2025.textproto", "hold {")));
+  // The linter's summary shows the same, value by value.
+  const std::string summary = SummarizePolicy(ra, snapshot->catalogue());
+  EXPECT_THAT(summary, HasSubstr(absl::StrCat(scrappage_window, " ")));
+  EXPECT_THAT(summary, HasSubstr("claim_window: { first_day: \"2025-01-11\" last_day: \"2026-01-10\" }"));
+  // Every origin names a line that exists and holds the field's name (or, for a list, its first element).
+  for (const v1::ValueOrigin& origin : ra.proto().value_origins()) {
+    const std::vector<std::string> lines = absl::StrSplit(dir.Read(origin.file()), '\n');
+    ASSERT_GE(origin.line(), 1) << origin.field();
+    ASSERT_LE(origin.line(), static_cast<int>(lines.size())) << origin.field();
+    const std::string name = origin.field().substr(origin.field().find_last_of('.') + 1);
+    EXPECT_THAT(lines[static_cast<size_t>(origin.line() - 1)], HasSubstr(name.substr(0, name.find('['))))
+        << origin.field() << " at " << origin.file() << ":" << origin.line();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
