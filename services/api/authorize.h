@@ -2,8 +2,9 @@
 // File: authorize.h
 // -----------------------------------------------------------------------------
 //
-// The first line of every handler: asks AccessControl whether this call may do `action`, and records who the
-// caller is on the call's CallInfo (for the access line and audit).
+// The first line of every handler: asks AccessControl whether this call may do `action`, records who the
+// caller is on the call's CallInfo (for the access line and audit), then checks the request's field sizes
+// (request_limits.h) before anything else reads it.
 //
 // Thread safety: as AccessControl.
 #ifndef TRADEIN_SERVICES_API_AUTHORIZE_H_
@@ -15,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
 #include "services/api/call_registry.h"
+#include "services/api/request_limits.h"
 #include "services/auth/access_control.h"
 
 namespace tradein::api {
@@ -26,6 +28,7 @@ struct CallGate {
 };
 
 inline absl::StatusOr<auth::Grant> AuthorizeCall(CallGate& gate, grpc::CallbackServerContext& context,
+                                                 const google::protobuf::Message& request,
                                                  auth::Action action, absl::string_view retailer = "",
                                                  absl::string_view region = "") {
   std::string caller_id;
@@ -34,6 +37,8 @@ inline absl::StatusOr<auth::Grant> AuthorizeCall(CallGate& gate, grpc::CallbackS
     call->caller_id = std::move(caller_id);  // also when refused: the access line says who tried
     if (grant.ok()) call->retailer_id = grant->retailer_id;
   }
+  if (!grant.ok()) return grant;
+  if (absl::Status limits = CheckRequestLimits(request); !limits.ok()) return limits;
   return grant;
 }
 

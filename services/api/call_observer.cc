@@ -7,7 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/log.h"
+#include "common/status.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/server_context.h"
+#include "services/api/grpc_status.h"
 
 namespace tradein::api {
 namespace {
@@ -53,6 +56,18 @@ std::string NewRequestId() {
   return absl::StrFormat("%016x", rng());
 }
 
+// INVALID_ARGUMENT for request bytes of `method` ("/tradein.v1.SubsidyService/Quote") that do not parse.
+grpc::Status UnparsableRequest(absl::string_view method) {
+  std::string name(method.substr(method.empty() ? 0 : 1));
+  if (const size_t slash = name.rfind('/'); slash != std::string::npos) name[slash] = '.';
+  const google::protobuf::MethodDescriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(name);
+  const std::string type = descriptor != nullptr ? descriptor->input_type()->full_name() : "request";
+  return ToGrpcStatus(ReasonError(absl::StatusCode::kInvalidArgument, "REQUEST_UNPARSABLE",
+                                  absl::StrCat("the request is not a valid ", type,
+                                               " message (protobuf wire format, strings in UTF-8)")));
+}
+
 class CallObserver final : public grpc::experimental::Interceptor {
  public:
   CallObserver(ServerRpcInfo* info, CallObserverFactory::MethodMetrics& metrics, CallRegistry& calls)
@@ -64,7 +79,16 @@ class CallObserver final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       OnStart(*methods->GetRecvInitialMetadata());
     }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      unparsable_ = true;  // the request's bytes did not deserialise
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      // gRPC's callback API answers a request it could not deserialise UNIMPLEMENTED with no message (1.51,
+      // server_callback_handlers.h); the client sent bad bytes, and is told so.
+      if (unparsable_ && methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+        methods->ModifySendStatus(UnparsableRequest(info_->method()));
+      }
       OnFinish(methods->GetSendStatus().error_code());
     }
     methods->Proceed();
@@ -106,6 +130,7 @@ class CallObserver final : public grpc::experimental::Interceptor {
   CallRegistry& calls_;
   const absl::Time start_;
   CallInfo call_;
+  bool unparsable_ = false;
   bool finished_ = false;
 };
 

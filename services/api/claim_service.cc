@@ -48,6 +48,10 @@ absl::Status ValidateConfirm(const v1::ConfirmClaimRequest& request) {
     const v1::LineSerials& line = request.line_serials(i);
     const std::string at = absl::StrCat("lineSerials[", i, "]");
     if (line.line_id().empty()) violations.push_back({at + ".lineId", "FIELD_REQUIRED", "is required"});
+    if (line.line_id().size() > kMaxIdLength) {
+      violations.push_back(
+          {at + ".lineId", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxIdLength, " bytes")});
+    }
     if (static_cast<size_t>(line.serial_numbers_size()) > kMaxSerialsPerLine) {
       violations.push_back({at + ".serialNumbers", "TOO_MANY_SERIALS", "one per unit, at most 100"});
     }
@@ -152,8 +156,8 @@ absl::Time ClaimService::StoreDeadline(const grpc::CallbackServerContext& contex
 grpc::ServerUnaryReactor* ClaimService::Claim(grpc::CallbackServerContext* context,
                                               const v1::ClaimRequest* request, v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Grant> grant =
-      AuthorizeCall(gate_, *context, auth::Action::kClaim, request->retailer_id(), request->region_code());
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kClaim,
+                                                    request->retailer_id(), request->region_code());
   if (!grant.ok()) return Refuse(reactor, grant.status());
   absl::StatusOr<quota::ReserveRequest> reserve =
       grant->retailer_id == request->retailer_id()
@@ -174,7 +178,7 @@ grpc::ServerUnaryReactor* ClaimService::ConfirmClaim(grpc::CallbackServerContext
                                                      v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<auth::Grant> grant =
-      AuthorizeCall(gate_, *context, auth::Action::kChangeClaim, request->retailer_id());
+      AuthorizeCall(gate_, *context, *request, auth::Action::kChangeClaim, request->retailer_id());
   if (!grant.ok()) return Refuse(reactor, grant.status());
   if (absl::Status status = ValidateConfirm(*request); !status.ok()) return Refuse(reactor, status);
   v1::ConfirmClaimRequest confirmation;
@@ -195,7 +199,7 @@ grpc::ServerUnaryReactor* ClaimService::CancelClaim(grpc::CallbackServerContext*
                                                     v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<auth::Grant> grant =
-      AuthorizeCall(gate_, *context, auth::Action::kChangeClaim, request->retailer_id());
+      AuthorizeCall(gate_, *context, *request, auth::Action::kChangeClaim, request->retailer_id());
   if (!grant.ok()) return Refuse(reactor, grant.status());
   absl::Status status = ValidateClaimId(request->claim_id());
   if (status.ok()) status = ValidateReason(request->reason());
@@ -213,7 +217,7 @@ grpc::ServerUnaryReactor* ClaimService::RefundClaim(grpc::CallbackServerContext*
                                                     v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<auth::Grant> grant =
-      AuthorizeCall(gate_, *context, auth::Action::kChangeClaim, request->retailer_id());
+      AuthorizeCall(gate_, *context, *request, auth::Action::kChangeClaim, request->retailer_id());
   if (!grant.ok()) return Refuse(reactor, grant.status());
   if (absl::Status status = ValidateRefund(*request); !status.ok()) return Refuse(reactor, status);
   quota::RefundRequest refund;
@@ -237,7 +241,7 @@ grpc::ServerUnaryReactor* ClaimService::RefundClaim(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ClaimService::GetClaim(grpc::CallbackServerContext* context,
                                                  const v1::GetClaimRequest* request, v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kReadClaim);
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kReadClaim);
   if (!grant.ok()) return Refuse(reactor, grant.status());
   if (absl::Status status = ValidateClaimId(request->claim_id()); !status.ok())
     return Refuse(reactor, status);
@@ -257,7 +261,7 @@ grpc::ServerUnaryReactor* ClaimService::GetBuyerUsage(grpc::CallbackServerContex
                                                       const v1::GetBuyerUsageRequest* request,
                                                       v1::BuyerUsage* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kReadUsage);
+  if (absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kReadUsage);
       !grant.ok()) {
     return Refuse(reactor, grant.status());
   }
@@ -295,7 +299,7 @@ grpc::ServerUnaryReactor* ClaimService::GetBudgetUsage(grpc::CallbackServerConte
                                                        const v1::GetBudgetUsageRequest* request,
                                                        v1::BudgetUsage* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kReadUsage);
+  if (absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kReadUsage);
       !grant.ok()) {
     return Refuse(reactor, grant.status());
   }

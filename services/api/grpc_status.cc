@@ -4,23 +4,73 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
 namespace tradein::api {
+namespace {
+
+// `text` cut to at most `max` bytes at a UTF-8 character boundary, "…" marking a cut.
+std::string Bounded(absl::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  constexpr absl::string_view kEllipsis = "…";
+  size_t end = max - kEllipsis.size();
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+  return absl::StrCat(text.substr(0, end), kEllipsis);
+}
+
+// The first kMaxViolationsSent violations, bounded; returns how many were left out.
+int BoundViolations(google::rpc::BadRequest& bad_request) {
+  const int omitted = std::max(0, bad_request.field_violations_size() - kMaxViolationsSent);
+  if (omitted > 0) {
+    bad_request.mutable_field_violations()->DeleteSubrange(kMaxViolationsSent, omitted);
+  }
+  for (google::rpc::BadRequest::FieldViolation& violation : *bad_request.mutable_field_violations()) {
+    violation.set_field(Bounded(violation.field(), kMaxViolationFieldBytes));
+    violation.set_description(Bounded(violation.description(), kMaxViolationTextBytes));
+  }
+  return omitted;
+}
+
+void BoundErrorInfo(google::rpc::ErrorInfo& info, int omitted) {
+  info.set_reason(Bounded(info.reason(), kMaxViolationTextBytes));
+  for (auto& [key, value] : *info.mutable_metadata()) value = Bounded(value, kMaxViolationTextBytes);
+  if (omitted > 0) (*info.mutable_metadata())["omittedViolations"] = absl::StrCat(omitted);
+}
+
+}  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
+  google::rpc::BadRequest bad_request;
+  int omitted = 0;
+  if (const absl::optional<absl::Cord> payload = status.GetPayload(kBadRequestTypeUrl);
+      payload.has_value() && bad_request.ParseFromString(std::string(*payload))) {
+    omitted = BoundViolations(bad_request);
+  }
+  const std::string message = omitted > 0 ? absl::StrCat(Bounded(status.message(), kMaxMessageBytes - 40),
+                                                         " (and ", omitted, " more violations not listed)")
+                                          : Bounded(status.message(), kMaxMessageBytes);
   google::rpc::Status details;
   details.set_code(static_cast<int>(status.code()));
-  details.set_message(std::string(status.message()));
-  status.ForEachPayload([&details](absl::string_view type_url, const absl::Cord& payload) {
+  details.set_message(message);
+  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
     if (!absl::StartsWith(type_url, "type.googleapis.com/")) return;
     google::protobuf::Any* any = details.add_details();
     any->set_type_url(std::string(type_url));
-    any->set_value(std::string(payload));
+    google::rpc::ErrorInfo info;
+    if (type_url == kBadRequestTypeUrl) {
+      any->set_value(bad_request.SerializeAsString());
+    } else if (type_url == kErrorInfoTypeUrl && info.ParseFromString(std::string(payload))) {
+      BoundErrorInfo(info, omitted);
+      any->set_value(info.SerializeAsString());
+    } else {
+      any->set_value(std::string(payload));
+    }
   });
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
-                      details.SerializeAsString());
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message, details.SerializeAsString());
 }
 
 }  // namespace tradein::api

@@ -100,7 +100,7 @@ grpc::ServerUnaryReactor* PolicyService::ListPolicies(grpc::CallbackServerContex
                                                       const v1::ListPoliciesRequest* request,
                                                       v1::ListPoliciesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kReadPolicy);
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kReadPolicy);
   reactor->Finish(
       ToGrpcStatus(grant.ok() ? List(*request, *policies_.Current(), *response) : grant.status()));
   return reactor;
@@ -110,7 +110,7 @@ grpc::ServerUnaryReactor* PolicyService::GetPolicy(grpc::CallbackServerContext* 
                                                    const v1::GetPolicyRequest* request,
                                                    v1::Policy* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kReadPolicy);
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kReadPolicy);
   if (!grant.ok()) {
     reactor->Finish(ToGrpcStatus(grant.status()));
     return reactor;

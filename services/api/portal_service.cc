@@ -103,68 +103,116 @@ bool CountsForSettlement(ClaimState state) {
 }
 
 // Streams every claim of a period, one page of the store at a time.
-class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportedClaim> {
+//
+// Lifetime: gRPC deletes the reactor in OnDone, which may come (after a cancel or a failed write) while a
+// page fetch is still in flight. So nothing the store's callback touches lives in the reactor: it lives in an
+// ExportStream that the reactor and every in-flight fetch hold by shared_ptr. The stream calls the reactor
+// (StartWrite, Finish) only until it has finished it, under its mutex; after that the reactor may be gone
+// and a late page is dropped. A fetch is never started with the mutex held (the memory store answers
+// inline, on the calling thread).
+class ExportStream : public std::enable_shared_from_this<ExportStream> {
  public:
-  ExportReactor(quota::QuotaStore& store, ClaimPageRequest request, absl::Duration store_timeout)
-      : store_(store), request_(std::move(request)), store_timeout_(store_timeout) {
-    FetchPage();
+  ExportStream(grpc::ServerWriteReactor<v1::ExportedClaim>& reactor, quota::QuotaStore& store,
+               ClaimPageRequest request, absl::Time call_deadline, absl::Duration store_timeout)
+      : reactor_(reactor),
+        store_(store),
+        call_deadline_(call_deadline),
+        store_timeout_(store_timeout),
+        request_(std::move(request)) {}
+
+  // Writes the next claim, or fetches the next page, or finishes: called at the start and after each write.
+  void Next() {
+    ClaimPageRequest fetch;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!WriteOrFinishLocked()) return;
+      fetch = request_;
+    }
+    store_.ListClaims(
+        std::move(fetch), std::min(call_deadline_, absl::Now() + store_timeout_),
+        [self = shared_from_this()](absl::StatusOr<ClaimPage> page) { self->OnPage(std::move(page)); });
   }
 
-  void OnWriteDone(bool ok) override {
+  // Ends the stream with `status` unless it has ended already.
+  void Finish(grpc::Status status) {
     absl::MutexLock lock(&mu_);
-    if (!ok) return FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped reading"));
-    WriteNextLocked();
+    FinishLocked(std::move(status));
   }
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    FinishLocked(grpc::Status::CANCELLED);
-  }
-  void OnDone() override { delete this; }
 
  private:
-  void FetchPage() {
-    store_.ListClaims(request_, absl::Now() + store_timeout_, [this](absl::StatusOr<ClaimPage> page) {
+  void OnPage(absl::StatusOr<ClaimPage> page) {
+    {
       absl::MutexLock lock(&mu_);
+      if (finished_) return;  // cancelled while the page was on its way
       if (!page.ok()) return FinishLocked(ToGrpcStatus(page.status()));
       page_ = *std::move(page);
       next_ = 0;
-      WriteNextLocked();
-    });
+      fetched_ = true;
+    }
+    Next();
   }
 
-  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
+  // Starts the next write or finishes the stream; true when the next page must be fetched instead.
+  bool WriteOrFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return false;
     if (next_ < page_.entries.size()) {
       const ClaimPage::Entry& entry = page_.entries[next_++];
       out_.Clear();
       if (absl::Status status = ViewClaim(entry.record, *out_.mutable_claim()); !status.ok()) {
-        return FinishLocked(ToGrpcStatus(status));
+        FinishLocked(ToGrpcStatus(status));
+        return false;
       }
       out_.set_resume_token(TokenOf(entry.cursor));
       request_.cursor = entry.cursor;
-      StartWrite(&out_);
-      return;
+      reactor_.StartWrite(&out_);
+      return false;
     }
-    if (!page_.more) return FinishLocked(grpc::Status::OK);
-    mu_.Unlock();  // the store may answer inline (memory store): FetchPage's callback takes mu_
-    FetchPage();
-    mu_.Lock();
+    const bool last_page = fetched_ && (!page_.more || page_.entries.empty());
+    if (last_page) {
+      FinishLocked(grpc::Status::OK);
+      return false;
+    }
+    return true;
   }
 
   void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
-    Finish(std::move(status));
+    reactor_.Finish(std::move(status));
   }
 
+  grpc::ServerWriteReactor<v1::ExportedClaim>& reactor_;  // only until finished_
   quota::QuotaStore& store_;
-  ClaimPageRequest request_;
+  const absl::Time call_deadline_;
   const absl::Duration store_timeout_;
   absl::Mutex mu_;
+  ClaimPageRequest request_ ABSL_GUARDED_BY(mu_);
   ClaimPage page_ ABSL_GUARDED_BY(mu_);
   size_t next_ ABSL_GUARDED_BY(mu_) = 0;
-  v1::ExportedClaim out_ ABSL_GUARDED_BY(mu_);
+  bool fetched_ ABSL_GUARDED_BY(mu_) = false;   // a first page has arrived
+  v1::ExportedClaim out_ ABSL_GUARDED_BY(mu_);  // the write in flight
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// The export's gRPC side: hands every event to its stream.
+class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportedClaim> {
+ public:
+  ExportReactor(quota::QuotaStore& store, ClaimPageRequest request, absl::Time call_deadline,
+                absl::Duration store_timeout)
+      : stream_(
+            std::make_shared<ExportStream>(*this, store, std::move(request), call_deadline, store_timeout)) {
+    stream_->Next();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) return stream_->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped reading"));
+    stream_->Next();
+  }
+  void OnCancel() override { stream_->Finish(grpc::Status::CANCELLED); }
+  void OnDone() override { delete this; }
+
+ private:
+  const std::shared_ptr<ExportStream> stream_;
 };
 
 // Adds up the settlement money of every claim of a period, page by page, then answers.
@@ -260,7 +308,7 @@ grpc::ServerUnaryReactor* PortalService::ListClaims(grpc::CallbackServerContext*
                                                     const v1::ListClaimsRequest* request,
                                                     v1::ListClaimsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kPortalRead);
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kPortalRead);
   if (!grant.ok()) return Refuse(reactor, grant.status());
   absl::StatusOr<Period> period =
       ParseReadFilter(request->from_date(), request->to_date(), request->retailer_id());
@@ -291,7 +339,7 @@ grpc::ServerUnaryReactor* PortalService::ListClaims(grpc::CallbackServerContext*
 
 grpc::ServerWriteReactor<v1::ExportedClaim>* PortalService::ExportClaims(
     grpc::CallbackServerContext* context, const v1::ExportClaimsRequest* request) {
-  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kPortalRead);
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kPortalRead);
   absl::StatusOr<Period> period =
       grant.ok() ? ParseReadFilter(request->from_date(), request->to_date(), request->retailer_id())
                  : grant.status();
@@ -305,18 +353,17 @@ grpc::ServerWriteReactor<v1::ExportedClaim>* PortalService::ExportClaims(
     };
     return new Refused(cursor.status());
   }
-  return new ExportReactor(
-      store_,
-      PageRequest(request->retailer_id(), *period, /*newest_first=*/false, *cursor, kExportPageSize,
-                  clock_.Now()),
-      options_.store_timeout);
+  return new ExportReactor(store_,
+                           PageRequest(request->retailer_id(), *period, /*newest_first=*/false, *cursor,
+                                       kExportPageSize, clock_.Now()),
+                           absl::FromChrono(context->deadline()), options_.store_timeout);
 }
 
 grpc::ServerUnaryReactor* PortalService::GetTotals(grpc::CallbackServerContext* context,
                                                    const v1::GetTotalsRequest* request,
                                                    v1::Totals* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kPortalRead);
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kPortalRead);
   if (!grant.ok()) return Refuse(reactor, grant.status());
   absl::StatusOr<Period> period =
       ParseReadFilter(request->from_date(), request->to_date(), request->retailer_id());
@@ -331,10 +378,10 @@ grpc::ServerUnaryReactor* PortalService::GetTotals(grpc::CallbackServerContext* 
 }
 
 grpc::ServerUnaryReactor* PortalService::ReloadPolicies(grpc::CallbackServerContext* context,
-                                                        const v1::ReloadPoliciesRequest* /*request*/,
+                                                        const v1::ReloadPoliciesRequest* request,
                                                         v1::ReloadPoliciesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kAdmin);
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kAdmin);
   if (!grant.ok()) return Refuse(reactor, grant.status());
   // Loading a policy directory reads a few files (milliseconds); done inline, as SIGHUP does.
   const absl::Status status = options_.reload();
@@ -350,7 +397,7 @@ grpc::ServerUnaryReactor* PortalService::ReloadPolicies(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* PortalService::VoidClaim(grpc::CallbackServerContext* context,
                                                    const v1::VoidClaimRequest* request, v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kAdmin);
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kAdmin);
   absl::Status status = grant.status();
   if (status.ok())
     status = ValidateAdminChange(request->claim_id(), request->request_id(), request->reason());
@@ -370,7 +417,7 @@ grpc::ServerUnaryReactor* PortalService::CorrectClaim(grpc::CallbackServerContex
                                                       const v1::CorrectClaimRequest* request,
                                                       v1::Claim* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kAdmin);
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kAdmin);
   absl::Status status = grant.status();
   if (status.ok())
     status = ValidateAdminChange(request->claim_id(), request->request_id(), request->reason());

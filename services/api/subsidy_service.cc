@@ -90,7 +90,8 @@ grpc::ServerUnaryReactor* SubsidyService::Quote(grpc::CallbackServerContext* con
                                                 const v1::QuoteRequest* request,
                                                 v1::QuoteResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, auth::Action::kQuote); !grant.ok()) {
+  if (absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kQuote);
+      !grant.ok()) {
     reactor->Finish(ToGrpcStatus(grant.status()));
     return reactor;
   }

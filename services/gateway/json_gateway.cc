@@ -1,5 +1,7 @@
 #include "services/gateway/json_gateway.h"
 
+#include <algorithm>
+#include <initializer_list>
 #include <memory>
 #include <utility>
 
@@ -34,6 +36,13 @@ using google::protobuf::Descriptor;
 using google::protobuf::Message;
 
 constexpr absl::Duration kUnaryDeadline = absl::Seconds(10);
+// The headers passed on as gRPC metadata, and the most bytes each may hold (a bearer key is 64 hex digits; a
+// request id up to 128 characters).
+struct ForwardedHeader {
+  const char* name;
+  size_t max_bytes;
+};
+constexpr ForwardedHeader kForwardedHeaders[] = {{"authorization", 512}, {"x-request-id", 128}};
 constexpr absl::Duration kExportDeadline = absl::Seconds(60);
 constexpr int kMaxExportedPerResponse = 10000;
 
@@ -98,6 +107,43 @@ std::string UrlDecode(absl::string_view text) {
   return out;
 }
 
+// True when `text` is well-formed UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF).
+bool IsUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t code_point = 0;
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    } else if ((byte & 0xe0) == 0xc0) {
+      length = 2;
+      code_point = byte & 0x1fu;
+    } else if ((byte & 0xf0) == 0xe0) {
+      length = 3;
+      code_point = byte & 0x0fu;
+    } else if ((byte & 0xf8) == 0xf0) {
+      length = 4;
+      code_point = byte & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code_point = (code_point << 6) | (next & 0x3fu);
+    }
+    constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < kSmallest[length] || code_point > 0x10ffff ||
+        (code_point >= 0xd800 && code_point <= 0xdfff))
+      return false;
+    i += length;
+  }
+  return true;
+}
+
 std::string StatusJson(const grpc::Status& status) {
   google::rpc::Status details;
   if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
@@ -131,15 +177,24 @@ http::HttpResponse ErrorResponse(const grpc::Status& status) {
   return response;
 }
 
-grpc::Status Invalid(absl::string_view reason, absl::string_view message) {
+// INVALID_ARGUMENT with an ErrorInfo of `reason`, and its metadata (e.g. {"header", "x-request-id"}).
+grpc::Status Invalid(absl::string_view reason, absl::string_view message,
+                     std::initializer_list<std::pair<const char*, std::string>> metadata = {}) {
   google::rpc::Status details;
   details.set_code(grpc::StatusCode::INVALID_ARGUMENT);
   details.set_message(std::string(message));
   google::rpc::ErrorInfo info;
   info.set_reason(std::string(reason));
   info.set_domain("tradein.v1");
+  for (const auto& [key, value] : metadata) (*info.mutable_metadata())[key] = value;
   details.add_details()->PackFrom(info);
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message), details.SerializeAsString());
+}
+
+// A query parameter, the path variable: their decoded text must be UTF-8 (protobuf strings are).
+grpc::Status NotUtf8(absl::string_view where) {
+  return Invalid("NOT_UTF8", absl::StrCat(where, ": the decoded text is not valid UTF-8"),
+                 {{"field", std::string(where)}});
 }
 
 const google::protobuf::FieldDescriptor* FieldByJsonName(const Descriptor& descriptor,
@@ -162,27 +217,44 @@ grpc::Status BuildRequest(const Route& route, const http::HttpRequest& http, con
   }
   for (absl::string_view pair : absl::StrSplit(http.query, '&', absl::SkipEmpty())) {
     std::vector<std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    const google::protobuf::FieldDescriptor* field = FieldByJsonName(*out.GetDescriptor(), UrlDecode(kv[0]));
+    const std::string name = UrlDecode(kv[0]);
+    const std::string value = kv.size() > 1 ? UrlDecode(kv[1]) : "";
+    if (!IsUtf8(name)) return NotUtf8("query");
+    const google::protobuf::FieldDescriptor* field = FieldByJsonName(*out.GetDescriptor(), name);
     if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
         field->is_repeated()) {
-      return Invalid("QUERY_PARAMETER_UNKNOWN",
-                     absl::StrCat("query parameter \"", UrlDecode(kv[0]), "\" is not known"));
+      return Invalid("QUERY_PARAMETER_UNKNOWN", absl::StrCat("query parameter \"", name, "\" is not known"));
     }
-    out.GetReflection()->SetString(&out, field, kv.size() > 1 ? UrlDecode(kv[1]) : "");
+    if (!IsUtf8(value)) return NotUtf8(field->json_name());
+    out.GetReflection()->SetString(&out, field, value);
   }
   if (!route.path_field.empty()) {
     const google::protobuf::FieldDescriptor* field = out.GetDescriptor()->FindFieldByName(route.path_field);
-    out.GetReflection()->SetString(&out, field, UrlDecode(variable));
+    const std::string value = UrlDecode(variable);
+    if (!IsUtf8(value)) return NotUtf8(field->json_name());
+    out.GetReflection()->SetString(&out, field, value);
   }
   return grpc::Status::OK;
 }
 
-void SetUpContext(const http::HttpRequest& http, absl::Duration deadline, grpc::ClientContext& context) {
+// Checks the headers passed on as gRPC metadata and adds them to `context`. gRPC refuses (by aborting the
+// process) a metadata value outside printable ASCII, so every byte is checked here first.
+grpc::Status SetUpContext(const http::HttpRequest& http, absl::Duration deadline,
+                          grpc::ClientContext& context) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
-  for (const char* header : {"authorization", "x-request-id"}) {
-    const std::string value = http.Header(header);
-    if (!value.empty()) context.AddMetadata(header, value);
+  for (const ForwardedHeader& header : kForwardedHeaders) {
+    const std::string value = http.Header(header.name);
+    const bool printable =
+        std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+    if (!printable || value.size() > header.max_bytes) {
+      return Invalid("HEADER_VALUE_INVALID",
+                     absl::StrCat("header \"", header.name, "\": must be printable ASCII, at most ",
+                                  header.max_bytes, " bytes"),
+                     {{"header", header.name}});
+    }
+    if (!value.empty()) context.AddMetadata(header.name, value);
   }
+  return grpc::Status::OK;
 }
 
 grpc::ByteBuffer ToBuffer(const Message& message) {
@@ -209,11 +281,11 @@ struct UnaryCall {
 // One export in flight: reads the stream into NDJSON, up to kMaxExportedPerResponse entries.
 class ExportCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  ExportCall(const Descriptor* response_type, http::Respond respond)
-      : message_(google::protobuf::MessageFactory::generated_factory()->GetPrototype(response_type)->New()),
-        respond_(std::move(respond)) {}
+  explicit ExportCall(const Descriptor* response_type)
+      : message_(google::protobuf::MessageFactory::generated_factory()->GetPrototype(response_type)->New()) {}
 
   grpc::ClientContext& context() { return context_; }
+  void set_respond(http::Respond respond) { respond_ = std::move(respond); }
   void Start(grpc::ByteBuffer request) {
     request_ = std::move(request);
     StartWrite(&request_);
@@ -312,17 +384,24 @@ void JsonGateway::Handle(http::HttpRequest request, http::Respond respond) {
   }
   const std::string grpc_path = absl::StrCat("/", method->service()->full_name(), "/", method->name());
   if (route->server_streaming) {
-    auto* call = new ExportCall(method->output_type(), std::move(respond));
-    SetUpContext(request, kExportDeadline, call->context());
-    stub_.PrepareBidiStreamingCall(&call->context(), grpc_path, {}, call);
-    call->Start(ToBuffer(*message));
+    auto call = std::make_unique<ExportCall>(method->output_type());
+    if (grpc::Status status = SetUpContext(request, kExportDeadline, call->context()); !status.ok()) {
+      std::move(respond)(ErrorResponse(status));
+      return;
+    }
+    call->set_respond(std::move(respond));
+    stub_.PrepareBidiStreamingCall(&call->context(), grpc_path, {}, call.get());
+    call.release()->Start(ToBuffer(*message));  // deletes itself in OnDone
     return;
   }
   auto call = std::make_shared<UnaryCall>();
   call->request = ToBuffer(*message);
   call->response_message.reset(factory->GetPrototype(method->output_type())->New());
+  if (grpc::Status status = SetUpContext(request, kUnaryDeadline, call->context); !status.ok()) {
+    std::move(respond)(ErrorResponse(status));
+    return;
+  }
   call->respond = std::move(respond);
-  SetUpContext(request, kUnaryDeadline, call->context);
   stub_.UnaryCall(
       &call->context, grpc_path, {}, &call->request, &call->response, [call](grpc::Status status) {
         std::string json;

@@ -19,11 +19,13 @@
 //   POST /v1/admin/policies:reload, /v1/admin/claims/{claimId}:void | :correct
 //
 // `authorization` and `x-request-id` headers are passed on as gRPC metadata (bearer keys; mTLS identities do
-// not cross the gateway). Errors: the HTTP status of the gRPC code (400 INVALID_ARGUMENT/FAILED_PRECONDITION,
-// 401, 403, 404, 409 ALREADY_EXISTS, 429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE, 504, 500) and
-// the google.rpc.Status as JSON, with the same reasons and field violations as gRPC. The export answers
-// NDJSON: one ExportedClaim per line, at most 10,000 per response; call again with the last resumeToken for
-// the rest.
+// not cross the gateway) once checked: printable ASCII only (gRPC's rule for metadata values), at most 512
+// and 128 bytes, else 400 HEADER_VALUE_INVALID naming the header. A query parameter or path variable that
+// percent-decodes to bad UTF-8 is 400 NOT_UTF8 (protobuf strings are UTF-8). Errors: the HTTP status of the
+// gRPC code (400 INVALID_ARGUMENT/FAILED_PRECONDITION, 401, 403, 404, 409 ALREADY_EXISTS, 429
+// RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE, 504, 500) and the google.rpc.Status as JSON, with the
+// same reasons and field violations as gRPC. The export answers NDJSON: one ExportedClaim per line, at most
+// 10,000 per response; call again with the last resumeToken for the rest.
 //
 // Thread safety: Handle may be called from any thread; answers come back through Respond.
 #ifndef TRADEIN_SERVICES_GATEWAY_JSON_GATEWAY_H_

@@ -1,164 +1,243 @@
 #include "services/http/http_server.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <event2/thread.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log.h"
 
 namespace tradein::http {
-namespace {
 
-// A request waiting for its handler's answer. `alive` turns false if the client hangs up first.
-struct Pending {
-  evhttp_request* request = nullptr;
-  bool alive = true;
-};
+struct Connection;
 
-// What Respond callbacks share with the loop: they may outlive the server.
+// What Respond callbacks share with the loop: they may outlive the server and their connection.
 struct Mailbox {
+  struct Answer {
+    std::weak_ptr<Connection> connection;
+    uint64_t slot = 0;
+    HttpResponse response;
+  };
   absl::Mutex mu;
-  std::deque<std::pair<Pending*, HttpResponse>> answers ABSL_GUARDED_BY(mu);
+  std::deque<Answer> answers ABSL_GUARDED_BY(mu);
   event* wake ABSL_GUARDED_BY(mu) = nullptr;  // null once the server stopped
 };
+
+namespace {
 
 void EnableThreads() {
   static std::once_flag once;
   std::call_once(once, [] { evthread_use_pthreads(); });
 }
 
-const char* MethodName(evhttp_cmd_type command) {
-  switch (command) {
-    case EVHTTP_REQ_GET:
-      return "GET";
-    case EVHTTP_REQ_POST:
-      return "POST";
-    case EVHTTP_REQ_PUT:
-      return "PUT";
-    case EVHTTP_REQ_DELETE:
-      return "DELETE";
-    case EVHTTP_REQ_HEAD:
-      return "HEAD";
-    case EVHTTP_REQ_OPTIONS:
-      return "OPTIONS";
-    case EVHTTP_REQ_PATCH:
-      return "PATCH";
-    default:
-      return "OTHER";
+// "ip:port" of a peer address.
+std::string PeerOf(const sockaddr* address) {
+  char host[INET6_ADDRSTRLEN] = "";
+  uint16_t port = 0;
+  if (address->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(address);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    port = ntohs(in6->sin6_port);
+  } else if (address->sa_family == AF_INET) {
+    const auto* in4 = reinterpret_cast<const sockaddr_in*>(address);
+    inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+    port = ntohs(in4->sin_port);
   }
+  return absl::StrCat(host, ":", port);
 }
 
-HttpRequest ReadRequest(evhttp_request* request) {
-  HttpRequest out;
-  out.method = MethodName(evhttp_request_get_command(request));
-  const std::string uri = evhttp_request_get_uri(request);
-  const size_t question = uri.find('?');
-  out.path = uri.substr(0, question);
-  if (question != std::string::npos) out.query = uri.substr(question + 1);
-  evbuffer* body = evhttp_request_get_input_buffer(request);
-  out.body.resize(evbuffer_get_length(body));
-  evbuffer_copyout(body, out.body.data(), out.body.size());
-  const evkeyvalq* headers = evhttp_request_get_input_headers(request);
-  for (const evkeyval* header = headers->tqh_first; header != nullptr; header = header->next.tqe_next) {
-    out.headers.emplace_back(header->key, header->value);
+// A listening socket on host:port (no SO_REUSEPORT: a second server on the same port must fail), or the
+// system's reason it cannot be had.
+absl::StatusOr<evutil_socket_t> Listen(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = absl::StrCat(port);
+  if (const int error = getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
+      error != 0) {
+    return absl::UnavailableError(gai_strerror(error));
   }
-  if (evhttp_connection* connection = evhttp_request_get_connection(request); connection != nullptr) {
-    char* host = nullptr;
-    ev_uint16_t port = 0;
-    evhttp_connection_get_peer(connection, &host, &port);
-    out.peer = absl::StrCat(host != nullptr ? host : "", ":", port);
-  }
-  return out;
-}
-
-void OnClientGone(evhttp_connection*, void* arg) { static_cast<Pending*>(arg)->alive = false; }
-
-void Send(Pending* pending, const HttpResponse& response) {
-  if (pending->alive) {
-    evhttp_request* request = pending->request;
-    evkeyvalq* headers = evhttp_request_get_output_headers(request);
-    evhttp_add_header(headers, "Content-Type", response.content_type.c_str());
-    for (const auto& [name, value] : response.headers)
-      evhttp_add_header(headers, name.c_str(), value.c_str());
-    evbuffer* body = evbuffer_new();
-    evbuffer_add(body, response.body.data(), response.body.size());
-    if (evhttp_connection* connection = evhttp_request_get_connection(request); connection != nullptr) {
-      evhttp_connection_set_closecb(connection, nullptr, nullptr);
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> addresses(found, &freeaddrinfo);
+  int error = 0;
+  for (const addrinfo* address = found; address != nullptr; address = address->ai_next) {
+    const evutil_socket_t fd =
+        socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, address->ai_protocol);
+    if (fd < 0) {
+      error = errno;
+      continue;
     }
-    evhttp_send_reply(request, response.status, nullptr, body);
-    evbuffer_free(body);
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));  // a restart may reuse a TIME_WAIT port
+    if (bind(fd, address->ai_addr, address->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) return fd;
+    error = errno;
+    close(fd);
   }
-  delete pending;
+  return absl::UnavailableError(strerror(error));
+}
+
+uint16_t PortOf(evutil_socket_t fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  return address.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
+                                       : ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
 }
 
 }  // namespace
 
-std::string HttpRequest::Header(const std::string& name) const {
-  for (const auto& [key, value] : headers) {
-    if (absl::EqualsIgnoreCase(key, name)) return value;
-  }
-  return "";
-}
-
 struct HttpServer::Impl {
   HttpHandler handler;
+  HttpLimits limits;
+  absl::Duration timeout;
   std::string address;
   event_base* base = nullptr;
-  evhttp* http = nullptr;
+  evconnlistener* listener = nullptr;
   std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
+  // Every open connection; touched only on the loop thread (and by the destructor once it stopped).
+  absl::flat_hash_map<Connection*, std::shared_ptr<Connection>> connections;
   std::thread loop;
 
-  ~Impl() {
-    if (base != nullptr) {
-      event_base_loopbreak(base);
-      if (loop.joinable()) loop.join();
-      absl::MutexLock lock(&mailbox->mu);
-      for (auto& [pending, response] : mailbox->answers) delete pending;
-      mailbox->answers.clear();
-      if (mailbox->wake != nullptr) event_free(mailbox->wake);
-      mailbox->wake = nullptr;
-    }
-    if (http != nullptr) evhttp_free(http);
-    if (base != nullptr) event_base_free(base);
-  }
-
-  static void OnRequest(evhttp_request* request, void* arg) {
-    Impl* impl = static_cast<Impl*>(arg);
-    auto* pending = new Pending{request};
-    if (evhttp_connection* connection = evhttp_request_get_connection(request); connection != nullptr) {
-      evhttp_connection_set_closecb(connection, OnClientGone, pending);
-    }
-    std::weak_ptr<Mailbox> mailbox = impl->mailbox;
-    impl->handler(ReadRequest(request), [mailbox, pending](HttpResponse response) {
-      std::shared_ptr<Mailbox> box = mailbox.lock();
-      if (box == nullptr) return;  // the server is gone; evhttp freed the request
-      absl::MutexLock lock(&box->mu);
-      if (box->wake == nullptr) return;
-      box->answers.emplace_back(pending, std::move(response));
-      event_active(box->wake, EV_READ, 0);
-    });
-  }
-
-  static void OnWake(evutil_socket_t, short, void* arg) {
-    Mailbox* box = static_cast<Mailbox*>(arg);
-    std::deque<std::pair<Pending*, HttpResponse>> answers;
-    {
-      absl::MutexLock lock(&box->mu);
-      answers.swap(box->answers);
-    }
-    for (auto& [pending, response] : answers) Send(pending, response);
-  }
+  ~Impl();
+  static void OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* peer, int, void* arg);
+  static void OnAcceptError(evconnlistener*, void*);
+  static void OnWake(evutil_socket_t, short, void* arg);
 };
+
+// One client connection: its socket (a bufferevent) and its HttpSession. Lives in Impl::connections until
+// it closes; Respond callbacks hold it weakly.
+struct Connection : std::enable_shared_from_this<Connection> {
+  Connection(HttpServer::Impl& server_in, bufferevent* socket_in, std::string peer)
+      : server(server_in), socket(socket_in), session(server_in.limits, std::move(peer)) {}
+  ~Connection() { bufferevent_free(socket); }
+
+  HttpSession::Dispatch Dispatcher() {
+    return [this](HttpRequest request, uint64_t slot) {
+      std::weak_ptr<Connection> self = weak_from_this();
+      std::weak_ptr<Mailbox> mailbox = server.mailbox;
+      server.handler(std::move(request), [self, mailbox, slot](HttpResponse response) {
+        std::shared_ptr<Mailbox> box = mailbox.lock();
+        if (box == nullptr) return;  // the server is gone
+        absl::MutexLock lock(&box->mu);
+        if (box->wake == nullptr) return;
+        box->answers.push_back({self, slot, std::move(response)});
+        event_active(box->wake, EV_READ, 0);
+      });
+    };
+  }
+
+  // After every change: sends what the session has to send, reads only while it wants input (with the idle
+  // timeout only while no request waits), and closes once it is finished and everything is sent. May
+  // destroy the connection: call it last.
+  void Update() {
+    const std::string out = session.TakeOutput();
+    if (!out.empty()) bufferevent_write(socket, out.data(), out.size());
+    const timeval limit = absl::ToTimeval(server.timeout);
+    bufferevent_set_timeouts(socket, session.Idle() ? &limit : nullptr, &limit);
+    if (session.WantsInput()) {
+      bufferevent_enable(socket, EV_READ);
+    } else {
+      bufferevent_disable(socket, EV_READ);
+    }
+    if (session.Finished() && evbuffer_get_length(bufferevent_get_output(socket)) == 0) Close();
+  }
+
+  void Close() { server.connections.erase(this); }
+
+  static void OnRead(bufferevent* socket, void* arg) {
+    auto* connection = static_cast<Connection*>(arg);
+    evbuffer* input = bufferevent_get_input(socket);
+    const size_t length = evbuffer_get_length(input);
+    const absl::string_view bytes(reinterpret_cast<const char*>(evbuffer_pullup(input, -1)), length);
+    connection->session.Receive(bytes, connection->Dispatcher());
+    evbuffer_drain(input, length);
+    connection->Update();
+  }
+
+  static void OnWritten(bufferevent*, void* arg) { static_cast<Connection*>(arg)->Update(); }
+
+  static void OnEvent(bufferevent*, short events, void* arg) {
+    auto* connection = static_cast<Connection*>(arg);
+    if ((events & BEV_EVENT_EOF) != 0 && (events & BEV_EVENT_READING) != 0) {
+      connection->session.EndOfInput(connection->Dispatcher());  // half-closed: answer what came
+      return connection->Update();
+    }
+    connection->Close();  // reset, write error or timeout
+  }
+
+  HttpServer::Impl& server;
+  bufferevent* const socket;
+  HttpSession session;
+};
+
+HttpServer::Impl::~Impl() {
+  if (base == nullptr) return;
+  event_base_loopbreak(base);
+  if (loop.joinable()) loop.join();
+  {
+    absl::MutexLock lock(&mailbox->mu);
+    mailbox->answers.clear();
+    if (mailbox->wake != nullptr) event_free(mailbox->wake);
+    mailbox->wake = nullptr;
+  }
+  connections.clear();
+  if (listener != nullptr) evconnlistener_free(listener);
+  event_base_free(base);
+}
+
+void HttpServer::Impl::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* peer, int, void* arg) {
+  auto* impl = static_cast<Impl*>(arg);
+  bufferevent* socket = bufferevent_socket_new(impl->base, fd, BEV_OPT_CLOSE_ON_FREE);
+  if (socket == nullptr) {
+    close(fd);
+    return;
+  }
+  auto connection = std::make_shared<Connection>(*impl, socket, PeerOf(peer));
+  bufferevent_setcb(socket, &Connection::OnRead, &Connection::OnWritten, &Connection::OnEvent,
+                    connection.get());
+  bufferevent_enable(socket, EV_READ | EV_WRITE);
+  impl->connections.emplace(connection.get(), connection);
+  connection->Update();
+}
+
+void HttpServer::Impl::OnAcceptError(evconnlistener*, void*) {
+  // EMFILE and friends: this connection is lost, the listener goes on.
+  Log(LogLevel::kWarning, "http_accept_failed", {{"error", strerror(errno)}});
+}
+
+void HttpServer::Impl::OnWake(evutil_socket_t, short, void* arg) {
+  auto* impl = static_cast<Impl*>(arg);
+  std::deque<Mailbox::Answer> answers;
+  {
+    absl::MutexLock lock(&impl->mailbox->mu);
+    answers.swap(impl->mailbox->answers);
+  }
+  for (Mailbox::Answer& answer : answers) {
+    std::shared_ptr<Connection> connection = answer.connection.lock();
+    if (connection == nullptr) continue;  // the client went away
+    connection->session.Answer(answer.slot, std::move(answer.response));
+    connection->session.Receive("", connection->Dispatcher());  // room for a pipelined request
+    connection->Update();
+  }
+}
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -177,28 +256,29 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
   }
   std::string host = options.listen.substr(0, colon);
   if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  absl::StatusOr<evutil_socket_t> socket = Listen(host, port);
+  if (!socket.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options.listen, ": ", socket.status().message()));
+  }
   auto impl = std::make_unique<Impl>();
   impl->handler = std::move(handler);
+  impl->limits = options.limits;
+  impl->timeout = options.timeout;
+  impl->address = absl::StrCat(options.listen.substr(0, colon), ":", PortOf(*socket));
   impl->base = event_base_new();
-  impl->http = impl->base != nullptr ? evhttp_new(impl->base) : nullptr;
-  if (impl->http == nullptr) return absl::InternalError("cannot create an HTTP server");
-  evhttp_set_max_body_size(impl->http, static_cast<ev_ssize_t>(options.max_body_bytes));
-  evhttp_set_timeout(impl->http, static_cast<int>(absl::ToInt64Seconds(options.timeout)));
-  evhttp_set_allowed_methods(impl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
-  evhttp_set_gencb(impl->http, &Impl::OnRequest, impl.get());
-  evhttp_bound_socket* bound =
-      evhttp_bind_socket_with_handle(impl->http, host.c_str(), static_cast<ev_uint16_t>(port));
-  if (bound == nullptr) return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
-  sockaddr_storage address{};
-  socklen_t length = sizeof(address);
-  getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&address), &length);
-  const uint16_t bound_port = address.ss_family == AF_INET6
-                                  ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
-                                  : ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
-  impl->address = absl::StrCat(options.listen.substr(0, colon), ":", bound_port);
+  if (impl->base != nullptr) {
+    impl->listener = evconnlistener_new(impl->base, &Impl::OnAccept, impl.get(),
+                                        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, *socket);
+  }
+  if (impl->listener == nullptr) {
+    close(*socket);
+    return absl::InternalError("cannot create an HTTP server");
+  }
+  evconnlistener_set_error_cb(impl->listener, &Impl::OnAcceptError);
   {
     absl::MutexLock lock(&impl->mailbox->mu);
-    impl->mailbox->wake = event_new(impl->base, -1, EV_PERSIST | EV_READ, &Impl::OnWake, impl->mailbox.get());
+    impl->mailbox->wake = event_new(impl->base, -1, EV_PERSIST | EV_READ, &Impl::OnWake, impl.get());
   }
   Impl* raw = impl.get();
   impl->loop = std::thread([raw] { event_base_loop(raw->base, EVLOOP_NO_EXIT_ON_EMPTY); });

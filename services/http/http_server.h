@@ -2,12 +2,21 @@
 // File: http_server.h
 // -----------------------------------------------------------------------------
 //
-// A small HTTP/1.1 server on libevent's evhttp (Debian's libevent; the same event library the Redis client
-// runs on), with its own loop thread. It serves /metrics and the JSON gateway. A handler gets the request and
-// a Respond callback it may call later from any thread (exactly once): answers are handed back to the loop
-// thread, so a handler can wait on a gRPC call without blocking anything.
+// A small HTTP/1.1 server on libevent bufferevents (Debian's libevent; the same event library the Redis
+// client runs on), with its own loop thread. It serves /metrics and the JSON gateway. A handler gets the
+// request and a Respond callback it may call later from any thread (exactly once): answers are handed back
+// to the loop thread, so a handler can wait on a gRPC call without blocking anything.
 //
-// Limits: request bodies up to max_body_bytes (413 beyond); connections idle past `timeout` are closed.
+// Requests are parsed by our strict parser (request_parser.h, which says why not evhttp): the request head up
+// to 16 KiB and 64 headers (431 beyond), bodies up to 4 MiB with a Content-Length (413 beyond); folded header
+// lines, a second Content-Length, Transfer-Encoding, control bytes in a header and malformed request lines
+// are answered 400 (501 for Transfer-Encoding) with a JSON google.rpc.Status naming the header, and the
+// connection is closed. Keep-alive and pipelining (answers in order, at most 16 waiting per connection);
+// connections idle past `timeout` are closed. Writes to a client that has gone fail with EPIPE (the server
+// ignores SIGPIPE), never signal.
+//
+// For tests and fuzzing: HttpSession (http_session.h) is one connection without the socket, and
+// ExchangeRaw() (http_exchange.h) sends raw request bytes to a running server and returns the raw answer.
 //
 // Thread safety: Start/destructor from one thread; handlers run on the loop thread; Respond from any thread.
 #ifndef TRADEIN_SERVICES_HTTP_HTTP_SERVER_H_
@@ -22,34 +31,16 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/http/http_session.h"
 
 namespace tradein::http {
-
-struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // without the query string
-  std::string query;
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string peer;  // "ip:port"
-
-  // The first header named `name` (case-insensitive), or "".
-  std::string Header(const std::string& name) const;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
 
 using Respond = absl::AnyInvocable<void(HttpResponse) &&>;
 using HttpHandler = std::function<void(HttpRequest, Respond)>;
 
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port
-  size_t max_body_bytes = 4 * 1024 * 1024;
+  HttpLimits limits;
   absl::Duration timeout = absl::Seconds(30);
 };
 
@@ -57,8 +48,9 @@ class HttpServer {
  public:
   // Start
   //
-  // Binds `options.listen` and serves `handler` for every request on a new thread. Fails if the address
-  // cannot be bound.
+  // Binds `options.listen` and serves `handler` for every request on a new thread. Fails with UNAVAILABLE
+  // naming the address and the system's reason (e.g. "Address already in use") if it cannot be bound, and
+  // INVALID_ARGUMENT if it is not host:port.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options,
                                                                          HttpHandler handler);
   ~HttpServer();  // stops accepting, answers nothing more, joins the loop thread
@@ -71,6 +63,7 @@ class HttpServer {
 
  private:
   struct Impl;
+  friend struct Connection;  // one client connection (http_server.cc)
   explicit HttpServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -22,6 +22,7 @@
 #include "services/quota/redis_quota_store_scripts.h"
 #include "services/quota/step_gate.h"
 #include "services/quota/store_errors.h"
+#include "services/redis/single_node_client.h"
 
 namespace tradein::quota {
 
@@ -30,19 +31,18 @@ namespace redis_quota_internal {
 // What the store and every call in flight share.
 class Core {
  public:
-  Core(RedisQuotaStoreOptions options_in, RedisQuotaStore::Router route_in)
-      : options(std::move(options_in)), keys(options.key_prefix), route(std::move(route_in)) {}
+  Core(RedisQuotaStoreOptions options_in, redis::KeyedClient& client_in)
+      : options(std::move(options_in)), keys(options.key_prefix), client(client_in) {}
 
   void Eval(const redis::RedisScript& script, std::vector<std::string> script_keys,
             std::vector<std::string> args, absl::Time deadline, redis::RedisClient::Callback done) const {
-    redis::RedisClient& client = route(script_keys.empty() ? absl::string_view() : script_keys.front());
-    client.EvalScript(script, std::move(script_keys), std::move(args), deadline, Track(std::move(done)));
+    client.EvalScript(script, std::move(script_keys), std::move(args), deadline, redis::WriteConcern{},
+                      Track(std::move(done)));
   }
 
   // `args[1]` is the command's key.
   void Command(std::vector<std::string> args, absl::Time deadline, redis::RedisClient::Callback done) const {
-    redis::RedisClient& client = route(args.size() > 1 ? absl::string_view(args[1]) : absl::string_view());
-    client.Command(std::move(args), deadline, Track(std::move(done)));
+    client.Command(std::move(args), deadline, redis::WriteConcern{}, Track(std::move(done)));
   }
 
   // Continues a call past protocol step `step`: at once, or when the step gate lets it (StepGate).
@@ -53,7 +53,7 @@ class Core {
 
   const RedisQuotaStoreOptions options;
   const RedisQuotaKeys keys;
-  const RedisQuotaStore::Router route;
+  redis::KeyedClient& client;
 
  private:
   // With a step gate, tells it about every command in flight, so that a simulator knows when the store is
@@ -1730,17 +1730,18 @@ RedisQuotaStore::RedisQuotaStore(redis::RedisClient& client, std::string key_pre
       }()) {}
 
 RedisQuotaStore::RedisQuotaStore(redis::RedisClient& client, RedisQuotaStoreOptions options)
-    : RedisQuotaStore([&client](absl::string_view) -> redis::RedisClient& { return client; },
-                      std::move(options)) {}
+    : RedisQuotaStore(std::make_unique<redis::SingleNodeClient>(client), std::move(options)) {}
 
 RedisQuotaStore::RedisQuotaStore(std::unique_ptr<redis::RedisClient> client, RedisQuotaStoreOptions options)
-    : RedisQuotaStore([raw = client.get()](absl::string_view) -> redis::RedisClient& { return *raw; },
-                      std::move(options)) {
+    : RedisQuotaStore(std::make_unique<redis::SingleNodeClient>(std::move(client)), std::move(options)) {}
+
+RedisQuotaStore::RedisQuotaStore(std::unique_ptr<redis::KeyedClient> client, RedisQuotaStoreOptions options)
+    : RedisQuotaStore(*client, std::move(options)) {
   owned_client_ = std::move(client);
 }
 
-RedisQuotaStore::RedisQuotaStore(Router router, RedisQuotaStoreOptions options)
-    : core_(std::make_shared<const Core>(std::move(options), std::move(router))) {}
+RedisQuotaStore::RedisQuotaStore(redis::KeyedClient& client, RedisQuotaStoreOptions options)
+    : core_(std::make_shared<const Core>(std::move(options), client)) {}
 
 RedisQuotaStore::~RedisQuotaStore() { owned_client_.reset(); }
 

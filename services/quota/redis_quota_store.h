@@ -93,6 +93,7 @@
 #include "absl/time/time.h"
 #include "services/quota/quota_store.h"
 #include "services/quota/step_gate.h"
+#include "services/redis/keyed_client.h"
 #include "services/redis/redis_client.h"
 
 namespace tradein::quota {
@@ -157,15 +158,15 @@ class Core;
 
 class RedisQuotaStore final : public QuotaStore {
  public:
-  // Which client serves a key. With one Redis every key goes to one client; with a Redis Cluster and
-  // single-node clients, the client of the node owning the key's slot (every call names one slot).
-  // Called on any thread, including the client's loop thread: must not block.
-  using Router = std::function<redis::RedisClient&(absl::string_view key)>;
-
+  // On one Redis (a RedisClient) or a Redis Cluster (any KeyedClient: services/redis/keyed_client.h, which
+  // serves each key on the node of its slot; every call of the store names one slot). The clients passed by
+  // reference must outlive the store; owned ones are destroyed first, failing the calls in flight
+  // UNAVAILABLE.
   explicit RedisQuotaStore(redis::RedisClient& client, std::string key_prefix = "tq:");
   RedisQuotaStore(redis::RedisClient& client, RedisQuotaStoreOptions options);
   RedisQuotaStore(std::unique_ptr<redis::RedisClient> client, RedisQuotaStoreOptions options);
-  RedisQuotaStore(Router router, RedisQuotaStoreOptions options);
+  RedisQuotaStore(redis::KeyedClient& client, RedisQuotaStoreOptions options);
+  RedisQuotaStore(std::unique_ptr<redis::KeyedClient> client, RedisQuotaStoreOptions options);
   ~RedisQuotaStore() override;
 
   RedisQuotaStore(const RedisQuotaStore&) = delete;
@@ -190,13 +191,13 @@ class RedisQuotaStore final : public QuotaStore {
 
   // ProtocolSteps
   //
-  // The names of the points between the steps of every call (docs/quota-ledger.md), in protocol order: where a
-  // StepGate is asked, and so where crashes are injected. A name is "<operation>.<the step that follows>".
+  // The names of the points between the steps of every call (docs/quota-ledger.md), in protocol order: where
+  // a StepGate is asked, and so where crashes are injected. A name is "<operation>.<the step that follows>".
   static const std::vector<std::string>& ProtocolSteps();
 
  private:
   std::shared_ptr<const redis_quota_internal::Core> core_;  // shared with the calls in flight
-  std::unique_ptr<redis::RedisClient> owned_client_;        // destroyed first
+  std::unique_ptr<redis::KeyedClient> owned_client_;        // destroyed first
 };
 
 }  // namespace tradein::quota

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "services/server/flags.h"
+#include "services/server/library_logs.h"
 #include "services/server/server.h"
 
 namespace {
@@ -49,7 +50,11 @@ int main(int argc, char** argv) {
   // Debian's Abseil checks every Mutex acquisition for lock-order cycles (a debug aid: ~8% of a no-op call's
   // instructions under callgrind). The tests keep it on; the server does not pay for it on every call.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // A write to a peer that has gone (an HTTP client that pipelined requests and closed) must fail that write
+  // with EPIPE, not kill the process: no library we link asks for SIGPIPE, so it is ignored process-wide.
+  signal(SIGPIPE, SIG_IGN);
   const sigset_t signals = BlockHandledSignals();
+  tradein::server::RouteLibraryLogs();
   absl::StatusOr<tradein::server::ServerOptions> options = tradein::server::ParseServerFlags(argc, argv);
   if (!options.ok()) {
     std::cerr << "tradein-server: " << options.status().message() << "\n";
@@ -69,8 +74,10 @@ int main(int argc, char** argv) {
       tradein::server::TradeinServer::Start(*options);
   if (!server.ok()) {
     tradein::Log(LogLevel::kError, "start_failed", {{"error", server.status().message()}});
-    std::cerr << "tradein-server: " << server.status().message() << "\n";
     tradein::FlushLogs();
+    // Logs on stderr already said it, as one JSON line; with --log_file, stderr still tells why.
+    if (!options->log_file.empty() && options->log_file != "-")
+      std::cerr << "tradein-server: " << server.status().message() << "\n";
     return 1;
   }
   tradein::Log(

@@ -38,6 +38,37 @@ std::string BoundAddress(const std::string& listen, int port) {
   return absl::StrCat(listen.substr(0, colon), ":", port);
 }
 
+// The error a listener that could not be bound stops the start with: names the flag and the address.
+absl::Status ListenerError(absl::string_view flag, const std::string& address, absl::string_view why) {
+  return absl::UnavailableError(absl::StrCat("--", flag, "=", address, ": cannot listen (", why, ")"));
+}
+
+// A gRPC server on `address`, or the listener's error. SO_REUSEPORT is off: gRPC turns it on by default on
+// Linux, and then a second server on the same port would start and silently take half of the connections.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    grpc::ServerBuilder& builder, absl::string_view flag, const std::string& address,
+    std::shared_ptr<grpc::ServerCredentials> credentials, int& port) {
+  builder.AddListeningPort(address, std::move(credentials), &port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return ListenerError(flag, address, "the address is in use, not local or not host:port");
+  }
+  return server;
+}
+
+// An HTTP listener for `flag`; its bind error names the flag.
+absl::StatusOr<std::unique_ptr<http::HttpServer>> StartHttpServer(absl::string_view flag,
+                                                                  const std::string& address,
+                                                                  http::HttpHandler handler) {
+  http::HttpServerOptions options;
+  options.listen = address;
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
+      http::HttpServer::Start(std::move(options), std::move(handler));
+  if (!server.ok()) return ListenerError(flag, address, server.status().message());
+  return server;
+}
+
 absl::StatusOr<identity::KeyedHasher> MakeHasher(const ServerOptions& options) {
   if (options.buyer_key_file.empty()) {
     if (!options.redis_url.empty()) {
@@ -135,8 +166,6 @@ absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(options.listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<api::CallObserverFactory>(metrics_, calls_));
@@ -146,9 +175,9 @@ absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
   builder.RegisterService(policy_service_.get());
   builder.RegisterService(claim_service_.get());
   builder.RegisterService(portal_service_.get());
-  grpc_server_ = builder.BuildAndStart();
-  if (grpc_server_ == nullptr || port == 0)
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  int port = 0;
+  TRADEIN_ASSIGN_OR_RETURN(grpc_server_,
+                           StartGrpcServer(builder, "listen", options.listen, std::move(credentials), port));
   address_ = BoundAddress(options.listen, port);
   listener_lines_.push_back(
       absl::StrCat("gRPC on ", address_, options.tls_cert.empty() ? " (plaintext)" : " (TLS)",
@@ -159,37 +188,36 @@ absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
 absl::Status TradeinServer::BuildSideListeners(const ServerOptions& options) {
   if (!options.health_listen.empty()) {
     grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort(options.health_listen, grpc::InsecureServerCredentials(), &port);
     health_only_service_ = std::make_unique<api::HealthService>(health_);
     builder.RegisterService(health_only_service_.get());
-    health_server_ = builder.BuildAndStart();
-    if (health_server_ == nullptr || port == 0) {
-      return absl::UnavailableError(absl::StrCat("cannot listen on ", options.health_listen));
-    }
+    int port = 0;
+    TRADEIN_ASSIGN_OR_RETURN(health_server_, StartGrpcServer(builder, "health_listen", options.health_listen,
+                                                             grpc::InsecureServerCredentials(), port));
     listener_lines_.push_back(
         absl::StrCat("health only on ", BoundAddress(options.health_listen, port), " (plaintext)"));
   }
   if (!options.http_listen.empty()) {
     gateway_ =
         std::make_unique<gateway::JsonGateway>(grpc_server_->InProcessChannel(grpc::ChannelArguments()));
-    TRADEIN_ASSIGN_OR_RETURN(
-        gateway_http_, http::HttpServer::Start({options.http_listen},
-                                               [this](http::HttpRequest request, http::Respond respond) {
-                                                 gateway_->Handle(std::move(request), std::move(respond));
-                                               }));
+    TRADEIN_ASSIGN_OR_RETURN(gateway_http_,
+                             StartHttpServer("http_listen", options.http_listen,
+                                             [this](http::HttpRequest request, http::Respond respond) {
+                                               gateway_->Handle(std::move(request), std::move(respond));
+                                             }));
     listener_lines_.push_back(absl::StrCat("JSON gateway on http://", gateway_http_->address(), "/v1/..."));
   }
   if (!options.metrics_listen.empty()) {
     TRADEIN_ASSIGN_OR_RETURN(
-        metrics_http_, http::HttpServer::Start({options.metrics_listen}, [this](http::HttpRequest request,
-                                                                                http::Respond respond) {
-          if (request.path != "/metrics") {
-            std::move(respond)({404, "text/plain", "not found\n", {}});
-            return;
-          }
-          std::move(respond)({200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render(), {}});
-        }));
+        metrics_http_,
+        StartHttpServer(
+            "metrics_listen", options.metrics_listen,
+            [this](http::HttpRequest request, http::Respond respond) {
+              if (request.path != "/metrics") {
+                std::move(respond)({404, "text/plain", "not found\n", {}});
+                return;
+              }
+              std::move(respond)({200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render(), {}});
+            }));
     listener_lines_.push_back(absl::StrCat("metrics on http://", metrics_http_->address(), "/metrics"));
   }
   return absl::OkStatus();
@@ -274,15 +302,15 @@ v1::ReloadPoliciesResponse TradeinServer::DescribePolicies() const {
 
 absl::Status TradeinServer::Reload() {
   absl::MutexLock lock(&reload_mu_);
-  absl::Status status = policies_->Reload();
-  if (status.ok() && !options_.callers_file.empty()) {
-    absl::StatusOr<std::shared_ptr<const auth::CallersTable>> callers =
-        auth::CallersTable::Load(options_.callers_file);
-    if (callers.ok()) {
-      access_->ReplaceCallers(*std::move(callers));
-    } else {
-      status = callers.status();
-    }
+  // All or nothing: both are loaded and validated before either is swapped in.
+  absl::StatusOr<std::shared_ptr<const policy::PolicySnapshot>> snapshot =
+      policy::LoadPolicyDirectory(policies_->Current()->directory(), clock_->Now());
+  absl::StatusOr<std::shared_ptr<const auth::CallersTable>> callers = LoadCallers(options_.callers_file);
+  absl::Status status = snapshot.status();
+  if (status.ok()) status = callers.status();
+  if (status.ok()) {
+    policies_->Replace(*std::move(snapshot));
+    if (*callers != nullptr) access_->ReplaceCallers(*std::move(callers));
   }
   const bool ok = status.ok();
   metrics_
@@ -310,8 +338,9 @@ void TradeinServer::Shutdown() {
     health_server_->Shutdown(absl::ToChronoTime(absl::Now()));
     health_server_->Wait();
   }
-  health_monitor_->Stop();
-  sweeper_->Stop();
+  // A start that failed half-way has no background loops yet.
+  if (health_monitor_ != nullptr) health_monitor_->Stop();
+  if (sweeper_ != nullptr) sweeper_->Stop();
   gateway_http_.reset();
   metrics_http_.reset();
   Log(LogLevel::kInfo, "stopped");

@@ -62,7 +62,8 @@ class TradeinServer {
   // What to say loudly at start (plaintext, no authentication, simulated clock, ...).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
-  // Reloads the policy directory and the callers file; on a problem keeps the current ones, logs it, counts
+  // Reloads the policy directory and the callers file as one unit: both are loaded and validated first, and
+  // both are swapped in only when both are good. On a problem keeps the current ones, logs it, counts
   // it (tradein_reloads_total{result="failed"}) and returns it.
   absl::Status Reload();
 

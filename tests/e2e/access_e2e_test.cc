@@ -684,8 +684,9 @@ TEST(AccessStartE2eTest, BrokenCallersFileRefusesToStart) {
   absl::StatusOr<std::unique_ptr<ServerProcess>> server =
       ServerProcess::Start({absl::StrCat("--callers_file=", path)}, {}, absl::Seconds(30));
   ASSERT_FALSE(server.ok());
+  // The reason is the start_failed JSON log line on stderr (quotes escaped).
   EXPECT_THAT(std::string(server.status().message()),
-              HasSubstr("callers.textproto: callers[0] (\"shop-9\")"));
+              HasSubstr(R"(callers.textproto: callers[0] (\"shop-9\"))"));
   EXPECT_THAT(std::string(server.status().message()), HasSubstr("region_codes"));
 }
 

@@ -89,6 +89,12 @@ class Instance {
     return AwaitServing(Channel(port_));
   }
   void Kill() { process_->Kill(); }
+  // SIGTERM; the exit code (-1 if it did not exit in time).
+  int Stop() {
+    if (!process_->Signal(SIGTERM).ok()) return -1;
+    const absl::StatusOr<int> code = process_->Wait(absl::Seconds(30));
+    return code.ok() ? *code : -1;
+  }
   int port() const { return port_; }
 
  private:
@@ -262,6 +268,9 @@ TEST(MultiInstanceE2eTest, KillingAnInstanceBehindNginxLosesNothingAndGrantsNoth
   ::testing::Test::RecordProperty("calls", tally.calls);
   ::testing::Test::RecordProperty("retried_failures", failures);
   (*nginx)->Signal(SIGQUIT).IgnoreError();
+  for (size_t i = 0; i < instances.size(); ++i) {
+    EXPECT_EQ(instances[i]->Stop(), 0) << "instance " << i << " must exit cleanly on SIGTERM";
+  }
 }
 
 }  // namespace

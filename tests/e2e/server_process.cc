@@ -12,6 +12,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "gtest/gtest.h"
 #include "tests/testing/free_port.h"
 
 namespace tradein::testing {
@@ -114,7 +115,21 @@ std::string ServerProcess::Stdout() const { return ReadAll(dir_->Join("stdout"))
 
 std::string ServerProcess::Stderr() const { return ReadAll(dir_->Join("stderr")); }
 
+void ServerProcess::Kill() { process_->Kill(); }
+
+ServerProcess::~ServerProcess() {
+  if (process_ == nullptr || !process_->Running()) return;
+  const absl::StatusOr<int> code = Stop();
+  if (!code.ok()) {
+    ADD_FAILURE() << "tradein-server did not stop on SIGTERM: " << code.status() << "\n" << Stderr();
+  } else if (*code != 0) {
+    ADD_FAILURE() << "tradein-server exited " << *code << " on SIGTERM (a crash at shutdown?)\n" << Stderr();
+  }
+}
+
 absl::StatusOr<int> ServerProcess::Stop(absl::Duration timeout) {
+  // Our channel's idle connection would hold the server's graceful shutdown for seconds.
+  channel_.reset();
   if (absl::Status status = process_->Signal(SIGTERM); !status.ok()) return status;
   return process_->Wait(timeout);
 }

@@ -9,6 +9,10 @@
 //   ServerProcess::Start({"--simulated_now=2025-06-01T10:00:00+08:00"})); auto stub =
 //   tradein::v1::SubsidyService::NewStub(server->channel());
 //
+// When a ServerProcess is destroyed with its server still running, the server gets SIGTERM and must exit 0
+// within the grace period: a crash or hang at shutdown fails the test that started it (a GoogleTest failure
+// naming the exit code, with the server's stderr). A test that kills the server on purpose calls Kill().
+//
 // Thread safety: one thread drives a ServerProcess; its channel may be used from any thread.
 #ifndef TRADEIN_TESTS_E2E_SERVER_PROCESS_H_
 #define TRADEIN_TESTS_E2E_SERVER_PROCESS_H_
@@ -74,8 +78,15 @@ class ServerProcess {
   std::string Stdout() const;
   std::string Stderr() const;
 
-  // SIGTERM, then waits for the exit code (bounded).
+  // SIGTERM, then waits for the exit code (bounded). channel() is closed first (and null after).
   [[nodiscard]] absl::StatusOr<int> Stop(absl::Duration timeout = absl::Seconds(30));
+  // SIGKILL, on purpose: the destructor checks nothing more.
+  void Kill();
+
+  // Stops a still-running server with SIGTERM and fails the current test unless it exits 0.
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
 
  private:
   ServerProcess() = default;

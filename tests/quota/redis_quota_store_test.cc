@@ -583,15 +583,32 @@ class RedisClusterTest : public ::testing::Test {
     }
   }
 
+  // Sends each call to the node that owns its key's slot (by the test's own slot table).
+  class SlotRouter final : public redis::KeyedClient {
+   public:
+    explicit SlotRouter(RedisClusterTest& test) : test_(test) {}
+    void Command(std::vector<std::string> args, absl::Time deadline, redis::WriteConcern,
+                 Callback done) override {
+      NodeOf(args.size() > 1 ? args[1] : "").Command(std::move(args), deadline, std::move(done));
+    }
+    void EvalScript(const redis::RedisScript& script, std::vector<std::string> keys,
+                    std::vector<std::string> args, absl::Time deadline, redis::WriteConcern,
+                    Callback done) override {
+      RedisClient& node = NodeOf(keys.empty() ? "" : keys.front());
+      node.EvalScript(script, std::move(keys), std::move(args), deadline, std::move(done));
+    }
+
+   private:
+    RedisClient& NodeOf(absl::string_view key) {
+      if (key.empty()) return *test_.clients_[0];
+      test_.routed_.fetch_add(1);
+      return *test_.clients_[static_cast<size_t>(test_.owner_[static_cast<size_t>(KeySlot(key))])];
+    }
+    RedisClusterTest& test_;
+  };
+
   std::unique_ptr<RedisQuotaStore> MakeStore() {
-    RedisQuotaStoreOptions options;
-    return std::make_unique<RedisQuotaStore>(
-        [this](absl::string_view key) -> RedisClient& {
-          if (key.empty()) return *clients_[0];
-          routed_.fetch_add(1);
-          return *clients_[static_cast<size_t>(owner_[static_cast<size_t>(KeySlot(key))])];
-        },
-        options);
+    return std::make_unique<RedisQuotaStore>(std::make_unique<SlotRouter>(*this), RedisQuotaStoreOptions{});
   }
 
   std::vector<std::unique_ptr<RedisServer>> nodes_;

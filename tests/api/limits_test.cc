@@ -1,0 +1,123 @@
+// Request field limits (request_limits.h) and bounded error trailers (grpc_status.h), issue 9 defect 10.
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/status.h"
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "services/api/grpc_status.h"
+#include "services/api/request_limits.h"
+#include "tradein/v1/claim_service.pb.h"
+#include "tradein/v1/portal_service.pb.h"
+
+namespace tradein::api {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Trailer bytes as HPACK counts them: grpc-status, grpc-message (percent-encoded), grpc-status-details-bin
+// (base64), an x-request-id of 64 characters.
+size_t TrailerBytes(const grpc::Status& status) {
+  size_t message = 0;
+  for (char c : status.error_message()) {
+    const auto byte = static_cast<unsigned char>(c);
+    message += (byte < 0x20 || byte > 0x7e || byte == '%') ? 3 : 1;
+  }
+  return (32 + 11 + 2) + (32 + 12 + message) + (32 + 23 + absl::Base64Escape(status.error_details()).size()) +
+         (32 + 12 + 64);
+}
+
+std::string Chinese(size_t bytes) {
+  std::string out;
+  while (out.size() + 3 <= bytes) out += "补";
+  return out;
+}
+
+TEST(GrpcStatusTest, AHundredLongViolationsLeaveRoomForALocalizedMessageUnder4KB) {
+  std::vector<FieldViolation> violations;
+  for (int i = 0; i < 100; ++i) {
+    violations.push_back(
+        {absl::StrCat("items[", i, "].", std::string(200, 'f')), std::string(100, 'R'), Chinese(600)});
+  }
+  const grpc::Status status = ToGrpcStatus(InvalidArgumentError(violations));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("(and 95 more violations not listed)"));
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  google::rpc::BadRequest bad_request;
+  google::rpc::ErrorInfo info;
+  for (const google::protobuf::Any& any : details.details()) {
+    if (any.Is<google::rpc::BadRequest>()) {
+      ASSERT_TRUE(any.UnpackTo(&bad_request));
+    } else if (any.Is<google::rpc::ErrorInfo>()) {
+      ASSERT_TRUE(any.UnpackTo(&info));
+    }
+  }
+  ASSERT_EQ(bad_request.field_violations_size(), kMaxViolationsSent);
+  EXPECT_EQ(bad_request.field_violations(0).field().substr(0, 9), "items[0].");
+  EXPECT_EQ(info.metadata().at("omittedViolations"), "95");
+
+  // The Chinese message the till work will add, ~1 KB: all trailers still under 4 KB.
+  google::rpc::LocalizedMessage localized;
+  localized.set_locale("zh-CN");
+  localized.set_message(Chinese(1000));
+  details.add_details()->PackFrom(localized);
+  const grpc::Status with_localized(status.error_code(), status.error_message(), details.SerializeAsString());
+  EXPECT_LE(TrailerBytes(status) + kLocalizedMessageReserveBytes, kTrailerBudgetBytes);
+  EXPECT_LE(TrailerBytes(with_localized), kTrailerBudgetBytes);
+}
+
+TEST(GrpcStatusTest, ALongMessageIsCutAtACharacterBoundary) {
+  const grpc::Status status =
+      ToGrpcStatus(ReasonError(absl::StatusCode::kFailedPrecondition, "SOME_REASON", Chinese(3000)));
+  EXPECT_LE(status.error_message().size(), kMaxMessageBytes);
+  EXPECT_THAT(status.error_message(), ::testing::EndsWith("…"));
+  EXPECT_EQ(status.error_message().substr(0, 3), "补");
+}
+
+TEST(RequestLimitsTest, EveryStringAndListIsBoundedWhereverItSits) {
+  v1::ConfirmClaimRequest confirm;
+  confirm.set_claim_id("c");
+  confirm.add_line_serials()->set_line_id(std::string(1600 * 1024, 'x'));
+  absl::Status status = CheckRequestLimits(confirm);
+  EXPECT_EQ(ErrorReason(status), "FIELD_TOO_LONG");
+  EXPECT_THAT(status.message(), HasSubstr("lineSerials[0].lineId"));
+
+  v1::ConfirmClaimRequest serials;
+  v1::LineSerials* line = serials.add_line_serials();
+  for (int i = 0; i < 101; ++i) line->add_serial_numbers("SN");
+  status = CheckRequestLimits(serials);
+  EXPECT_EQ(ErrorReason(status), "TOO_MANY_SERIALS") << "the reason their validation has always given";
+  EXPECT_THAT(status.message(), HasSubstr("lineSerials[0].serialNumbers"));
+  for (int i = 0; i < kMaxRepeatedEntries; ++i) serials.add_line_serials();
+  EXPECT_EQ(ErrorReason(CheckRequestLimits(serials)), "TOO_MANY_ENTRIES");
+
+  v1::ConfirmClaimRequest long_serial;
+  long_serial.add_line_serials()->add_serial_numbers(std::string(kMaxStringBytes + 1, 's'));
+  EXPECT_THAT(CheckRequestLimits(long_serial).message(), HasSubstr("lineSerials[0].serialNumbers[0]"));
+
+  v1::ClaimRequest claim;
+  claim.mutable_buyer()->set_id_number(std::string(kMaxStringBytes + 1, '1'));
+  EXPECT_THAT(CheckRequestLimits(claim).message(), HasSubstr("buyer.idNumber"));
+  for (int i = 0; i < kMaxRepeatedEntries + 1; ++i) claim.add_items();
+  EXPECT_THAT(CheckRequestLimits(claim).message(), HasSubstr("items"));
+  EXPECT_EQ(ErrorReason(CheckRequestLimits(claim)), "FIELD_TOO_LONG") << "the first violation's reason";
+}
+
+TEST(RequestLimitsTest, FieldsWithTheirOwnLimitUseIt) {
+  v1::ClaimRequest claim;
+  for (int i = 0; i < kMaxRepeatedEntries + 1; ++i) claim.add_items();
+  EXPECT_EQ(ErrorReason(CheckRequestLimits(claim)), "TOO_MANY_ITEMS");
+  v1::CancelClaimRequest cancel;
+  cancel.set_reason(std::string(kMaxStringBytes, 'r'));
+  EXPECT_TRUE(CheckRequestLimits(cancel).ok());
+  cancel.set_reason(std::string(kMaxStringBytes + 1, 'r'));
+  EXPECT_THAT(CheckRequestLimits(cancel).message(), HasSubstr("reason: FIELD_TOO_LONG"));
+}
+
+}  // namespace
+}  // namespace tradein::api
