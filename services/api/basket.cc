@@ -60,7 +60,36 @@ class Violations {
   std::vector<FieldViolation> list_;
 };
 
-void ValidateVehicle(const v1::Vehicle& v, const std::string& at, Violations& violations, PricingItem& out) {
+// What one request may not repeat across its lines.
+struct SeenInRequest {
+  absl::flat_hash_set<absl::string_view> line_ids;
+  absl::flat_hash_set<std::string> new_vins;  // normalised
+};
+
+// The new car's VIN is optional here (a Claim requires it where the policy says so: claim_preparation.h);
+// when given it is one car: a valid VIN, quantity 1, on no other line.
+void ValidateNewVin(const v1::Vehicle& v, const std::string& item_at, int32_t quantity, SeenInRequest& seen,
+                    Violations& violations) {
+  if (v.new_vin().empty()) return;
+  const std::string at = item_at + ".vehicle.newVin";
+  if (!violations.Text(v.new_vin(), at, kMaxIdLength)) return;
+  const absl::StatusOr<std::string> vin = identity::NormalizeVin(v.new_vin(), at);
+  if (!vin.ok()) {
+    violations.AddAll(vin.status());
+    return;
+  }
+  if (!seen.new_vins.insert(*vin).second) {
+    violations.Add(at, "DUPLICATE_VIN", "another line of the request is the same new car");
+  }
+  if (quantity != 1) {
+    violations.Add(item_at + ".quantity", "QUANTITY_OUT_OF_RANGE",
+                   "a car line with vehicle.newVin is one car: quantity must be 1");
+  }
+}
+
+void ValidateVehicle(const v1::Vehicle& v, const std::string& item_at, SeenInRequest& seen,
+                     Violations& violations, PricingItem& out) {
+  const std::string at = item_at + ".vehicle";
   using Kind = v1::Vehicle::TradeInKind;
   using Energy = v1::Vehicle::NewEnergyType;
   using Fuel = v1::Vehicle::OldFuelType;
@@ -91,6 +120,7 @@ void ValidateVehicle(const v1::Vehicle& v, const std::string& at, Violations& vi
     const absl::StatusOr<std::string> vin = identity::NormalizeVin(v.old_vin(), at + ".oldVin");
     if (!vin.ok()) violations.AddAll(vin.status());
   }
+  ValidateNewVin(v, item_at, out.quantity, seen, violations);
   out.vehicle = {v.trade_in_kind(),
                  v.new_energy_type(),
                  v.new_displacement_ml(),
@@ -126,7 +156,7 @@ const char* DetailsName(v1::Item::DetailsCase details) {
 // Checks that the item carries the details its product type needs (or ones it may carry, decision D19) and
 // nothing else, and reads them.
 void ValidateDetails(const v1::Item& item, const v1::ProductType& type, const std::string& at,
-                     Violations& violations, PricingItem& out) {
+                     SeenInRequest& seen, Violations& violations, PricingItem& out) {
   const v1::Item::DetailsCase expected = DetailsCaseOf(type.details());
   const bool optional = item.details_case() != v1::Item::DETAILS_NOT_SET &&
                         item.details_case() == DetailsCaseOf(type.optional_details());
@@ -143,7 +173,7 @@ void ValidateDetails(const v1::Item& item, const v1::ProductType& type, const st
   }
   switch (item.details_case()) {
     case v1::Item::kVehicle:
-      ValidateVehicle(item.vehicle(), at + ".vehicle", violations, out);
+      ValidateVehicle(item.vehicle(), at, seen, violations, out);
       break;
     case v1::Item::kHome:
       ValidateHome(item.home(), at + ".home", violations, out);
@@ -169,11 +199,11 @@ void ValidateGrade(int32_t grade, const std::string& field, Violations& violatio
 }
 
 PricingItem ValidateItem(const v1::Item& item, const std::string& at,
-                         const policy::ProductCatalogue& catalogue,
-                         absl::flat_hash_set<absl::string_view>& line_ids, Violations& violations) {
+                         const policy::ProductCatalogue& catalogue, SeenInRequest& seen,
+                         Violations& violations) {
   PricingItem out;
   if (violations.Text(item.line_id(), at + ".lineId", kMaxIdLength) &&
-      !line_ids.insert(item.line_id()).second) {
+      !seen.line_ids.insert(item.line_id()).second) {
     violations.Add(at + ".lineId", "DUPLICATE_LINE_ID",
                    absl::StrCat("\"", item.line_id(), "\" is used twice"));
   }
@@ -197,7 +227,7 @@ PricingItem ValidateItem(const v1::Item& item, const std::string& at,
     return out;
   }
   out.product_type = *type;
-  ValidateDetails(item, catalogue.Get(*type), at, violations, out);
+  ValidateDetails(item, catalogue.Get(*type), at, seen, violations, out);
   return out;
 }
 
@@ -270,10 +300,10 @@ absl::StatusOr<Basket> PriceBasket(const BasketRequest& request, const PolicySna
   }
   Basket basket;
   basket.items.reserve(static_cast<size_t>(request.items.size()));
-  absl::flat_hash_set<absl::string_view> line_ids;
+  SeenInRequest seen;
   for (int i = 0; i < request.items.size(); ++i) {
     basket.items.push_back(ValidateItem(request.items[i], absl::StrCat("items[", i, "]"),
-                                        snapshot.catalogue(), line_ids, violations));
+                                        snapshot.catalogue(), seen, violations));
   }
   if (!violations.empty()) return violations.ToStatus();
 

@@ -8,8 +8,10 @@
 //
 // Request limits (the proto documents them too):
 //   items 1..100, lineId 1..64 characters and unique, priceFen 1..10^10, quantity 1..100, grades 0..5,
-//   strings bounded (ids 64, property ids 128), cars need their vehicle data with a valid VIN, renovation of
-//   an old home needs the home, e-bikes their e-bike details.
+//   strings bounded (ids 64, property ids 128), cars need their vehicle data with a valid old VIN, renovation
+//   of an old home needs the home, e-bikes their e-bike details. A new car's VIN (vehicle.newVin) is optional
+//   here; given, it is checked like the old one, its line has quantity 1 and no other line has the same VIN
+//   (DUPLICATE_VIN). Whether a Claim needs it is the policy's to say (claim_preparation.h).
 //
 // Errors: INVALID_ARGUMENT (BadRequest with every violation, the first one's reason in ErrorInfo);
 // NOT_FOUND with reason POLICY_NOT_FOUND (unknown policyId) or NO_POLICY_IN_FORCE.

@@ -50,8 +50,24 @@ quota::PlannedLine PlanLine(const v1::Item& item, const Basket& basket, size_t i
   if (item.has_vehicle()) {
     absl::StatusOr<std::string> vin = identity::NormalizeVin(item.vehicle().old_vin(), "oldVin");
     if (vin.ok()) line.vehicle_hash = hasher.ScopedKey("vin", *vin);
+    absl::StatusOr<std::string> new_vin = identity::NormalizeVin(item.vehicle().new_vin(), "newVin");
+    if (new_vin.ok()) line.new_vehicle_hash = hasher.ScopedKey("vin", *new_vin);
   }
   return line;
+}
+
+// Under a policy that keys cars by their new VIN (one car subsidy per new car, decision D9) every car line of
+// a claim must name its new car.
+absl::Status RequireNewVins(const v1::ClaimRequest& request, const Basket& basket) {
+  if (!basket.policy->requires_new_vin()) return absl::OkStatus();
+  std::vector<FieldViolation> violations;
+  for (int i = 0; i < request.items_size(); ++i) {
+    if (!request.items(i).has_vehicle() || !request.items(i).vehicle().new_vin().empty()) continue;
+    violations.push_back({absl::StrCat("items[", i, "].vehicle.newVin"), "FIELD_REQUIRED",
+                          absl::StrCat("policy ", basket.policy->id(),
+                                       " subsidises each new car once: the new car's VIN is required")});
+  }
+  return violations.empty() ? absl::OkStatus() : InvalidArgumentError(violations);
 }
 
 // The priced claim as it will be stored, before the ledger has decided anything.
@@ -131,6 +147,7 @@ absl::StatusOr<quota::ReserveRequest> PrepareClaim(const v1::ClaimRequest& reque
       const Basket basket,
       PriceBasket({request.region_code(), request.transaction_date(), request.policy_id(), request.items()},
                   snapshot));
+  TRADEIN_RETURN_IF_ERROR(RequireNewVins(request, basket));
   if (basket.day > today) {
     return InvalidArgumentError({{"transactionDate", "TRANSACTION_DATE_IN_FUTURE",
                                   absl::StrCat("is after today (", FormatCivilDay(today), ")")}});
@@ -161,7 +178,7 @@ absl::StatusOr<quota::ReserveRequest> PrepareClaim(const v1::ClaimRequest& reque
   for (size_t i = 0; i < basket.items.size(); ++i) {
     lines.push_back(PlanLine(request.items(static_cast<int>(i)), basket, i, window_open[i], hasher));
   }
-  quota::PlanLedger(*basket.policy, snapshot.catalogue(), lines, reserve);
+  quota::PlanLedger(*basket.policy, snapshot.catalogue(), basket.day, lines, reserve);
   return reserve;
 }
 

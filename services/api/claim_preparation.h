@@ -4,12 +4,14 @@
 //
 // Everything the claim service decides before it asks the quota store: the request is valid, the buyer is a
 // real PRC id (turned into its keyed hash at once — the raw id goes no further), the basket is priced under
-// the policy in force, the transaction is not in the future and the claim window is open, and the result is
-// a draft tradein.v1.Claim plus the ReserveRequest that asks the store for the buyer's quota and the budgets.
+// the policy in force, every car line names its new car when that policy subsidises each new car once
+// (Quota.once_per_new_vehicle), the transaction is not in the future and the claim window is open, and the
+// result is a draft tradein.v1.Claim plus the ReserveRequest that asks the store for the buyer's quota, the
+// once-keys (home, old car, new car) and the budgets.
 //
-// Errors: INVALID_ARGUMENT with field paths (as basket.h), NOT_FOUND for the policy, FAILED_PRECONDITION
-// CLAIM_WINDOW_CLOSED when no item's claim window is open today.
-// Thread safety: pure functions of their arguments.
+// Errors: INVALID_ARGUMENT with field paths (as basket.h; FIELD_REQUIRED items[i].vehicle.newVin),
+// NOT_FOUND for the policy, FAILED_PRECONDITION CLAIM_WINDOW_CLOSED when no item's claim window is open
+// today. Thread safety: pure functions of their arguments.
 #ifndef TRADEIN_SERVICES_API_CLAIM_PREPARATION_H_
 #define TRADEIN_SERVICES_API_CLAIM_PREPARATION_H_
 

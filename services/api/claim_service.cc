@@ -105,7 +105,8 @@ void FillUsage(const std::vector<quota::UsageCounter>& counters, const std::vect
   for (size_t i = 0; i < counters.size(); ++i) {
     const quota::UsageCounter& counter = counters[i];
     const bool same = i > 0 && counters[i - 1].quota == counter.quota &&
-                      counters[i - 1].product_type == counter.product_type;
+                      counters[i - 1].product_type == counter.product_type &&
+                      counters[i - 1].calendar_year == counter.calendar_year;
     if (!same) {
       entry = out.add_quotas();
       entry->set_quota_id(counter.quota->id());
@@ -114,6 +115,8 @@ void FillUsage(const std::vector<quota::UsageCounter>& counters, const std::vect
       entry->set_programme(counter.counter.programme);
       if (counter.product_type.has_value())
         entry->set_product_type(catalogue.Get(*counter.product_type).code());
+      if (counter.calendar_year.has_value())
+        entry->set_calendar_year(static_cast<int32_t>(counter.calendar_year->year()));
     }
     const int64_t limit = counter.counter.limit;
     if (counter.counter.kind == quota::CounterLimit::Kind::kUnits) {
@@ -277,7 +280,10 @@ grpc::ServerUnaryReactor* ClaimService::GetBuyerUsage(grpc::CallbackServerContex
   response->set_policy_id((*policy)->id());
   response->set_programme((*policy)->programme());
   response->set_buyer_ref(buyer->key.substr(0, 16));
-  std::vector<quota::UsageCounter> counters = quota::UsageCountersOf(**policy, snapshot->catalogue());
+  // A calendar-year limit counts the year of the transaction date, else of the policy's first day.
+  const std::optional<absl::CivilDay> day = ParseCivilDay(request->transaction_date());
+  const absl::CivilYear year(day.value_or((*policy)->transaction_window().first));
+  std::vector<quota::UsageCounter> counters = quota::UsageCountersOf(**policy, snapshot->catalogue(), year);
   quota::UsageRequest usage{*buyer, {}, now};
   for (const quota::UsageCounter& counter : counters) usage.counters.push_back(counter.counter);
   store_.GetUsage(std::move(usage), StoreDeadline(*context),

@@ -26,9 +26,9 @@ quota::ReserveRequest PlanAdvice(const Basket& basket, const v1::QuoteRequest& r
     const pricing::ItemPrice& price = basket.prices[i];
     lines.push_back({request.items(static_cast<int>(i)).line_id(), basket.items[i].product_type,
                      price.rule != nullptr ? price.rule->index : -1,
-                     price.eligible() ? basket.items[i].quantity : 0, price.unit_subsidy_fen, "", ""});
+                     price.eligible() ? basket.items[i].quantity : 0, price.unit_subsidy_fen, "", "", ""});
   }
-  quota::PlanLedger(*basket.policy, catalogue, lines, plan);
+  quota::PlanLedger(*basket.policy, catalogue, basket.day, lines, plan);
   return plan;
 }
 

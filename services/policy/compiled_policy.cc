@@ -152,6 +152,8 @@ absl::StatusOr<CompiledQuota> CompileQuota(const v1::Quota& quota, const std::st
   if (quota.has_max_amount()) out.max_amount_fen = quota.max_amount().fen();
   out.once_per_home = quota.once_per_home();
   out.once_per_old_vehicle = quota.once_per_old_vehicle();
+  out.once_per_new_vehicle = quota.once_per_new_vehicle().required();
+  if (quota.has_per_calendar_year()) out.calendar_year_max_units = quota.per_calendar_year().max_units();
   TRADEIN_ASSIGN_OR_RETURN(out.member_types, TypeBitmap(quota.product_types(), catalogue));
   out.member_rules = RuleBitmap(quota.rule_ids(), rules);
   return out;
@@ -225,6 +227,7 @@ absl::StatusOr<std::unique_ptr<CompiledPolicy>> CompiledPolicy::Compile(v1::Poli
   }
   for (const v1::Quota& quota : p.quotas()) {
     TRADEIN_ASSIGN_OR_RETURN(CompiledQuota q, CompileQuota(quota, p.programme(), out->rules_, catalogue));
+    out->requires_new_vin_ = out->requires_new_vin_ || q.once_per_new_vehicle;
     out->quotas_.push_back(std::move(q));
   }
   for (const v1::Budget& budget : p.budgets()) {

@@ -94,8 +94,10 @@ struct CompiledQuota {
   std::optional<int64_t> max_amount_fen;
   bool once_per_home = false;
   bool once_per_old_vehicle = false;
-  std::vector<bool> member_types;  // by ProductTypeId
-  std::vector<bool> member_rules;  // by CompiledRule::index
+  bool once_per_new_vehicle = false;               // one namespace across programmes (decision D9)
+  std::optional<int32_t> calendar_year_max_units;  // one counter per calendar year, across programmes
+  std::vector<bool> member_types;                  // by ProductTypeId
+  std::vector<bool> member_rules;                  // by CompiledRule::index
 
   const std::string& id() const { return source->id(); }
   bool Covers(ProductTypeId type, int rule_index) const;
@@ -138,6 +140,8 @@ class CompiledPolicy {
   RoundingRule rounding() const { return rounding_; }
   absl::Duration hold() const { return hold_; }
   bool refund_restores_quota() const { return proto_.refund().restores_quota(); }
+  // Whether a quota keys cars by their new VIN: a Claim must then carry vehicle.newVin on every car line.
+  bool requires_new_vin() const { return requires_new_vin_; }
 
   const std::vector<CompiledRule>& rules() const { return rules_; }
   // Indices into rules() of the rules that may price `type`, in file order.
@@ -153,6 +157,7 @@ class CompiledPolicy {
   DayWindow claim_window_;
   RoundingRule rounding_;
   absl::Duration hold_;
+  bool requires_new_vin_ = false;
   std::vector<CompiledRule> rules_;
   std::vector<std::vector<uint16_t>> rules_by_type_;
   std::vector<CompiledQuota> quotas_;

@@ -148,14 +148,24 @@ const v1::Policy* Merge(Load& load, const PolicyFile& file, std::vector<std::str
       return nullptr;
     }
   }
-  v1::Policy merged = MergePolicy(parent, file.policy);
-  ValidateMergedPolicy(file, parent, merged, load.problems);
+  v1::Policy merged = MergePolicy(parent, file);
   for (const PolicyFile* f = &file; f != nullptr;) {
     merged.add_source_files(f->path);
     const auto next = load.by_id.find(f->policy.inherits());
     f = (f->policy.inherits().empty() || next == load.by_id.end()) ? nullptr : next->second;
   }
   return &load.merged.emplace(id, std::move(merged)).first->second;
+}
+
+// Checks each file as merged, in file order; a file whose chain is broken was reported already.
+void ValidateMerged(Load& load) {
+  for (const auto& file : load.files) {
+    const auto merged = load.merged.find(file->policy.id());
+    if (merged == load.merged.end() || load.by_id.at(file->policy.id()) != file.get()) continue;
+    const auto parent = load.merged.find(file->policy.inherits());
+    ValidateMergedPolicy(*file, file->policy.inherits().empty() ? nullptr : &parent->second, merged->second,
+                         *load.catalogue, load.problems);
+  }
 }
 
 std::string SnapshotVersion(const Load& load,
@@ -203,6 +213,7 @@ std::string PolicyContentHash(const v1::Policy& policy) {
   v1::Policy content = policy;
   content.clear_version();
   content.clear_source_files();
+  content.clear_value_origins();
   return Sha256Hex16(DeterministicBytes(content));
 }
 
@@ -212,12 +223,13 @@ PolicyLoadReport LoadPolicyDirectoryReport(const std::string& directory, absl::T
   ReadCatalogue(load);
   ReadPolicyFiles(load);
   if (!load.catalogue.has_value()) return {nullptr, std::move(load.problems)};
-  for (const auto& file : load.files) ValidatePolicyFile(*file, *load.catalogue, load.problems);
+  for (const auto& file : load.files) ValidatePolicyFile(*file, load.problems);
   IndexById(load);
   for (const auto& file : load.files) {
     std::vector<std::string> visiting = {file->policy.id()};
     Merge(load, *file, visiting);
   }
+  ValidateMerged(load);
   if (!load.problems.empty() || load.files.empty()) return {nullptr, std::move(load.problems)};
   std::shared_ptr<const PolicySnapshot> snapshot = BuildSnapshot(load, now);
   return {std::move(snapshot), std::move(load.problems)};

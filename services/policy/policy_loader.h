@@ -4,9 +4,9 @@
 //
 // Reads a policy directory into a PolicySnapshot: `product_types.textproto` (the catalogue) and every other
 // `*.textproto` file (one tradein.v1.Policy each; other files are ignored). Each file is parsed, validated on
-// its own, merged onto its parent (`inherits`), validated again merged, compiled, and stamped with a content
-// hash (`version`). Any problem in any file refuses the whole directory: the caller keeps its last good
-// snapshot.
+// its own, merged onto its parent (`inherits`, field by field: policy_merge.h), validated again merged,
+// compiled, and stamped with a content hash (`version`). Any problem in any file refuses the whole directory:
+// the caller keeps its last good snapshot.
 //
 // Thread safety: no shared state; reads the file system.
 #ifndef TRADEIN_SERVICES_POLICY_POLICY_LOADER_H_
@@ -44,8 +44,9 @@ PolicyLoadReport LoadPolicyDirectoryReport(const std::string& directory, absl::T
 
 // PolicyContentHash
 //
-// First 16 hex digits of SHA-256 over the deterministic serialisation of `policy` without its version and
-// source files: the same rules give the same version, whatever the file's comments or layout.
+// First 16 hex digits of SHA-256 over the deterministic serialisation of `policy` without its output fields
+// (version, source files, value origins): the same rules give the same version, whatever the files' comments
+// or layout, and however the values are spread over a chain of files.
 std::string PolicyContentHash(const v1::Policy& policy);
 
 }  // namespace tradein::policy

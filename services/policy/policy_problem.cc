@@ -187,6 +187,12 @@ int PolicyFile::LineOf(const FieldPath& field_path) const {
   return line;
 }
 
+int WrittenLine(const TextFormat::ParseInfoTree* tree, const FieldDescriptor* field) {
+  if (tree == nullptr) return 0;
+  const TextFormat::ParseLocation location = tree->GetLocation(field, field->is_repeated() ? 0 : -1);
+  return location.line < 0 ? 0 : location.line + 1;
+}
+
 std::unique_ptr<PolicyFile> ParsePolicyText(absl::string_view path, absl::string_view text,
                                             std::vector<PolicyProblem>& problems) {
   auto file = std::make_unique<PolicyFile>();

@@ -55,6 +55,14 @@ struct PolicyFile {
   int LineOf(const FieldPath& field_path) const;
 };
 
+// WrittenLine
+//
+// The 1-based line where the text behind `tree` (a message's parse tree) wrote `field` — a list's first
+// statement for a repeated field, `[]` included; 0 when the text does not write it or `tree` is null. Whether
+// a field was written is what inheritance reads as presence (policy_merge.h).
+int WrittenLine(const google::protobuf::TextFormat::ParseInfoTree* tree,
+                const google::protobuf::FieldDescriptor* field);
+
 // ParsePolicyText
 //
 // Parses `text` as a tradein.v1.Policy. On failure, appends the parser's problems (with lines) to `problems`

@@ -3,8 +3,9 @@
 // -----------------------------------------------------------------------------
 //
 // A readable account of what a compiled policy pays: its windows and settings, then one line per rule
-// (amount formula and conditions), quota and budget, each with its legal reference. Used by the policy linter
-// and the operator CLI.
+// (amount formula and conditions), quota and budget, each with its legal reference, and under each the values
+// it is made of with the file and line that set them ("zj-2025.textproto:52  claim_window: { first_day:
+// ...}"), from Policy.value_origins. Used by the policy linter and the operator CLI.
 //
 // Thread safety: pure function.
 #ifndef TRADEIN_SERVICES_POLICY_POLICY_SUMMARY_H_

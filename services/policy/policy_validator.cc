@@ -33,17 +33,31 @@ class Checker {
  public:
   Checker(const PolicyFile& file, std::vector<PolicyProblem>& problems) : file_(file), problems_(problems) {}
 
+  const PolicyFile& file() const { return file_; }
+
   void Fail(const FieldPath& path, absl::string_view message) {
     problems_.push_back({file_.path, file_.LineOf(path), path.ToString(), std::string(message)});
   }
+  void Fail(PolicyProblem problem) { problems_.push_back(std::move(problem)); }
   bool Expect(bool ok, const FieldPath& path, absl::string_view message) {
     if (!ok) Fail(path, message);
     return ok;
   }
 
   void Ref(const v1::LegalReference& ref, bool present, const FieldPath& path) {
-    Expect(!present || !ref.document().empty(), path.Then("ref").Then("document"),
-           "every number needs its legal reference (ref.document)");
+    if (present) EntryRef(ref, path, "");
+  }
+
+  // A rule's, quota's or budget's own reference; `hint` follows the message (why the entry may lack one).
+  void EntryRef(const v1::LegalReference& ref, const FieldPath& path, absl::string_view hint) {
+    if (!Expect(!ref.document().empty(), path.Then("ref").Then("document"),
+                absl::StrCat("every number needs its legal reference (ref.document)", hint))) {
+      return;
+    }
+    Expect(
+        !ref.article().empty(), path.Then("ref").Then("article"),
+        "a legal reference names where in the document it is (ref.article): the article or section, or the "
+        "section by subject where the text numbers none (and ref.note says so)");
   }
 
   std::optional<absl::CivilDay> Day(const std::string& text, const FieldPath& path) {
@@ -244,12 +258,13 @@ v1::ProductType::Details RuleDetails(Checker& c, const v1::Rule& rule, const Pro
   return details.value_or(v1::ProductType::NONE);
 }
 
-void CheckRule(Checker& c, const v1::Rule& rule, const ProductCatalogue& catalogue, const FieldPath& path) {
+void CheckRule(Checker& c, const v1::Rule& rule, const ProductCatalogue& catalogue, const FieldPath& path,
+               absl::string_view ref_hint) {
   c.Expect(IsIdentifier(rule.id()), path.Then("id"), "a rule needs an id of letters, digits, '-' or '_'");
   c.Expect(!rule.product_types().empty(), path.Then("product_types"),
            "a rule needs at least one product type");
   c.ProductTypes(rule.product_types(), catalogue, path, "product_types");
-  c.Ref(rule.ref(), true, path);
+  c.EntryRef(rule.ref(), path, ref_hint);
   const v1::ProductType::Details details = RuleDetails(c, rule, catalogue, path);
   const bool is_car = details == v1::ProductType::VEHICLE;
   c.Expect(is_car == (rule.trade_in_kind() != v1::Vehicle::TradeInKind::TRADE_IN_KIND_UNSPECIFIED),
@@ -264,20 +279,55 @@ void CheckRule(Checker& c, const v1::Rule& rule, const ProductCatalogue& catalog
   CheckAmount(c, rule, path);
 }
 
-void CheckQuota(Checker& c, const v1::Quota& quota, const ProductCatalogue& catalogue,
-                const FieldPath& path) {
+// Members of a once_per_new_vehicle quota must be cars: the new car's VIN is all it counts.
+void CheckNewVehicleMembers(Checker& c, const v1::Quota& quota, const v1::Policy& merged,
+                            const ProductCatalogue& catalogue, const FieldPath& path) {
+  auto is_car = [&catalogue](const std::string& code) {
+    const std::optional<ProductTypeId> id = catalogue.Find(code);
+    return !id.has_value() || catalogue.Get(*id).details() == v1::ProductType::VEHICLE;
+  };
+  for (int i = 0; i < quota.product_types_size(); ++i) {
+    c.Expect(
+        is_car(quota.product_types(i)), path.Then("product_types", i),
+        absl::StrCat("once_per_new_vehicle counts cars only; \"", quota.product_types(i), "\" is not a car"));
+  }
+  for (int i = 0; i < quota.rule_ids_size(); ++i) {
+    for (const v1::Rule& rule : merged.rules()) {
+      if (rule.id() != quota.rule_ids(i)) continue;
+      c.Expect(
+          std::all_of(rule.product_types().begin(), rule.product_types().end(), is_car),
+          path.Then("rule_ids", i),
+          absl::StrCat("once_per_new_vehicle counts cars only; rule \"", rule.id(), "\" prices other items"));
+    }
+  }
+}
+
+void CheckQuota(Checker& c, const v1::Quota& quota, const v1::Policy& merged,
+                const ProductCatalogue& catalogue, const FieldPath& path, absl::string_view ref_hint) {
   c.Expect(IsIdentifier(quota.id()), path.Then("id"), "a quota needs an id of letters, digits, '-' or '_'");
   c.Expect(quota.product_types_size() + quota.rule_ids_size() > 0, path.Then("product_types"),
            "a quota needs members: product_types or rule_ids");
   c.ProductTypes(quota.product_types(), catalogue, path, "product_types");
-  c.Ref(quota.ref(), true, path);
+  c.EntryRef(quota.ref(), path, ref_hint);
+  const bool once_per_new_vehicle = quota.once_per_new_vehicle().required();
   c.Expect(quota.has_max_units() || quota.has_max_amount() || quota.once_per_home() ||
-               quota.once_per_old_vehicle(),
-           path, "a quota needs a limit: max_units, max_amount, once_per_home or once_per_old_vehicle");
+               quota.once_per_old_vehicle() || once_per_new_vehicle || quota.has_per_calendar_year(),
+           path,
+           "a quota needs a limit: max_units, max_amount, once_per_home, once_per_old_vehicle, "
+           "once_per_new_vehicle or per_calendar_year");
   if (quota.has_max_units()) {
     c.Expect(quota.max_units() >= 1, path.Then("max_units"), "must be at least 1 (drop the rule instead)");
   }
   if (quota.has_max_amount()) c.Money(quota.max_amount(), path.Then("max_amount"), kMaxTotalFen);
+  if (quota.has_once_per_new_vehicle()) {
+    c.Ref(quota.once_per_new_vehicle().ref(), once_per_new_vehicle, path.Then("once_per_new_vehicle"));
+    if (once_per_new_vehicle) CheckNewVehicleMembers(c, quota, merged, catalogue, path);
+  }
+  if (quota.has_per_calendar_year()) {
+    const FieldPath at = path.Then("per_calendar_year");
+    c.Expect(quota.per_calendar_year().max_units() >= 1, at.Then("max_units"), "must be at least 1");
+    c.Ref(quota.per_calendar_year().ref(), true, at);
+  }
   for (int i = 0; i < quota.unit_overrides_size(); ++i) {
     const v1::UnitLimitOverride& o = quota.unit_overrides(i);
     const FieldPath at = path.Then("unit_overrides", i);
@@ -309,11 +359,11 @@ void CheckQuota(Checker& c, const v1::Quota& quota, const ProductCatalogue& cata
 }
 
 void CheckBudget(Checker& c, const v1::Budget& budget, const ProductCatalogue& catalogue,
-                 const FieldPath& path) {
+                 const FieldPath& path, absl::string_view ref_hint) {
   c.Expect(IsIdentifier(budget.id()), path.Then("id"), "a budget needs an id of letters, digits, '-' or '_'");
   c.Fen(budget.total_fen(), path.Then("total_fen"), kMaxTotalFen);
   c.ProductTypes(budget.product_types(), catalogue, path, "product_types");
-  c.Ref(budget.ref(), true, path);
+  c.EntryRef(budget.ref(), path, ref_hint);
 }
 
 template <typename T>
@@ -377,33 +427,107 @@ int OwnIndex(const RepeatedPtrField<T>& own, absl::string_view id) {
   return -1;
 }
 
-void CheckMemberRuleIds(Checker& c, const RepeatedPtrField<std::string>& rule_ids,
-                        const absl::flat_hash_set<std::string>& rules, const FieldPath& path) {
-  for (int i = 0; i < rule_ids.size(); ++i) {
-    c.Expect(rules.contains(rule_ids[i]), path.Then("rule_ids", i),
-             absl::StrCat("no rule \"", rule_ids[i], "\" in the merged policy"));
+// The parse tree of entry `index` of `list` ("rules", "quotas", "budgets") in the file's own text.
+const google::protobuf::TextFormat::ParseInfoTree* EntryTree(const PolicyFile& file, absl::string_view list,
+                                                             int index) {
+  const google::protobuf::FieldDescriptor* field =
+      v1::Policy::descriptor()->FindFieldByName(std::string(list));
+  return file.locations->GetTreeForNested(field, index);
+}
+
+bool Writes(const google::protobuf::TextFormat::ParseInfoTree* tree, const google::protobuf::Descriptor* type,
+            absl::string_view field) {
+  return WrittenLine(tree, type->FindFieldByName(std::string(field))) > 0;
+}
+
+// Every rule a quota or budget names must be in the merged policy. An entry whose text writes rule_ids is
+// blamed there; an inherited list naming a rule this file removes is blamed on the removal (the parent's own
+// problems were reported against the parent).
+template <typename T>
+void CheckMemberRules(Checker& c, absl::string_view list, absl::string_view kind,
+                      const RepeatedPtrField<T>& own, const RepeatedPtrField<T>& merged,
+                      const RepeatedPtrField<std::string>& removed_rule_ids,
+                      const absl::flat_hash_set<std::string>& rule_ids) {
+  for (const T& item : merged) {
+    const int index = OwnIndex(own, item.id());
+    const bool written = index >= 0 && Writes(EntryTree(c.file(), list, index), T::descriptor(), "rule_ids");
+    for (int j = 0; j < item.rule_ids_size(); ++j) {
+      const std::string& id = item.rule_ids(j);
+      if (rule_ids.contains(id)) continue;
+      if (written) {
+        c.Fail(FieldPath().Then(list, index).Then("rule_ids", j),
+               absl::StrCat("no rule \"", id, "\" in the merged policy"));
+        continue;
+      }
+      const int removal = static_cast<int>(std::find(removed_rule_ids.begin(), removed_rule_ids.end(), id) -
+                                           removed_rule_ids.begin());
+      if (removal == removed_rule_ids.size()) continue;
+      c.Fail(FieldPath().Then("removed_rule_ids", removal),
+             absl::StrCat("removes rule \"", id, "\" but inherited ", kind, " \"", item.id(),
+                          "\" still names it: override its rule_ids or remove the ", kind, " too"));
+    }
   }
 }
 
-// A rule this file removes must not still be named by an inherited quota or budget (the parent's own
-// problems were reported against the parent).
-void CheckRemovedRulesStillNamed(Checker& c, const v1::Policy& own, const v1::Policy& merged) {
-  for (int i = 0; i < own.removed_rule_ids_size(); ++i) {
-    const std::string& removed = own.removed_rule_ids(i);
-    auto names = [&removed](const auto& item) {
-      return std::find(item.rule_ids().begin(), item.rule_ids().end(), removed) != item.rule_ids().end();
-    };
-    for (const v1::Quota& quota : merged.quotas()) {
-      if (OwnIndex(own.quotas(), quota.id()) >= 0 || !names(quota)) continue;
-      c.Fail(FieldPath().Then("removed_rule_ids", i),
-             absl::StrCat("removes rule \"", removed, "\" but inherited quota \"", quota.id(),
-                          "\" still names it: override or remove the quota too"));
+// Whether own entry `id` overrides the parent's (rather than being new, or removed and declared again).
+template <typename T>
+bool IsOverride(absl::string_view id, const RepeatedPtrField<T>* parent_items,
+                const RepeatedPtrField<std::string>& removed) {
+  return parent_items != nullptr && OwnIndex(*parent_items, id) >= 0 &&
+         std::find(removed.begin(), removed.end(), id) == removed.end();
+}
+
+// An override that writes a plain field of the entry (product_types, max_units, total_fen, ...) changes what
+// the entry's `ref` vouches for, so it must restate the ref. Messages carry or contain their own refs.
+void CheckOverrideRestatesRef(Checker& c, const google::protobuf::Descriptor* type, absl::string_view list,
+                              int index, absl::string_view kind, absl::string_view id) {
+  const google::protobuf::TextFormat::ParseInfoTree* tree = EntryTree(c.file(), list, index);
+  if (Writes(tree, type, "ref")) return;
+  for (int i = 0; i < type->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = type->field(i);
+    if (field->name() == "id" || field->name() == "title" || field->name() == "title_zh" ||
+        field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+        WrittenLine(tree, field) == 0) {
+      continue;
     }
-    for (const v1::Budget& budget : merged.budgets()) {
-      if (OwnIndex(own.budgets(), budget.id()) >= 0 || !names(budget)) continue;
-      c.Fail(FieldPath().Then("removed_rule_ids", i),
-             absl::StrCat("removes rule \"", removed, "\" but inherited budget \"", budget.id(),
-                          "\" still names it: override or remove the budget too"));
+    c.Fail(FieldPath().Then(list, index).Then(field->name()),
+           absl::StrCat("overrides ", field->name(), " of the parent's ", kind, " \"", id,
+                        "\": restate its ref too (the parent's ref vouches for the parent's value)"));
+    return;
+  }
+}
+
+// Checks each rule, quota and budget this file writes, as merged: an override is complete only with the
+// parent's fields. Of an override's problems, those its parent's entry has too were the parent's to report,
+// so the override reports only what it breaks. A duplicate id is checked once (the duplicate itself is
+// reported). `check(checker, entry, policy, path, hint)` checks `entry` of `policy`.
+template <typename T, typename Check>
+void CheckOwnEntries(Checker& c, absl::string_view list, absl::string_view kind,
+                     const RepeatedPtrField<T>& own, const RepeatedPtrField<T>& merged_items,
+                     const v1::Policy& merged, const RepeatedPtrField<T>* parent_items,
+                     const v1::Policy* parent, const RepeatedPtrField<std::string>& removed, Check check) {
+  for (int i = 0; i < own.size(); ++i) {
+    const std::string& id = own[i].id();
+    const int in_merged = OwnIndex(merged_items, id);
+    if (OwnIndex(own, id) != i || in_merged < 0) continue;
+    const FieldPath path = FieldPath().Then(list, i);
+    if (!IsOverride(id, parent_items, removed)) {
+      check(
+          c, merged_items[in_merged], merged, path,
+          parent != nullptr ? absl::StrCat(" (the parent has no ", kind, " \"", id, "\" to override)") : "");
+      continue;
+    }
+    CheckOverrideRestatesRef(c, T::descriptor(), list, i, kind, id);
+    std::vector<PolicyProblem> found, inherited;
+    Checker as_merged(c.file(), found), as_inherited(c.file(), inherited);
+    check(as_merged, merged_items[in_merged], merged, path, "");
+    check(as_inherited, (*parent_items)[OwnIndex(*parent_items, id)], *parent, path, "");
+    for (const PolicyProblem& problem : found) {
+      const bool parents =
+          std::any_of(inherited.begin(), inherited.end(), [&problem](const PolicyProblem& p) {
+            return p.field == problem.field && p.message == problem.message;
+          });
+      if (!parents) c.Fail(problem);
     }
   }
 }
@@ -418,7 +542,7 @@ void CheckShadowedRules(Checker& c, const v1::Policy& own, const v1::Policy& mer
       reachable |= first_rule.emplace(key, rule.id()).second;
     }
     const int index = OwnIndex(own.rules(), rule.id());
-    if (!reachable && index >= 0) {
+    if (!reachable && index >= 0 && !rule.product_types().empty()) {  // none: reported as such
       c.Fail(FieldPath().Then("rules", index).Then("product_types"),
              "every product type of this rule is already priced by an earlier rule: it can never apply");
     }
@@ -427,30 +551,36 @@ void CheckShadowedRules(Checker& c, const v1::Policy& own, const v1::Policy& mer
 
 }  // namespace
 
-void ValidatePolicyFile(const PolicyFile& file, const ProductCatalogue& catalogue,
-                        std::vector<PolicyProblem>& problems) {
+void ValidatePolicyFile(const PolicyFile& file, std::vector<PolicyProblem>& problems) {
   Checker c(file, problems);
   const v1::Policy& p = file.policy;
   CheckPolicySettings(c, p);
   CheckUniqueIds(c, p.rules(), "rules");
   CheckUniqueIds(c, p.quotas(), "quotas");
   CheckUniqueIds(c, p.budgets(), "budgets");
-  for (int i = 0; i < p.rules_size(); ++i) CheckRule(c, p.rules(i), catalogue, FieldPath().Then("rules", i));
-  for (int i = 0; i < p.quotas_size(); ++i)
-    CheckQuota(c, p.quotas(i), catalogue, FieldPath().Then("quotas", i));
-  for (int i = 0; i < p.budgets_size(); ++i) {
-    CheckBudget(c, p.budgets(i), catalogue, FieldPath().Then("budgets", i));
-  }
 }
 
 void ValidateMergedPolicy(const PolicyFile& file, const v1::Policy* parent, const v1::Policy& merged,
-                          std::vector<PolicyProblem>& problems) {
+                          const ProductCatalogue& catalogue, std::vector<PolicyProblem>& problems) {
   Checker c(file, problems);
   const v1::Policy& own = file.policy;
   const FieldPath root;
   CheckRemovedIds(c, own.removed_rule_ids(), parent ? &parent->rules() : nullptr, "removed_rule_ids");
   CheckRemovedIds(c, own.removed_quota_ids(), parent ? &parent->quotas() : nullptr, "removed_quota_ids");
   CheckRemovedIds(c, own.removed_budget_ids(), parent ? &parent->budgets() : nullptr, "removed_budget_ids");
+  CheckOwnEntries(c, "rules", "rule", own.rules(), merged.rules(), merged,
+                  parent ? &parent->rules() : nullptr, parent, own.removed_rule_ids(),
+                  [&](Checker& checker, const v1::Rule& rule, const v1::Policy&, const FieldPath& path,
+                      const std::string& hint) { CheckRule(checker, rule, catalogue, path, hint); });
+  CheckOwnEntries(
+      c, "quotas", "quota", own.quotas(), merged.quotas(), merged, parent ? &parent->quotas() : nullptr,
+      parent, own.removed_quota_ids(),
+      [&](Checker& checker, const v1::Quota& quota, const v1::Policy& policy, const FieldPath& path,
+          const std::string& hint) { CheckQuota(checker, quota, policy, catalogue, path, hint); });
+  CheckOwnEntries(c, "budgets", "budget", own.budgets(), merged.budgets(), merged,
+                  parent ? &parent->budgets() : nullptr, parent, own.removed_budget_ids(),
+                  [&](Checker& checker, const v1::Budget& budget, const v1::Policy&, const FieldPath& path,
+                      const std::string& hint) { CheckBudget(checker, budget, catalogue, path, hint); });
 
   c.Expect(!merged.programme().empty(), root.Then("programme"), "a root policy needs a programme");
   c.Expect(merged.has_transaction_window(), root.Then("transaction_window"), "a root policy needs one");
@@ -481,13 +611,8 @@ void ValidateMergedPolicy(const PolicyFile& file, const v1::Policy* parent, cons
 
   absl::flat_hash_set<std::string> rule_ids;
   for (const v1::Rule& rule : merged.rules()) rule_ids.insert(rule.id());
-  for (int i = 0; i < own.quotas_size(); ++i) {
-    CheckMemberRuleIds(c, own.quotas(i).rule_ids(), rule_ids, root.Then("quotas", i));
-  }
-  for (int i = 0; i < own.budgets_size(); ++i) {
-    CheckMemberRuleIds(c, own.budgets(i).rule_ids(), rule_ids, root.Then("budgets", i));
-  }
-  CheckRemovedRulesStillNamed(c, own, merged);
+  CheckMemberRules(c, "quotas", "quota", own.quotas(), merged.quotas(), own.removed_rule_ids(), rule_ids);
+  CheckMemberRules(c, "budgets", "budget", own.budgets(), merged.budgets(), own.removed_rule_ids(), rule_ids);
   CheckShadowedRules(c, own, merged);
 }
 

@@ -141,6 +141,7 @@ ReasonText DescribeReason(ReasonCode code, const PricingItem& item, const ItemPr
     case ReasonCode::kAmountCapReached:
     case ReasonCode::kBudgetExhausted:
     case ReasonCode::kSerialAlreadySubsidised:
+    case ReasonCode::kNewVehicleAlreadySubsidised:
       return DescribeLedgerReason(code);
     case ReasonCode::kCount:
       break;
@@ -164,6 +165,10 @@ ReasonText DescribeLedgerReason(ReasonCode code) {
       return {"the programme's budget is used up", "补贴资金已用完"};
     case ReasonCode::kSerialAlreadySubsidised:
       return {"this unit's serial number has already been subsidised", "该商品序列号已享受过补贴"};
+    case ReasonCode::kNewVehicleAlreadySubsidised:
+      return {
+          "this new car (its VIN) has already taken a car subsidy: one per new car, scrappage or replacement",
+          "该新车(车架号)已享受过汽车以旧换新补贴，每辆新车只能享受报废更新或置换更新补贴中的一项"};
     default:
       return {std::string(ReasonName(code)), std::string(ReasonName(code))};
   }

@@ -26,6 +26,7 @@ constexpr std::array<absl::string_view, static_cast<size_t>(ReasonCode::kCount)>
     "AMOUNT_CAP_REACHED",
     "BUDGET_EXHAUSTED",
     "SERIAL_ALREADY_SUBSIDISED",
+    "NEW_VEHICLE_ALREADY_SUBSIDISED",
 };
 
 }  // namespace

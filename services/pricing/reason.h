@@ -16,6 +16,7 @@
 
 namespace tradein::pricing {
 
+// The values are stored (a claim's reason bits in the quota ledger): append new codes, never reorder.
 enum class ReasonCode : uint8_t {
   // Set by the calculator from the policy's rules.
   kNotCovered,
@@ -39,6 +40,7 @@ enum class ReasonCode : uint8_t {
   kAmountCapReached,  // granted only the rest of a cumulative cap: eligible, reduced
   kBudgetExhausted,
   kSerialAlreadySubsidised,
+  kNewVehicleAlreadySubsidised,  // the new car's VIN already took a car subsidy (any programme, any kind)
   kCount,
 };
 

@@ -25,6 +25,12 @@ std::string UnitsField(const CompiledQuota& quota, ProductTypeId counter_type,
 
 std::string FenField(const CompiledQuota& quota) { return absl::StrCat("f:", quota.id()); }
 
+// A calendar-year limit: one counter per quota id and year, in the namespace every programme shares.
+CounterLimit CalendarYearCounter(const CompiledQuota& quota, absl::CivilYear year) {
+  return {"", absl::StrCat("u:", quota.id(), ":", year.year()), CounterLimit::Kind::kUnits,
+          *quota.calendar_year_max_units};
+}
+
 template <typename T>
 uint16_t IndexOf(std::vector<T>& list, T value) {
   auto it = std::find(list.begin(), list.end(), value);
@@ -32,9 +38,9 @@ uint16_t IndexOf(std::vector<T>& list, T value) {
   return static_cast<uint16_t>(it - list.begin());
 }
 
-// Units and fen counters of `quota` for an item of `type`.
-void AddCounters(const CompiledQuota& quota, ProductTypeId type, const ProductCatalogue& catalogue,
-                 ReserveRequest& request, LineRequest& line) {
+// Units and fen counters of `quota` for an item of `type` bought in `year`.
+void AddCounters(const CompiledQuota& quota, ProductTypeId type, absl::CivilYear year,
+                 const ProductCatalogue& catalogue, ReserveRequest& request, LineRequest& line) {
   const ProductTypeId counter_type = quota.CounterType(type);
   const std::optional<int32_t> unit_limit = quota.UnitLimit(counter_type);
   if (unit_limit.has_value()) {
@@ -46,6 +52,9 @@ void AddCounters(const CompiledQuota& quota, ProductTypeId type, const ProductCa
     line.counters.push_back(IndexOf(
         request.counters,
         CounterLimit{quota.programme, FenField(quota), CounterLimit::Kind::kFen, *quota.max_amount_fen}));
+  }
+  if (quota.calendar_year_max_units.has_value()) {
+    line.counters.push_back(IndexOf(request.counters, CalendarYearCounter(quota, year)));
   }
 }
 
@@ -61,12 +70,19 @@ void AddOnceKeys(const CompiledQuota& quota, const PlannedLine& planned, Reserve
         IndexOf(request.once_keys, OnceKey{quota.programme, quota.id(), planned.vehicle_hash,
                                            pricing::ReasonCode::kVehicleAlreadyUsed}));
   }
+  if (quota.once_per_new_vehicle && !planned.new_vehicle_hash.empty()) {
+    line.once_keys.push_back(
+        IndexOf(request.once_keys, OnceKey{"", std::string(kNewVehicleOnceKey), planned.new_vehicle_hash,
+                                           pricing::ReasonCode::kNewVehicleAlreadySubsidised}));
+  }
 }
 
 }  // namespace
 
 void PlanLedger(const CompiledPolicy& policy, const ProductCatalogue& catalogue,
-                const std::vector<PlannedLine>& lines, ReserveRequest& request) {
+                absl::CivilDay transaction_day, const std::vector<PlannedLine>& lines,
+                ReserveRequest& request) {
+  const absl::CivilYear year(transaction_day);
   for (const PlannedLine& planned : lines) {
     LineRequest line;
     line.line_id = planned.line_id;
@@ -75,7 +91,7 @@ void PlanLedger(const CompiledPolicy& policy, const ProductCatalogue& catalogue,
     if (planned.units > 0) {
       for (const CompiledQuota& quota : policy.quotas()) {
         if (!quota.Covers(planned.product_type, planned.rule_index)) continue;
-        AddCounters(quota, planned.product_type, catalogue, request, line);
+        AddCounters(quota, planned.product_type, year, catalogue, request, line);
         AddOnceKeys(quota, planned, request, line);
       }
       for (const CompiledBudget& budget : policy.budgets()) {
@@ -88,7 +104,8 @@ void PlanLedger(const CompiledPolicy& policy, const ProductCatalogue& catalogue,
   }
 }
 
-std::vector<UsageCounter> UsageCountersOf(const CompiledPolicy& policy, const ProductCatalogue& catalogue) {
+std::vector<UsageCounter> UsageCountersOf(const CompiledPolicy& policy, const ProductCatalogue& catalogue,
+                                          absl::CivilYear year) {
   std::vector<UsageCounter> out;
   for (const CompiledQuota& quota : policy.quotas()) {
     if (quota.per_product_type) {
@@ -99,17 +116,23 @@ std::vector<UsageCounter> UsageCountersOf(const CompiledPolicy& policy, const Pr
         out.push_back(
             {{quota.programme, UnitsField(quota, type, catalogue), CounterLimit::Kind::kUnits, *limit},
              &quota,
-             type});
+             type,
+             std::nullopt});
       }
     } else if (quota.max_units.has_value()) {
       out.push_back({{quota.programme, GroupUnitsField(quota), CounterLimit::Kind::kUnits, *quota.max_units},
                      &quota,
+                     std::nullopt,
                      std::nullopt});
     }
     if (quota.max_amount_fen.has_value()) {
       out.push_back({{quota.programme, FenField(quota), CounterLimit::Kind::kFen, *quota.max_amount_fen},
                      &quota,
+                     std::nullopt,
                      std::nullopt});
+    }
+    if (quota.calendar_year_max_units.has_value()) {
+      out.push_back({CalendarYearCounter(quota, year), &quota, std::nullopt, year});
     }
   }
   return out;

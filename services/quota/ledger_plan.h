@@ -3,14 +3,20 @@
 // -----------------------------------------------------------------------------
 //
 // Turns a priced basket and its policy into what the quota store checks: for each line, the buyer counters
-// (per quota and, for per-product-type quotas, per product type), the once-keys (a home, an old car) and the
-// budgets it draws on. This is where a quota's id becomes a counter's name, in one place:
+// (per quota and, for per-product-type quotas, per product type), the once-keys (a home, an old car, a new
+// car) and the budgets it draws on. This is where a quota's id becomes a counter's name, in one place:
 //
-//   units of a shared quota            u:<quota id>
+//   units of a shared quota            u:<quota id>                  under the quota's programme
 //   units of a per-product-type quota  u:<quota id>:<product type>   (counts_as maps a type to another's)
 //   fen of a cumulative amount cap     f:<quota id>
+//   units of a calendar-year limit     u:<quota id>:<YYYY>           under programme "" (every programme)
+//   once-key of a home / an old car    (programme, quota id, keyed hash)
+//   once-key of a new car              ("", "new-vehicle", keyed hash of the VIN): every programme, every
+//   quota
 //
-// each kept under the quota's programme — never under a policy file's content hash, so a reload keeps usage.
+// each kept under the quota's programme (or the programme-independent "" namespace, as serial numbers are) —
+// never under a policy file's content hash, so a reload keeps usage. The year of a calendar-year counter is
+// the transaction date's.
 //
 // Thread safety: pure functions.
 #ifndef TRADEIN_SERVICES_QUOTA_LEDGER_PLAN_H_
@@ -20,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "services/policy/compiled_policy.h"
 #include "services/policy/product_catalogue.h"
 #include "services/quota/quota_store.h"
@@ -33,29 +41,37 @@ struct PlannedLine {
   int rule_index = -1;  // the rule that priced it; -1 when none
   int32_t units = 0;    // 0 when the rules refuse it
   int64_t unit_fen = 0;
-  std::string home_hash;     // keyed hash of Home.property_id; "" when the item has none
-  std::string vehicle_hash;  // keyed hash of Vehicle.old_vin; "" when the item has none
+  std::string home_hash;         // keyed hash of Home.property_id; "" when the item has none
+  std::string vehicle_hash;      // keyed hash of Vehicle.old_vin; "" when the item has none
+  std::string new_vehicle_hash;  // keyed hash of Vehicle.new_vin; "" when the item has none
 };
+
+// The once-key namespace of new cars: one subsidy per new car across every programme (decision D9).
+inline constexpr absl::string_view kNewVehicleOnceKey = "new-vehicle";
 
 // PlanLedger
 //
-// Fills request.lines, counters, once_keys and budgets (deduplicated; lines refer to them by index).
+// Fills request.lines, counters, once_keys and budgets (deduplicated; lines refer to them by index), for a
+// basket whose transaction date is `transaction_day`.
 void PlanLedger(const policy::CompiledPolicy& policy, const policy::ProductCatalogue& catalogue,
-                const std::vector<PlannedLine>& lines, ReserveRequest& request);
+                absl::CivilDay transaction_day, const std::vector<PlannedLine>& lines,
+                ReserveRequest& request);
 
 // A counter GetBuyerUsage reports, with the quota it belongs to.
 struct UsageCounter {
   CounterLimit counter;
   const policy::CompiledQuota* quota = nullptr;
   std::optional<policy::ProductTypeId> product_type;  // per-product-type quotas
+  std::optional<absl::CivilYear> calendar_year;       // a calendar-year limit's counter
 };
 
 // UsageCountersOf
 //
 // Every counter of `policy`'s quotas, in quota order (each product type of a per-type quota; the fen counter
-// of an amount cap after the units one). Once-per-home/vehicle quotas have no per-buyer counter.
+// of an amount cap after the units one; the calendar-year counter, of `year`, last). Once-per-home/vehicle
+// quotas have no per-buyer counter.
 std::vector<UsageCounter> UsageCountersOf(const policy::CompiledPolicy& policy,
-                                          const policy::ProductCatalogue& catalogue);
+                                          const policy::ProductCatalogue& catalogue, absl::CivilYear year);
 
 }  // namespace tradein::quota
 

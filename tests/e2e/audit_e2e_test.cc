@@ -82,12 +82,12 @@ class AuditE2eTest : public ClaimE2eTest {
             testing::CallersFileText(
                 {{"shop-1", "RETAILER", "shop-1", {kShortHoldRegion, kLongHoldRegion}, {key_}, {}, 0, 0}}))
             .ok());
-    ASSERT_TRUE(
-        StartServer({{"ra-2025.textproto", "inherits: \"zj-2025\"",
-                      "inherits: \"zj-2025\"\nhold { seconds: 2 ref { document: \"audit e2e test\" } }"}},
-                    "2025-06-01T10:00:00+08:00",
-                    {absl::StrCat("--callers_file=", callers), absl::StrCat("--audit_log=", audit_path_),
-                     "--log_level=debug"}));
+    ASSERT_TRUE(StartServer({{"ra-2025.textproto", "inherits: \"zj-2025\"",
+                              "inherits: \"zj-2025\"\nhold { seconds: 2 ref { document: \"audit e2e test\" "
+                              "article: \"hold\" } }"}},
+                            "2025-06-01T10:00:00+08:00",
+                            {absl::StrCat("--callers_file=", callers),
+                             absl::StrCat("--audit_log=", audit_path_), "--log_level=debug"}));
     SetCallMetadata({{"authorization", absl::StrCat("Bearer ", key_)}});
     stub_ = v1::ClaimService::NewStub(channel());
   }

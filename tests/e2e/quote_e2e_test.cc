@@ -2,9 +2,11 @@
 // Quote, ListPolicies, GetPolicy, health (Check and Watch), reflection (what grpcurl asks), bad input, drain.
 #include <signal.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -226,6 +228,20 @@ std::vector<BadQuote> BadQuotes() {
        "FIELD_REQUIRED"},
       {"VIN failing its check digit", Car(absl::StrCat(kGoodVehicle, R"(,"oldVin":"1M8GDM9AYKP042788")")),
        grpc::INVALID_ARGUMENT, "items[0].vehicle.oldVin", "VIN_CHECK_DIGIT"},
+      {"new car's VIN failing its check digit",
+       Car(absl::StrCat(kGoodVehicle, R"(,"oldVin":"1M8GDM9AXKP042788","newVin":"LFV3A23C5P3000005")")),
+       grpc::INVALID_ARGUMENT, "items[0].vehicle.newVin", "VIN_CHECK_DIGIT"},
+      {"a new car's VIN on a line of two cars",
+       Item(absl::StrCat(R"("productType":"car.new","priceFen":"15000000","quantity":2,"vehicle":{)",
+                         kGoodVehicle, R"(,"oldVin":"1M8GDM9AXKP042788","newVin":"LFV3A23C4P3000001"})")),
+       grpc::INVALID_ARGUMENT, "items[0].quantity", "QUANTITY_OUT_OF_RANGE"},
+      {"the same new car on two lines",
+       absl::StrCat(R"({"regionCode":"330381","transactionDate":"2025-03-01","items":[)",
+                    R"({"lineId":"a","productType":"car.new","priceFen":"15000000","vehicle":{)",
+                    kGoodVehicle, R"(,"oldVin":"1M8GDM9AXKP042788","newVin":"LFV3A23C4P3000001"}},)",
+                    R"({"lineId":"b","productType":"car.new","priceFen":"15000000","vehicle":{)",
+                    kGoodVehicle, R"(,"oldVin":"LSVAU218XN2183294","newVin":"lfv3a23c4p3000001"}}]})"),
+       grpc::INVALID_ARGUMENT, "items[1].vehicle.newVin", "DUPLICATE_VIN"},
       {"fuel car without displacement",
        Car(R"("tradeInKind":"SCRAPPAGE","newEnergyType":"FUEL","oldFuelType":"GASOLINE",)"
            R"("oldRegisteredOn":"2010-01-01","oldOwnedSince":"2010-01-01","oldVin":"1M8GDM9AXKP042788")"),
@@ -316,6 +332,18 @@ TEST_F(QuoteE2eTest, GetPolicyServesTheMergedRules) {
   EXPECT_FALSE(rules.contains("N25-APPL"));
   EXPECT_EQ(ruian.inherits(), "zj-2025");
   EXPECT_EQ(ruian.source_files(0), "ra-2025.textproto");
+  // Where each value was written: Zhejiang's car claim window on the national scrappage rule, whose amount is
+  // the national file's.
+  std::map<std::string, std::pair<std::string, int>> origins;
+  for (const v1::ValueOrigin& o : ruian.value_origins()) origins[o.field()] = {o.file(), o.line()};
+  ASSERT_TRUE(origins.contains("rules[N25-SCRAP-NEV].claim_window"));
+  EXPECT_EQ(origins["rules[N25-SCRAP-NEV].claim_window"].first, "zj-2025.textproto");
+  EXPECT_GT(origins["rules[N25-SCRAP-NEV].claim_window"].second, 0);
+  ASSERT_TRUE(origins.contains("rules[N25-SCRAP-NEV].flat"));
+  EXPECT_EQ(origins["rules[N25-SCRAP-NEV].flat"].first, "cn-2025.textproto");
+  EXPECT_EQ(origins["budgets[ra-2025-ebike].total_fen"].first, "ra-2025.textproto");
+  // Output only: the content hash does not depend on it.
+  EXPECT_EQ(ruian.version().size(), 16u);
 
   v1::GetPolicyRequest by_date;
   by_date.set_region_code("330100");

@@ -9,8 +9,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -24,6 +26,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "services/policy/policy_problem.h"
+#include "services/policy/policy_summary.h"
 #include "tests/policy/policy_test_util.h"
 
 namespace tradein::policy {
@@ -111,10 +114,10 @@ std::vector<Breakage> Breakages() {
   // --- Unknown product types ----------------------------------------------------------------------------
   b.push_back({.name = "unknown product type in a rule",
                .edits = {{"cn-2025.textproto",
-                          "grade 2 or better on the energy or water label\"\n  }\n  product_types: [\n"
-                          "    \"appliance.refrigerator\"",
-                          "grade 2 or better on the energy or water label\"\n  }\n  product_types: [\n"
-                          "    \"appliance.fridge\""}},
+                          "water label; no clause number in the text seen: section named by subject\"\n  }\n"
+                          "  product_types: [\n    \"appliance.refrigerator\"",
+                          "water label; no clause number in the text seen: section named by subject\"\n  }\n"
+                          "  product_types: [\n    \"appliance.fridge\""}},
                .file = "cn-2025.textproto",
                .line_of = "appliance.fridge",
                .line_slack = 1,  // the line of "product_types: [" is as good
@@ -238,18 +241,19 @@ std::vector<Breakage> Breakages() {
                .line_offset = 1,
                .field = Rule("cn-2026.textproto", "N26-DIG") + ".percentage.cap.ref.document",
                .message = "every number needs its legal reference (ref.document)"});
-  b.push_back(
-      {.name = "a number without any ref",
-       .edits = {{"cn-2025.textproto",
-                  "fen: 600000\n      ref {\n        document: \"商办流通函〔2025〕7号\"\n"
-                  "        article: \"补贴范围: 单件销售价格不超过6000元\"\n"
-                  "        note: \"decision D2: inclusive, 6,000.00 qualifies and 6,000.01 does not\"\n"
-                  "      }\n",
-                  "fen: 600000\n"}},
-       .file = "cn-2025.textproto",
-       .line_of = "max_price {",
-       .field = Rule("cn-2025.textproto", "N25-DIG") + ".eligibility.max_price.ref.document",
-       .message = "legal reference"});
+  b.push_back({.name = "a number without any ref",
+               .edits = {{"cn-2025.textproto",
+                          "fen: 600000\n      ref {\n        document: \"商办流通函〔2025〕7号\"\n"
+                          "        article: \"补贴范围: 单件销售价格不超过6000元\"\n"
+                          "        note: \"decision D2: inclusive, 6,000.00 qualifies and 6,000.01 does not; "
+                          "no clause number "
+                          "in the text seen: section named by subject\"\n"
+                          "      }\n",
+                          "fen: 600000\n"}},
+               .file = "cn-2025.textproto",
+               .line_of = "max_price {",
+               .field = Rule("cn-2025.textproto", "N25-DIG") + ".eligibility.max_price.ref.document",
+               .message = "legal reference"});
   b.push_back({.name = "hold time of 0 s",
                .edits = {{"cn-2025.textproto", "seconds: 1800", "seconds: 0"}},
                .file = "cn-2025.textproto",
@@ -273,7 +277,7 @@ std::vector<Breakage> Breakages() {
   b.push_back({.name = "a date in another format",
                .edits = {{"wz-2026.textproto", "programme: \"wz-2026\"\n",
                           "programme: \"wz-2026\"\nclaim_window {\n  first_day: \"2026-1-1\"\n"
-                          "  last_day: \"2026-12-31\"\n  ref { document: \"test\" }\n}\n"}},
+                          "  last_day: \"2026-12-31\"\n  ref { document: \"test\" article: \"t\" }\n}\n"}},
                .file = "wz-2026.textproto",
                .line_of = "2026-1-1",
                .field = "claim_window.first_day",
@@ -296,7 +300,8 @@ std::vector<Breakage> Breakages() {
   b.push_back({.name = "duplicate budget id",
                .edits = {{"ra-2025.textproto", "product_types: [\"ebike.new\"]\n}\n",
                           "product_types: [\"ebike.new\"]\n}\n\nbudgets {\n  id: \"ra-2025-ebike\"\n"
-                          "  title: \"second budget\"\n  ref { document: \"test\" }\n  total_fen: 100\n}\n"}},
+                          "  title: \"second budget\"\n  ref { document: \"test\" article: \"t\" }\n  "
+                          "total_fen: 100\n}\n"}},
                .file = "ra-2025.textproto",
                .line_of = "second budget",
                .line_offset = -1,
@@ -352,13 +357,14 @@ std::vector<Breakage> Breakages() {
                .line_of = "removed_quota_ids:",
                .field = "removed_quota_ids[2]",
                .message = "\"car-old-car\" is not in the parent policy"});
-  b.push_back({.name = "a quota names a missing rule (reported once, in the file that has the quota)",
-               .edits = {{"zj-2025.textproto", "rule_ids: [\"Z25-REPL-NEV\", \"Z25-REPL-FUEL\"]",
-                          "rule_ids: [\"Z25-REPL-PHEV\", \"Z25-REPL-FUEL\"]"}},
-               .file = "zj-2025.textproto",
-               .line_of = "Z25-REPL-PHEV",
-               .field = Quota("zj-2025.textproto", "car-replacement") + ".rule_ids[0]",
-               .message = "no rule \"Z25-REPL-PHEV\" in the merged policy"});
+  b.push_back(
+      {.name = "a quota names a missing rule (reported once, in the file that has the quota)",
+       .edits = {{"zj-2025.textproto", "rule_ids: [\"Z25-REPL-NEV\", \"Z25-REPL-FUEL\"]\n  max_units: 1",
+                  "rule_ids: [\"Z25-REPL-PHEV\", \"Z25-REPL-FUEL\"]\n  max_units: 1"}},
+       .file = "zj-2025.textproto",
+       .line_of = "Z25-REPL-PHEV",
+       .field = Quota("zj-2025.textproto", "car-replacement") + ".rule_ids[0]",
+       .message = "no rule \"Z25-REPL-PHEV\" in the merged policy"});
   b.push_back({.name = "a child removes a rule an inherited quota names",
                .edits = {{"ra-2025.textproto", "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\"]",
                           "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\", \"Z25-REPL-FUEL\"]"}},
@@ -366,11 +372,11 @@ std::vector<Breakage> Breakages() {
                .line_of = "removed_rule_ids:",
                .field = "removed_rule_ids[1]",
                .message = "car-replacement",
-               .problem_count = 2});  // car-replacement and car-old-vehicle both name it
+               .problem_count = 3});  // car-replacement, car-replacement-per-year and car-old-vehicle name it
   b.push_back({.name = "a child window outside the parent's",
                .edits = {{"wz-2026.textproto", "programme: \"wz-2026\"\n",
                           "programme: \"wz-2026\"\ntransaction_window {\n  first_day: \"2026-01-01\"\n"
-                          "  last_day: \"2027-01-31\"\n  ref { document: \"test\" }\n}\n"}},
+                          "  last_day: \"2027-01-31\"\n  ref { document: \"test\" article: \"t\" }\n}\n"}},
                .file = "wz-2026.textproto",
                .line_of = "transaction_window {",
                .field = "transaction_window",
@@ -382,25 +388,95 @@ std::vector<Breakage> Breakages() {
                .line_offset = -1,
                .field = Rule("cn-2025.textproto", "N25-DIG") + ".transaction_window",
                .message = "must lie inside the policy's transaction window"});
-  b.push_back({.name = "a child rule shadowed by an inherited one",
-               .edits = {{"ra-2025.textproto", "\nbudgets {",
-                          "\nrules {\n  id: \"RA25-BED\"\n  ref { document: \"test\" }\n"
-                          "  product_types: [\"furniture.bed\"]\n"
-                          "  flat { amount_fen: 100 ref { document: \"test\" } }\n}\n\nbudgets {"}},
+  b.push_back(
+      {.name = "a child rule shadowed by an inherited one",
+       .edits = {{"ra-2025.textproto", "\nbudgets {",
+                  "\nrules {\n  id: \"RA25-BED\"\n  ref { document: \"test\" article: \"t\" }\n"
+                  "  product_types: [\"furniture.bed\"]\n"
+                  "  flat { amount_fen: 100 ref { document: \"test\" article: \"t\" } }\n}\n\nbudgets {"}},
+       .file = "ra-2025.textproto",
+       .line_of = "product_types: [\"furniture.bed\"]",
+       .field = "rules[1].product_types",
+       .message = "already priced by an earlier rule"});
+  b.push_back(
+      {.name = "a rule shadowed in the same file",
+       .edits = {{"cn-2026.textproto", "\n# Quotas.",
+                  "\nrules {\n  id: \"N26-PHONE\"\n  ref { document: \"test\" article: \"t\" }\n"
+                  "  product_types: [\"digital.phone\"]\n"
+                  "  flat { amount_fen: 100 ref { document: \"test\" article: \"t\" } }\n}\n# Quotas."}},
+       .file = "cn-2026.textproto",
+       .line_of = "product_types: [\"digital.phone\"]",
+       .field =
+           absl::StrCat("rules[", OwnIndex("cn-2026.textproto", "rules", "N26-DIG") + 1, "].product_types"),
+       .message = "already priced by an earlier rule"});
+  // --- Field-level overrides ----------------------------------------------------------------------------
+  const auto append = [](std::string file, std::string text) {
+    return [file, text](const PolicyDirCopy& dir) { dir.Write(file, dir.Read(file) + text); };
+  };
+  const int ra_rules = OwnIndex("ra-2025.textproto", "rules", "RA25-EBIKE") + 1;  // the file's own rules
+  b.push_back(
+      {.name = "an override of a plain field that does not restate the entry's ref",
+       .custom = append("ra-2025.textproto", "\nquotas {\n  id: \"ebike\"\n  max_units: 2  # no ref\n}\n"),
+       .file = "ra-2025.textproto",
+       .line_of = "max_units: 2  # no ref",
+       .field = "quotas[0].max_units",
+       .message = "overrides max_units of the parent's quota \"ebike\": restate its ref too"});
+  b.push_back(
+      {.name = "an override of a number without its ref",
+       .custom = append("ra-2025.textproto",
+                        "\nrules {\n  id: \"Z25-APPL\"\n  percentage { cap { fen: 150000 } }  # no ref\n}\n"),
+       .file = "ra-2025.textproto",
+       .line_of = "# no ref",
+       .field = absl::StrCat("rules[", ra_rules, "].percentage.cap.ref.document"),
+       .message = "every number needs its legal reference (ref.document)"});
+  b.push_back(
+      {.name = "an override naming an id the parent lacks is a new, incomplete rule",
+       .custom = append("ra-2025.textproto",
+                        "\nrules {\n  id: \"Z25-APPX\"\n"
+                        "  percentage { cap { fen: 1 ref { document: \"t\" article: \"t\" } } }\n}\n"),
+       .file = "ra-2025.textproto",
+       .line_of = "id: \"Z25-APPX\"",
+       .line_offset = -1,
+       .field = absl::StrCat("rules[", ra_rules, "].ref.document"),
+       .message = "(the parent has no rule \"Z25-APPX\" to override)",
+       .problem_count = 3});  // and no product types, no rate
+  b.push_back({.name = "an override that breaks what it inherits is reported in the child",
+               .custom = append("ra-2025.textproto",
+                                "\nrules {\n  id: \"Z25-APPL\"\n  ref { document: \"t\" article: \"t\" }\n"
+                                "  product_types: [\"appliance.refrigerator\"]\n}\n"),
                .file = "ra-2025.textproto",
-               .line_of = "product_types: [\"furniture.bed\"]",
-               .field = "rules[1].product_types",
-               .message = "already priced by an earlier rule"});
-  b.push_back({.name = "a rule shadowed in the same file",
-               .edits = {{"cn-2026.textproto", "\n# Quotas.",
-                          "\nrules {\n  id: \"N26-PHONE\"\n  ref { document: \"test\" }\n"
-                          "  product_types: [\"digital.phone\"]\n"
-                          "  flat { amount_fen: 100 ref { document: \"test\" } }\n}\n# Quotas."}},
-               .file = "cn-2026.textproto",
-               .line_of = "product_types: [\"digital.phone\"]",
-               .field = absl::StrCat("rules[", OwnIndex("cn-2026.textproto", "rules", "N26-DIG") + 1,
-                                     "].product_types"),
-               .message = "already priced by an earlier rule"});
+               .line_of = "id: \"Z25-APPL\"",
+               .line_offset = -1,  // the inherited list is not in the child's text: the override's first line
+               .field = absl::StrCat("rules[", ra_rules, "].percentage.ungraded.product_types[0]"),
+               .message = "\"appliance.projector\" is not one of the rule's product types"});
+  b.push_back({.name = "once_per_new_vehicle on a quota of e-bikes",
+               .custom = append(
+                   "ra-2025.textproto",
+                   "\nquotas {\n  id: \"ebike-new\"\n  ref { document: \"t\" article: \"t\" }\n"
+                   "  product_types: [\"ebike.new\"]  # not a car\n"
+                   "  once_per_new_vehicle { required: true ref { document: \"t\" article: \"t\" } }\n}\n"),
+               .file = "ra-2025.textproto",
+               .line_of = "# not a car",
+               .field = "quotas[0].product_types[0]",
+               .message = "once_per_new_vehicle counts cars only"});
+  b.push_back(
+      {.name = "a calendar-year limit of zero",
+       .custom = append(
+           "ra-2025.textproto",
+           "\nquotas {\n  id: \"cy\"\n  ref { document: \"t\" article: \"t\" }\n"
+           "  rule_ids: [\"Z25-REPL-NEV\"]\n"
+           "  per_calendar_year {\n    max_units: 0\n    ref { document: \"t\" article: \"t\" }\n  }\n}\n"),
+       .file = "ra-2025.textproto",
+       .line_of = "max_units: 0",
+       .field = "quotas[0].per_calendar_year.max_units",
+       .message = "must be at least 1"});
+  b.push_back({.name = "a ref that does not say where in the document",
+               .edits = {{"cn-2025.textproto", "        article: \"补贴标准: 每件不超过500元\"\n", ""}},
+               .file = "cn-2025.textproto",
+               .line_of = "fen: 50000",
+               .line_offset = 1,
+               .field = Rule("cn-2025.textproto", "N25-DIG") + ".percentage.cap.ref.article",
+               .message = "names where in the document"});
   // --- Rule shape ---------------------------------------------------------------------------------------
   b.push_back({.name = "a car rule without trade_in_kind",
                .edits = {{"cn-2026.textproto", "trade_in_kind: REPLACEMENT\n  new_energy_type: FUEL\n",
@@ -417,15 +493,15 @@ std::vector<Breakage> Breakages() {
                .line_of = "# not a car rule",
                .field = Rule("cn-2026.textproto", "N26-DIG") + ".trade_in_kind",
                .message = "only car rules set trade_in_kind"});
-  b.push_back(
-      {.name = "vehicle conditions on a rule that is not for cars",
-       .edits = {{"cn-2026.textproto", "eligibility {\n    max_price {",
-                  "eligibility {\n    vehicle { new_displacement { max_ml: 2000 ref { document: \"x\" } } }\n"
-                  "    max_price {"}},
-       .file = "cn-2026.textproto",
-       .line_of = "vehicle { new_displacement",
-       .field = Rule("cn-2026.textproto", "N26-DIG") + ".eligibility.vehicle",
-       .message = "vehicle conditions on a rule whose product types are not cars"});
+  b.push_back({.name = "vehicle conditions on a rule that is not for cars",
+               .edits = {{"cn-2026.textproto", "eligibility {\n    max_price {",
+                          "eligibility {\n    vehicle { new_displacement { max_ml: 2000 ref { document: "
+                          "\"x\" article: \"x\" } } }\n"
+                          "    max_price {"}},
+               .file = "cn-2026.textproto",
+               .line_of = "vehicle { new_displacement",
+               .field = Rule("cn-2026.textproto", "N26-DIG") + ".eligibility.vehicle",
+               .message = "vehicle conditions on a rule whose product types are not cars"});
   // --- Syntax -------------------------------------------------------------------------------------------
   b.push_back({.name = "a syntax error",
                .edits = {{"wz-2026.textproto", "title: \"Wenzhou consumer trade-in programme 2026\"",
@@ -441,14 +517,14 @@ std::vector<Breakage> Breakages() {
        .line_of = "bogus_field",
        .field = "",
        .message = "bogus_field"});
-  b.push_back(
-      {.name = "an unknown enum value",
-       .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n",
-                  "inherits: \"cn-2026\"\nrounding { unit: JIAO mode: FLOOR ref { document: \"x\" } }\n"}},
-       .file = "wz-2026.textproto",
-       .line_of = "JIAO",
-       .field = "",
-       .message = "JIAO"});
+  b.push_back({.name = "an unknown enum value",
+               .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n",
+                          "inherits: \"cn-2026\"\nrounding { unit: JIAO mode: FLOOR ref { document: \"x\" "
+                          "article: \"x\" } }\n"}},
+               .file = "wz-2026.textproto",
+               .line_of = "JIAO",
+               .field = "",
+               .message = "JIAO"});
   // --- Output-only fields and root settings -------------------------------------------------------------
   b.push_back({.name = "version set in a file",
                .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n",
@@ -588,8 +664,9 @@ TEST(PolicyLoaderTest, ACopyLoadsWithTheSameVersionsAndIgnoresOtherFiles) {
 TEST(PolicyLoaderTest, OneBrokenFileRefusesTheWholeDirectory) {
   const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
   // wz-2026 is a leaf: nothing inherits from it, every other file is fine on its own.
-  ASSERT_TRUE(dir.Replace("wz-2026.textproto", "inherits: \"cn-2026\"\n",
-                          "inherits: \"cn-2026\"\nhold { seconds: -5 ref { document: \"x\" } }\n"));
+  ASSERT_TRUE(
+      dir.Replace("wz-2026.textproto", "inherits: \"cn-2026\"\n",
+                  "inherits: \"cn-2026\"\nhold { seconds: -5 ref { document: \"x\" article: \"x\" } }\n"));
   const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
   EXPECT_EQ(report.snapshot, nullptr);
   ASSERT_EQ(report.problems.size(), 1u) << Describe(report.problems);
@@ -664,6 +741,52 @@ TEST(PolicyLoaderTest, ADirectoryWithoutPolicyFilesIsRefused) {
   EXPECT_FALSE(LoadPolicyDirectoryReport("/nonexistent/tradein-policies", absl::Now()).problems.empty());
 }
 
+// Every LegalReference in `message`, with its field path.
+void CollectRefs(const google::protobuf::Message& message, const std::string& path,
+                 std::vector<std::pair<std::string, const v1::LegalReference*>>& out) {
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string at = absl::StrCat(path, ".", field->name());
+    if (field->message_type() == v1::LegalReference::descriptor()) {
+      out.emplace_back(at, &static_cast<const v1::LegalReference&>(reflection.GetMessage(message, field)));
+    } else if (field->is_repeated()) {
+      for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
+        CollectRefs(reflection.GetRepeatedMessage(message, field, i), absl::StrCat(at, "[", i, "]"), out);
+      }
+    } else {
+      CollectRefs(reflection.GetMessage(message, field), at, out);
+    }
+  }
+}
+
+// Issue 11, item 5: every number keeps its legal reference, and the reference says where in its document —
+// the article or section where the text numbers them, else the section by subject and a note that the text
+// seen gives no clause number. The service's own decisions and settings cite themselves ("D15", "hold time").
+TEST(ShippedPoliciesTest, EveryLegalReferenceSaysWhereInItsDocument) {
+  const auto snapshot = policy_test::ShippedSnapshot();
+  ASSERT_NE(snapshot, nullptr);
+  const std::regex numbered(R"([（(][一二三四五六七八九十]+[）)]|^[一二三四五六七八九十]+[、:]|问答第)");
+  size_t refs = 0;
+  for (const auto& policy : snapshot->policies()) {
+    std::vector<std::pair<std::string, const v1::LegalReference*>> found;
+    CollectRefs(policy->proto(), policy->id(), found);
+    refs += found.size();
+    for (const auto& [path, ref] : found) {
+      SCOPED_TRACE(path);
+      EXPECT_FALSE(ref->document().empty());
+      EXPECT_FALSE(ref->article().empty());
+      if (absl::StartsWith(ref->document(), "tradein-subsidy")) continue;
+      EXPECT_TRUE(std::regex_search(ref->article(), numbered) ||
+                  absl::StrContains(ref->note(), "no clause number in the text seen"))
+          << ref->document() << " | " << ref->article() << " | " << ref->note();
+    }
+  }
+  EXPECT_GT(refs, 200u);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Inheritance, as merged from the shipped files.
 // ---------------------------------------------------------------------------------------------------------
@@ -697,7 +820,7 @@ TEST(PolicyInheritanceTest, RuianHasZhejiangsRulesWithItsOwnEbikeRuleAndBudget) 
   EXPECT_EQ(ra->transaction_window().last, absl::CivilDay(2025, 12, 31));
   EXPECT_EQ(ra->hold(), absl::Seconds(1800));
   EXPECT_TRUE(ra->refund_restores_quota());
-  // Zhejiang's restated scrappage rules replaced the national ones in place: their claim window.
+  // Zhejiang's overrides of the national scrappage rules, in place: their claim window.
   for (const CompiledRule& rule : ra->rules()) {
     SCOPED_TRACE(rule.id());
     const bool car = absl::StartsWith(rule.id(), "N25-SCRAP") || absl::StartsWith(rule.id(), "Z25-REPL");
@@ -748,6 +871,7 @@ TEST(PolicyInheritanceTest, ZhejiangAndWenzhouMerges) {
   ASSERT_NE(cn, nullptr);
   EXPECT_THAT(cn->proto().source_files(), ElementsAre("cn-2025.textproto"));
   EXPECT_EQ(QuotaProgrammes(*cn), (std::map<std::string, std::string>{{"appliance-per-type", "cn-2025"},
+                                                                      {"car-new-vehicle", "cn-2025"},
                                                                       {"car-old-vehicle", "cn-2025"},
                                                                       {"digital-per-type", "cn-2025"}}));
 
@@ -761,14 +885,126 @@ TEST(PolicyInheritanceTest, ZhejiangAndWenzhouMerges) {
   // national.
   EXPECT_EQ(QuotaProgrammes(*wz), (std::map<std::string, std::string>{{"appliance-per-type", "cn-2026"},
                                                                       {"car", "wz-2026"},
+                                                                      {"car-new-vehicle", "wz-2026"},
                                                                       {"car-old-vehicle", "wz-2026"},
+                                                                      {"car-replacement-per-year", "wz-2026"},
                                                                       {"digital-per-type", "cn-2026"}}));
   EXPECT_EQ(QuotaProgrammes(*snapshot->FindById("cn-2026")),
             (std::map<std::string, std::string>{{"appliance-per-type", "cn-2026"},
+                                                {"car-new-vehicle", "cn-2026"},
                                                 {"car-old-vehicle", "cn-2026"},
                                                 {"car-replacement", "cn-2026"},
+                                                {"car-replacement-per-year", "cn-2026"},
                                                 {"car-scrappage", "cn-2026"},
                                                 {"digital-per-type", "cn-2026"}}));
+}
+
+// The 1-based line of the first line containing `needle` after the line containing `after` in `file` of `dir`
+// (0 when there is none): where an entry's field is written, whatever else the file says.
+int LineAfter(const PolicyDirCopy& dir, const std::string& file, const std::string& after,
+              const std::string& needle) {
+  const std::vector<std::string> lines = absl::StrSplit(dir.Read(file), '\n');
+  bool seen = false;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    seen = seen || absl::StrContains(lines[i], after);
+    if (seen && absl::StrContains(lines[i], needle)) return static_cast<int>(i) + 1;
+  }
+  return 0;
+}
+
+std::map<std::string, std::string> OriginsOf(const CompiledPolicy& policy) {
+  std::map<std::string, std::string> out;
+  for (const v1::ValueOrigin& o : policy.proto().value_origins()) {
+    out[o.field()] = absl::StrCat(o.file(), ":", o.line());
+  }
+  return out;
+}
+
+const CompiledRule* RuleById(const CompiledPolicy& policy, const std::string& id) {
+  for (const CompiledRule& rule : policy.rules()) {
+    if (rule.id() == id) return &rule;
+  }
+  return nullptr;
+}
+
+// Zhejiang names the national scrappage rule only to give it its car claim window: a change of the national
+// amount reaches Zhejiang and Rui'an, and Zhejiang's window stays.
+TEST(PolicyInheritanceTest, AParentsFieldChangeReachesTheChildrenThatDoNotOverrideIt) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  ASSERT_TRUE(dir.Replace("cn-2025.textproto", "amount_fen: 2000000", "amount_fen: 2100000"));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  ASSERT_NE(report.snapshot, nullptr) << Describe(report.problems);
+  for (const char* id : {"cn-2025", "zj-2025", "ra-2025"}) {
+    SCOPED_TRACE(id);
+    const CompiledPolicy* policy = report.snapshot->FindById(id);
+    ASSERT_NE(policy, nullptr);
+    const CompiledRule* scrappage = RuleById(*policy, "N25-SCRAP-NEV");
+    ASSERT_NE(scrappage, nullptr);
+    EXPECT_EQ(scrappage->flat_fen, 2100000);
+    EXPECT_EQ(scrappage->claim_window.last,
+              std::string(id) == "cn-2025" ? absl::CivilDay(2025, 12, 31) : absl::CivilDay(2026, 1, 10));
+    EXPECT_EQ(OriginsOf(*policy).at("rules[N25-SCRAP-NEV].flat"),
+              absl::StrCat("cn-2025.textproto:", dir.LineOf("cn-2025.textproto", "amount_fen: 2100000") - 1));
+  }
+}
+
+// A child's field override wins over the parent's, and only that field: the national rule gets a claim window
+// of its own, Zhejiang's stays.
+TEST(PolicyInheritanceTest, AChildsFieldOverrideWinsOverTheParentsValue) {
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  ASSERT_TRUE(dir.Replace("cn-2025.textproto", "  trade_in_kind: SCRAPPAGE\n  new_energy_type: NEV\n",
+                          "  trade_in_kind: SCRAPPAGE\n  new_energy_type: NEV\n  claim_window {\n"
+                          "    first_day: \"2025-01-01\"\n    last_day: \"2026-01-31\"\n"
+                          "    ref { document: \"test\" article: \"t\" }\n  }\n"));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  ASSERT_NE(report.snapshot, nullptr) << Describe(report.problems);
+  EXPECT_EQ(RuleById(*report.snapshot->FindById("cn-2025"), "N25-SCRAP-NEV")->claim_window.last,
+            absl::CivilDay(2026, 1, 31));
+  for (const char* id : {"zj-2025", "ra-2025"}) {
+    const CompiledPolicy& policy = *report.snapshot->FindById(id);
+    EXPECT_EQ(RuleById(policy, "N25-SCRAP-NEV")->claim_window.last, absl::CivilDay(2026, 1, 10)) << id;
+    EXPECT_EQ(OriginsOf(policy).at("rules[N25-SCRAP-NEV].claim_window"),
+              absl::StrCat("zj-2025.textproto:",
+                           LineAfter(dir, "zj-2025.textproto", "id: \"N25-SCRAP-NEV\"", "claim_window {")))
+        << id;
+  }
+}
+
+// Where each value of Rui'an's merged policy was written, as GetPolicy serves it and the linter prints it.
+TEST(PolicyInheritanceTest, ProvenanceNamesTheFileAndLineOfEachValue) {
+  const auto snapshot = policy_test::ShippedSnapshot();
+  ASSERT_NE(snapshot, nullptr);
+  const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  const CompiledPolicy& ra = *snapshot->FindById("ra-2025");
+  const std::map<std::string, std::string> origins = OriginsOf(ra);
+  const std::string scrappage_window = absl::StrCat(
+      "zj-2025.textproto:", LineAfter(dir, "zj-2025.textproto", "id: \"N25-SCRAP-NEV\"", "claim_window {"));
+  EXPECT_EQ(origins.at("rules[N25-SCRAP-NEV].claim_window"), scrappage_window);
+  EXPECT_EQ(origins.at("rules[N25-SCRAP-NEV].flat"),
+            absl::StrCat("cn-2025.textproto:",
+                         LineAfter(dir, "cn-2025.textproto", "id: \"N25-SCRAP-NEV\"", "flat {")));
+  EXPECT_EQ(
+      origins.at("rules[N25-DIG].percentage.cap"),
+      absl::StrCat("cn-2025.textproto:", LineAfter(dir, "cn-2025.textproto", "id: \"N25-DIG\"", "cap {")));
+  EXPECT_EQ(origins.at("budgets[ra-2025-ebike].total_fen"),
+            absl::StrCat("ra-2025.textproto:", dir.LineOf("ra-2025.textproto", "total_fen:")));
+  EXPECT_EQ(origins.at("id"),
+            absl::StrCat("ra-2025.textproto:", dir.LineOf("ra-2025.textproto", "id: \"ra-2025\"")));
+  EXPECT_EQ(origins.at("hold"),
+            absl::StrCat("cn-2025.textproto:", dir.LineOf("cn-2025.textproto", "hold {")));
+  // The linter's summary shows the same, value by value.
+  const std::string summary = SummarizePolicy(ra, snapshot->catalogue());
+  EXPECT_THAT(summary, HasSubstr(absl::StrCat(scrappage_window, " ")));
+  EXPECT_THAT(summary, HasSubstr("claim_window: { first_day: \"2025-01-11\" last_day: \"2026-01-10\" }"));
+  // Every origin names a line that exists and holds the field's name (or, for a list, its first element).
+  for (const v1::ValueOrigin& origin : ra.proto().value_origins()) {
+    const std::vector<std::string> lines = absl::StrSplit(dir.Read(origin.file()), '\n');
+    ASSERT_GE(origin.line(), 1) << origin.field();
+    ASSERT_LE(origin.line(), static_cast<int>(lines.size())) << origin.field();
+    const std::string name = origin.field().substr(origin.field().find_last_of('.') + 1);
+    EXPECT_THAT(lines[static_cast<size_t>(origin.line() - 1)], HasSubstr(name.substr(0, name.find('['))))
+        << origin.field() << " at " << origin.file() << ":" << origin.line();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -833,6 +1069,8 @@ TEST(PolicyContentHashTest, IgnoresOutputFieldsOnly) {
   policy.set_version("something else");
   policy.clear_source_files();
   policy.add_source_files("x.textproto");
+  ASSERT_FALSE(policy.value_origins().empty());
+  policy.clear_value_origins();  // where a value is written is not what it is
   EXPECT_EQ(PolicyContentHash(policy), hash);
   policy.mutable_rules(0)->set_title("another title");
   EXPECT_NE(PolicyContentHash(policy), hash);

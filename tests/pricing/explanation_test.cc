@@ -258,6 +258,7 @@ std::vector<ReasonRow> ReasonRows() {
       {RC::kAmountCapReached, fridge, {"cap"}},
       {RC::kBudgetExhausted, fridge, {"budget"}},
       {RC::kSerialAlreadySubsidised, fridge, {"serial"}},
+      {RC::kNewVehicleAlreadySubsidised, fridge, {"new car", "VIN"}},
   };
 }
 

@@ -33,6 +33,7 @@ TEST(ReasonNameTest, ContractCodes) {
   EXPECT_EQ(ReasonName(RC::kAmountCapReached), "AMOUNT_CAP_REACHED");
   EXPECT_EQ(ReasonName(RC::kBudgetExhausted), "BUDGET_EXHAUSTED");
   EXPECT_EQ(ReasonName(RC::kSerialAlreadySubsidised), "SERIAL_ALREADY_SUBSIDISED");
+  EXPECT_EQ(ReasonName(RC::kNewVehicleAlreadySubsidised), "NEW_VEHICLE_ALREADY_SUBSIDISED");
 }
 
 TEST(ReasonNameTest, EveryCodeRoundTripsAndNamesAreDistinctUpperSnake) {

@@ -46,7 +46,7 @@ TEST(ParseItemTest, LineIdQuantityAndWaterGrade) {
 TEST(ParseItemTest, CarWithEveryVehicleKey) {
   absl::StatusOr<v1::Item> item = ParseItem(
       "car.new:150000:kind=replacement,energy=NEV,ml=1998,catalogue,old_fuel=gasoline,"
-      "registered=2015-03-01,owned=2020-01-01,vin=LSVAU2180N2183294",
+      "registered=2015-03-01,owned=2020-01-01,vin=LSVAU2180N2183294,new_vin=LFV3A23C4P3000001",
       2);
   ASSERT_TRUE(item.ok()) << item.status();
   const v1::Vehicle& car = item->vehicle();
@@ -60,6 +60,7 @@ TEST(ParseItemTest, CarWithEveryVehicleKey) {
   EXPECT_EQ(car.old_registered_on(), "2015-03-01");
   EXPECT_EQ(car.old_owned_since(), "2020-01-01");
   EXPECT_EQ(car.old_vin(), "LSVAU2180N2183294");
+  EXPECT_EQ(car.new_vin(), "LFV3A23C4P3000001");
 }
 
 TEST(ParseItemTest, HomeValueMayHoldColons) {

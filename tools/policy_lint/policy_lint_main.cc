@@ -2,7 +2,10 @@
 // policy pays.
 //
 //   tradein-policy-lint --policy_dir=deploy/policies            # problems, or a one-line verdict per policy
-//   tradein-policy-lint --policy_dir=deploy/policies --summary  # and the rules, quotas and budgets
+//   tradein-policy-lint --policy_dir=deploy/policies --summary  # and the rules, quotas and budgets, each
+//   value
+//                                                              # with the file and line that set it
+//   tradein-policy-lint --summary --policy=ra-2025              # the same for one policy (all are checked)
 //
 // Exit status: 0 when the directory loads, 1 when any file is refused (every problem is printed), 2 on usage.
 #include <iostream>
@@ -16,12 +19,16 @@
 #include "services/policy/policy_summary.h"
 
 ABSL_FLAG(std::string, policy_dir, TRADEIN_DEFAULT_POLICY_DIR, "Directory of policy files to check.");
-ABSL_FLAG(bool, summary, false, "Print what each policy pays: rules, quotas, budgets and their references.");
+ABSL_FLAG(
+    bool, summary, false,
+    "Print what each policy pays: rules, quotas, budgets, their references, and the file and line that set "
+    "each value.");
+ABSL_FLAG(std::string, policy, "", "Print only this policy (by id); the whole directory is still checked.");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Checks a trade-in policy directory the way tradein-server loads it.\n"
-      "Usage: tradein-policy-lint [--policy_dir=DIR] [--summary]");
+      "Usage: tradein-policy-lint [--policy_dir=DIR] [--summary] [--policy=ID]");
   absl::ParseCommandLine(argc, argv);
   const std::string dir = absl::GetFlag(FLAGS_policy_dir);
   const tradein::policy::PolicyLoadReport report =
@@ -32,7 +39,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   const tradein::policy::PolicySnapshot& snapshot = *report.snapshot;
+  const std::string only = absl::GetFlag(FLAGS_policy);
+  if (!only.empty() && snapshot.FindById(only) == nullptr) {
+    std::cout << dir << ": no policy \"" << only << "\"\n";
+    return 2;
+  }
   for (const auto& policy : snapshot.policies()) {
+    if (!only.empty() && policy->id() != only) continue;
     if (absl::GetFlag(FLAGS_summary)) {
       std::cout << tradein::policy::SummarizePolicy(*policy, snapshot.catalogue()) << "\n";
     } else {

@@ -93,6 +93,8 @@ absl::Status ApplyKey(v1::Item& item, absl::string_view key, absl::string_view v
     item.mutable_vehicle()->set_old_owned_since(std::string(value));
   } else if (key == "vin") {
     item.mutable_vehicle()->set_old_vin(std::string(value));
+  } else if (key == "new_vin") {
+    item.mutable_vehicle()->set_new_vin(std::string(value));
   } else if (key == "property") {
     item.mutable_home()->set_property_id(std::string(value));
   } else if (key == "completed") {
@@ -109,7 +111,7 @@ absl::Status ApplyKey(v1::Item& item, absl::string_view key, absl::string_view v
     return absl::InvalidArgumentError(absl::StrCat(
         "unknown key \"", key,
         "\" (known: line, qty, grade, water, kind, energy, ml, catalogue, old_fuel, registered, owned, vin, "
-        "property, completed, surrendered, certified)"));
+        "new_vin, property, completed, surrendered, certified)"));
   }
   return absl::OkStatus();
 }

@@ -70,10 +70,11 @@ Items (repeat --item; PRICE in yuan, exact to the fen; the server's catalogue ha
   --item appliance.refrigerator:5000:grade=1
   --item digital.phone:3000:qty=2,line=a
   --item car.new:150000:kind=REPLACEMENT,energy=NEV,old_fuel=GASOLINE,owned=2020-01-01,vin=LSVAU2180N2183294
+         (a claim under the 2025 and 2026 policies adds the new car's VIN: ...,new_vin=LFV3A23C4P3000001)
   --item renovation.old_home:50000:property=P-0001,completed=2015-06-30
   --item ebike.new:3000:surrendered,certified
   --item '{"productType":"appliance.television","priceFen":"300000","energyGrade":2}'
-  keys: line qty grade water | kind energy ml catalogue old_fuel registered owned vin | property completed |
+  keys: line qty grade water | kind energy ml catalogue old_fuel registered owned vin new_vin | property completed |
         surrendered certified
 
 Output: amounts in yuan (1,000.00), product names in Chinese; --json prints the response as proto JSON.
