@@ -137,6 +137,7 @@ absl::Status TradeinServer::BuildStore(const ServerOptions& options) {
     TRADEIN_ASSIGN_OR_RETURN(RedisConnection redis, ConnectRedis(options));
     quota::RedisQuotaStoreOptions store_options;
     store_options.write_concern = redis.write_concern;
+    store_options.legacy_retailer_index = options.redis_legacy_retailer_index;
     store_ = std::make_unique<quota::RedisQuotaStore>(std::move(redis.client), std::move(store_options));
     store_description_ = redis.description;
     redis_ = std::move(redis);
