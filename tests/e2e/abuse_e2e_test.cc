@@ -19,8 +19,6 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
@@ -35,6 +33,7 @@
 namespace tradein {
 namespace {
 
+using testing::ChineseOf;
 using ::testing::HasSubstr;
 using testing::PrcId;
 
@@ -61,17 +60,6 @@ int StatusOf(absl::string_view answer) {
   if (!absl::ConsumePrefix(&answer, "HTTP/1.1 ") || !absl::SimpleAtoi(answer.substr(0, 3), &status))
     return -1;
   return status;
-}
-
-// The zh-CN google.rpc.LocalizedMessage of an error ("" when it has none).
-std::string ChineseOf(const grpc::Status& status) {
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return "";
-  for (const google::protobuf::Any& any : details.details()) {
-    google::rpc::LocalizedMessage localized;
-    if (any.UnpackTo(&localized) && localized.locale() == "zh-CN") return localized.message();
-  }
-  return "";
 }
 
 // The size of an error's trailers as HPACK counts them (name + value + 32 per entry): grpc-status,

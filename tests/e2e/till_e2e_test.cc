@@ -16,8 +16,6 @@
 #include "absl/strings/str_split.h"
 #include "common/reasons.h"
 #include "gmock/gmock.h"
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/auth_e2e_support.h"
 #include "tests/e2e/claim_e2e_support.h"
@@ -32,6 +30,7 @@ namespace tradein {
 namespace {
 
 using ::testing::AllOf;
+using testing::ChineseOf;
 using testing::ClaimE2eTest;
 using ::testing::HasSubstr;
 using testing::PrcId;
@@ -42,17 +41,6 @@ constexpr const char* kFridge =
 constexpr const char* kPhone = R"({"lineId":"1","productType":"digital.phone","priceFen":"300000"})";
 
 std::string CtlPath() { return absl::StrCat(TRADEIN_BINARY_DIR, "/tools/tradeinctl/tradeinctl"); }
-
-// The zh-CN google.rpc.LocalizedMessage of an error ("" when it has none).
-std::string ChineseOf(const grpc::Status& status) {
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return "";
-  for (const google::protobuf::Any& any : details.details()) {
-    google::rpc::LocalizedMessage localized;
-    if (any.UnpackTo(&localized) && localized.locale() == "zh-CN") return localized.message();
-  }
-  return "";
-}
 
 // The value of the line "PREFIX..." in `text`, or "".
 std::string LineAfter(const std::string& text, absl::string_view prefix) {
