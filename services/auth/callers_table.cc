@@ -41,13 +41,13 @@ Locator TextLocator(const std::string& path, const std::string& text) {
     void AddError(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
   };
   auto tree = std::make_shared<google::protobuf::TextFormat::ParseInfoTree>();
-  auto file = std::make_shared<v1::CallersFile>();
+  v1::CallersFile file;
   Silent silent;
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&silent);
   parser.WriteLocationsTo(tree.get());
-  const bool parsed = parser.ParseFromString(text, file.get());
-  return [path, tree, file, parsed](int index) {
+  const bool parsed = parser.ParseFromString(text, &file);
+  return [path, tree, parsed](int index) {
     const google::protobuf::FieldDescriptor* field =
         v1::CallersFile::descriptor()->FindFieldByName("callers");
     const google::protobuf::TextFormat::ParseLocation at = tree->GetLocation(field, index);

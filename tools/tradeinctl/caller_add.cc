@@ -1,6 +1,7 @@
 #include "tools/tradeinctl/caller_add.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
