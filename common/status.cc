@@ -48,6 +48,21 @@ absl::Status WithRetryDelay(absl::Status status, int64_t retry_after_ms) {
   return status;
 }
 
+absl::Status WithChineseMessage(absl::Status status, absl::string_view message_zh) {
+  google::rpc::LocalizedMessage localized;
+  localized.set_locale(std::string(kErrorLocale));
+  localized.set_message(std::string(message_zh));
+  status.SetPayload(kLocalizedMessageTypeUrl, absl::Cord(localized.SerializeAsString()));
+  return status;
+}
+
+std::string ChineseMessage(const absl::Status& status) {
+  const absl::optional<absl::Cord> payload = status.GetPayload(kLocalizedMessageTypeUrl);
+  google::rpc::LocalizedMessage localized;
+  if (!payload.has_value() || !localized.ParseFromString(std::string(*payload))) return "";
+  return localized.message();
+}
+
 std::string ErrorReason(const absl::Status& status) {
   const absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoTypeUrl);
   google::rpc::ErrorInfo info;

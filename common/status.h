@@ -11,6 +11,9 @@
 //   return InvalidArgumentError({{"items[0].priceFen", "PRICE_OUT_OF_RANGE", "must be 1 .. 10000000000"}});
 //   return ReasonError(absl::StatusCode::kFailedPrecondition, "HOLD_EXPIRED", "the hold expired at ...");
 //
+// Every error also reaches the client with a Chinese text (google.rpc.LocalizedMessage, zh-CN): its own when
+// WithChineseMessage gave it one, else its reason's from the catalogue (common/reasons.h).
+//
 // Thread safety: pure functions.
 #ifndef TRADEIN_COMMON_STATUS_H_
 #define TRADEIN_COMMON_STATUS_H_
@@ -29,6 +32,10 @@ inline constexpr absl::string_view kErrorDomain = "tradein.v1";
 inline constexpr absl::string_view kErrorInfoTypeUrl = "type.googleapis.com/google.rpc.ErrorInfo";
 inline constexpr absl::string_view kBadRequestTypeUrl = "type.googleapis.com/google.rpc.BadRequest";
 inline constexpr absl::string_view kRetryInfoTypeUrl = "type.googleapis.com/google.rpc.RetryInfo";
+inline constexpr absl::string_view kLocalizedMessageTypeUrl =
+    "type.googleapis.com/google.rpc.LocalizedMessage";
+// The locale of every error's google.rpc.LocalizedMessage.
+inline constexpr absl::string_view kErrorLocale = "zh-CN";
 
 // One thing wrong with a request.
 struct FieldViolation {
@@ -53,6 +60,18 @@ absl::Status InvalidArgumentError(const std::vector<FieldViolation>& violations)
 //
 // Adds a google.rpc.RetryInfo telling the client when to retry (rate limits).
 absl::Status WithRetryDelay(absl::Status status, int64_t retry_after_ms);
+
+// WithChineseMessage
+//
+// Gives `status` its own zh-CN text (a google.rpc.LocalizedMessage), for errors whose specifics matter to the
+// cashier (a claim's state, the two invoice numbers). Without it the gRPC adapter sends the reason's text
+// from the catalogue (common/reasons.h).
+absl::Status WithChineseMessage(absl::Status status, absl::string_view message_zh);
+
+// ChineseMessage
+//
+// The text WithChineseMessage gave `status`, or "" when it has none.
+std::string ChineseMessage(const absl::Status& status);
 
 // ErrorReason
 //

@@ -299,6 +299,7 @@ absl::StatusOr<Basket> PriceBasket(const BasketRequest& request, const PolicySna
     return violations.ToStatus();
   }
   Basket basket;
+  basket.catalogue = &snapshot.catalogue();
   basket.items.reserve(static_cast<size_t>(request.items.size()));
   SeenInRequest seen;
   for (int i = 0; i < request.items.size(); ++i) {
@@ -335,6 +336,9 @@ void FillItemResult(const Basket& basket, size_t index, const v1::Item& source, 
   const pricing::ItemPrice& price = basket.prices[index];
   out.set_line_id(source.line_id());
   out.set_product_type(source.product_type());
+  const v1::ProductType& type = basket.catalogue->Get(item.product_type);
+  out.set_product_name(type.name());
+  out.set_product_name_zh(type.name_zh());
   out.set_quantity(item.quantity);
   out.set_price_fen(item.price_fen);
   out.set_eligible(price.eligible());
@@ -352,6 +356,7 @@ void FillItemResult(const Basket& basket, size_t index, const v1::Item& source, 
     reason->set_message_zh(text.message_zh);
   });
   out.set_explanation(pricing::ExplainPrice(item, price, *basket.policy));
+  out.set_explanation_zh(pricing::ExplainPriceZh(item, price, *basket.policy));
 }
 
 }  // namespace tradein::api

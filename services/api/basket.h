@@ -36,7 +36,8 @@ namespace tradein::api {
 
 inline constexpr int kMaxItems = 100;
 inline constexpr int32_t kMaxQuantity = 100;
-inline constexpr int64_t kMaxPriceFen = kMaxUnitFen;  // 100 million yuan (common/money.h: exact in the ledger)
+inline constexpr int64_t kMaxPriceFen =
+    kMaxUnitFen;  // 100 million yuan (common/money.h: exact in the ledger)
 inline constexpr size_t kMaxIdLength = 64;
 inline constexpr size_t kMaxPropertyIdLength = 128;
 
@@ -49,7 +50,8 @@ struct BasketRequest {
 };
 
 struct Basket {
-  const policy::CompiledPolicy* policy = nullptr;  // owned by the snapshot the caller holds
+  const policy::CompiledPolicy* policy = nullptr;       // owned by the snapshot the caller holds
+  const policy::ProductCatalogue* catalogue = nullptr;  // the same snapshot's
   absl::CivilDay day;
   std::vector<pricing::PricingItem> items;  // in request order
   std::vector<pricing::ItemPrice> prices;   // prices[i] is items[i]'s
@@ -73,7 +75,7 @@ struct Basket {
 // FillItemResult
 //
 // Writes item `index` of `basket` (priced from `source`) into `out`: amounts, rule, reasons with their
-// English and Chinese messages, and the explanation line.
+// English and Chinese messages, the product type's names and the explanation line in both languages.
 void FillItemResult(const Basket& basket, size_t index, const v1::Item& source, v1::ItemResult& out);
 
 // AddLedgerReason

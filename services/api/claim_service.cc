@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "services/api/claim_preparation.h"
 #include "services/api/claim_view.h"
 #include "services/api/grpc_status.h"
+#include "services/identity/imei.h"
 #include "services/quota/ledger_plan.h"
 
 namespace tradein::api {
@@ -133,6 +136,57 @@ void FillUsage(const std::vector<quota::UsageCounter>& counters, const std::vect
   }
 }
 
+// True when some product type fixes the form of its serial numbers (ProductType.serial_format).
+bool HasSerialFormats(const policy::ProductCatalogue& catalogue) {
+  return std::any_of(catalogue.types().begin(), catalogue.types().end(), [](const v1::ProductType& type) {
+    return type.serial_format() != v1::ProductType::SERIAL_FORMAT_UNSPECIFIED;
+  });
+}
+
+// INVALID_ARGUMENT IMEI_INVALID naming each serial of `request` on a line whose product type wants IMEIs
+// (serial_format: IMEI in the product catalogue) that is not one. Lines the claim does not have are left to
+// the store (LINE_NOT_FOUND).
+absl::Status CheckSerialFormats(const v1::ConfirmClaimRequest& request, const ClaimRecord& record,
+                                const policy::ProductCatalogue& catalogue) {
+  v1::Claim draft;
+  if (!draft.ParseFromString(record.draft)) return absl::OkStatus();  // ViewClaim reports a bad draft
+  absl::flat_hash_set<std::string> imei_lines;
+  for (const v1::ItemResult& item : draft.items()) {
+    const std::optional<policy::ProductTypeId> type = catalogue.Find(item.product_type());
+    if (type.has_value() && catalogue.Get(*type).serial_format() == v1::ProductType::IMEI) {
+      imei_lines.insert(item.line_id());
+    }
+  }
+  std::vector<FieldViolation> violations;
+  for (int i = 0; i < request.line_serials_size(); ++i) {
+    const v1::LineSerials& line = request.line_serials(i);
+    if (!imei_lines.contains(line.line_id())) continue;
+    for (int s = 0; s < line.serial_numbers_size(); ++s) {
+      if (identity::IsValidImei(line.serial_numbers(s))) continue;
+      violations.push_back({absl::StrCat("lineSerials[", i, "].serialNumbers[", s, "]"), "IMEI_INVALID",
+                            "a phone's serial number is its IMEI: 15 digits, the last the Luhn check digit"});
+    }
+  }
+  return violations.empty() ? absl::OkStatus() : InvalidArgumentError(violations);
+}
+
+// FAILED_PRECONDITION INVOICE_MISMATCH when a confirmation names an invoice number other than the one the
+// claim was confirmed with (naming both); the same invoice, or none, is a retry and answers the claim.
+absl::Status CheckSameInvoice(const ClaimRecord& record, const std::string& invoice) {
+  if (invoice.empty()) return absl::OkStatus();
+  v1::ConfirmClaimRequest confirmed;
+  if (!confirmed.ParseFromString(record.confirmation) || confirmed.invoice_number() == invoice) {
+    return absl::OkStatus();
+  }
+  const std::string before = confirmed.invoice_number().empty() ? "(none)" : confirmed.invoice_number();
+  return WithChineseMessage(
+      ReasonError(absl::StatusCode::kFailedPrecondition, "INVOICE_MISMATCH",
+                  absl::StrCat("the claim was confirmed with invoice ", before, ", not ", invoice,
+                               " (an administrator corrects an invoice number with CorrectClaim)")),
+      absl::StrCat("该申领已用发票号 ", before, " 确认，与本次的 ", invoice,
+                   " 不一致；如需更正发票号请联系管理员"));
+}
+
 }  // namespace
 
 ClaimService::ClaimService(const policy::PolicyRegistry& policies, const Clock& clock,
@@ -181,17 +235,53 @@ grpc::ServerUnaryReactor* ClaimService::ConfirmClaim(grpc::CallbackServerContext
       AuthorizeCall(gate_, *context, *request, auth::Action::kChangeClaim, request->retailer_id());
   if (!grant.ok()) return Refuse(reactor, grant.status());
   if (absl::Status status = ValidateConfirm(*request); !status.ok()) return Refuse(reactor, status);
+  std::shared_ptr<const policy::PolicySnapshot> snapshot = policies_.Current();
+  if (request->line_serials_size() == 0 || !HasSerialFormats(snapshot->catalogue())) {
+    ConfirmInStore(context, request, grant->retailer_id, reactor, response);
+    return reactor;
+  }
+  // Serials whose form the catalogue fixes (IMEIs of phones) are checked against the claim's lines before
+  // anything is recorded: one read more, only for confirmations that carry serials.
+  store_.Get(request->claim_id(), clock_.Now(), StoreDeadline(*context),
+             [this, context, request, reactor, response, snapshot = std::move(snapshot),
+              grant = *std::move(grant)](absl::StatusOr<ClaimRecord> record) {
+               absl::Status status = record.status();
+               if (status.ok() && grant.retailer_bound && record->retailer_id != grant.retailer_id) {
+                 status = ReasonError(absl::StatusCode::kNotFound, "CLAIM_NOT_FOUND", "no such claim");
+               }
+               if (status.ok()) status = CheckSerialFormats(*request, *record, snapshot->catalogue());
+               if (!status.ok()) {
+                 Refuse(reactor, status);
+                 return;
+               }
+               ConfirmInStore(context, request, grant.retailer_id, reactor, response);
+             });
+  return reactor;
+}
+
+void ClaimService::ConfirmInStore(grpc::CallbackServerContext* context,
+                                  const v1::ConfirmClaimRequest* request, const std::string& retailer_id,
+                                  grpc::ServerUnaryReactor* reactor, v1::Claim* response) {
   v1::ConfirmClaimRequest confirmation;
   confirmation.set_invoice_number(request->invoice_number());
   *confirmation.mutable_line_serials() = request->line_serials();
-  store_.Confirm(
-      {request->claim_id(), grant->retailer_id, clock_.Now(), confirmation.SerializeAsString(),
-       SerialKeysOf(*request, hasher_)},
-      StoreDeadline(*context),
+  quota::QuotaStore::Callback<ClaimRecord> finish =
       FinishWithClaim(reactor, response, events_, "ConfirmClaim",
                       [this, audit = AuditContextOf(gate_.calls, context)](
-                          const ClaimRecord&, const v1::Claim& claim) { events_.Confirmed(claim, audit); }));
-  return reactor;
+                          const ClaimRecord&, const v1::Claim& claim) { events_.Confirmed(claim, audit); });
+  store_.Confirm({request->claim_id(), retailer_id, clock_.Now(), confirmation.SerializeAsString(),
+                  SerialKeysOf(*request, hasher_)},
+                 StoreDeadline(*context),
+                 [finish = std::move(finish),
+                  invoice = request->invoice_number()](absl::StatusOr<ClaimRecord> record) mutable {
+                   // A claim already confirmed answers as it is: with another invoice, that is an error.
+                   if (record.ok() && record->replayed) {
+                     if (absl::Status mismatch = CheckSameInvoice(*record, invoice); !mismatch.ok()) {
+                       record = std::move(mismatch);
+                     }
+                   }
+                   std::move(finish)(std::move(record));
+                 });
 }
 
 grpc::ServerUnaryReactor* ClaimService::CancelClaim(grpc::CallbackServerContext* context,

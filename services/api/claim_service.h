@@ -56,6 +56,9 @@ class ClaimService final : public v1::ClaimService::CallbackService {
                                            v1::BudgetUsage* response) override;
 
  private:
+  // The store half of ConfirmClaim (after the serials' forms were checked); finishes `reactor`.
+  void ConfirmInStore(grpc::CallbackServerContext* context, const v1::ConfirmClaimRequest* request,
+                      const std::string& retailer_id, grpc::ServerUnaryReactor* reactor, v1::Claim* response);
   // The deadline of a store call made for `context`.
   absl::Time StoreDeadline(const grpc::CallbackServerContext& context) const;
 

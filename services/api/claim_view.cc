@@ -22,6 +22,8 @@ void ApplyGrant(const quota::LineGrant& grant, const quota::LineRefund& refund, 
   if (reduced) {
     absl::StrAppend(item.mutable_explanation(), "; granted ", grant.units, " of ", item.quantity(),
                     " unit(s) = ", FormatYuan(grant.fen));
+    absl::StrAppend(item.mutable_explanation_zh(), "；实际补贴 ", grant.units, "/", item.quantity(),
+                    " 件 = ", FormatYuan(grant.fen));
   }
   item.set_granted_quantity(grant.units);
   item.set_subsidy_fen(grant.fen);

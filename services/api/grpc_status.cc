@@ -5,6 +5,8 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/reasons.h"
 #include "common/status.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -40,6 +42,29 @@ void BoundErrorInfo(google::rpc::ErrorInfo& info, int omitted) {
   if (omitted > 0) (*info.mutable_metadata())["omittedViolations"] = absl::StrCat(omitted);
 }
 
+// The reason a violation's description starts with ("PRICE_OUT_OF_RANGE: must be ...").
+absl::string_view ViolationReason(absl::string_view description) {
+  return description.substr(0, description.find(": "));
+}
+
+// The zh-CN text: the status's own, else each sent violation's field and reason text, else the reason's text.
+google::rpc::LocalizedMessage Localized(const absl::Status& status,
+                                        const google::rpc::BadRequest& bad_request) {
+  std::string text = ChineseMessage(status);
+  if (text.empty() && bad_request.field_violations_size() > 0) {
+    text = absl::StrJoin(bad_request.field_violations(), "；", [](std::string* out, const auto& violation) {
+      absl::StrAppend(
+          out, violation.field(), "：",
+          ChineseTextFor(ViolationReason(violation.description()), absl::StatusCode::kInvalidArgument));
+    });
+  }
+  if (text.empty()) text = std::string(ChineseTextFor(ErrorReason(status), status.code()));
+  google::rpc::LocalizedMessage localized;
+  localized.set_locale(std::string(kErrorLocale));
+  localized.set_message(Bounded(text, kMaxLocalizedMessageBytes));
+  return localized;
+}
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -57,7 +82,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   details.set_code(static_cast<int>(status.code()));
   details.set_message(message);
   status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
-    if (!absl::StartsWith(type_url, "type.googleapis.com/")) return;
+    if (!absl::StartsWith(type_url, "type.googleapis.com/") || type_url == kLocalizedMessageTypeUrl) return;
     google::protobuf::Any* any = details.add_details();
     any->set_type_url(std::string(type_url));
     google::rpc::ErrorInfo info;
@@ -70,6 +95,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
       any->set_value(std::string(payload));
     }
   });
+  details.add_details()->PackFrom(Localized(status, bad_request));
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message, details.SerializeAsString());
 }
 

@@ -7,8 +7,12 @@
 // (google.rpc.RetryInfo) stored as payloads by common/status.h travel as a google.rpc.Status in the
 // grpc-status-details-bin trailer, which grpcurl decodes through reflection.
 //
+// Every error carries a google.rpc.LocalizedMessage (locale zh-CN) for the till's screen: the status's own
+// (WithChineseMessage, common/status.h), else each violation's field and its reason's Chinese text, else the
+// reason's (or, without a reason, the gRPC code's) text from the catalogue (common/reasons.h).
+//
 // Bounded: gRPC C-core clients refuse trailers over 8 KB (and then see RESOURCE_EXHAUSTED instead of the
-// error), and a Chinese google.rpc.LocalizedMessage (~1 KB) will join them. So every error's trailers stay
+// error), and the Chinese google.rpc.LocalizedMessage joins them. So every error's trailers stay
 // under kTrailerBudgetBytes, with room left for that message: at most kMaxViolationsSent field violations
 // travel (each field, reason and description cut to a bound at a UTF-8 boundary), the number left out is
 // in the ErrorInfo metadata "omittedViolations" and at the end of the message, which is itself bounded.
@@ -27,9 +31,13 @@ namespace tradein::api {
 // All trailers of an error (grpc-status, grpc-message as sent, grpc-status-details-bin in base64, and our
 // x-request-id), as HPACK counts them (name + value + 32 per entry), stay under this...
 inline constexpr size_t kTrailerBudgetBytes = 4096;
-// ... with this much of it left for a LocalizedMessage detail added later (base64 of ~1 KB of UTF-8).
+// ... this much of it for the LocalizedMessage detail (base64 of kMaxLocalizedMessageBytes and its
+// framing)...
 inline constexpr size_t kLocalizedMessageReserveBytes = 1500;
 inline constexpr int kMaxViolationsSent = 5;
+inline constexpr size_t kMaxLocalizedMessageBytes = 900;  // the Chinese text (300 CJK characters)
+static_assert((kMaxLocalizedMessageBytes + 100) * 4 / 3 <= kLocalizedMessageReserveBytes,
+              "the Chinese text, its locale, type URL and framing fit the reserve in base64");
 inline constexpr size_t kMaxMessageBytes = 240;        // grpc-message before percent-encoding
 inline constexpr size_t kMaxViolationFieldBytes = 80;  // a field path
 inline constexpr size_t kMaxViolationTextBytes = 120;  // a description, a reason, an ErrorInfo value

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/civil_date.h"
+#include "common/reasons.h"
 #include "common/status.h"
 #include "services/api/authorize.h"
 #include "services/api/grpc_status.h"
@@ -94,7 +95,42 @@ absl::StatusOr<const CompiledPolicy*> Find(const v1::GetPolicyRequest& request,
   return policy;
 }
 
+v1::ReasonInfo::TillAction TillActionProto(TillAction action) {
+  switch (action) {
+    case TillAction::kShowToCashier:
+      return v1::ReasonInfo::SHOW_TO_CASHIER;
+    case TillAction::kRetrySameRequest:
+      return v1::ReasonInfo::RETRY_SAME_REQUEST;
+    case TillAction::kCallSupport:
+      return v1::ReasonInfo::CALL_SUPPORT;
+  }
+  return v1::ReasonInfo::TILL_ACTION_UNSPECIFIED;
+}
+
+void ListAllReasons(v1::ListReasonsResponse& response) {
+  for (const Reason& reason : AllReasons()) {
+    v1::ReasonInfo* out = response.add_reasons();
+    out->set_code(std::string(reason.code));
+    out->set_item_reason(reason.scope == ReasonScope::kItem || reason.scope == ReasonScope::kBoth);
+    if (reason.status != absl::StatusCode::kOk) out->set_grpc_code(absl::StatusCodeToString(reason.status));
+    out->set_gateway_only(reason.scope == ReasonScope::kGateway);
+    out->set_till_action(TillActionProto(reason.action));
+    out->set_message(std::string(reason.message));
+    out->set_message_zh(std::string(reason.message_zh));
+  }
+}
+
 }  // namespace
+
+grpc::ServerUnaryReactor* PolicyService::ListReasons(grpc::CallbackServerContext* context,
+                                                     const v1::ListReasonsRequest* request,
+                                                     v1::ListReasonsResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kReadPolicy);
+  if (grant.ok()) ListAllReasons(*response);
+  reactor->Finish(ToGrpcStatus(grant.status()));
+  return reactor;
+}
 
 grpc::ServerUnaryReactor* PolicyService::ListPolicies(grpc::CallbackServerContext* context,
                                                       const v1::ListPoliciesRequest* request,

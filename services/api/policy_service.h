@@ -2,7 +2,8 @@
 // File: policy_service.h
 // -----------------------------------------------------------------------------
 //
-// tradein.v1.PolicyService: the loaded policies as data. Read-only; answers from one snapshot.
+// tradein.v1.PolicyService: the loaded policies as data, and the reason catalogue (common/reasons.h).
+// Read-only; answers from one snapshot.
 //
 // Thread safety: all methods may be called concurrently.
 #ifndef TRADEIN_SERVICES_API_POLICY_SERVICE_H_
@@ -23,6 +24,9 @@ class PolicyService final : public v1::PolicyService::CallbackService {
                                          v1::ListPoliciesResponse* response) override;
   grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* context,
                                       const v1::GetPolicyRequest* request, v1::Policy* response) override;
+  grpc::ServerUnaryReactor* ListReasons(grpc::CallbackServerContext* context,
+                                        const v1::ListReasonsRequest* request,
+                                        v1::ListReasonsResponse* response) override;
 
  private:
   const policy::PolicyRegistry& policies_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -18,13 +19,61 @@ constexpr int64_t kNanosPerToken = 1'000'000'000;
 constexpr absl::string_view kBearer = "bearer ";
 
 absl::Status Unauthenticated() {
-  return ReasonError(
-      absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED",
-      "present an mTLS client certificate or `authorization: Bearer <key>` known to this service");
+  return ReasonError(absl::StatusCode::kUnauthenticated, "UNAUTHENTICATED",
+                     "present an mTLS client certificate or `authorization: Bearer <key>` whose SHA-256 is "
+                     "an api_key_sha256 "
+                     "in the callers file (hash the key without a newline: printf %s \"$KEY\" | sha256sum)");
 }
 
 absl::Status Denied(absl::string_view reason, absl::string_view message) {
   return ReasonError(absl::StatusCode::kPermissionDenied, reason, message);
+}
+
+// What `action` lets a caller do, in English and Chinese, for a denial's message.
+std::pair<absl::string_view, absl::string_view> ActionWords(Action action) {
+  switch (action) {
+    case Action::kQuote:
+      return {"ask for quotes", "查询补贴报价"};
+    case Action::kReadPolicy:
+      return {"read policies", "查看补贴政策"};
+    case Action::kClaim:
+      return {"make claims", "申领补贴"};
+    case Action::kChangeClaim:
+      return {"confirm, cancel or refund claims", "确认、取消或退货"};
+    case Action::kReadClaim:
+      return {"read claims", "查看申领"};
+    case Action::kReadUsage:
+      return {"read quota or budget usage", "查看名额或资金使用情况"};
+    case Action::kPortalRead:
+      return {"read the portal's listings, exports and totals", "查看监管平台的申领列表、导出和汇总"};
+    case Action::kAdmin:
+      return {"reload policies or void or correct claims", "重新加载政策、作废或更正申领"};
+  }
+  return {"do this", "执行此操作"};
+}
+
+absl::string_view RoleZh(Caller::Role role) {
+  switch (role) {
+    case Caller::RETAILER:
+      return "零售商";
+    case Caller::PORTAL:
+      return "监管平台";
+    case Caller::ADMIN:
+      return "管理员";
+    default:
+      return "未知角色";
+  }
+}
+
+// PERMISSION_DENIED ROLE_NOT_ALLOWED naming the caller, its role and what it tried, e.g. "caller portal-1
+// (role PORTAL) may not reload policies or void or correct claims".
+absl::Status RoleNotAllowed(const Caller& caller, Action action) {
+  const auto [en, zh] = ActionWords(action);
+  return WithChineseMessage(
+      Denied("ROLE_NOT_ALLOWED", absl::StrCat("caller ", caller.id(), " (role ",
+                                              Caller::Role_Name(caller.role()), ") may not ", en)),
+      absl::StrCat("终端", caller.id(), "（角色：", RoleZh(caller.role()), " ",
+                   Caller::Role_Name(caller.role()), "）无权", zh));
 }
 
 bool RoleMay(Caller::Role role, Action action) {
@@ -151,7 +200,7 @@ absl::StatusOr<Grant> AccessControl::Authorize(const grpc::ServerContextBase& co
   if (caller_id != nullptr) *caller_id = caller->id();
   if (absl::Status status = TakeToken(*caller); !status.ok()) return status;
   if (!RoleMay(caller->role(), action)) {
-    return Denied("ROLE_NOT_ALLOWED", absl::StrCat("caller ", caller->id(), " may not ", ActionName(action)));
+    return RoleNotAllowed(*caller, action);
   }
   if (caller->role() != Caller::RETAILER) return Grant{caller->id(), std::string(request_retailer), false};
   if (!request_retailer.empty() && request_retailer != caller->retailer_id()) {

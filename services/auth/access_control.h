@@ -76,6 +76,8 @@ class AccessControl {
                                                 std::string* caller_id = nullptr);
 
   bool enabled() const { return callers_.load() != nullptr; }
+  // The callers table in force (null without authentication).
+  std::shared_ptr<const CallersTable> callers() const { return callers_.load(); }
   // Swaps in a reloaded callers table (rate-limit buckets of callers that stay are kept).
   void ReplaceCallers(std::shared_ptr<const CallersTable> callers);
 

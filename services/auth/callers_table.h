@@ -10,6 +10,7 @@
 #ifndef TRADEIN_SERVICES_AUTH_CALLERS_TABLE_H_
 #define TRADEIN_SERVICES_AUTH_CALLERS_TABLE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,8 +30,9 @@ class CallersTable {
   //
   // Parses and validates the file at `path`: unique ids, a role each, retailer_id and region codes on
   // retailers only (and required there), 64-hex key hashes, no key or identity shared by two callers, at
-  // least one credential per caller, text in UTF-8. INVALID_ARGUMENT names the file and the entry (or the
-  // line and column the text format parser stopped at).
+  // least one credential per caller, text in UTF-8. INVALID_ARGUMENT names the file, the line and column
+  // where the entry starts and the entry ("callers.textproto:12:1: callers[1] (\"shop-a\"): ..."), or the
+  // line and column the text format parser stopped at.
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<const CallersTable>> Load(const std::string& path);
   [[nodiscard]] static absl::StatusOr<std::shared_ptr<const CallersTable>> FromProto(
       v1::CallersFile file, absl::string_view source);
@@ -44,6 +46,10 @@ class CallersTable {
   const std::string& source() const { return source_; }
 
  private:
+  // FromProto, `where(i)` naming the position of callers[i] in problems.
+  static absl::StatusOr<std::shared_ptr<const CallersTable>> Build(
+      v1::CallersFile file, absl::string_view source, const std::function<std::string(int)>& where);
+
   std::vector<Caller> callers_;
   absl::flat_hash_map<std::string, size_t> by_key_hash_;
   absl::flat_hash_map<std::string, size_t> by_identity_;

@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "common/reasons.h"
+#include "common/status.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
@@ -58,6 +60,7 @@ std::vector<Route> MakeRoutes() {
       {"POST", "/v1/budget-usage:query", "", "", "tradein.v1.ClaimService.GetBudgetUsage"},
       {"GET", "/v1/policies", "", "", "tradein.v1.PolicyService.ListPolicies"},
       {"GET", "/v1/policies/", "", "policy_id", "tradein.v1.PolicyService.GetPolicy"},
+      {"GET", "/v1/reasons", "", "", "tradein.v1.PolicyService.ListReasons"},
       {"POST", "/v1/portal/claims:list", "", "", "tradein.v1.PortalService.ListClaims"},
       {"POST", "/v1/portal/claims:export", "", "", "tradein.v1.PortalService.ExportClaims", true},
       {"POST", "/v1/portal/totals", "", "", "tradein.v1.PortalService.GetTotals"},
@@ -144,12 +147,28 @@ bool IsUtf8(absl::string_view text) {
   return true;
 }
 
+// Errors the gateway raises itself (a bad query parameter, no such route) get the zh-CN
+// google.rpc.LocalizedMessage every error of the service carries (services/api/grpc_status.h).
+void AddChineseIfMissing(google::rpc::Status& details) {
+  std::string reason;
+  for (const google::protobuf::Any& any : details.details()) {
+    if (any.Is<google::rpc::LocalizedMessage>()) return;
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) reason = info.reason();
+  }
+  google::rpc::LocalizedMessage localized;
+  localized.set_locale(std::string(kErrorLocale));
+  localized.set_message(std::string(ChineseTextFor(reason, static_cast<absl::StatusCode>(details.code()))));
+  details.add_details()->PackFrom(localized);
+}
+
 std::string StatusJson(const grpc::Status& status) {
   google::rpc::Status details;
   if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
     details.set_code(status.error_code());
     details.set_message(status.error_message());
   }
+  AddChineseIfMissing(details);
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(details, &json).ok()) {
     json = absl::StrCat("{\"code\":", status.error_code(), "}");

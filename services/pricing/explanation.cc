@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "common/civil_date.h"
 #include "common/money.h"
+#include "common/reasons.h"
 #include "tradein/v1/items.pb.h"
 
 namespace tradein::pricing {
@@ -12,34 +13,94 @@ namespace {
 using policy::CompiledPolicy;
 using policy::CompiledRule;
 
-std::string AmountPart(const PricingItem& item, const ItemPrice& price) {
+// The words of an explanation in one language; AmountPart and ExplainIn fill them in.
+struct Phrases {
+  absl::string_view no_cap;            // "; no per-unit cap"
+  absl::string_view capped_at;         // "; capped at "
+  absl::string_view cap;               // "; cap "
+  absl::string_view cap_reached;       // " reached"
+  absl::string_view cap_not_reached;   // " not reached"
+  absl::string_view flat;              // "flat "
+  absl::string_view price;             // "price "
+  absl::string_view below_lowest;      // " is below the lowest tier "
+  absl::string_view in_tier_from;      // " in the tier from "
+  absl::string_view tier_amount;       // ": "
+  absl::string_view not_covered;       // "not covered by policy "
+  absl::string_view not_eligible;      // "not eligible ("
+  absl::string_view not_eligible_end;  // ")"
+  absl::string_view units;             // " units = "
+  absl::string_view separator;         // "; "
+  absl::string_view colon;             // ": "
+};
+
+constexpr Phrases kEnglish = {"; no per-unit cap",
+                              "; capped at ",
+                              "; cap ",
+                              " reached",
+                              " not reached",
+                              "flat ",
+                              "price ",
+                              " is below the lowest tier ",
+                              " in the tier from ",
+                              ": ",
+                              "not covered by policy ",
+                              "not eligible (",
+                              ")",
+                              " units = ",
+                              "; ",
+                              ": "};
+constexpr Phrases kChinese = {"；无单件上限",
+                              "；按单件上限 ",
+                              "；单件上限 ",
+                              " 已达到",
+                              " 未达到",
+                              "定额 ",
+                              "售价 ",
+                              " 低于最低档 ",
+                              " 属于起点为 ",
+                              " 的档位：",
+                              "不在补贴政策范围内：",
+                              "不符合补贴条件（",
+                              "）",
+                              " 件 = ",
+                              "；",
+                              "："};
+
+std::string AmountPart(const PricingItem& item, const ItemPrice& price, const Phrases& words) {
   const CompiledRule& rule = *price.rule;
   switch (rule.amount_kind) {
     case CompiledRule::AmountKind::kPercentage: {
       if (price.rate_bp == 0 && price.reasons.Contains(ReasonCode::kGradeNotEligible)) return "";
       std::string out = absl::StrCat(FormatYuan(item.price_fen), " × ", FormatRate(price.rate_bp), " = ",
                                      FormatYuan(price.uncapped_unit_fen));
-      if (!rule.cap_fen.has_value()) return absl::StrCat(out, "; no per-unit cap");
-      if (price.capped) return absl::StrCat(out, "; capped at ", FormatYuan(*rule.cap_fen));
-      return absl::StrCat(out, "; cap ", FormatYuan(*rule.cap_fen),
-                          price.uncapped_unit_fen == *rule.cap_fen ? " reached" : " not reached");
+      if (!rule.cap_fen.has_value()) return absl::StrCat(out, words.no_cap);
+      if (price.capped) return absl::StrCat(out, words.capped_at, FormatYuan(*rule.cap_fen));
+      return absl::StrCat(
+          out, words.cap, FormatYuan(*rule.cap_fen),
+          price.uncapped_unit_fen == *rule.cap_fen ? words.cap_reached : words.cap_not_reached);
     }
     case CompiledRule::AmountKind::kFlat:
-      return absl::StrCat("flat ", FormatYuan(rule.flat_fen));
+      return absl::StrCat(words.flat, FormatYuan(rule.flat_fen));
     case CompiledRule::AmountKind::kTiers: {
       if (price.reasons.Contains(ReasonCode::kPriceBelowMinimum)) {
-        return absl::StrCat("price ", FormatYuan(item.price_fen), " is below the lowest tier ",
+        return absl::StrCat(words.price, FormatYuan(item.price_fen), words.below_lowest,
                             FormatYuan(rule.tiers.front().min_price_fen));
       }
       const CompiledRule::Tier* tier = &rule.tiers.front();
       for (const CompiledRule::Tier& t : rule.tiers) {
         if (t.min_price_fen <= item.price_fen) tier = &t;
       }
-      return absl::StrCat("price ", FormatYuan(item.price_fen), " in the tier from ",
-                          FormatYuan(tier->min_price_fen), ": ", FormatYuan(tier->amount_fen));
+      return absl::StrCat(words.price, FormatYuan(item.price_fen), words.in_tier_from,
+                          FormatYuan(tier->min_price_fen), words.tier_amount, FormatYuan(tier->amount_fen));
     }
   }
   return "";
+}
+
+// The catalogue's Chinese text of `code` (common/reasons.h, the one source of reason texts).
+std::string Zh(ReasonCode code) {
+  const Reason* reason = FindReason(ReasonName(code));
+  return reason == nullptr ? std::string(ReasonName(code)) : std::string(reason->message_zh);
 }
 
 std::string ReasonNames(const ReasonSet& reasons) {
@@ -58,17 +119,27 @@ std::string GradeRequirement(const CompiledRule& rule) {
   return absl::StrCat("grade ", rule.grade_rates.back().max_grade, " or better");
 }
 
+std::string ExplainIn(const PricingItem& item, const ItemPrice& price, const CompiledPolicy& policy,
+                      const Phrases& words) {
+  if (price.rule == nullptr) return absl::StrCat(words.not_covered, policy.id());
+  const std::string amount = AmountPart(item, price, words);
+  if (!price.eligible()) {
+    return absl::StrCat(words.not_eligible, ReasonNames(price.reasons), words.not_eligible_end,
+                        amount.empty() ? "" : words.colon, amount);
+  }
+  if (item.quantity == 1) return amount;
+  return absl::StrCat(amount, words.separator, "× ", item.quantity, words.units,
+                      FormatYuan(price.line_subsidy_fen));
+}
+
 }  // namespace
 
 std::string ExplainPrice(const PricingItem& item, const ItemPrice& price, const CompiledPolicy& policy) {
-  if (price.rule == nullptr) return absl::StrCat("not covered by policy ", policy.id());
-  const std::string amount = AmountPart(item, price);
-  if (!price.eligible()) {
-    return absl::StrCat("not eligible (", ReasonNames(price.reasons), ")", amount.empty() ? "" : ": ",
-                        amount);
-  }
-  if (item.quantity == 1) return amount;
-  return absl::StrCat(amount, "; × ", item.quantity, " units = ", FormatYuan(price.line_subsidy_fen));
+  return ExplainIn(item, price, policy, kEnglish);
+}
+
+std::string ExplainPriceZh(const PricingItem& item, const ItemPrice& price, const CompiledPolicy& policy) {
+  return ExplainIn(item, price, policy, kChinese);
 }
 
 ReasonText DescribeReason(ReasonCode code, const PricingItem& item, const ItemPrice& price,
@@ -76,31 +147,30 @@ ReasonText DescribeReason(ReasonCode code, const PricingItem& item, const ItemPr
   const CompiledRule* rule = price.rule;
   switch (code) {
     case ReasonCode::kNotCovered:
-      return {absl::StrCat("policy ", policy.id(), " does not subsidise this product type"),
-              "本政策不补贴该品类"};
+      return {absl::StrCat("policy ", policy.id(), " does not subsidise this product type"), Zh(code)};
     case ReasonCode::kOutsideProgrammeWindow: {
       const policy::DayWindow w = rule->transaction_window.value_or(policy.transaction_window());
       return {absl::StrCat("transaction date ", FormatCivilDay(item.transaction_day), " is outside ",
                            FormatCivilDay(w.first), " .. ", FormatCivilDay(w.last)),
-              "交易日期不在活动期内"};
+              Zh(code)};
     }
     case ReasonCode::kGradeNotEligible:
       return {
           item.best_grade == 0
               ? absl::StrCat("no efficiency label: this product type needs ", GradeRequirement(*rule))
               : absl::StrCat("grade ", item.best_grade, " is not eligible: needs ", GradeRequirement(*rule)),
-          "能效或水效等级不符合补贴条件"};
+          Zh(code)};
     case ReasonCode::kPriceAboveCeiling:
       return {absl::StrCat("unit price ", FormatYuan(item.price_fen), " is above the ceiling ",
                            FormatYuan(rule->max_price_fen.value_or(0))),
-              "单件售价超过补贴限价"};
+              Zh(code)};
     case ReasonCode::kPriceBelowMinimum: {
       const int64_t minimum = rule->min_price_fen.has_value() ? *rule->min_price_fen
                               : rule->tiers.empty()           ? 0
                                                               : rule->tiers.front().min_price_fen;
       return {absl::StrCat("unit price ", FormatYuan(item.price_fen), " is below the minimum ",
                            FormatYuan(minimum)),
-              "售价低于补贴最低标准"};
+              Zh(code)};
     }
     case ReasonCode::kOldVehicleTooNew:
       return {
@@ -109,31 +179,29 @@ ReasonText DescribeReason(ReasonCode code, const PricingItem& item, const ItemPr
               ", after the cut-off ",
               FormatCivilDay(*rule->registered_on_or_before[static_cast<size_t>(item.vehicle.old_fuel_type)]),
               " for ", OldFuelName(item.vehicle.old_fuel_type)),
-          "旧车注册登记日期晚于规定日期"};
+          Zh(code)};
     case ReasonCode::kOwnershipTooRecent:
       return {absl::StrCat("old car in the buyer's name since ", FormatCivilDay(item.vehicle.old_owned_since),
                            ", after ", FormatCivilDay(*rule->owned_since_on_or_before)),
-              "旧车登记在本人名下的时间晚于规定日期"};
+              Zh(code)};
     case ReasonCode::kDisplacementTooLarge:
       return {absl::StrCat("new car's displacement ", item.vehicle.new_displacement_ml, " ml is above ",
                            *rule->max_displacement_ml, " ml"),
-              "新车排量超过规定上限"};
+              Zh(code)};
     case ReasonCode::kNotInNevCatalogue:
-      return {"the new car is not in the NEV purchase-tax exemption catalogue",
-              "新车不在《减免车辆购置税的新能源汽车车型目录》内"};
+      return {"the new car is not in the NEV purchase-tax exemption catalogue", Zh(code)};
     case ReasonCode::kFuelPairingNotAllowed:
       return {absl::StrCat("an old ", OldFuelName(item.vehicle.old_fuel_type),
                            " car does not qualify for this new car under rule ", rule->id()),
-              "旧车与新车的燃料类型组合不符合规定"};
+              Zh(code)};
     case ReasonCode::kHomeTooNew:
       return {absl::StrCat("home completed ", FormatCivilDay(item.home.completed_on), ", not before ",
                            FormatCivilDay(*rule->home_completed_before)),
-              "房屋竣工验收时间不符合旧房条件"};
+              Zh(code)};
     case ReasonCode::kOldBikeRequired:
-      return {"an old e-bike must be handed in for scrapping", "须交售旧电动自行车"};
+      return {"an old e-bike must be handed in for scrapping", Zh(code)};
     case ReasonCode::kNewBikeNotCertified:
-      return {"the new e-bike needs its certificate of conformity and CCC certification",
-              "新车须具备合格证和CCC认证"};
+      return {"the new e-bike needs its certificate of conformity and CCC certification", Zh(code)};
     case ReasonCode::kClaimWindowClosed:
     case ReasonCode::kQuotaExhausted:
     case ReasonCode::kHomeAlreadyUsed:
@@ -150,28 +218,9 @@ ReasonText DescribeReason(ReasonCode code, const PricingItem& item, const ItemPr
 }
 
 ReasonText DescribeLedgerReason(ReasonCode code) {
-  switch (code) {
-    case ReasonCode::kClaimWindowClosed:
-      return {"the rule's claim window is not open today", "不在补贴申领期内"};
-    case ReasonCode::kQuotaExhausted:
-      return {"the buyer has no quota left for this product type", "该品类补贴名额已用完"};
-    case ReasonCode::kHomeAlreadyUsed:
-      return {"this home has already been subsidised in this programme", "该房屋已享受过补贴"};
-    case ReasonCode::kVehicleAlreadyUsed:
-      return {"this old car has already been used for a subsidy in this programme", "该旧车已用于申领补贴"};
-    case ReasonCode::kAmountCapReached:
-      return {"granted only the rest of the buyer's cumulative cap", "已达累计补贴上限，仅补贴剩余额度"};
-    case ReasonCode::kBudgetExhausted:
-      return {"the programme's budget is used up", "补贴资金已用完"};
-    case ReasonCode::kSerialAlreadySubsidised:
-      return {"this unit's serial number has already been subsidised", "该商品序列号已享受过补贴"};
-    case ReasonCode::kNewVehicleAlreadySubsidised:
-      return {
-          "this new car (its VIN) has already taken a car subsidy: one per new car, scrappage or replacement",
-          "该新车(车架号)已享受过汽车以旧换新补贴，每辆新车只能享受报废更新或置换更新补贴中的一项"};
-    default:
-      return {std::string(ReasonName(code)), std::string(ReasonName(code))};
-  }
+  const Reason* reason = FindReason(ReasonName(code));
+  if (reason == nullptr) return {std::string(ReasonName(code)), std::string(ReasonName(code))};
+  return {std::string(reason->message), std::string(reason->message_zh)};
 }
 
 }  // namespace tradein::pricing

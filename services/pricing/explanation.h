@@ -3,8 +3,9 @@
 // -----------------------------------------------------------------------------
 //
 // The human side of a price: the one-line explanation ("5000.00 × 20% = 1000.00; cap 2000.00 not reached")
-// and each reason's English and Chinese message. Rendered only when a reply is built, never while pricing,
-// so the calculator stays allocation-free.
+// in English and Chinese, and each reason's English and Chinese message (the Chinese, and the ledger reasons'
+// English, from the reason catalogue common/reasons.h). Rendered only when a reply is built, never while
+// pricing, so the calculator stays allocation-free.
 //
 // Thread safety: pure functions.
 #ifndef TRADEIN_SERVICES_PRICING_EXPLANATION_H_
@@ -30,6 +31,12 @@ struct ReasonText {
 // eligible.
 std::string ExplainPrice(const PricingItem& item, const ItemPrice& price,
                          const policy::CompiledPolicy& policy);
+
+// ExplainPriceZh
+//
+// ExplainPrice in Chinese ("5000.00 × 20% = 1000.00；单件上限 2000.00 未达到"), for the till's receipt.
+std::string ExplainPriceZh(const PricingItem& item, const ItemPrice& price,
+                           const policy::CompiledPolicy& policy);
 
 // DescribeReason
 //

@@ -1,5 +1,7 @@
 #include "services/quota/store_errors.h"
 
+#include <iterator>
+
 #include "absl/strings/str_cat.h"
 #include "common/status.h"
 #include "services/quota/quota_store.h"
@@ -10,9 +12,51 @@ absl::Status ClaimNotFound() {
   return ReasonError(absl::StatusCode::kNotFound, "CLAIM_NOT_FOUND", "no such claim");
 }
 
+namespace {
+
+struct Words {
+  absl::string_view en;
+  absl::string_view zh;
+};
+
+// A claim state's wire name and Chinese name (quota_store.h ClaimState, claim_service.proto Claim.State).
+Words StateWords(int64_t state) {
+  static constexpr Words kStates[] = {
+      {"STATE_UNSPECIFIED", "未知状态"},
+      {"RESERVED", "已预留"},
+      {"CONFIRMED", "已确认"},
+      {"CANCELLED", "已取消"},
+      {"EXPIRED", "已过期"},
+      {"REFUNDED", "已退货"},
+      {"PARTIALLY_REFUNDED", "部分退货"},
+      {"REJECTED", "已拒绝"},
+      {"VOIDED", "已作废"},
+  };
+  if (state < 0 || state >= static_cast<int64_t>(std::size(kStates))) return kStates[0];
+  return kStates[state];
+}
+
+// The Chinese verb of a WrongState `action` ("confirmed" → "确认").
+absl::string_view ActionZh(absl::string_view action) {
+  static constexpr Words kActions[] = {{"confirmed", "确认"},
+                                       {"cancelled", "取消"},
+                                       {"refunded", "退货"},
+                                       {"voided", "作废"},
+                                       {"corrected", "更正"}};
+  for (const Words& words : kActions) {
+    if (words.en == action) return words.zh;
+  }
+  return "处理";
+}
+
+}  // namespace
+
 absl::Status WrongState(int64_t state, absl::string_view action) {
-  return ReasonError(absl::StatusCode::kFailedPrecondition, "WRONG_STATE",
-                     absl::StrCat("a claim in state ", state, " cannot be ", action));
+  const Words words = StateWords(state);
+  return WithChineseMessage(
+      ReasonError(absl::StatusCode::kFailedPrecondition, "WRONG_STATE",
+                  absl::StrCat("a ", words.en, " claim cannot be ", action)),
+      absl::StrCat("该申领状态为", words.zh, "（", words.en, "），不能", ActionZh(action)));
 }
 
 absl::Status HoldExpired(absl::string_view action) {

@@ -18,7 +18,8 @@ namespace tradein::quota {
 
 // NOT_FOUND CLAIM_NOT_FOUND: no such claim (or another retailer's).
 absl::Status ClaimNotFound();
-// FAILED_PRECONDITION WRONG_STATE: "a claim in state <state> cannot be <action>".
+// FAILED_PRECONDITION WRONG_STATE: "a CONFIRMED claim cannot be cancelled", naming the state (ClaimState's
+// value) by its wire name, and in Chinese "该申领状态为已确认（CONFIRMED），不能取消".
 absl::Status WrongState(int64_t state, absl::string_view action);
 // FAILED_PRECONDITION HOLD_EXPIRED, worded for `action` ("confirmed" or another).
 absl::Status HoldExpired(absl::string_view action);

@@ -28,7 +28,21 @@ sigset_t BlockHandledSignals() {
   return signals;
 }
 
-void PrintBanner(const tradein::server::TradeinServer& server) {
+// The banner's `try:` command: a Quote that works as the server is configured — TLS or plaintext, and with
+// authentication on, the key to send (any caller may quote).
+std::string TryCommand(const tradein::server::ServerOptions& options, const std::string& address) {
+  std::string transport = "-plaintext";
+  if (!options.tls_cert.empty()) transport = absl::StrCat("-cacert ", options.tls_cert);
+  const std::string auth = options.callers_file.empty() ? "" : " -H \"authorization: Bearer $TRADEIN_KEY\"";
+  return absl::StrCat(
+      "grpcurl ", transport, auth,
+      " -d '{\"regionCode\":\"330381\",\"transactionDate\":\"2025-03-01\",\"items\":[{\"lineId\":\"1\","
+      "\"productType\":\"appliance.refrigerator\",\"priceFen\":\"500000\",\"energyGrade\":1}]}' ",
+      address, " tradein.v1.SubsidyService/Quote");
+}
+
+void PrintBanner(const tradein::server::TradeinServer& server,
+                 const tradein::server::ServerOptions& options) {
   const auto snapshot = server.policies().Current();
   std::cout << "tradein-server\n";
   for (const std::string& line : server.listener_lines()) std::cout << "  " << line << "\n";
@@ -36,12 +50,11 @@ void PrintBanner(const tradein::server::TradeinServer& server) {
             << " (snapshot " << snapshot->version() << ")\n"
             << "  quota store: " << server.store_description() << "\n";
   for (const std::string& warning : server.warnings()) std::cout << "  WARNING: " << warning << "\n";
-  std::cout
-      << "  try: grpcurl -plaintext -d '{\"regionCode\":\"330381\",\"transactionDate\":\"2025-03-01\","
-         "\"items\":[{\"lineId\":\"1\",\"productType\":\"appliance.refrigerator\",\"priceFen\":\"500000\","
-         "\"energyGrade\":1}]}' "
-      << server.address() << " tradein.v1.SubsidyService/Quote\n"
-      << std::flush;
+  if (!options.callers_file.empty()) {
+    std::cout << "  callers: " << options.callers_file
+              << " (TRADEIN_KEY below: a caller's key; `tradeinctl caller add` makes one)\n";
+  }
+  std::cout << "  try: " << TryCommand(options, server.address()) << "\n" << std::flush;
 }
 
 }  // namespace
@@ -83,7 +96,7 @@ int main(int argc, char** argv) {
   tradein::Log(
       LogLevel::kInfo, "server_started",
       {{"listen", (*server)->address()}, {"policy_snapshot", (*server)->policies().Current()->version()}});
-  PrintBanner(**server);
+  PrintBanner(**server, *options);
   for (const std::string& warning : (*server)->warnings())
     tradein::Log(LogLevel::kWarning, "exposure", {{"detail", warning}});
 

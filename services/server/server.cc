@@ -315,6 +315,10 @@ v1::ReloadPoliciesResponse TradeinServer::DescribePolicies() const {
   out.set_snapshot_version(snapshot->version());
   for (const auto& policy : snapshot->policies())
     out.add_policy_versions(absl::StrCat(policy->id(), "=", policy->version()));
+  if (const std::shared_ptr<const auth::CallersTable> callers = access_->callers(); callers != nullptr) {
+    out.set_callers_file(callers->source());
+    out.set_callers(static_cast<int32_t>(callers->callers().size()));
+  }
   return out;
 }
 
@@ -336,7 +340,14 @@ absl::Status TradeinServer::Reload() {
                   {{"result", ok ? "ok" : "failed"}})
       .Increment();
   if (ok) {
-    Log(LogLevel::kInfo, "reloaded", {{"policy_snapshot", policies_->Current()->version()}});
+    const v1::ReloadPoliciesResponse now = DescribePolicies();
+    Log(LogLevel::kInfo, "reloaded",
+        {{"policy_snapshot", now.snapshot_version()},
+         {"policies", absl::StrCat(now.policy_versions_size())},
+         {"policy_dir", policies_->Current()->directory()},
+         {"callers_file",
+          options_.callers_file.empty() ? "(none: authentication off)" : options_.callers_file},
+         {"callers", absl::StrCat(now.callers())}});
   } else {
     Log(LogLevel::kError, "reload_failed",
         {{"error", status.message()}, {"kept_snapshot", policies_->Current()->version()}});

@@ -61,14 +61,56 @@ TEST(GrpcStatusTest, AHundredLongViolationsLeaveRoomForALocalizedMessageUnder4KB
   EXPECT_EQ(bad_request.field_violations(0).field().substr(0, 9), "items[0].");
   EXPECT_EQ(info.metadata().at("omittedViolations"), "95");
 
-  // The Chinese message the till work will add, ~1 KB: all trailers still under 4 KB.
+  // The Chinese message is in the trailers: each listed field with its reason's text, under 4 KB in all...
   google::rpc::LocalizedMessage localized;
-  localized.set_locale("zh-CN");
-  localized.set_message(Chinese(1000));
-  details.add_details()->PackFrom(localized);
-  const grpc::Status with_localized(status.error_code(), status.error_message(), details.SerializeAsString());
-  EXPECT_LE(TrailerBytes(status) + kLocalizedMessageReserveBytes, kTrailerBudgetBytes);
-  EXPECT_LE(TrailerBytes(with_localized), kTrailerBudgetBytes);
+  for (const google::protobuf::Any& any : details.details()) {
+    if (any.Is<google::rpc::LocalizedMessage>()) {
+      ASSERT_TRUE(any.UnpackTo(&localized));
+    }
+  }
+  EXPECT_EQ(localized.locale(), "zh-CN");
+  EXPECT_THAT(localized.message(), HasSubstr("items[0]."));
+  EXPECT_LE(TrailerBytes(status), kTrailerBudgetBytes);
+  // ... and so it would be with the longest Chinese text an error may carry.
+  google::rpc::Status longest;
+  longest.set_code(details.code());
+  longest.set_message(details.message());
+  for (const google::protobuf::Any& any : details.details()) {
+    if (!any.Is<google::rpc::LocalizedMessage>()) *longest.add_details() = any;
+  }
+  localized.set_message(Chinese(kMaxLocalizedMessageBytes));
+  longest.add_details()->PackFrom(localized);
+  const grpc::Status with_longest(status.error_code(), status.error_message(), longest.SerializeAsString());
+  EXPECT_LE(TrailerBytes(with_longest), kTrailerBudgetBytes);
+}
+
+TEST(GrpcStatusTest, EveryErrorCarriesAChineseLocalizedMessage) {
+  const auto chinese = [](const absl::Status& status) {
+    google::rpc::Status details;
+    EXPECT_TRUE(details.ParseFromString(ToGrpcStatus(status).error_details()));
+    google::rpc::LocalizedMessage localized;
+    for (const google::protobuf::Any& any : details.details()) {
+      if (any.Is<google::rpc::LocalizedMessage>()) {
+        EXPECT_TRUE(any.UnpackTo(&localized));
+      }
+    }
+    EXPECT_EQ(localized.locale(), "zh-CN");
+    return localized.message();
+  };
+  // A reason's text from the catalogue.
+  EXPECT_EQ(chinese(ReasonError(absl::StatusCode::kFailedPrecondition, "HOLD_EXPIRED", "expired")),
+            "补贴名额保留已超时，请重新申领");
+  // An error's own text wins.
+  EXPECT_EQ(chinese(WithChineseMessage(ReasonError(absl::StatusCode::kFailedPrecondition, "WRONG_STATE", "x"),
+                                       "该申领状态为已确认（CONFIRMED），不能取消")),
+            "该申领状态为已确认（CONFIRMED），不能取消");
+  // No reason at all (the quota store unreachable): the gRPC code's text.
+  EXPECT_EQ(chinese(absl::UnavailableError("redis 127.0.0.1:6379: connection refused")),
+            "服务暂时不可用，请用同一请求号重试");
+  // Field violations: each field and its reason's text.
+  EXPECT_EQ(chinese(InvalidArgumentError({{"items[0].priceFen", "PRICE_OUT_OF_RANGE", "must be 1 .. 1e10"},
+                                          {"buyer.idNumber", "ID_NUMBER_CHECK_DIGIT", "check digit"}})),
+            "items[0].priceFen：价格超出允许范围；buyer.idNumber：身份证号码校验位不符，请核对是否录入有误");
 }
 
 TEST(GrpcStatusTest, ALongMessageIsCutAtACharacterBoundary) {

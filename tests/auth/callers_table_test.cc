@@ -46,6 +46,22 @@ TEST_F(CallersTableTest, FindsCallersByKeyAndByTlsIdentity) {
   EXPECT_EQ((*table)->FindByTlsIdentity("till"), nullptr);
 }
 
+// A problem an operator must fix names the file, the line and column where the entry starts, and the entry.
+TEST_F(CallersTableTest, AnEntryThatDoesNotValidateIsNamedWithItsLineAndColumn) {
+  const absl::StatusOr<std::shared_ptr<const CallersTable>> table = Load(absl::StrCat(
+      "# callers\n"
+      R"(callers { id: "till" role: RETAILER retailer_id: "shop-1" region_codes: "330381" api_key_sha256: ")",
+      kTestKeyHash,
+      "\" }\n\n  callers {\n    id: \"ops\"\n    role: ADMIN\n    api_key_sha256: \"ABC\"\n  }\n"));
+  EXPECT_THAT(table, StatusIs(absl::StatusCode::kInvalidArgument,
+                              HasSubstr(absl::StrCat(path_, ":4:3: callers[1] (\"ops\"): api_key_sha256"))));
+  // Built from a message (no text): the source alone.
+  v1::CallersFile file;
+  file.add_callers()->set_id("x");
+  EXPECT_THAT(CallersTable::FromProto(file, "inline"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("inline: callers[0] (\"x\"): role")));
+}
+
 // Found by tests/fuzz callers_fuzzer: the parser wrote its complaint to stderr as a libprotobuf line (not a
 // JSON log line, and with the file's raw bytes in it); now the problem is in the status, escaped.
 TEST_F(CallersTableTest, AFileThatDoesNotParseSaysWhereInItsStatusAndLogsNothing) {

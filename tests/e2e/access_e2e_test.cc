@@ -684,17 +684,18 @@ TEST(AccessStartE2eTest, BrokenCallersFileRefusesToStart) {
   absl::StatusOr<std::unique_ptr<ServerProcess>> server =
       ServerProcess::Start({absl::StrCat("--callers_file=", path)}, {}, absl::Seconds(30));
   ASSERT_FALSE(server.ok());
-  // The reason is the start_failed JSON log line on stderr (quotes escaped).
+  // The reason is the start_failed JSON log line on stderr (quotes escaped), naming the entry's line and
+  // column.
   EXPECT_THAT(std::string(server.status().message()),
-              HasSubstr(R"(callers.textproto: callers[0] (\"shop-9\"))"));
+              HasSubstr(R"(callers.textproto:2:1: callers[0] (\"shop-9\"))"));
   EXPECT_THAT(std::string(server.status().message()), HasSubstr("region_codes"));
 }
 
 // --- Regression tests of defects these tests found (all fixed).
 
-// Was a defect: the access line of a refused call has "caller":"" even when the credentials named a known caller
-// (PERMISSION_DENIED, RESOURCE_EXHAUSTED): authorize.h records the caller only on success, so an operator
-// cannot see who tried what it may not do.
+// Was a defect: the access line of a refused call has "caller":"" even when the credentials named a known
+// caller (PERMISSION_DENIED, RESOURCE_EXHAUSTED): authorize.h records the caller only on success, so an
+// operator cannot see who tried what it may not do.
 TEST_P(AccessE2eTest, AccessLineNamesAKnownCallerThatWasRefused) {
   v1::Claim claim;
   const grpc::Status status = v1::ClaimService::NewStub(channel())->Claim(
@@ -726,11 +727,11 @@ TEST_P(AccessE2eTest, BearerSchemeIsCaseInsensitive) {
   }
 }
 
-// Was a defect: AccessControl::TakeToken computes `tokens_nanos + elapsed_nanos * rate` in int64 without a cap on
-// elapsed time: it overflows once elapsed × rate > 9.2e18, i.e. after 4.6 s idle at 2e9 requests/s, 25.6 h at
-// 100,000/s, 10.7 days at 10,000/s. The bucket then goes hugely negative and the caller is RESOURCE_EXHAUSTED
-// for about as long again (signed overflow is also undefined behaviour). It also reads the wall clock: a
-// clock stepped back drains every bucket the same way.
+// Was a defect: AccessControl::TakeToken computes `tokens_nanos + elapsed_nanos * rate` in int64 without a
+// cap on elapsed time: it overflows once elapsed × rate > 9.2e18, i.e. after 4.6 s idle at 2e9
+// requests/s, 25.6 h at 100,000/s, 10.7 days at 10,000/s. The bucket then goes hugely negative and the caller
+// is RESOURCE_EXHAUSTED for about as long again (signed overflow is also undefined behaviour). It also reads
+// the wall clock: a clock stepped back drains every bucket the same way.
 TEST_P(AccessE2eTest, AHighRateLimitSurvivesAnIdlePeriod) {
   auto stub = v1::PolicyService::NewStub(channel());
   v1::ListPoliciesResponse response;

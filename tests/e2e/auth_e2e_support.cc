@@ -114,6 +114,16 @@ std::string ReasonOf(const grpc::Status& status) {
   return "";
 }
 
+std::string ChineseOf(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return "";
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::LocalizedMessage localized;
+    if (any.UnpackTo(&localized) && localized.locale() == "zh-CN") return localized.message();
+  }
+  return "";
+}
+
 absl::StatusOr<ToolRun> RunTool(std::vector<std::string> argv, absl::Duration timeout) {
   absl::StatusOr<TempDir> dir = TempDir::Create("tradein-tool-");
   if (!dir.ok()) return dir.status();

@@ -60,6 +60,9 @@ std::string CodeName(grpc::StatusCode code);
 // The google.rpc.ErrorInfo reason in a status's details ("" when none).
 std::string ReasonOf(const grpc::Status& status);
 
+// The zh-CN google.rpc.LocalizedMessage text in a status's details ("" when none).
+std::string ChineseOf(const grpc::Status& status);
+
 // A program run to completion with its output captured.
 struct ToolRun {
   int exit_code = -1;

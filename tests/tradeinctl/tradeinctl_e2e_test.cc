@@ -135,6 +135,7 @@ TEST_F(TradeinctlE2eTest, QuotePrintsYuanChineseNamesAndAlignedColumns) {
   EXPECT_THAT(run.out, HasSubstr("空调(含中央空调)"));
   EXPECT_THAT(run.out, HasSubstr("12,000.00"));
   EXPECT_THAT(run.out, HasSubstr("5000.00 × 20% = 1000.00; cap 2000.00 not reached"));
+  EXPECT_THAT(run.out, HasSubstr("5000.00 × 20% = 1000.00；单件上限 2000.00 未达到"));
   EXPECT_THAT(run.out, HasSubstr("reason: GRADE_NOT_ELIGIBLE"));
   EXPECT_THAT(run.out, HasSubstr("Total subsidy  3,000.00 yuan"));
   const std::vector<std::string> table = TableAt(run.out, "LINE");
@@ -302,6 +303,7 @@ TEST_F(TradeinctlE2eTest, ErrorsPrintCodeReasonAndField) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.err,
               AllOf(HasSubstr("INVALID_ARGUMENT"), HasSubstr("reason   UNKNOWN_PRODUCT_TYPE (tradein.v1)"),
+                    HasSubstr("中文     items[0].productType：商品品类代码无效 (zh-CN)"),
                     HasSubstr("field    items[0].productType")));
   const CtlRun json = Ctl({"--json", "get", "no-such-claim"});
   EXPECT_EQ(json.exit_code, 1);
@@ -309,10 +311,14 @@ TEST_F(TradeinctlE2eTest, ErrorsPrintCodeReasonAndField) {
   // Parsing the details' Any needs ErrorInfo's descriptor, which naming the type here also links in.
   const auto status = FromJson<google::rpc::Status>(json.out);
   EXPECT_EQ(status.code(), 5);
-  ASSERT_EQ(status.details_size(), 1);
+  ASSERT_EQ(status.details_size(), 2);
   google::rpc::ErrorInfo info;
   ASSERT_TRUE(status.details(0).UnpackTo(&info));
   EXPECT_EQ(info.reason(), "CLAIM_NOT_FOUND");
+  google::rpc::LocalizedMessage chinese;
+  ASSERT_TRUE(status.details(1).UnpackTo(&chinese));
+  EXPECT_EQ(chinese.locale(), "zh-CN");
+  EXPECT_EQ(chinese.message(), "查无此补贴申领");
 }
 
 TEST_F(TradeinctlE2eTest, UnreachableServerIsUnavailable) {

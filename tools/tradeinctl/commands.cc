@@ -28,6 +28,7 @@
 #include "services/policy/policy_loader.h"
 #include "services/policy/policy_summary.h"
 #include "services/policy/product_catalogue.h"
+#include "tools/tradeinctl/caller_add.h"
 #include "tools/tradeinctl/format.h"
 #include "tools/tradeinctl/item_syntax.h"
 #include "tools/tradeinctl/product_names.h"
@@ -284,6 +285,7 @@ std::string ItemsTable(const google::protobuf::RepeatedPtrField<v1::ItemResult>&
     row.push_back(item.rule_id().empty() ? "-" : item.rule_id());
     table.AddRow(std::move(row));
     if (!item.explanation().empty()) table.AddNote(item.explanation());
+    if (!item.explanation_zh().empty()) table.AddNote(item.explanation_zh());
     for (const v1::Reason& reason : item.reasons()) {
       std::string text = absl::StrCat("reason: ", reason.code());
       if (!reason.message_zh().empty()) absl::StrAppend(&text, " ", reason.message_zh());
@@ -711,6 +713,31 @@ int Health(Session& s, std::vector<std::string> services) {
   return all_serving ? kExitOk : kExitFailed;
 }
 
+// The reason catalogue (PolicyService/ListReasons): code, where, what a till does, English and Chinese.
+int Reasons(Session& s) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = s.Channel();
+  if (!channel.ok()) return s.LocalError(channel.status());
+  absl::StatusOr<std::unique_ptr<grpc::ClientContext>> context = s.Context();
+  if (!context.ok()) return s.LocalError(context.status());
+  v1::ListReasonsResponse response;
+  const grpc::Status status =
+      v1::PolicyService::NewStub(*channel)->ListReasons(context->get(), v1::ListReasonsRequest(), &response);
+  if (!status.ok()) return s.Failed("reasons", status);
+  if (s.options().json) return s.PrintJson(response);
+  Table table({{"CODE", Align::kLeft},
+               {"GRPC", Align::kLeft},
+               {"TILL", Align::kLeft},
+               {"中文", Align::kLeft},
+               {"ENGLISH", Align::kLeft}});
+  for (const v1::ReasonInfo& reason : response.reasons()) {
+    table.AddRow({reason.code(), reason.grpc_code().empty() ? "(item)" : reason.grpc_code(),
+                  v1::ReasonInfo::TillAction_Name(reason.till_action()), reason.message_zh(),
+                  reason.message()});
+  }
+  s.out() << table.Render() << response.reasons_size() << " reasons\n";
+  return kExitOk;
+}
+
 int Reload(Session& s) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = s.Channel();
   if (!channel.ok()) return s.LocalError(channel.status());
@@ -733,6 +760,9 @@ int Reload(Session& s) {
   if (s.options().json) return s.PrintJson(response);
   s.out() << KeyValues({{"Snapshot", response.snapshot_version()}});
   for (const std::string& version : response.policy_versions()) s.out() << "  " << version << "\n";
+  if (!response.callers_file().empty()) {
+    s.out() << "callers: " << response.callers() << " from " << response.callers_file() << "\n";
+  }
   s.out() << "(one instance reloaded: " << s.options().server << "; behind a load balancer, reload each)\n";
   return kExitOk;
 }
@@ -767,6 +797,14 @@ int RunCommand(const std::vector<std::string>& args, const CtlOptions& options, 
   if (command == "policy") return at_most(1) ? Policy(session, first) : kExitUsage;
   if (command == "health") return Health(session, rest);
   if (command == "reload") return at_most(0) ? Reload(session) : kExitUsage;
+  if (command == "caller") {
+    if (rest.size() != 1 || first != "add") {
+      err << "tradeinctl: caller: the command is `caller add` (see tradeinctl --help)\n";
+      return kExitUsage;
+    }
+    return AddCaller(options, out, err);
+  }
+  if (command == "reasons") return at_most(0) ? Reasons(session) : kExitUsage;
   if (command == "lint") {
     if (rest.size() != 1) {
       err << "tradeinctl: lint: give one policy directory\n";

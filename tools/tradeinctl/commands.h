@@ -52,6 +52,11 @@ struct CtlOptions {
   std::vector<std::string> items;    // --item, in order
   std::vector<std::string> serials;  // --serials LINE:SN,...
   std::vector<std::string> lines;    // --line LINE[:QTY]
+  // caller add (no server needed).
+  std::string role;
+  std::string regions;  // comma-separated GB/T 2260 codes
+  std::string caller_id;
+  std::string callers_file;
 };
 
 // RunCommand

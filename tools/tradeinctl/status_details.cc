@@ -54,13 +54,17 @@ std::string DescribeStatus(const grpc::Status& status) {
   std::string out = absl::StrCat(StatusCodeName(status.error_code()), ": ", status.error_message(), "\n");
   google::rpc::Status details;
   if (status.error_details().empty() || !details.ParseFromString(status.error_details())) return out;
-  // The reason first, then the fields, then when to retry, whatever order the server sent them in.
-  std::string reason, fields, retry_after, other;
+  // The reason first, then its Chinese text, the fields, when to retry, whatever order the server sent them
+  // in.
+  std::string reason, chinese, fields, retry_after, other;
   for (const google::protobuf::Any& any : details.details()) {
     google::rpc::ErrorInfo info;
     google::rpc::BadRequest bad_request;
     google::rpc::RetryInfo retry;
-    if (any.UnpackTo(&info)) {
+    google::rpc::LocalizedMessage localized;
+    if (any.UnpackTo(&localized)) {
+      absl::StrAppend(&chinese, "  中文     ", localized.message(), " (", localized.locale(), ")\n");
+    } else if (any.UnpackTo(&info)) {
       absl::StrAppend(&reason, "  reason   ", info.reason(), info.domain().empty() ? "" : " (", info.domain(),
                       info.domain().empty() ? "" : ")", "\n");
       for (const auto& [key, value] : info.metadata()) absl::StrAppend(&reason, "  ", key, "  ", value, "\n");
@@ -75,7 +79,7 @@ std::string DescribeStatus(const grpc::Status& status) {
       absl::StrAppend(&other, "  detail   ", any.type_url(), "\n");
     }
   }
-  absl::StrAppend(&out, reason, fields, retry_after, other);
+  absl::StrAppend(&out, reason, chinese, fields, retry_after, other);
   return out;
 }
 

@@ -41,6 +41,12 @@ ABSL_FLAG(std::string, request_json, "",
           "The whole request as proto JSON (or @FILE, or - for stdin); flags override.");
 ABSL_FLAG(std::string, invoice, "", "confirm: invoice number.");
 ABSL_FLAG(std::string, reason, "", "cancel/refund: why.");
+ABSL_FLAG(std::string, role, "", "caller add: RETAILER, PORTAL or ADMIN.");
+ABSL_FLAG(std::string, regions, "", "caller add: GB/T 2260 codes of a retailer's shops, comma separated.");
+ABSL_FLAG(std::string, id, "",
+          "caller add: the caller's id (default: the retailerId or role and a random suffix).");
+ABSL_FLAG(std::string, callers_file, "",
+          "caller add: append the entry to this callers file (checked first).");
 
 namespace {
 
@@ -65,6 +71,10 @@ Commands:
   health    [SERVICE... | all]                              grpc.health.v1 Check ("" = the whole server;
                                                             all = it and each tradein.v1 service it serves)
   reload                                                    PortalService/ReloadPolicies on --server (admin)
+  reasons                                                   every reason code: what a till does, English, 中文
+  caller add --role=RETAILER --retailer=X --regions=R[,R] [--id=ID] [--callers_file=FILE]
+                                                            a new API key (printed once) and its callers-file
+                                                            entry (printed, or appended to FILE); no server
 
 Items (repeat --item; PRICE in yuan, exact to the fen; the server's catalogue has the codes):
   --item appliance.refrigerator:5000:grade=1
@@ -214,6 +224,10 @@ int main(int argc, char** argv) {
   options.request_json = absl::GetFlag(FLAGS_request_json);
   options.invoice = absl::GetFlag(FLAGS_invoice);
   options.reason = absl::GetFlag(FLAGS_reason);
+  options.role = absl::GetFlag(FLAGS_role);
+  options.regions = absl::GetFlag(FLAGS_regions);
+  options.caller_id = absl::GetFlag(FLAGS_id);
+  options.callers_file = absl::GetFlag(FLAGS_callers_file);
   options.items = repeated[0];
   options.serials = repeated[1];
   options.lines = repeated[2];
