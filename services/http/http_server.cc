@@ -214,6 +214,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
 
   static void OnEvent(bufferevent*, short events, void* arg) {
     auto* connection = static_cast<Connection*>(arg);
+    if (events == BEV_EVENT_CONNECTED) return;  // the TLS handshake is done
     if ((events & BEV_EVENT_EOF) != 0 && (events & BEV_EVENT_READING) != 0) {
       connection->session.EndOfInput(connection->Dispatcher());  // half-closed: answer what came
       return connection->Update();
