@@ -8,9 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -32,22 +30,7 @@ using testing::ServerProcess;
 
 constexpr const char* kOrigin = "https://portal.example.cn";
 
-struct Answer {
-  int status = 0;
-  std::string body;
-  std::string headers;  // raw, as curl -D writes them
-
-  std::string Header(absl::string_view name) const {
-    for (absl::string_view line : absl::StrSplit(headers, '\n')) {
-      const size_t colon = line.find(':');
-      if (colon != absl::string_view::npos &&
-          absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(line.substr(0, colon)), name)) {
-        return std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-      }
-    }
-    return "";
-  }
-};
+using Answer = testing::HttpAnswer;
 
 class GatewayOpenApiE2eTest : public ::testing::Test {
  protected:
@@ -93,39 +76,18 @@ class GatewayOpenApiE2eTest : public ::testing::Test {
     delete dir_;
   }
 
-  // One HTTPS request with curl; `headers` are "Name: value" lines.
+  // One HTTPS request with curl, trusting the test's certificate; `headers` are "Name: value" lines.
   static Answer Https(const std::string& method, const std::string& path, const std::string& key,
                       const std::string& body = "", const std::vector<std::string>& headers = {}) {
-    absl::StatusOr<testing::TempDir> dir = testing::TempDir::Create("tradein-curl-");
-    EXPECT_TRUE(dir.ok());
-    std::vector<std::string> argv = {"curl",
-                                     "-sS",
-                                     "--max-time",
-                                     "30",
-                                     "--cacert",
-                                     dir_->Join("gateway.pem"),
-                                     "-o",
-                                     dir->Join("body"),
-                                     "-D",
-                                     dir->Join("headers"),
-                                     "-w",
-                                     "%{http_code}",
-                                     "-X",
-                                     method,
+    std::vector<std::string> args = {"--cacert", dir_->Join("gateway.pem"), "-X", method,
                                      absl::StrCat("https://", *address_, path)};
-    if (!key.empty()) argv.insert(argv.end(), {"-H", absl::StrCat("Authorization: Bearer ", key)});
-    for (const std::string& header : headers) argv.insert(argv.end(), {"-H", header});
+    if (!key.empty()) args.insert(args.end(), {"-H", absl::StrCat("Authorization: Bearer ", key)});
+    for (const std::string& header : headers) args.insert(args.end(), {"-H", header});
     if (!body.empty())
-      argv.insert(argv.end(), {"-H", "content-type: application/json", "--data-binary", body});
-    absl::StatusOr<testing::ToolRun> run = testing::RunTool(argv);
-    Answer answer;
-    EXPECT_TRUE(run.ok()) << run.status();
-    if (!run.ok()) return answer;
-    EXPECT_EQ(run->exit_code, 0) << "curl: " << run->err;
-    EXPECT_TRUE(absl::SimpleAtoi(run->out, &answer.status)) << run->out;
-    answer.body = testing::ReadFile(dir->Join("body"));
-    answer.headers = testing::ReadFile(dir->Join("headers"));
-    return answer;
+      args.insert(args.end(), {"-H", "content-type: application/json", "--data-binary", body});
+    absl::StatusOr<Answer> answer = testing::Curl(args);
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    return answer.ok() ? *std::move(answer) : Answer{};
   }
 
   struct Keys {
