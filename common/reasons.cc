@@ -236,6 +236,14 @@ constexpr Reason kReasons[] = {
      "the request line must read METHOD /path HTTP/1.1", "请求行格式无效"},
     {"REQUEST_TARGET_INVALID", kGateway, StatusCode::kInvalidArgument, kSupport,
      "the request target must start with / and hold printable ASCII only", "请求路径无效"},
+    // Routing and CORS of the JSON gateway (services/gateway/gateway_front.cc).
+    {"ROUTE_NOT_FOUND", kGateway, StatusCode::kNotFound, kSupport,
+     "no API route has this path (GET /v1/openapi.json lists them)", "没有此接口路径（接口列表见 /v1/openapi.json）"},
+    {"METHOD_NOT_ALLOWED", kGateway, StatusCode::kUnimplemented, kSupport,
+     "the path does not take this HTTP method (the Allow header lists those it takes)",
+     "此接口路径不支持该HTTP方法（可用方法见Allow响应头）"},
+    {"CORS_ORIGIN_NOT_ALLOWED", kGateway, StatusCode::kPermissionDenied, kSupport,
+     "the page's origin is not in the gateway's --http_cors_origins", "该网页来源不在网关允许的跨域来源列表中"},
 };
 // clang-format on
 

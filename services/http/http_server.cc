@@ -4,11 +4,14 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/thread.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -94,6 +97,40 @@ absl::StatusOr<evutil_socket_t> Listen(const std::string& host, int port) {
   return absl::UnavailableError(strerror(error));
 }
 
+// The last OpenSSL error as text ("" when none).
+std::string OpenSslError() {
+  char text[256] = "";
+  ERR_error_string_n(ERR_get_error(), text, sizeof(text));
+  ERR_clear_error();
+  return text;
+}
+
+// A server context of the PEM certificate (chain) and key, or why not.
+absl::StatusOr<SSL_CTX*> TlsContext(const std::string& cert_file, const std::string& key_file) {
+  if (cert_file.empty() != key_file.empty()) {
+    return absl::InvalidArgumentError("a TLS certificate and its key go together");
+  }
+  SSL_CTX* context = SSL_CTX_new(TLS_server_method());
+  if (context == nullptr) return absl::InternalError(absl::StrCat("TLS: ", OpenSslError()));
+  SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
+  absl::Status status;
+  if (SSL_CTX_use_certificate_chain_file(context, cert_file.c_str()) != 1) {
+    status =
+        absl::InvalidArgumentError(absl::StrCat(cert_file, ": not a PEM certificate (", OpenSslError(), ")"));
+  } else if (SSL_CTX_use_PrivateKey_file(context, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    status =
+        absl::InvalidArgumentError(absl::StrCat(key_file, ": not a PEM private key (", OpenSslError(), ")"));
+  } else if (SSL_CTX_check_private_key(context) != 1) {
+    status = absl::InvalidArgumentError(
+        absl::StrCat(key_file, ": the key does not match the certificate in ", cert_file));
+  }
+  if (!status.ok()) {
+    SSL_CTX_free(context);
+    return status;
+  }
+  return context;
+}
+
 uint16_t PortOf(evutil_socket_t fd) {
   sockaddr_storage address{};
   socklen_t length = sizeof(address);
@@ -111,6 +148,7 @@ struct HttpServer::Impl {
   std::string address;
   event_base* base = nullptr;
   evconnlistener* listener = nullptr;
+  SSL_CTX* tls = nullptr;  // null: plain HTTP
   std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
   // Every open connection; touched only on the loop thread (and by the destructor once it stopped).
   absl::flat_hash_map<Connection*, std::shared_ptr<Connection>> connections;
@@ -176,6 +214,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
 
   static void OnEvent(bufferevent*, short events, void* arg) {
     auto* connection = static_cast<Connection*>(arg);
+    if (events == BEV_EVENT_CONNECTED) return;  // the TLS handshake is done
     if ((events & BEV_EVENT_EOF) != 0 && (events & BEV_EVENT_READING) != 0) {
       connection->session.EndOfInput(connection->Dispatcher());  // half-closed: answer what came
       return connection->Update();
@@ -201,11 +240,21 @@ HttpServer::Impl::~Impl() {
   connections.clear();
   if (listener != nullptr) evconnlistener_free(listener);
   event_base_free(base);
+  if (tls != nullptr) SSL_CTX_free(tls);
 }
 
 void HttpServer::Impl::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* peer, int, void* arg) {
   auto* impl = static_cast<Impl*>(arg);
-  bufferevent* socket = bufferevent_socket_new(impl->base, fd, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent* socket = nullptr;
+  if (impl->tls == nullptr) {
+    socket = bufferevent_socket_new(impl->base, fd, BEV_OPT_CLOSE_ON_FREE);
+  } else if (SSL* tls = SSL_new(impl->tls); tls != nullptr) {
+    // The bufferevent owns `tls` (BEV_OPT_CLOSE_ON_FREE; libevent 2.1.12 frees it when creation fails too).
+    socket =
+        bufferevent_openssl_socket_new(impl->base, fd, tls, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    // A client that closes without close_notify has still sent whole requests (their lengths frame them).
+    if (socket != nullptr) bufferevent_openssl_set_allow_dirty_shutdown(socket, 1);
+  }
   if (socket == nullptr) {
     close(fd);
     return;
@@ -262,6 +311,14 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions 
         absl::StrCat("cannot listen on ", options.listen, ": ", socket.status().message()));
   }
   auto impl = std::make_unique<Impl>();
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    absl::StatusOr<SSL_CTX*> tls = TlsContext(options.tls_cert_file, options.tls_key_file);
+    if (!tls.ok()) {
+      close(*socket);
+      return tls.status();
+    }
+    impl->tls = *tls;
+  }
   impl->handler = std::move(handler);
   impl->limits = options.limits;
   impl->timeout = options.timeout;

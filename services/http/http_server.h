@@ -15,6 +15,11 @@
 // connections idle past `timeout` are closed. Writes to a client that has gone fail with EPIPE (the server
 // ignores SIGPIPE), never signal.
 //
+// TLS: with `tls_cert_file` and `tls_key_file` (PEM; the certificate file may hold the chain) every
+// connection is TLS 1.2 or later (OpenSSL through libevent's bufferevent_openssl); a client that does not
+// speak TLS is dropped after its handshake fails. Start fails with INVALID_ARGUMENT naming the file when
+// either cannot be loaded or the key does not match the certificate.
+//
 // For tests and fuzzing: HttpSession (http_session.h) is one connection without the socket, and
 // ExchangeRaw() (http_exchange.h) sends raw request bytes to a running server and returns the raw answer.
 //
@@ -42,6 +47,8 @@ struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";  // host:port
   HttpLimits limits;
   absl::Duration timeout = absl::Seconds(30);
+  std::string tls_cert_file;  // both set: TLS; both empty: plain HTTP
+  std::string tls_key_file;
 };
 
 class HttpServer {

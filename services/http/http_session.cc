@@ -13,6 +13,8 @@ absl::string_view ReasonPhrase(int status) {
       return "Continue";
     case 200:
       return "OK";
+    case 204:
+      return "No Content";
     case 400:
       return "Bad Request";
     case 401:
@@ -21,6 +23,8 @@ absl::string_view ReasonPhrase(int status) {
       return "Forbidden";
     case 404:
       return "Not Found";
+    case 405:
+      return "Method Not Allowed";
     case 409:
       return "Conflict";
     case 413:
@@ -121,13 +125,17 @@ void HttpSession::MoveAnswersToOutput() {
 }
 
 void HttpSession::Append(const HttpResponse& response, const Slot& slot) {
-  absl::StrAppend(&output_, "HTTP/1.1 ", response.status, " ", ReasonPhrase(response.status),
-                  "\r\nContent-Type: ", response.content_type, "\r\nContent-Length: ", response.body.size(),
-                  "\r\n");
+  // A 204 has no body, and then no Content-Type or Content-Length either (RFC 9110, 8.6).
+  const bool no_content = response.status == 204;
+  absl::StrAppend(&output_, "HTTP/1.1 ", response.status, " ", ReasonPhrase(response.status), "\r\n");
+  if (!no_content) {
+    absl::StrAppend(&output_, "Content-Type: ", response.content_type,
+                    "\r\nContent-Length: ", response.body.size(), "\r\n");
+  }
   for (const auto& [name, value] : response.headers) absl::StrAppend(&output_, name, ": ", value, "\r\n");
   if (slot.close_after) absl::StrAppend(&output_, "Connection: close\r\n");
   absl::StrAppend(&output_, "\r\n");
-  if (!slot.head_only) output_.append(response.body);
+  if (!slot.head_only && !no_content) output_.append(response.body);
 }
 
 }  // namespace tradein::http

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -51,6 +52,13 @@ ABSL_FLAG(absl::Duration, sweep_interval, absl::Milliseconds(500),
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "host:port of the Prometheus /metrics endpoint; empty: off.");
 ABSL_FLAG(std::string, http_listen, "", "host:port of the JSON gateway (POST /v1/quote, ...); empty: off.");
+ABSL_FLAG(
+    std::vector<std::string>, http_cors_origins, {},
+    "Comma-separated origins browsers may call the JSON gateway from (CORS), exactly as a browser sends "
+    "Origin (https://portal.example.cn), or *; empty: no CORS headers.");
+ABSL_FLAG(std::string, http_tls_cert, "",
+          "PEM certificate (chain) of the JSON gateway's port: HTTPS (with --http_tls_key).");
+ABSL_FLAG(std::string, http_tls_key, "", "PEM private key of the JSON gateway's port.");
 ABSL_FLAG(
     std::string, health_listen, "",
     "host:port of a plaintext gRPC port serving only grpc.health.v1 (for Kubernetes probes when the main "
@@ -135,6 +143,9 @@ absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
   options.sweep_interval = absl::GetFlag(FLAGS_sweep_interval);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.http_listen = absl::GetFlag(FLAGS_http_listen);
+  options.http_cors_origins = absl::GetFlag(FLAGS_http_cors_origins);
+  options.http_tls_cert = absl::GetFlag(FLAGS_http_tls_cert);
+  options.http_tls_key = absl::GetFlag(FLAGS_http_tls_key);
   options.health_listen = absl::GetFlag(FLAGS_health_listen);
   options.callers_file = absl::GetFlag(FLAGS_callers_file);
   options.audit_log = absl::GetFlag(FLAGS_audit_log);

@@ -56,16 +56,23 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   return server;
 }
 
-// An HTTP listener for `flag`; its bind error names the flag.
+// An HTTP listener for `flag` (TLS with `tls_cert`/`tls_key`); its errors name the flag.
 absl::StatusOr<std::unique_ptr<http::HttpServer>> StartHttpServer(absl::string_view flag,
                                                                   const std::string& address,
-                                                                  http::HttpHandler handler) {
+                                                                  http::HttpHandler handler,
+                                                                  const std::string& tls_cert = "",
+                                                                  const std::string& tls_key = "") {
   http::HttpServerOptions options;
   options.listen = address;
+  options.tls_cert_file = tls_cert;
+  options.tls_key_file = tls_key;
   absl::StatusOr<std::unique_ptr<http::HttpServer>> server =
       http::HttpServer::Start(std::move(options), std::move(handler));
-  if (!server.ok()) return ListenerError(flag, address, server.status().message());
-  return server;
+  if (server.ok()) return server;
+  if (server.status().code() == absl::StatusCode::kInvalidArgument && !tls_cert.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, " TLS: ", server.status().message()));
+  }
+  return ListenerError(flag, address, server.status().message());
 }
 
 absl::StatusOr<identity::KeyedHasher> MakeHasher(const ServerOptions& options) {
@@ -197,14 +204,18 @@ absl::Status TradeinServer::BuildSideListeners(const ServerOptions& options) {
         absl::StrCat("health only on ", BoundAddress(options.health_listen, port), " (plaintext)"));
   }
   if (!options.http_listen.empty()) {
-    gateway_ =
-        std::make_unique<gateway::JsonGateway>(grpc_server_->InProcessChannel(grpc::ChannelArguments()));
-    TRADEIN_ASSIGN_OR_RETURN(gateway_http_,
-                             StartHttpServer("http_listen", options.http_listen,
-                                             [this](http::HttpRequest request, http::Respond respond) {
-                                               gateway_->Handle(std::move(request), std::move(respond));
-                                             }));
-    listener_lines_.push_back(absl::StrCat("JSON gateway on http://", gateway_http_->address(), "/v1/..."));
+    TRADEIN_ASSIGN_OR_RETURN(
+        gateway_, gateway::JsonGateway::Create(grpc_server_->InProcessChannel(grpc::ChannelArguments()),
+                                               gateway::GatewayOptions{options.http_cors_origins}));
+    TRADEIN_ASSIGN_OR_RETURN(gateway_http_, StartHttpServer(
+                                                "http_listen", options.http_listen,
+                                                [this](http::HttpRequest request, http::Respond respond) {
+                                                  gateway_->Handle(std::move(request), std::move(respond));
+                                                },
+                                                options.http_tls_cert, options.http_tls_key));
+    listener_lines_.push_back(absl::StrCat("JSON gateway on ",
+                                           options.http_tls_cert.empty() ? "http" : "https", "://",
+                                           gateway_http_->address(), "/v1/... (/v1/openapi.json)"));
   }
   if (!options.metrics_listen.empty()) {
     TRADEIN_ASSIGN_OR_RETURN(

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -46,6 +47,12 @@ struct ServerOptions {
   std::string metrics_listen = "127.0.0.1:9464";
   // JSON over HTTP for every public RPC (POST /v1/quote, ...); "" = off.
   std::string http_listen;
+  // Origins browsers may call the JSON gateway from (CORS; exact "https://host[:port]", or "*"); none: no
+  // CORS headers.
+  std::vector<std::string> http_cors_origins;
+  // TLS on the JSON gateway's port (PEM files, both or neither).
+  std::string http_tls_cert;
+  std::string http_tls_key;
   // Plaintext gRPC port serving only grpc.health.v1 (Kubernetes probes when the main port needs mTLS); "" =
   // off.
   std::string health_listen;

@@ -77,13 +77,17 @@ absl::StatusOr<std::vector<std::string>> CheckExposure(const ServerOptions& opti
         unauthenticated ? "without authentication" : "", " on the non-loopback address ", options.listen,
         ": give --tls_cert/--tls_key and --callers_file, or --allow_insecure if you really mean it"));
   }
-  // The JSON gateway is plain HTTP: off loopback it would carry bearer keys in clear. (/metrics and the
-  // health port carry no secrets and must be reachable by Prometheus and kubelet.)
-  if (!options.http_listen.empty() && !IsLoopback(options.http_listen)) {
+  // The JSON gateway without --http_tls_cert is plain HTTP: off loopback it would carry bearer keys in clear.
+  // (/metrics and the health port carry no secrets and must be reachable by Prometheus and kubelet.)
+  if (options.http_tls_cert.empty() != options.http_tls_key.empty()) {
+    return absl::InvalidArgumentError("--http_tls_cert and --http_tls_key go together");
+  }
+  if (!options.http_listen.empty() && options.http_tls_cert.empty() && !IsLoopback(options.http_listen)) {
     if (!options.allow_insecure) {
       return absl::FailedPreconditionError(absl::StrCat(
           "refusing to serve the plain-HTTP JSON gateway on the non-loopback address ", options.http_listen,
-          ": put a TLS-terminating proxy in front and listen on loopback, or give --allow_insecure"));
+          ": give --http_tls_cert/--http_tls_key, or put a TLS-terminating proxy in front and listen on "
+          "loopback, or give --allow_insecure"));
     }
     warnings.push_back(absl::StrCat("PLAIN HTTP: the JSON gateway on ", options.http_listen,
                                     " carries bearer keys in clear"));

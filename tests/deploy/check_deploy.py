@@ -182,6 +182,7 @@ def check_nginx(args):
              "-keyout", os.path.join(tls, "tradein.key"), "-out", os.path.join(tls, "tradein.crt"),
              "-subj", "/CN=tradein.test", "-days", "1"], capture_output=True, text=True)
         check(result.returncode == 0, "throwaway certificate for the production snippet")
+        shutil.copyfile(os.path.join(tls, "tradein.crt"), os.path.join(tls, "tradein-gateway-ca.crt"))
         production = read(os.path.join(deploy, "tradein.conf"))
         check(production.count("/etc/nginx/tls/") >= 2, "tradein.conf reads its certificate from /etc/nginx/tls/")
         snippet = os.path.join(tmp, "tradein.conf")
@@ -196,6 +197,10 @@ def check_nginx(args):
         good, output = nginx_test(nginx, tmp, main)
         check(good, f"nginx -t accepts deploy/nginx/tradein.conf (http context) {output}")
         check_nginx_directives(production, "tradein.conf")
+        check(re.search(r"location /v1/ \{[^}]*proxy_pass https://tradein_json;", production) is not None,
+              "tradein.conf passes the JSON gateway's /v1/ to the tradein_json upstream over HTTPS")
+        check(re.search(r"proxy_ssl_verify on;", production) is not None,
+              "tradein.conf verifies the instances' gateway certificates")
         check("health_check" not in re.sub(r"#.*", "", production),
               "tradein.conf uses no NGINX Plus active health_check")
 
@@ -366,8 +371,8 @@ def check_k8s(args):
         check(selects(pspec.get("podSelector"), pod_labels), "NetworkPolicy selects the pods")
         check(set(pspec.get("policyTypes", [])) == {"Ingress", "Egress"}, "NetworkPolicy restricts both ways")
         ingress_ports = {p["port"] for rule in pspec.get("ingress", []) for p in rule.get("ports", [])}
-        check(ingress_ports == {port_names.get("grpc"), port_names.get("metrics")},
-              f"NetworkPolicy ingress only on gRPC and metrics ports {sorted(ingress_ports)}")
+        check(ingress_ports == {port_names.get("grpc"), port_names.get("metrics"), port_names.get("https")},
+              f"NetworkPolicy ingress only on gRPC, JSON gateway and metrics ports {sorted(ingress_ports)}")
         check(all(rule.get("from") for rule in pspec.get("ingress", [])), "every ingress rule names its sources")
         egress_ports = {p["port"] for rule in pspec.get("egress", []) for p in rule.get("ports", [])}
         check(egress_ports == {6379, 53}, f"NetworkPolicy egress only to Redis and DNS {sorted(egress_ports)}")

@@ -7,8 +7,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -161,6 +163,35 @@ std::string NonLoopbackIpv4() {
     }
   }
   return "";
+}
+
+std::string HttpAnswer::Header(absl::string_view name) const {
+  for (absl::string_view line : absl::StrSplit(headers, '\n')) {
+    const size_t colon = line.find(':');
+    if (colon != absl::string_view::npos &&
+        absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(line.substr(0, colon)), name)) {
+      return std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
+    }
+  }
+  return "";
+}
+
+absl::StatusOr<HttpAnswer> Curl(const std::vector<std::string>& args) {
+  absl::StatusOr<TempDir> dir = TempDir::Create("tradein-curl-");
+  if (!dir.ok()) return dir.status();
+  std::vector<std::string> argv = {
+      "curl", "-sS",         "--max-time", "30", "-o", dir->Join("body"), "-D", dir->Join("headers"),
+      "-w",   "%{http_code}"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<ToolRun> run = RunTool(argv);
+  if (!run.ok()) return run.status();
+  if (run->exit_code != 0) return absl::UnavailableError(absl::StrCat("curl: ", run->err));
+  HttpAnswer answer;
+  if (!absl::SimpleAtoi(run->out, &answer.status))
+    return absl::InternalError(absl::StrCat("curl -w: ", run->out));
+  answer.body = ReadFile(dir->Join("body"));
+  answer.headers = ReadFile(dir->Join("headers"));
+  return answer;
 }
 
 }  // namespace tradein::testing

@@ -76,6 +76,23 @@ struct ToolRun {
 [[nodiscard]] absl::StatusOr<ToolRun> RunTool(std::vector<std::string> argv,
                                               absl::Duration timeout = absl::Seconds(60));
 
+// One HTTP exchange made with the curl binary.
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+  std::string headers;  // raw, as curl -D writes them
+
+  // The value of header `name` (case-insensitive), or "".
+  std::string Header(absl::string_view name) const;
+};
+
+// Curl
+//
+// Runs `curl -sS --max-time 30 -o BODY -D HEADERS -w %{http_code} ARGS...` (ARGS: -X, the URL, -H,
+// --data-binary,
+// --cacert, ...). UNAVAILABLE with curl's error when it fails (no answer, TLS refused, ...).
+[[nodiscard]] absl::StatusOr<HttpAnswer> Curl(const std::vector<std::string>& args);
+
 // Polls `done` every 50 ms until it is true or `bound` has passed (a generous sanity bound, not an
 // assertion on time). Returns its last answer.
 bool WaitUntil(const std::function<bool()>& done, absl::Duration bound = absl::Seconds(60));

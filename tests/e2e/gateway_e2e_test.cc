@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -37,23 +36,7 @@ using testing::ServerProcess;
 constexpr const char* kFridge =
     R"({"lineId":"1","productType":"appliance.refrigerator","priceFen":"500000","energyGrade":1})";
 
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-  std::string headers;  // raw, as curl -D writes them
-
-  // The value of header `name` (case-insensitive), or "".
-  std::string Header(absl::string_view name) const {
-    for (absl::string_view line : absl::StrSplit(headers, '\n')) {
-      const size_t colon = line.find(':');
-      if (colon == absl::string_view::npos) continue;
-      if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(line.substr(0, colon)), name)) {
-        return std::string(absl::StripAsciiWhitespace(line.substr(colon + 1)));
-      }
-    }
-    return "";
-  }
-};
+using testing::HttpAnswer;
 
 // The google.rpc.Status of an error body, with its reason and field violations.
 struct ErrorBody {
@@ -124,41 +107,14 @@ class GatewayE2eTest : public ::testing::Test {
   // One request with curl.
   static HttpAnswer Http(const std::string& method, const std::string& path, const std::string& key,
                          const std::string& body = "", const std::string& request_id = "") {
-    absl::StatusOr<testing::TempDir> dir = testing::TempDir::Create("tradein-curl-");
-    EXPECT_TRUE(dir.ok());
-    std::vector<std::string> argv = {"curl",
-                                     "-sS",
-                                     "--max-time",
-                                     "30",
-                                     "-o",
-                                     dir->Join("body"),
-                                     "-D",
-                                     dir->Join("headers"),
-                                     "-w",
-                                     "%{http_code}",
-                                     "-X",
-                                     method,
-                                     absl::StrCat(*base_url_, path)};
-    if (!key.empty()) {
-      argv.push_back("-H");
-      argv.push_back(absl::StrCat("Authorization: Bearer ", key));
-    }
-    if (!request_id.empty()) {
-      argv.push_back("-H");
-      argv.push_back(absl::StrCat("X-Request-Id: ", request_id));
-    }
-    if (!body.empty()) {
-      argv.insert(argv.end(), {"-H", "content-type: application/json", "--data-binary", body});
-    }
-    absl::StatusOr<testing::ToolRun> run = testing::RunTool(argv);
-    EXPECT_TRUE(run.ok()) << run.status();
-    HttpAnswer answer;
-    if (!run.ok()) return answer;
-    EXPECT_EQ(run->exit_code, 0) << "curl: " << run->err;
-    EXPECT_TRUE(absl::SimpleAtoi(run->out, &answer.status)) << run->out;
-    answer.body = testing::ReadFile(dir->Join("body"));
-    answer.headers = testing::ReadFile(dir->Join("headers"));
-    return answer;
+    std::vector<std::string> args = {"-X", method, absl::StrCat(*base_url_, path)};
+    if (!key.empty()) args.insert(args.end(), {"-H", absl::StrCat("Authorization: Bearer ", key)});
+    if (!request_id.empty()) args.insert(args.end(), {"-H", absl::StrCat("X-Request-Id: ", request_id)});
+    if (!body.empty())
+      args.insert(args.end(), {"-H", "content-type: application/json", "--data-binary", body});
+    absl::StatusOr<HttpAnswer> answer = testing::Curl(args);
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    return answer.ok() ? *std::move(answer) : HttpAnswer{};
   }
 
   static std::string ClaimJson(const std::string& request_id, int buyer,

@@ -7,6 +7,7 @@
 
 #include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
+#include "services/identity/imei.h"
 #include "services/identity/prc_id.h"
 #include "services/identity/vin.h"
 
@@ -120,6 +121,10 @@ TEST(WorkloadTest, ClaimBasketsHaveDistinctTypesAndConfirmationsOneSerialPerUnit
   ASSERT_EQ(confirm.line_serials_size(), 1);
   EXPECT_EQ(confirm.line_serials(0).line_id(), "1");
   EXPECT_EQ(confirm.line_serials(0).serial_numbers_size(), 2);
+  for (const std::string& serial : confirm.line_serials(0).serial_numbers()) {
+    EXPECT_TRUE(identity::IsValidImei(serial)) << serial << ": phones' serials must pass as IMEIs";
+  }
+  EXPECT_NE(confirm.line_serials(0).serial_numbers(0), confirm.line_serials(0).serial_numbers(1));
   v1::ConfirmClaimRequest bare;
   MakeConfirm(claim, "INV-run-c1", /*with_serials=*/false, bare);
   EXPECT_EQ(bare.invoice_number(), "INV-run-c1");

@@ -187,6 +187,25 @@ void FillClaimHeader(const std::string& request_id, const std::string& retailer_
   request.set_transaction_date(date);
 }
 
+// A unit's serial number: 15 digits with a Luhn check digit, so that it passes as an IMEI where the product
+// catalogue asks for one (phones) and as a plain serial elsewhere; derived from the invoice (unique per run),
+// the line and the unit.
+std::string UnitSerial(absl::string_view invoice, absl::string_view line_id, int32_t unit) {
+  uint64_t hash = 14695981039346656037u;  // FNV-1a
+  for (char c : absl::StrCat(invoice, "/", line_id, "/", unit)) {
+    hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211u;
+  }
+  std::string digits = absl::StrFormat("%014d", hash % 100000000000000u);
+  int sum = 0;
+  for (size_t k = 0; k < digits.size(); ++k) {  // from the right, every second digit of the 14 doubled
+    int d = digits[digits.size() - 1 - k] - '0';
+    if (k % 2 == 0) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  digits.push_back(static_cast<char>('0' + (10 - sum % 10) % 10));
+  return digits;
+}
+
 }  // namespace
 
 int64_t Rng::Uniform(int64_t lo, int64_t hi) {
@@ -329,7 +348,7 @@ void MakeConfirm(const v1::Claim& claim, const std::string& invoice, bool with_s
     v1::LineSerials& serials = *request.add_line_serials();
     serials.set_line_id(item.line_id());
     for (int32_t unit = 0; unit < item.granted_quantity(); ++unit) {
-      serials.add_serial_numbers(absl::StrCat(invoice, "-", item.line_id(), "-", unit + 1));
+      serials.add_serial_numbers(UnitSerial(invoice, item.line_id(), unit + 1));
     }
   }
 }

@@ -81,7 +81,7 @@ void MakeHotClaim(Rng& rng, const std::string& request_id, const std::string& re
                   const std::string& buyer, const std::string& date, v1::ClaimRequest& request);
 
 // The ConfirmClaim a till sends after payment: the invoice and, `with_serials`, one serial number per granted
-// unit.
+// unit (15 digits with a Luhn check digit: an IMEI where the product type asks for one).
 void MakeConfirm(const v1::Claim& claim, const std::string& invoice, bool with_serials,
                  v1::ConfirmClaimRequest& request);
 
