@@ -17,6 +17,9 @@
 #include "services/api/claim_preparation.h"
 #include "services/api/claim_view.h"
 #include "services/api/grpc_status.h"
+#include "services/api/policy_simulation.h"
+#include "services/api/simulation_stream.h"
+#include "services/policy/region.h"
 
 namespace tradein::api {
 namespace {
@@ -289,6 +292,17 @@ class TotalsCollector : public std::enable_shared_from_this<TotalsCollector> {
   int64_t claims_ = 0;
 };
 
+// A write reactor that only answers `why`.
+template <typename Message>
+grpc::ServerWriteReactor<Message>* RefuseStream(const absl::Status& why) {
+  class Refused final : public grpc::ServerWriteReactor<Message> {
+   public:
+    explicit Refused(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
+    void OnDone() override { delete this; }
+  };
+  return new Refused(why);
+}
+
 }  // namespace
 
 PortalService::PortalService(const Clock& clock, const identity::KeyedHasher& hasher,
@@ -345,18 +359,31 @@ grpc::ServerWriteReactor<v1::ExportedClaim>* PortalService::ExportClaims(
                  : grant.status();
   absl::StatusOr<std::string> cursor =
       period.ok() ? CursorOf(request->resume_token(), "resumeToken") : period.status();
-  if (!cursor.ok()) {
-    class Refused final : public grpc::ServerWriteReactor<v1::ExportedClaim> {
-     public:
-      explicit Refused(const absl::Status& why) { Finish(ToGrpcStatus(why)); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused(cursor.status());
-  }
+  if (!cursor.ok()) return RefuseStream<v1::ExportedClaim>(cursor.status());
   return new ExportReactor(store_,
                            PageRequest(request->retailer_id(), *period, /*newest_first=*/false, *cursor,
                                        kExportPageSize, clock_.Now()),
                            absl::FromChrono(context->deadline()), options_.store_timeout);
+}
+
+grpc::ServerWriteReactor<v1::SimulationUpdate>* PortalService::SimulatePolicy(
+    grpc::CallbackServerContext* context, const v1::SimulatePolicyRequest* request) {
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kPortalRead);
+  if (!grant.ok()) return RefuseStream<v1::SimulationUpdate>(grant.status());
+  absl::StatusOr<Period> period = ParsePeriod(request->from_date(), request->to_date());
+  if (!period.ok()) return RefuseStream<v1::SimulationUpdate>(period.status());
+  if (!request->region_code().empty() && !policy::IsRegionCode(request->region_code())) {
+    return RefuseStream<v1::SimulationUpdate>(
+        InvalidArgumentError({{"regionCode", "REGION_INVALID", "six digits (GB/T 2260)"}}));
+  }
+  absl::StatusOr<std::shared_ptr<const policy::PolicySnapshot>> draft =
+      LoadDraftPolicies(request->policy_files(), clock_.Now());
+  if (!draft.ok()) return RefuseStream<v1::SimulationUpdate>(draft.status());
+  // Like the totals, a simulation reads many pages: it may use the whole of the caller's deadline.
+  return StartSimulationStream(
+      store_, PageRequest("", *period, /*newest_first=*/false, "", kMaxPageSize, clock_.Now()),
+      PolicySimulation(*std::move(draft), request->region_code(), period->first, period->last),
+      absl::FromChrono(context->deadline()), options_.store_timeout);
 }
 
 grpc::ServerUnaryReactor* PortalService::GetTotals(grpc::CallbackServerContext* context,

@@ -41,6 +41,10 @@ ABSL_FLAG(std::string, request_json, "",
           "The whole request as proto JSON (or @FILE, or - for stdin); flags override.");
 ABSL_FLAG(std::string, invoice, "", "confirm: invoice number.");
 ABSL_FLAG(std::string, reason, "", "cancel/refund: why.");
+ABSL_FLAG(std::string, policy_dir, "", "simulate: the draft policy directory.");
+ABSL_FLAG(std::string, from, "", "simulate: first day of the claims replayed (YYYY-MM-DD, China time).");
+ABSL_FLAG(std::string, to, "", "simulate: last day of the claims replayed.");
+ABSL_FLAG(bool, csv, false, "simulate: print the rows as CSV (fen) instead of a table.");
 
 namespace {
 
@@ -65,6 +69,11 @@ Commands:
   health    [SERVICE... | all]                              grpc.health.v1 Check ("" = the whole server;
                                                             all = it and each tradein.v1 service it serves)
   reload                                                    PortalService/ReloadPolicies on --server (admin)
+  simulate  --policy_dir DRAFT --from D --to D [--region R] [--csv]
+                                                            replay the period's claims under a draft policy
+                                                            directory: subsidy today vs draft per product
+                                                            type, rule and region; budgets' days left (read-
+                                                            only; progress on stderr; portal or admin)
 
 Items (repeat --item; PRICE in yuan, exact to the fen; the server's catalogue has the codes):
   --item appliance.refrigerator:5000:grade=1
@@ -214,6 +223,10 @@ int main(int argc, char** argv) {
   options.request_json = absl::GetFlag(FLAGS_request_json);
   options.invoice = absl::GetFlag(FLAGS_invoice);
   options.reason = absl::GetFlag(FLAGS_reason);
+  options.policy_dir = absl::GetFlag(FLAGS_policy_dir);
+  options.from = absl::GetFlag(FLAGS_from);
+  options.to = absl::GetFlag(FLAGS_to);
+  options.csv = absl::GetFlag(FLAGS_csv);
   options.items = repeated[0];
   options.serials = repeated[1];
   options.lines = repeated[2];
