@@ -461,7 +461,8 @@ class ReserveCall : public SteppedCall<ReserveCall> {
                                        [&](const scripts::Plan::Once& o) { return o.key == once_names_[k]; });
       if (once_touched_[k] && !planned) plan.once.push_back({once_names_[k], false});
     }
-    for (const auto& [key, fen] : allocated_fen_) {
+    for (const auto& [budget_key, fen] : allocated_fen_) {
+      const std::string& key = budget_key;  // clang 14 cannot capture a structured binding
       const bool planned = std::any_of(plan.budgets.begin(), plan.budgets.end(),
                                        [&](const scripts::Plan::Budget& b) { return b.key == key; });
       if (fen > 0 && !planned) plan.budgets.push_back({key, 0});
