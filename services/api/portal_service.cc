@@ -19,6 +19,7 @@
 #include "services/api/grpc_status.h"
 #include "services/api/policy_simulation.h"
 #include "services/api/simulation_stream.h"
+#include "services/api/stream_reactor.h"
 #include "services/policy/region.h"
 
 namespace tradein::api {
@@ -197,26 +198,7 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// The export's gRPC side: hands every event to its stream.
-class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportedClaim> {
- public:
-  ExportReactor(quota::QuotaStore& store, ClaimPageRequest request, absl::Time call_deadline,
-                absl::Duration store_timeout)
-      : stream_(
-            std::make_shared<ExportStream>(*this, store, std::move(request), call_deadline, store_timeout)) {
-    stream_->Next();
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) return stream_->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped reading"));
-    stream_->Next();
-  }
-  void OnCancel() override { stream_->Finish(grpc::Status::CANCELLED); }
-  void OnDone() override { delete this; }
-
- private:
-  const std::shared_ptr<ExportStream> stream_;
-};
+using ExportReactor = StreamReactor<v1::ExportedClaim, ExportStream>;
 
 // Adds up the settlement money of every claim of a period, page by page, then answers.
 class TotalsCollector : public std::enable_shared_from_this<TotalsCollector> {
@@ -291,17 +273,6 @@ class TotalsCollector : public std::enable_shared_from_this<TotalsCollector> {
   std::map<Key, v1::TotalsRow> rows_;
   int64_t claims_ = 0;
 };
-
-// A write reactor that only answers `why`.
-template <typename Message>
-grpc::ServerWriteReactor<Message>* RefuseStream(const absl::Status& why) {
-  class Refused final : public grpc::ServerWriteReactor<Message> {
-   public:
-    explicit Refused(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
-    void OnDone() override { delete this; }
-  };
-  return new Refused(why);
-}
 
 }  // namespace
 

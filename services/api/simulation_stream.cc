@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/civil_date.h"
 #include "services/api/grpc_status.h"
+#include "services/api/stream_reactor.h"
 
 namespace tradein::api {
 namespace {
@@ -112,26 +113,6 @@ class SimulationStream : public std::enable_shared_from_this<SimulationStream> {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-class SimulationReactor final : public grpc::ServerWriteReactor<v1::SimulationUpdate> {
- public:
-  SimulationReactor(quota::QuotaStore& store, quota::ClaimPageRequest pages, PolicySimulation simulation,
-                    absl::Time call_deadline, absl::Duration store_timeout)
-      : stream_(std::make_shared<SimulationStream>(*this, store, std::move(pages), std::move(simulation),
-                                                   call_deadline, store_timeout)) {
-    stream_->Next();
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) return stream_->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped reading"));
-    stream_->Next();
-  }
-  void OnCancel() override { stream_->Finish(grpc::Status::CANCELLED); }
-  void OnDone() override { delete this; }
-
- private:
-  const std::shared_ptr<SimulationStream> stream_;
-};
-
 }  // namespace
 
 grpc::ServerWriteReactor<v1::SimulationUpdate>* StartSimulationStream(quota::QuotaStore& store,
@@ -139,7 +120,8 @@ grpc::ServerWriteReactor<v1::SimulationUpdate>* StartSimulationStream(quota::Quo
                                                                       PolicySimulation simulation,
                                                                       absl::Time call_deadline,
                                                                       absl::Duration store_timeout) {
-  return new SimulationReactor(store, std::move(pages), std::move(simulation), call_deadline, store_timeout);
+  return new StreamReactor<v1::SimulationUpdate, SimulationStream>(
+      store, std::move(pages), std::move(simulation), call_deadline, store_timeout);
 }
 
 }  // namespace tradein::api

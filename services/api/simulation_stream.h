@@ -6,7 +6,7 @@
 // them to a PolicySimulation (policy_simulation.h), writes a progress message after each page, then reads the
 // forecast budgets' usage and writes the report. One page is in memory at a time, whatever the period.
 //
-// Lifetime as the export's (portal_service.cc): gRPC deletes the reactor in OnDone, possibly while a store
+// Lifetime as the export's (stream_reactor.h): gRPC deletes the reactor in OnDone, possibly while a store
 // call is in flight, so the state every store callback touches lives in a stream object that the reactor
 // and each in-flight call share; it calls the reactor only until it has finished it.
 //
