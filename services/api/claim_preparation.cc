@@ -85,6 +85,7 @@ v1::Claim Draft(const v1::ClaimRequest& request, const Basket& basket, const std
   for (size_t i = 0; i < basket.items.size(); ++i) {
     v1::ItemResult* item = draft.add_items();
     FillItemResult(basket, i, request.items(static_cast<int>(i)), *item);
+    *item->mutable_priced_input() = StoredInputOf(request.items(static_cast<int>(i)));
     if (window_open[i] || !basket.prices[i].eligible()) continue;
     AddLedgerReason(ReasonCode::kClaimWindowClosed, *item);
     item->set_eligible(false);
@@ -102,6 +103,17 @@ absl::Status ValidateIds(const v1::ClaimRequest& request) {
 }
 
 }  // namespace
+
+v1::Item StoredInputOf(const v1::Item& item) {
+  v1::Item out = item;
+  out.clear_line_id();  // the line's id is ItemResult.line_id
+  if (out.has_vehicle()) {
+    out.mutable_vehicle()->clear_old_vin();
+    out.mutable_vehicle()->clear_new_vin();
+  }
+  if (out.has_home()) out.mutable_home()->clear_property_id();
+  return out;
+}
 
 absl::Status ValidateClientId(const std::string& value, const std::string& field) {
   if (value.empty()) return InvalidArgumentError({{field, "FIELD_REQUIRED", "is required"}});

@@ -38,9 +38,16 @@ namespace tradein::api {
 // A request or retailer id: 1..64 characters of [A-Za-z0-9._:-]. Returns the violation, if any.
 [[nodiscard]] absl::Status ValidateClientId(const std::string& value, const std::string& field);
 
+// StoredInputOf
+//
+// What a claim keeps of a line for a later simulation (ItemResult.priced_input): the item as priced, without
+// its line id (the ItemResult has it) and identifiers (VINs, property id), which pricing never reads.
+v1::Item StoredInputOf(const v1::Item& item);
+
 // PrepareClaim
 //
-// The ReserveRequest for `request` at `now` (its draft is the priced tradein.v1.Claim, serialized).
+// The ReserveRequest for `request` at `now` (its draft is the priced tradein.v1.Claim, serialized, each line
+// with its priced input).
 [[nodiscard]] absl::StatusOr<quota::ReserveRequest> PrepareClaim(const v1::ClaimRequest& request,
                                                                  const policy::PolicySnapshot& snapshot,
                                                                  absl::Time now,

@@ -374,12 +374,13 @@ grpc::ServerUnaryReactor* ClaimService::GetBuyerUsage(grpc::CallbackServerContex
   const std::optional<absl::CivilDay> day = ParseCivilDay(request->transaction_date());
   const absl::CivilYear year(day.value_or((*policy)->transaction_window().first));
   std::vector<quota::UsageCounter> counters = quota::UsageCountersOf(**policy, snapshot->catalogue(), year);
-  quota::UsageRequest usage{*buyer, {}, now};
-  for (const quota::UsageCounter& counter : counters) usage.counters.push_back(counter.counter);
+  quota::UsageRequest usage{*buyer, quota::UsageRequestCounters(counters), now};
   store_.GetUsage(std::move(usage), StoreDeadline(*context),
                   [reactor, response, snapshot,
                    counters = std::move(counters)](absl::StatusOr<std::vector<int64_t>> used) {
-                    if (used.ok()) FillUsage(counters, *used, snapshot->catalogue(), *response);
+                    if (used.ok()) {
+                      FillUsage(counters, quota::MostUsed(counters, *used), snapshot->catalogue(), *response);
+                    }
                     reactor->Finish(ToGrpcStatus(used.status()));
                   });
   return reactor;

@@ -46,6 +46,7 @@ absl::Status ViewClaim(const quota::ClaimRecord& record, v1::Claim& out) {
   out.set_claim_id(record.claim_id);
   out.set_state(static_cast<v1::Claim::State>(record.state));
   for (int i = 0; i < out.items_size(); ++i) {
+    out.mutable_items(i)->clear_priced_input();  // kept for simulations, never shown
     ApplyGrant(record.grants[static_cast<size_t>(i)], record.refunds[static_cast<size_t>(i)],
                *out.mutable_items(i));
   }

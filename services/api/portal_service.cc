@@ -17,6 +17,10 @@
 #include "services/api/claim_preparation.h"
 #include "services/api/claim_view.h"
 #include "services/api/grpc_status.h"
+#include "services/api/policy_simulation.h"
+#include "services/api/simulation_stream.h"
+#include "services/api/stream_reactor.h"
+#include "services/policy/region.h"
 
 namespace tradein::api {
 namespace {
@@ -194,26 +198,7 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// The export's gRPC side: hands every event to its stream.
-class ExportReactor final : public grpc::ServerWriteReactor<v1::ExportedClaim> {
- public:
-  ExportReactor(quota::QuotaStore& store, ClaimPageRequest request, absl::Time call_deadline,
-                absl::Duration store_timeout)
-      : stream_(
-            std::make_shared<ExportStream>(*this, store, std::move(request), call_deadline, store_timeout)) {
-    stream_->Next();
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) return stream_->Finish(grpc::Status(grpc::StatusCode::CANCELLED, "the client stopped reading"));
-    stream_->Next();
-  }
-  void OnCancel() override { stream_->Finish(grpc::Status::CANCELLED); }
-  void OnDone() override { delete this; }
-
- private:
-  const std::shared_ptr<ExportStream> stream_;
-};
+using ExportReactor = StreamReactor<v1::ExportedClaim, ExportStream>;
 
 // Adds up the settlement money of every claim of a period, page by page, then answers.
 class TotalsCollector : public std::enable_shared_from_this<TotalsCollector> {
@@ -345,18 +330,31 @@ grpc::ServerWriteReactor<v1::ExportedClaim>* PortalService::ExportClaims(
                  : grant.status();
   absl::StatusOr<std::string> cursor =
       period.ok() ? CursorOf(request->resume_token(), "resumeToken") : period.status();
-  if (!cursor.ok()) {
-    class Refused final : public grpc::ServerWriteReactor<v1::ExportedClaim> {
-     public:
-      explicit Refused(const absl::Status& why) { Finish(ToGrpcStatus(why)); }
-      void OnDone() override { delete this; }
-    };
-    return new Refused(cursor.status());
-  }
+  if (!cursor.ok()) return RefuseStream<v1::ExportedClaim>(cursor.status());
   return new ExportReactor(store_,
                            PageRequest(request->retailer_id(), *period, /*newest_first=*/false, *cursor,
                                        kExportPageSize, clock_.Now()),
                            absl::FromChrono(context->deadline()), options_.store_timeout);
+}
+
+grpc::ServerWriteReactor<v1::SimulationUpdate>* PortalService::SimulatePolicy(
+    grpc::CallbackServerContext* context, const v1::SimulatePolicyRequest* request) {
+  absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kPortalRead);
+  if (!grant.ok()) return RefuseStream<v1::SimulationUpdate>(grant.status());
+  absl::StatusOr<Period> period = ParsePeriod(request->from_date(), request->to_date());
+  if (!period.ok()) return RefuseStream<v1::SimulationUpdate>(period.status());
+  if (!request->region_code().empty() && !policy::IsRegionCode(request->region_code())) {
+    return RefuseStream<v1::SimulationUpdate>(
+        InvalidArgumentError({{"regionCode", "REGION_INVALID", "six digits (GB/T 2260)"}}));
+  }
+  absl::StatusOr<std::shared_ptr<const policy::PolicySnapshot>> draft =
+      LoadDraftPolicies(request->policy_files(), clock_.Now());
+  if (!draft.ok()) return RefuseStream<v1::SimulationUpdate>(draft.status());
+  // Like the totals, a simulation reads many pages: it may use the whole of the caller's deadline.
+  return StartSimulationStream(
+      store_, PageRequest("", *period, /*newest_first=*/false, "", kMaxPageSize, clock_.Now()),
+      PolicySimulation(*std::move(draft), request->region_code(), period->first, period->last),
+      absl::FromChrono(context->deadline()), options_.store_timeout);
 }
 
 grpc::ServerUnaryReactor* PortalService::GetTotals(grpc::CallbackServerContext* context,

@@ -3,7 +3,8 @@
 // -----------------------------------------------------------------------------
 //
 // tradein.v1.PortalService: listings, the settlement export (a resumable server stream), totals computed from
-// the very claims the export streams, and the administrative actions (reload, void, correct). Every store
+// the very claims the export streams, the what-if simulation of a draft policy (simulation_stream.h), and the
+// administrative actions (reload, void, correct). Every store
 // call is asynchronous; the export writes one claim at a time and fetches the next page only when the client
 // has taken the last one, so a slow reader holds one page in memory, never the period.
 //
@@ -54,6 +55,8 @@ class PortalService final : public v1::PortalService::CallbackService {
   grpc::ServerUnaryReactor* CorrectClaim(grpc::CallbackServerContext* context,
                                          const v1::CorrectClaimRequest* request,
                                          v1::Claim* response) override;
+  grpc::ServerWriteReactor<v1::SimulationUpdate>* SimulatePolicy(
+      grpc::CallbackServerContext* context, const v1::SimulatePolicyRequest* request) override;
 
  private:
   absl::Time StoreDeadline(const grpc::CallbackServerContext& context) const;

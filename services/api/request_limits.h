@@ -43,6 +43,8 @@ inline constexpr FieldLimit kFieldLimits[] = {
     {"tradein.v1.QuoteRequest.items", 100, "TOO_MANY_ITEMS"},
     {"tradein.v1.ClaimRequest.items", 100, "TOO_MANY_ITEMS"},
     {"tradein.v1.LineSerials.serial_numbers", 100, "TOO_MANY_SERIALS"},
+    {"tradein.v1.SimulatePolicyRequest.policy_files", 64, "TOO_MANY_ENTRIES"},
+    {"tradein.v1.PolicyFileText.text", 1 << 20, "FIELD_TOO_LONG"},
 };
 
 // CheckRequestLimits

@@ -138,6 +138,7 @@ absl::StatusOr<CompiledQuota> CompileQuota(const v1::Quota& quota, const std::st
   CompiledQuota out;
   out.source = &quota;
   out.programme = quota.programme().empty() ? programme : quota.programme();
+  out.counted_before_in.assign(quota.counted_before_in().begin(), quota.counted_before_in().end());
   out.per_product_type = quota.per_product_type();
   if (quota.has_max_units()) out.max_units = quota.max_units();
   for (const v1::UnitLimitOverride& o : quota.unit_overrides()) {

@@ -86,7 +86,9 @@ struct CompiledRule {
 
 struct CompiledQuota {
   const v1::Quota* source = nullptr;
-  std::string programme;  // resolved: the quota's own, else the policy's
+  std::string programme;  // resolved: the quota's own (an inherited one: its origin's), else the policy's
+  // Where it counted before it moved (Quota.counted_before_in): also checked and charged.
+  std::vector<std::string> counted_before_in;
   bool per_product_type = false;
   std::optional<int32_t> max_units;
   std::vector<std::pair<ProductTypeId, int32_t>> unit_overrides;

@@ -175,6 +175,20 @@ void VisitMessage(const Message& message, const std::string& path,
   }
 }
 
+// A parent's quota that names no programme counts in the parent's; inherited, it keeps counting there
+// (policy.proto, Quota.programme), so it is written down before the child's programme can take its place.
+void PinInheritedProgrammes(v1::Policy& merged, Origins& origins) {
+  const auto programme_origin = origins.find("programme");
+  if (merged.programme().empty()) return;  // a broken parent (reported there)
+  for (v1::Quota& quota : *merged.mutable_quotas()) {
+    if (!quota.programme().empty()) continue;
+    quota.set_programme(merged.programme());
+    if (programme_origin != origins.end()) {
+      origins[absl::StrCat("quotas[", quota.id(), "].programme")] = programme_origin->second;
+    }
+  }
+}
+
 }  // namespace
 
 bool IsOneValue(const Descriptor* type) {
@@ -195,6 +209,7 @@ v1::Policy MergePolicy(const v1::Policy* parent, const PolicyFile& child) {
     for (const v1::ValueOrigin& origin : parent->value_origins()) {
       origins[origin.field()] = {origin.file(), origin.line()};
     }
+    PinInheritedProgrammes(merged, origins);
   }
   const v1::Policy& own = child.policy;
   const TextFormat::ParseInfoTree* tree = child.locations.get();

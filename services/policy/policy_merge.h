@@ -10,6 +10,9 @@
 //     parent's;
 //   - rules, quotas and budgets are the parent's, minus the child's removed_*_ids. A child entry whose id the
 //     parent has overrides it field by field; an id the parent lacks is a new entry, appended;
+//   - a parent's quota keeps counting in the parent's programme: one that names none gets it written in
+//     (with the origin of the parent's `programme`), so a child's own programme does not move it; only an
+//     override that writes `programme` does (a split: tradein-policy-lint warns);
 //   - removed_*_ids are consumed (the merged policy has none).
 //
 // Field by field means: every field the child's text writes replaces the parent's, and every field it does

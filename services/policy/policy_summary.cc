@@ -97,6 +97,11 @@ std::string Conditions(const CompiledRule& rule) {
   return absl::StrJoin(parts, "; ");
 }
 
+// The new-car once-key and a calendar-year count are kept outside any programme (ledger_plan.h).
+bool CountsInProgramme(const CompiledQuota& q) {
+  return q.max_units.has_value() || q.max_amount_fen.has_value() || q.once_per_home || q.once_per_old_vehicle;
+}
+
 std::string Quota(const CompiledQuota& q, const ProductCatalogue& catalogue) {
   std::vector<std::string> parts;
   if (q.max_units.has_value())
@@ -114,11 +119,12 @@ std::string Quota(const CompiledQuota& q, const ProductCatalogue& catalogue) {
   if (q.once_per_new_vehicle) parts.push_back("once per new car, across programmes");
   if (q.calendar_year_max_units.has_value())
     parts.push_back(absl::StrCat(*q.calendar_year_max_units, " per calendar year, across programmes"));
-  // The new-car once-key and a calendar-year count are kept outside any programme (ledger_plan.h).
-  const bool counts_in_programme =
-      q.max_units.has_value() || q.max_amount_fen.has_value() || q.once_per_home || q.once_per_old_vehicle;
-  return absl::StrCat(absl::StrJoin(parts, ", "),
-                      counts_in_programme ? absl::StrCat(" [programme ", q.programme, "]") : "");
+  if (!CountsInProgramme(q)) return absl::StrJoin(parts, ", ");
+  return absl::StrCat(absl::StrJoin(parts, ", "), " [programme ", q.programme,
+                      q.counted_before_in.empty() ? ""
+                                                  : absl::StrCat("; also counted before in ",
+                                                                 absl::StrJoin(q.counted_before_in, ", ")),
+                      "]");
 }
 
 // Longest value shown on a provenance line, in bytes (cut at a character boundary).
@@ -263,6 +269,26 @@ std::string SummarizePolicy(const CompiledPolicy& policy, const ProductCatalogue
     absl::StrAppend(&out, "    ", b.id(), ": ", FormatYuan(b.total_fen), " [programme ", b.programme, "] — ",
                     Ref(b.source->ref()), "\n      set by:\n");
     AppendOrigins(origins[absl::StrCat("budgets[", b.id(), "]")], "        ", out);
+  }
+  return out;
+}
+
+std::vector<std::string> QuotaSplitWarnings(const CompiledPolicy& policy, const CompiledPolicy& parent) {
+  std::vector<std::string> out;
+  for (const CompiledQuota& quota : policy.quotas()) {
+    for (const CompiledQuota& theirs : parent.quotas()) {
+      if (theirs.id() != quota.id() || theirs.programme == quota.programme || !CountsInProgramme(quota)) {
+        continue;
+      }
+      const std::string field = absl::StrCat("quotas[", quota.id(), "].programme");
+      std::string where = policy.id();
+      for (const v1::ValueOrigin& origin : policy.proto().value_origins()) {
+        if (origin.field() == field) where = absl::StrCat(origin.file(), ":", origin.line());
+      }
+      out.push_back(absl::StrCat(where, ": ", field, ": counts in ", quota.programme, ", but ", parent.id(),
+                                 " counts it in ", theirs.programme,
+                                 ": a buyer's usage is split in two, with the full limit in each"));
+    }
   }
   return out;
 }

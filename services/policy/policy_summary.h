@@ -12,6 +12,7 @@
 #define TRADEIN_SERVICES_POLICY_POLICY_SUMMARY_H_
 
 #include <string>
+#include <vector>
 
 #include "services/policy/compiled_policy.h"
 #include "services/policy/product_catalogue.h"
@@ -19,6 +20,13 @@
 namespace tradein::policy {
 
 std::string SummarizePolicy(const CompiledPolicy& policy, const ProductCatalogue& catalogue);
+
+// QuotaSplitWarnings
+//
+// One warning per quota that `policy` counts in another programme than its parent does (an override that
+// writes `programme`): a buyer's usage is then split in two, with the full limit in each. A warning, not an
+// error: a deliberately separate local count is allowed. "wz-2026.textproto:40: quotas[car].programme: ..."
+std::vector<std::string> QuotaSplitWarnings(const CompiledPolicy& policy, const CompiledPolicy& parent);
 
 }  // namespace tradein::policy
 

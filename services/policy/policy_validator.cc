@@ -302,6 +302,30 @@ void CheckNewVehicleMembers(Checker& c, const v1::Quota& quota, const v1::Policy
   }
 }
 
+// Quota.counted_before_in: other programmes, of a quota that keeps something in its programme.
+void CheckCountedBefore(Checker& c, const v1::Quota& quota, const v1::Policy& merged, const FieldPath& path) {
+  if (quota.counted_before_in().empty()) return;
+  // An inherited quota has its origin's programme written in (policy_merge.h); one still without is the
+  // child's own, or its parent's programme is missing (reported there).
+  const std::string programme = !quota.programme().empty()  ? quota.programme()
+                                : merged.inherits().empty() ? merged.programme()
+                                                            : "";
+  c.Expect(quota.has_max_units() || quota.has_max_amount() || quota.once_per_home() ||
+               quota.once_per_old_vehicle(),
+           path.Then("counted_before_in"),
+           "only counters and once-keys kept in a programme (max_units, max_amount, once_per_home, "
+           "once_per_old_vehicle) can have counted elsewhere before");
+  for (int i = 0; i < quota.counted_before_in_size(); ++i) {
+    const std::string& before = quota.counted_before_in(i);
+    const FieldPath at = path.Then("counted_before_in", i);
+    if (!c.Expect(IsIdentifier(before), at, "letters, digits, '-' or '_'")) continue;
+    // (Naming its own programme would be harmless: the ledger plan charges a counter once.)
+    if (!programme.empty()) {
+      c.Expect(before != programme, at, absl::StrCat("the quota counts in \"", programme, "\" now"));
+    }
+  }
+}
+
 void CheckQuota(Checker& c, const v1::Quota& quota, const v1::Policy& merged,
                 const ProductCatalogue& catalogue, const FieldPath& path, absl::string_view ref_hint) {
   c.Expect(IsIdentifier(quota.id()), path.Then("id"), "a quota needs an id of letters, digits, '-' or '_'");
@@ -356,6 +380,7 @@ void CheckQuota(Checker& c, const v1::Quota& quota, const v1::Policy& merged,
   if (!quota.programme().empty()) {
     c.Expect(IsIdentifier(quota.programme()), path.Then("programme"), "letters, digits, '-' or '_'");
   }
+  CheckCountedBefore(c, quota, merged, path);
 }
 
 void CheckBudget(Checker& c, const v1::Budget& budget, const ProductCatalogue& catalogue,
@@ -485,7 +510,9 @@ void CheckOverrideRestatesRef(Checker& c, const google::protobuf::Descriptor* ty
   if (Writes(tree, type, "ref")) return;
   for (int i = 0; i < type->field_count(); ++i) {
     const google::protobuf::FieldDescriptor* field = type->field(i);
+    // Names and namespaces are no number a reference vouches for.
     if (field->name() == "id" || field->name() == "title" || field->name() == "title_zh" ||
+        field->name() == "programme" || field->name() == "counted_before_in" ||
         field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
         WrittenLine(tree, field) == 0) {
       continue;

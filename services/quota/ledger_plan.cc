@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 
 namespace tradein::quota {
 namespace {
@@ -38,20 +39,30 @@ uint16_t IndexOf(std::vector<T>& list, T value) {
   return static_cast<uint16_t>(it - list.begin());
 }
 
+// The programmes whose namespace keeps `quota`'s counters and once-keys: its own first, then those it counted
+// in before it moved (Quota.counted_before_in), which a line checks and charges too.
+std::vector<absl::string_view> NamespacesOf(const CompiledQuota& quota) {
+  std::vector<absl::string_view> out = {quota.programme};
+  out.insert(out.end(), quota.counted_before_in.begin(), quota.counted_before_in.end());
+  return out;
+}
+
 // Units and fen counters of `quota` for an item of `type` bought in `year`.
 void AddCounters(const CompiledQuota& quota, ProductTypeId type, absl::CivilYear year,
                  const ProductCatalogue& catalogue, ReserveRequest& request, LineRequest& line) {
   const ProductTypeId counter_type = quota.CounterType(type);
   const std::optional<int32_t> unit_limit = quota.UnitLimit(counter_type);
-  if (unit_limit.has_value()) {
-    line.counters.push_back(
-        IndexOf(request.counters, CounterLimit{quota.programme, UnitsField(quota, counter_type, catalogue),
-                                               CounterLimit::Kind::kUnits, *unit_limit}));
-  }
-  if (quota.max_amount_fen.has_value()) {
-    line.counters.push_back(IndexOf(
-        request.counters,
-        CounterLimit{quota.programme, FenField(quota), CounterLimit::Kind::kFen, *quota.max_amount_fen}));
+  for (const absl::string_view programme : NamespacesOf(quota)) {
+    if (unit_limit.has_value()) {
+      line.counters.push_back(IndexOf(
+          request.counters, CounterLimit{std::string(programme), UnitsField(quota, counter_type, catalogue),
+                                         CounterLimit::Kind::kUnits, *unit_limit}));
+    }
+    if (quota.max_amount_fen.has_value()) {
+      line.counters.push_back(
+          IndexOf(request.counters, CounterLimit{std::string(programme), FenField(quota),
+                                                 CounterLimit::Kind::kFen, *quota.max_amount_fen}));
+    }
   }
   if (quota.calendar_year_max_units.has_value()) {
     line.counters.push_back(IndexOf(request.counters, CalendarYearCounter(quota, year)));
@@ -60,15 +71,17 @@ void AddCounters(const CompiledQuota& quota, ProductTypeId type, absl::CivilYear
 
 void AddOnceKeys(const CompiledQuota& quota, const PlannedLine& planned, ReserveRequest& request,
                  LineRequest& line) {
-  if (quota.once_per_home && !planned.home_hash.empty()) {
-    line.once_keys.push_back(IndexOf(
-        request.once_keys,
-        OnceKey{quota.programme, quota.id(), planned.home_hash, pricing::ReasonCode::kHomeAlreadyUsed}));
-  }
-  if (quota.once_per_old_vehicle && !planned.vehicle_hash.empty()) {
-    line.once_keys.push_back(
-        IndexOf(request.once_keys, OnceKey{quota.programme, quota.id(), planned.vehicle_hash,
-                                           pricing::ReasonCode::kVehicleAlreadyUsed}));
+  for (const absl::string_view programme : NamespacesOf(quota)) {
+    if (quota.once_per_home && !planned.home_hash.empty()) {
+      line.once_keys.push_back(
+          IndexOf(request.once_keys, OnceKey{std::string(programme), quota.id(), planned.home_hash,
+                                             pricing::ReasonCode::kHomeAlreadyUsed}));
+    }
+    if (quota.once_per_old_vehicle && !planned.vehicle_hash.empty()) {
+      line.once_keys.push_back(
+          IndexOf(request.once_keys, OnceKey{std::string(programme), quota.id(), planned.vehicle_hash,
+                                             pricing::ReasonCode::kVehicleAlreadyUsed}));
+    }
   }
   if (quota.once_per_new_vehicle && !planned.new_vehicle_hash.empty()) {
     line.once_keys.push_back(
@@ -104,10 +117,34 @@ void PlanLedger(const CompiledPolicy& policy, const ProductCatalogue& catalogue,
   }
 }
 
+std::vector<CounterLimit> UsageRequestCounters(const std::vector<UsageCounter>& counters) {
+  std::vector<CounterLimit> out;
+  for (const UsageCounter& counter : counters) {
+    out.push_back(counter.counter);
+    out.insert(out.end(), counter.counted_before.begin(), counter.counted_before.end());
+  }
+  return out;
+}
+
+std::vector<int64_t> MostUsed(const std::vector<UsageCounter>& counters, const std::vector<int64_t>& used) {
+  std::vector<int64_t> out;
+  size_t next = 0;
+  for (const UsageCounter& counter : counters) {
+    int64_t most = next < used.size() ? used[next] : 0;
+    ++next;
+    for (size_t i = 0; i < counter.counted_before.size(); ++i, ++next) {
+      if (next < used.size()) most = std::max(most, used[next]);
+    }
+    out.push_back(most);
+  }
+  return out;
+}
+
 std::vector<UsageCounter> UsageCountersOf(const CompiledPolicy& policy, const ProductCatalogue& catalogue,
                                           absl::CivilYear year) {
   std::vector<UsageCounter> out;
   for (const CompiledQuota& quota : policy.quotas()) {
+    const size_t first = out.size();
     if (quota.per_product_type) {
       for (size_t t = 0; t < quota.member_types.size(); ++t) {
         const auto type = static_cast<ProductTypeId>(t);
@@ -117,22 +154,32 @@ std::vector<UsageCounter> UsageCountersOf(const CompiledPolicy& policy, const Pr
             {{quota.programme, UnitsField(quota, type, catalogue), CounterLimit::Kind::kUnits, *limit},
              &quota,
              type,
-             std::nullopt});
+             std::nullopt,
+             {}});
       }
     } else if (quota.max_units.has_value()) {
       out.push_back({{quota.programme, GroupUnitsField(quota), CounterLimit::Kind::kUnits, *quota.max_units},
                      &quota,
                      std::nullopt,
-                     std::nullopt});
+                     std::nullopt,
+                     {}});
     }
     if (quota.max_amount_fen.has_value()) {
       out.push_back({{quota.programme, FenField(quota), CounterLimit::Kind::kFen, *quota.max_amount_fen},
                      &quota,
                      std::nullopt,
-                     std::nullopt});
+                     std::nullopt,
+                     {}});
+    }
+    for (UsageCounter& counter : absl::MakeSpan(out).subspan(first)) {
+      for (const std::string& before : quota.counted_before_in) {
+        CounterLimit old = counter.counter;
+        old.programme = before;
+        counter.counted_before.push_back(std::move(old));
+      }
     }
     if (quota.calendar_year_max_units.has_value()) {
-      out.push_back({CalendarYearCounter(quota, year), &quota, std::nullopt, year});
+      out.push_back({CalendarYearCounter(quota, year), &quota, std::nullopt, year, {}});
     }
   }
   return out;

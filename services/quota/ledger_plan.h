@@ -16,7 +16,9 @@
 //
 // each kept under the quota's programme (or the programme-independent "" namespace, as serial numbers are) —
 // never under a policy file's content hash, so a reload keeps usage. The year of a calendar-year counter is
-// the transaction date's.
+// the transaction date's. A quota that moved to another programme (Quota.counted_before_in) keeps its
+// counters and once-keys in the old programmes too: a line checks and charges each of them, so what was
+// recorded before the move still counts.
 //
 // Thread safety: pure functions.
 #ifndef TRADEIN_SERVICES_QUOTA_LEDGER_PLAN_H_
@@ -63,6 +65,7 @@ struct UsageCounter {
   const policy::CompiledQuota* quota = nullptr;
   std::optional<policy::ProductTypeId> product_type;  // per-product-type quotas
   std::optional<absl::CivilYear> calendar_year;       // a calendar-year limit's counter
+  std::vector<CounterLimit> counted_before;           // the same counter where it counted before it moved
 };
 
 // UsageCountersOf
@@ -72,6 +75,14 @@ struct UsageCounter {
 // quotas have no per-buyer counter.
 std::vector<UsageCounter> UsageCountersOf(const policy::CompiledPolicy& policy,
                                           const policy::ProductCatalogue& catalogue, absl::CivilYear year);
+
+// UsageRequestCounters / MostUsed
+//
+// The counters a usage request reads for `counters` (each one, then where it counted before), and back from
+// what the store answered in that order: per counter, the most any of its namespaces recorded (a line
+// needs room in each, so the fullest is what limits the buyer).
+std::vector<CounterLimit> UsageRequestCounters(const std::vector<UsageCounter>& counters);
+std::vector<int64_t> MostUsed(const std::vector<UsageCounter>& counters, const std::vector<int64_t>& used);
 
 }  // namespace tradein::quota
 

@@ -117,5 +117,41 @@ TEST(PrepareClaimTest, TheNewCarIsOneOnceKeyForEveryProgrammeAndTheReplacementCo
   EXPECT_THAT(in_2026->counters, Not(Contains(y2025)));
 }
 
+// Issue 11, item 2: a Wenzhou 2026 car line counts where the national file counts cars (cn-2026), checks the
+// Wenzhou count its earlier claims charged, and holds its old car in cn-2026 and, for the claims made before
+// the move, in wz-2026.
+TEST(PrepareClaimTest, AWenzhouCarCountsInTheNationalProgrammeAndWhereItCountedBefore) {
+  const auto snapshot = policy_test::ShippedSnapshot();
+  ASSERT_NE(snapshot, nullptr);
+  const absl::StatusOr<quota::ReserveRequest> reserve =
+      PrepareClaim(CarClaim("LFV3A23C4P3000001", "330381", "2026-02-01"), *snapshot,
+                   Noon(absl::CivilDay(2026, 3, 1)), Hasher());
+  ASSERT_TRUE(reserve.ok()) << reserve.status();
+  std::vector<std::string> car_counters;
+  for (const uint16_t i : reserve->lines[1].counters) {
+    const quota::CounterLimit& c = reserve->counters[i];
+    car_counters.push_back(absl::StrCat(c.programme, "/", c.field, "/", c.limit));
+  }
+  EXPECT_THAT(car_counters,
+              ::testing::UnorderedElementsAre("cn-2026/u:car-scrappage/1", "cn-2026/u:car-replacement/1",
+                                              "/u:car-replacement-per-year:2026/1", "wz-2026/u:car/1"));
+  std::vector<std::string> old_car;
+  for (const uint16_t i : reserve->lines[1].once_keys) {
+    const quota::OnceKey& key = reserve->once_keys[i];
+    if (key.quota_id == "car-old-vehicle") old_car.push_back(key.programme);
+  }
+  EXPECT_THAT(old_car, ::testing::ElementsAre("cn-2026", "wz-2026"));
+
+  // GetBuyerUsage reads both namespaces of a moved counter and shows the fuller.
+  const policy::CompiledPolicy& wz = *snapshot->FindById("wz-2026");
+  std::vector<quota::UsageCounter> usage =
+      quota::UsageCountersOf(wz, snapshot->catalogue(), absl::CivilYear(2026));
+  const quota::CounterLimit moved{"cn-2026", "u:x", quota::CounterLimit::Kind::kUnits, 2};
+  usage = {{moved, usage[0].quota, std::nullopt, std::nullopt, {{"wz-2026", "u:x", moved.kind, 2}}},
+           {moved, usage[0].quota, std::nullopt, std::nullopt, {}}};
+  EXPECT_EQ(quota::UsageRequestCounters(usage).size(), 3u);
+  EXPECT_THAT(quota::MostUsed(usage, {0, 1, 2}), ::testing::ElementsAre(1, 2));
+}
+
 }  // namespace
 }  // namespace tradein::api

@@ -2,12 +2,14 @@
 // decision D9), end to end on both stores: the shipped policies declare both (Quota.once_per_new_vehicle,
 // Quota.per_calendar_year), the claim names the new car (vehicle.newVin), the ledger keys it across
 // programmes.
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/claim_e2e_support.h"
 #include "tradein/v1/claim_service.grpc.pb.h"
+#include "tradein/v1/portal_service.grpc.pb.h"
 
 namespace tradein {
 namespace {
@@ -18,6 +20,8 @@ using testing::PrcId;
 // Valid VINs (check digit in position 9). Old cars: two a buyer may own; new cars: one per test.
 constexpr const char* kOldCar1 = "1M8GDM9AXKP042788";
 constexpr const char* kOldCar2 = "LSVAU218XN2183294";
+constexpr const char* kOldCar3 = "LSVAU2183N2183301";
+constexpr const char* kOldCar4 = "LSVAU2189N2183318";
 constexpr const char* kNewCar1 = "LFV3A23C4P3000001";
 constexpr const char* kNewCar2 = "LFV3A23C6P3000002";
 constexpr const char* kNewCar3 = "LFV3A23C8P3000003";
@@ -138,6 +142,88 @@ TEST_P(NewCarE2eTest, TwoReplacementsInOneCalendarYearForOnePersonTheSecondIsRef
     }
     EXPECT_TRUE(found) << region;
   }
+}
+
+// 2026: one car subsidy per person across the national and the Wenzhou files (D9), whichever comes first.
+// Wenzhou's car rules take cn-2026's per-kind counts, which a Wenzhou file with its own programme used to
+// move into wz-2026 (issue 11, item 2).
+TEST_P(NewCarE2eTest, ACarUnderWenzhou2026ThenUnderTheNationalFileTheSecondIsRefused) {
+  ASSERT_TRUE(StartServer({}, "2026-03-01T10:00:00+08:00"));
+  const std::string buyer = PrcId(140);
+  absl::StatusOr<v1::Claim> wenzhou =
+      Claim(ClaimRequest("w-1", buyer, Car("SCRAPPAGE", kOldCar1, kNewCar1), "2026-02-01"));
+  ASSERT_TRUE(wenzhou.ok()) << wenzhou.status();
+  EXPECT_EQ(wenzhou->policy_id(), "wz-2026");
+  EXPECT_EQ(wenzhou->state(), v1::Claim::RESERVED);
+
+  // Another old car, another new car, a replacement (another kind) in Hangzhou: the national file.
+  v1::ClaimRequest hangzhou =
+      ClaimRequest("w-2", buyer, Car("REPLACEMENT", kOldCar2, kNewCar2), "2026-02-10");
+  hangzhou.set_region_code("330106");
+  absl::StatusOr<v1::Claim> national = Claim(hangzhou);
+  ASSERT_TRUE(national.ok()) << national.status();
+  EXPECT_EQ(national->policy_id(), "cn-2026");
+  EXPECT_EQ(national->state(), v1::Claim::REJECTED);
+  EXPECT_TRUE(HasReason(national->items(0), "QUOTA_EXHAUSTED"));
+
+  // The other way round: a national scrappage first, then a Wenzhou replacement.
+  const std::string other = PrcId(141);
+  v1::ClaimRequest first = ClaimRequest("w-3", other, Car("SCRAPPAGE", kOldCar3, kNewCar3), "2026-02-01");
+  first.set_region_code("330106");
+  absl::StatusOr<v1::Claim> taken = Claim(first);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->state(), v1::Claim::RESERVED);
+  absl::StatusOr<v1::Claim> refused =
+      Claim(ClaimRequest("w-4", other, Car("REPLACEMENT", kOldCar4, kNewCar4), "2026-02-10"));
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->policy_id(), "wz-2026");
+  EXPECT_EQ(refused->state(), v1::Claim::REJECTED);
+  EXPECT_TRUE(HasReason(refused->items(0), "QUOTA_EXHAUSTED"));
+}
+
+// wz-2026 is in force: claims made before its inherited old-car quota moved to cn-2026 hold their once-keys
+// under wz-2026. The store below holds such a claim (made with the old namespace, as the previous version
+// counted it); after the new files are loaded that old car is still used, and a new claim is held in both
+// namespaces, so the national file sees it too.
+TEST_P(NewCarE2eTest, OldCarsUsedBeforeTheQuotaMovedToTheNationalProgrammeStayUsed) {
+  ASSERT_TRUE(StartServer(
+      {{"wz-2026.textproto", "  counted_before_in: [\"wz-2026\"]\n", "  programme: \"wz-2026\"\n"}},
+      "2026-03-01T10:00:00+08:00"));
+  absl::StatusOr<v1::Claim> before =
+      Claim(ClaimRequest("m-1", PrcId(150), Car("SCRAPPAGE", kOldCar1, kNewCar1), "2026-02-01"));
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_EQ(before->state(), v1::Claim::RESERVED);
+  ASSERT_TRUE(Confirm(before->claim_id(), "INV-M1", {}).ok());
+
+  // The new version of the files, loaded into the running server (its store keeps the claim above).
+  std::filesystem::copy_file(std::filesystem::path(testing::ShippedPolicyDir()) / "wz-2026.textproto",
+                             std::filesystem::path(policy_dir()) / "wz-2026.textproto",
+                             std::filesystem::copy_options::overwrite_existing);
+  v1::ReloadPoliciesResponse reloaded;
+  const grpc::Status reload =
+      v1::PortalService::NewStub(channel())->ReloadPolicies(NewContext().get(), {}, &reloaded);
+  ASSERT_TRUE(reload.ok()) << reload.error_message();
+
+  absl::StatusOr<v1::Claim> again =
+      Claim(ClaimRequest("m-2", PrcId(151), Car("REPLACEMENT", kOldCar1, kNewCar2), "2026-02-10"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->policy_id(), "wz-2026");
+  EXPECT_EQ(again->state(), v1::Claim::REJECTED);
+  EXPECT_TRUE(HasReason(again->items(0), "VEHICLE_ALREADY_USED"));
+
+  // Claimed now, under Wenzhou: the national file sees the old car as used.
+  absl::StatusOr<v1::Claim> now =
+      Claim(ClaimRequest("m-3", PrcId(152), Car("REPLACEMENT", kOldCar2, kNewCar3), "2026-02-10"));
+  ASSERT_TRUE(now.ok()) << now.status();
+  ASSERT_EQ(now->state(), v1::Claim::RESERVED);
+  v1::ClaimRequest hangzhou =
+      ClaimRequest("m-4", PrcId(153), Car("REPLACEMENT", kOldCar2, kNewCar4), "2026-02-12");
+  hangzhou.set_region_code("330106");
+  absl::StatusOr<v1::Claim> national = Claim(hangzhou);
+  ASSERT_TRUE(national.ok()) << national.status();
+  EXPECT_EQ(national->policy_id(), "cn-2026");
+  EXPECT_EQ(national->state(), v1::Claim::REJECTED);
+  EXPECT_TRUE(HasReason(national->items(0), "VEHICLE_ALREADY_USED"));
 }
 
 TEST_P(NewCarE2eTest, AClaimNeedsAValidNewVinOnEveryCarLine) {

@@ -1,6 +1,9 @@
 // PortalService end to end, over the embedded memory store and a real redis-server: listings that stay
 // stable while claims arrive, a settlement export resumed after a broken stream, totals that equal the sum of
 // the export, and the administrative void and correction giving money back.
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -175,11 +178,11 @@ TEST_P(PortalE2eTest, AnExportResumedFromItsLastTokenHasNoGapsAndNoDuplicates) {
 
 TEST_P(PortalE2eTest, TotalsEqualTheSumOfTheExportedClaims) {
   ASSERT_TRUE(StartServer({}));
-  for (int n = 1; n <= 6; ++n) ReserveAndConfirm(n);                    // confirmed fridges
+  for (int n = 1; n <= 6; ++n) ReserveAndConfirm(n);                       // confirmed fridges
   for (int n = 7; n <= 9; ++n) ReserveAndConfirm(n, kTwoAirConditioners);  // confirmed, two units each
-  Reserve(10);                                                           // still reserved: owes nothing yet
-  ASSERT_TRUE(Cancel(Reserve(11)).ok());                                // cancelled: owes nothing
-  ASSERT_TRUE(Refund(ReserveAndConfirm(12), "refund-12").ok());         // refunded whole
+  Reserve(10);                                                             // still reserved: owes nothing yet
+  ASSERT_TRUE(Cancel(Reserve(11)).ok());                                   // cancelled: owes nothing
+  ASSERT_TRUE(Refund(ReserveAndConfirm(12), "refund-12").ok());            // refunded whole
   {
     v1::RefundClaimRequest request;  // one of the two air conditioners back
     request.set_claim_id(ReserveAndConfirm(13, kTwoAirConditioners));
@@ -206,7 +209,8 @@ TEST_P(PortalE2eTest, TotalsEqualTheSumOfTheExportedClaims) {
     ++claims;
     granted += claim.total_subsidy_fen() + claim.refunded_fen();
     refunded += claim.refunded_fen();
-    for (const v1::ItemResult& item : claim.items()) granted_by_type[item.product_type()] += item.subsidy_fen();
+    for (const v1::ItemResult& item : claim.items())
+      granted_by_type[item.product_type()] += item.subsidy_fen();
   }
 
   v1::GetTotalsRequest request;
@@ -243,7 +247,7 @@ TEST_P(PortalE2eTest, ACorrectionLowersTheGrantAndAVoidGivesTheRestBack) {
   EXPECT_EQ(corrected->total_subsidy_fen(), 60000);
   EXPECT_EQ(Correct(id, "fix-1", 60000)->total_subsidy_fen(), 60000);  // a retry replays
   EXPECT_EQ(Correct(id, "fix-2", 70000).status().code(), absl::StatusCode::kFailedPrecondition);  // not down
-  EXPECT_EQ(Correct(id, "fix-1", 50000).status().code(), absl::StatusCode::kAlreadyExists);  // id reused
+  EXPECT_EQ(Correct(id, "fix-1", 50000).status().code(), absl::StatusCode::kAlreadyExists);       // id reused
 
   absl::StatusOr<v1::Claim> voided = Void(id, "void-1");
   ASSERT_TRUE(voided.ok()) << voided.status();
@@ -264,6 +268,52 @@ TEST_P(PortalE2eTest, OneDeviceIsSubsidisedOnce) {
   EXPECT_NE(refused.status().message().find("serial"), std::string::npos) << refused.status();
   EXPECT_EQ(Get(second)->state(), v1::Claim::RESERVED);  // the refusal changed nothing
   EXPECT_TRUE(Confirm(second, "INV-2", {{"1", {"SN-OTHER"}}}).ok());
+}
+
+// Issue 11, item 4: the period's claims replayed under a draft sent with the request, streamed (progress,
+// then the report); read-only: the buyer's usage is the same after it.
+TEST_P(PortalE2eTest, ASimulationReplaysTheClaimsUnderTheDraftAndChangesNothing) {
+  ASSERT_TRUE(StartServer({}));
+  ReserveAndConfirm(1, R"({"lineId":"1","productType":"appliance.refrigerator","priceFen":"1200000",)"
+                       R"("energyGrade":1})");  // 2,400 capped at 2,000
+  ReserveAndConfirm(2);                         // 1,000
+  v1::SimulatePolicyRequest request;
+  request.set_from_date(kToday);
+  request.set_to_date(kToday);
+  for (const std::filesystem::directory_entry& entry : std::filesystem::directory_iterator(policy_dir())) {
+    if (entry.path().extension() != ".textproto") continue;
+    std::ifstream in(entry.path());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t rule = text.find("id: \"Z25-APPL\"");
+    if (rule != std::string::npos) text.replace(text.find("fen: 200000", rule), 11, "fen: 150000");
+    v1::PolicyFileText* file = request.add_policy_files();
+    file->set_name(entry.path().filename().string());
+    file->set_text(text);
+  }
+  auto context = NewContext();
+  auto reader = Portal()->SimulatePolicy(context.get(), request);
+  std::vector<v1::SimulationUpdate> updates;
+  v1::SimulationUpdate update;
+  while (reader->Read(&update)) updates.push_back(update);
+  const grpc::Status status = reader->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_GE(updates.size(), 2u);
+  EXPECT_TRUE(updates.front().has_progress());
+  ASSERT_TRUE(updates.back().has_report());
+  const v1::SimulationReport& report = updates.back().report();
+  EXPECT_EQ(report.claims_replayed(), 2);
+  EXPECT_EQ(report.subsidy_today_fen(), 300000);
+  EXPECT_EQ(report.subsidy_draft_fen(), 250000);
+  EXPECT_EQ(report.difference_fen(), -50000);
+  EXPECT_EQ(FridgeUnitsUsed(PrcId(1)), 1);  // unchanged: a simulation holds nothing
+
+  // A broken draft is refused with every problem, as a reload would be.
+  request.mutable_policy_files(0)->set_text("id: [");
+  auto refused_context = NewContext();
+  auto refused = Portal()->SimulatePolicy(refused_context.get(), request);
+  while (refused->Read(&update)) {
+  }
+  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, PortalE2eTest,

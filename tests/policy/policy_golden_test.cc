@@ -2,7 +2,9 @@
 // shipped policy as merged from the files as they were before field-level inheritance shrank the child files
 // (zj-2025, ra-2025, wz-2026) to what they change. The merged policies must be exactly the same, except for
 // the output fields: version, source_files, and value_origins (where a value is written is exactly what
-// shrinking changes).
+// shrinking changes). Changed deliberately since (issue 11, item 2): every inherited quota has its origin's
+// programme written in; car-old-vehicle names where it counted before (counted_before_in); wz-2026 keeps
+// cn-2026's car-scrappage and car-replacement, spanning all four car rules.
 //
 // To regenerate the golden files after a deliberate change of the rules (and say why in the commit):
 //   TRADEIN_UPDATE_GOLDEN=1 build/test/tests/policy/policy_golden_test

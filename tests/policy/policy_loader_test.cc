@@ -351,8 +351,9 @@ std::vector<Breakage> Breakages() {
                .field = "removed_rule_ids[1]",
                .message = "\"N25-APPL\" is not in the parent policy"});
   b.push_back({.name = "line of the 3rd entry of removed_quota_ids",
-               .edits = {{"wz-2026.textproto", "removed_quota_ids: [\"car-scrappage\", \"car-replacement\"]",
-                          "removed_quota_ids: [\"car-scrappage\", \"car-replacement\", \"car-old-car\"]"}},
+               .edits = {{"wz-2026.textproto", "inherits: \"cn-2026\"\n",
+                          "inherits: \"cn-2026\"\nremoved_quota_ids: [\"appliance-per-type\", "
+                          "\"digital-per-type\", \"car-old-car\"]\n"}},
                .file = "wz-2026.textproto",
                .line_of = "removed_quota_ids:",
                .field = "removed_quota_ids[2]",
@@ -696,8 +697,8 @@ TEST(PolicyLoaderTest, EveryProblemIsReportedInFileOrder) {
 // serialised cleanly (a libprotobuf error line in the log, clients refusing the policy).
 TEST(PolicyLoaderTest, AStringThatIsNotUtf8IsRefusedWithItsFieldAndLine) {
   const PolicyDirCopy dir = PolicyDirCopy::OfShipped();
-  ASSERT_TRUE(
-      dir.Replace("wz-2026.textproto", "  note: \"[C-news] decision D9:", "  note: \"\\xff decision D9:"));
+  ASSERT_TRUE(dir.Replace("wz-2026.textproto", "  note: \"[C-news] amounts identical",
+                          "  note: \"\\xff amounts identical"));
   ASSERT_TRUE(dir.Replace("product_types.textproto", "code: \"car.new\"", "code: \"car.new\\xc3\""));
   const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
   EXPECT_EQ(report.snapshot, nullptr);
@@ -706,8 +707,8 @@ TEST(PolicyLoaderTest, AStringThatIsNotUtf8IsRefusedWithItsFieldAndLine) {
   EXPECT_THAT(report.problems[0].field, HasSubstr(".code"));
   EXPECT_THAT(report.problems[0].message, HasSubstr("UTF-8"));
   EXPECT_EQ(report.problems[1].file, "wz-2026.textproto");
-  EXPECT_EQ(report.problems[1].field, "quotas[0].ref.note");
-  EXPECT_EQ(report.problems[1].line, dir.LineOf("wz-2026.textproto", "xff decision D9"));
+  EXPECT_EQ(report.problems[1].field, "ref.note");
+  EXPECT_EQ(report.problems[1].line, dir.LineOf("wz-2026.textproto", "xff amounts identical"));
   EXPECT_THAT(report.problems[1].message, HasSubstr("UTF-8"));
 }
 
@@ -787,6 +788,79 @@ TEST(ShippedPoliciesTest, EveryLegalReferenceSaysWhereInItsDocument) {
   EXPECT_GT(refs, 200u);
 }
 
+// Every number set in `message` (a count, an amount, a rate, a grade, seconds) with the nearest reference
+// that vouches for it: the message's own `ref`, else its nearest ancestor's.
+void CollectNumbers(const google::protobuf::Message& message, const std::string& path,
+                    const v1::LegalReference* vouching,
+                    std::vector<std::pair<std::string, const v1::LegalReference*>>& out) {
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  if (const google::protobuf::FieldDescriptor* ref = message.GetDescriptor()->FindFieldByName("ref");
+      ref != nullptr && ref->message_type() == v1::LegalReference::descriptor() &&
+      reflection.HasField(message, ref)) {
+    vouching = &static_cast<const v1::LegalReference&>(reflection.GetMessage(message, ref));
+  }
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    const std::string at = absl::StrCat(path, ".", field->name());
+    switch (field->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+      case google::protobuf::FieldDescriptor::CPPTYPE_UINT32:
+      case google::protobuf::FieldDescriptor::CPPTYPE_UINT64:
+      case google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE:
+      case google::protobuf::FieldDescriptor::CPPTYPE_FLOAT:
+        out.emplace_back(at, vouching);
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE:
+        if (field->message_type() == v1::LegalReference::descriptor() ||
+            field->message_type() == v1::ValueOrigin::descriptor()) {
+          break;
+        }
+        if (field->is_repeated()) {
+          for (int i = 0; i < reflection.FieldSize(message, field); ++i) {
+            CollectNumbers(reflection.GetRepeatedMessage(message, field, i), absl::StrCat(at, "[", i, "]"),
+                           vouching, out);
+          }
+        } else {
+          CollectNumbers(reflection.GetMessage(message, field), at, vouching, out);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// Issue 11, item 5: every number of every shipped policy, as merged, keeps a legal reference that says where
+// in its document the number is (the policy's own ref does not count: it names the whole text).
+TEST(ShippedPoliciesTest, EveryNumberHasALegalReferenceOfItsOwnEntry) {
+  const auto snapshot = policy_test::ShippedSnapshot();
+  ASSERT_NE(snapshot, nullptr);
+  size_t numbers = 0;
+  for (const auto& policy : snapshot->policies()) {
+    std::vector<std::pair<std::string, const v1::LegalReference*>> found;
+    for (const google::protobuf::FieldDescriptor* list :
+         {v1::Policy::descriptor()->FindFieldByName("rules"),
+          v1::Policy::descriptor()->FindFieldByName("quotas"),
+          v1::Policy::descriptor()->FindFieldByName("budgets")}) {
+      const google::protobuf::Reflection& reflection = *policy->proto().GetReflection();
+      for (int i = 0; i < reflection.FieldSize(policy->proto(), list); ++i) {
+        CollectNumbers(reflection.GetRepeatedMessage(policy->proto(), list, i),
+                       absl::StrCat(policy->id(), ".", list->name(), "[", i, "]"), nullptr, found);
+      }
+    }
+    CollectNumbers(policy->proto().hold(), absl::StrCat(policy->id(), ".hold"), nullptr, found);
+    numbers += found.size();
+    for (const auto& [path, ref] : found) {
+      ASSERT_NE(ref, nullptr) << path << " has no legal reference";
+      EXPECT_FALSE(ref->document().empty()) << path;
+      EXPECT_FALSE(ref->article().empty()) << path;
+    }
+  }
+  EXPECT_GT(numbers, 100u);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Inheritance, as merged from the shipped files.
 // ---------------------------------------------------------------------------------------------------------
@@ -844,7 +918,7 @@ TEST(PolicyInheritanceTest, RuianHasZhejiangsRulesWithItsOwnEbikeRuleAndBudget) 
   for (const auto& [quota, programme] : std::map<std::string, std::string>{
            {"appliance-per-type", "cn-2025"},
            {"digital-per-type", "cn-2025"},
-           {"car-old-vehicle", "zj-2025"},
+           {"car-old-vehicle", "cn-2025"},  // the national quota's (zj-2025 overrides its members only)
            {"car-replacement", "zj-2025"},
            {"car-scrappage", "zj-2025"},
            {"ebike", "zj-2025"},
@@ -881,13 +955,15 @@ TEST(PolicyInheritanceTest, ZhejiangAndWenzhouMerges) {
   EXPECT_THAT(RuleIds(*wz), ElementsAre("N26-SCRAP-NEV", "N26-SCRAP-FUEL", "N26-REPL-NEV", "N26-REPL-FUEL",
                                         "N26-APPL", "N26-DIG"));
   EXPECT_EQ(wz->programme(), "wz-2026");
-  // car-scrappage and car-replacement removed; one "car" quota in wz-2026; the national controls stay
-  // national.
+  // Every quota inherited from cn-2026 counts in cn-2026, the car counts overridden to span all four rules;
+  // "car", Wenzhou's own, in wz-2026.
   EXPECT_EQ(QuotaProgrammes(*wz), (std::map<std::string, std::string>{{"appliance-per-type", "cn-2026"},
                                                                       {"car", "wz-2026"},
-                                                                      {"car-new-vehicle", "wz-2026"},
-                                                                      {"car-old-vehicle", "wz-2026"},
-                                                                      {"car-replacement-per-year", "wz-2026"},
+                                                                      {"car-new-vehicle", "cn-2026"},
+                                                                      {"car-old-vehicle", "cn-2026"},
+                                                                      {"car-replacement", "cn-2026"},
+                                                                      {"car-replacement-per-year", "cn-2026"},
+                                                                      {"car-scrappage", "cn-2026"},
                                                                       {"digital-per-type", "cn-2026"}}));
   EXPECT_EQ(QuotaProgrammes(*snapshot->FindById("cn-2026")),
             (std::map<std::string, std::string>{{"appliance-per-type", "cn-2026"},
@@ -968,6 +1044,69 @@ TEST(PolicyInheritanceTest, AChildsFieldOverrideWinsOverTheParentsValue) {
                            LineAfter(dir, "zj-2025.textproto", "id: \"N25-SCRAP-NEV\"", "claim_window {")))
         << id;
   }
+}
+
+const CompiledQuota& QuotaOf(const CompiledPolicy& policy, absl::string_view id) {
+  for (const CompiledQuota& quota : policy.quotas()) {
+    if (quota.id() == id) return quota;
+  }
+  ADD_FAILURE() << policy.id() << " has no quota " << id;
+  return policy.quotas().front();
+}
+
+// Issue 11, item 2: inherited quotas count where their origin counts them, so one buyer has one count across
+// the national file and a city's; what moved is still read where it counted before (counted_before_in).
+TEST(PolicyInheritanceTest, ShippedQuotasCountInTheProgrammeThatDeclaresThem) {
+  const auto snapshot = policy_test::ShippedSnapshot();
+  ASSERT_NE(snapshot, nullptr);
+  const CompiledPolicy& wz = *snapshot->FindById("wz-2026");
+  for (const char* id : {"car-scrappage", "car-replacement", "car-old-vehicle", "appliance-per-type"}) {
+    EXPECT_EQ(QuotaOf(wz, id).programme, "cn-2026") << id;
+  }
+  EXPECT_EQ(QuotaOf(wz, "car").programme, "wz-2026");
+  EXPECT_THAT(QuotaOf(wz, "car-old-vehicle").counted_before_in, ElementsAre("wz-2026"));
+  EXPECT_THAT(QuotaOf(wz, "car-scrappage").source->rule_ids(),
+              ElementsAre("N26-SCRAP-NEV", "N26-SCRAP-FUEL", "N26-REPL-NEV", "N26-REPL-FUEL"));
+  for (const char* id : {"zj-2025", "ra-2025"}) {
+    const CompiledPolicy& policy = *snapshot->FindById(id);
+    EXPECT_EQ(QuotaOf(policy, "car-old-vehicle").programme, "cn-2025") << id;
+    EXPECT_THAT(QuotaOf(policy, "car-old-vehicle").counted_before_in, ElementsAre("zj-2025")) << id;
+    EXPECT_EQ(QuotaOf(policy, "car-scrappage").programme, "zj-2025") << id;  // Zhejiang's own
+  }
+  // The linter's summary says where each counts; the shipped files split none.
+  const std::string summary = SummarizePolicy(wz, snapshot->catalogue());
+  EXPECT_THAT(summary, HasSubstr("once per old car [programme cn-2026; also counted before in wz-2026]"));
+  EXPECT_THAT(summary, HasSubstr("1 in total [programme wz-2026]"));
+  for (const auto& policy : snapshot->policies()) {
+    if (const CompiledPolicy* parent = snapshot->FindById(policy->proto().inherits()); parent != nullptr) {
+      EXPECT_THAT(QuotaSplitWarnings(*policy, *parent), IsEmpty()) << policy->id();
+    }
+  }
+}
+
+TEST(PolicyInheritanceTest, AChildThatCountsAParentsQuotaInItsOwnProgrammeIsWarnedOfTheSplit) {
+  PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  ASSERT_TRUE(
+      dir.Replace("wz-2026.textproto", "  counted_before_in: [\"wz-2026\"]\n", "  programme: \"wz-2026\"\n"));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  ASSERT_NE(report.snapshot, nullptr) << Describe(report.problems);
+  const std::vector<std::string> warnings =
+      QuotaSplitWarnings(*report.snapshot->FindById("wz-2026"), *report.snapshot->FindById("cn-2026"));
+  EXPECT_THAT(warnings, ElementsAre(absl::StrCat(
+                            "wz-2026.textproto:", dir.LineOf("wz-2026.textproto", "  programme: \"wz-2026\""),
+                            ": quotas[car-old-vehicle].programme: counts in wz-2026, but cn-2026 counts it "
+                            "in cn-2026: a buyer's usage is split in two, with the full limit in each")));
+}
+
+// A quota's earlier namespace must be another programme, of a quota that keeps something in one.
+TEST(PolicyInheritanceTest, CountedBeforeInIsChecked) {
+  PolicyDirCopy dir = PolicyDirCopy::OfShipped();
+  ASSERT_TRUE(dir.Replace("wz-2026.textproto", "  counted_before_in: [\"wz-2026\"]\n",
+                          "  counted_before_in: [\"cn-2026\"]\n"));
+  const PolicyLoadReport report = LoadPolicyDirectoryReport(dir.path(), absl::Now());
+  EXPECT_EQ(report.snapshot, nullptr);
+  EXPECT_THAT(Describe(report.problems),
+              HasSubstr("counted_before_in[0]: the quota counts in \"cn-2026\" now"));
 }
 
 // Where each value of Rui'an's merged policy was written, as GetPolicy serves it and the linter prints it.

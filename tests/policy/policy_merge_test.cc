@@ -205,6 +205,42 @@ TEST(MergePolicyTest, ChildSettingsWin) {
   EXPECT_THAT(BudgetIds(merged), ElementsAre("b1"));
 }
 
+// Issue 11, item 2: a child with its own programme used to move every inherited quota into it, so a buyer
+// had one count under the parent's programme and another under the child's.
+TEST(MergePolicyTest, AnInheritedQuotaKeepsCountingInItsOriginsProgrammeUnlessTheChildWritesOne) {
+  const v1::Policy parent = Root("parent.textproto", kParent);
+  const std::string child_text = R"pb(
+    id: "child"
+    region_code: "330300"
+    inherits: "parent"
+    programme: "c-2025"
+    quotas { id: "q1" max_units: 5 }
+    quotas { id: "q2" programme: "c-2025" }
+    quotas { id: "q3" max_units: 1 }
+  )pb";
+  const v1::Policy merged = MergePolicy(&parent, *File("child.textproto", child_text));
+  ASSERT_THAT(QuotaIds(merged), ElementsAre("q1", "q2", "q3"));
+  EXPECT_EQ(merged.quotas(0).programme(), "p-2025");  // overridden, but not its programme
+  // The child writes it: a split, which the linter warns of.
+  EXPECT_EQ(merged.quotas(1).programme(), "c-2025");
+  EXPECT_EQ(merged.quotas(2).programme(), "");  // the child's own: the child's programme
+  const std::map<std::string, std::string> origins = Origins(merged);
+  EXPECT_EQ(origins.at("quotas[q1].programme"), At("parent.textproto", kParent, "programme:"));
+  EXPECT_EQ(origins.at("quotas[q2].programme"), At("child.textproto", child_text, "id: \"q2\""));
+  EXPECT_EQ(origins.count("quotas[q3].programme"), 0u);
+
+  // A grandchild keeps them where they are; the child's own quota now counts in the child's programme.
+  const v1::Policy grandchild = MergePolicy(&merged, *File("grandchild.textproto", R"pb(
+    id: "grandchild"
+    region_code: "330381"
+    inherits: "child"
+    programme: "g-2025"
+  )pb"));
+  EXPECT_EQ(grandchild.quotas(0).programme(), "p-2025");
+  EXPECT_EQ(grandchild.quotas(1).programme(), "c-2025");
+  EXPECT_EQ(grandchild.quotas(2).programme(), "c-2025");
+}
+
 TEST(MergePolicyTest, AnOverrideChangesOnlyTheFieldsItWrites) {
   const v1::Policy parent = Root("parent.textproto", kParent);
   const v1::Policy merged = MergePolicy(&parent, *File("child.textproto", R"pb(

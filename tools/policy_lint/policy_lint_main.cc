@@ -7,7 +7,9 @@
 //                                                              # with the file and line that set it
 //   tradein-policy-lint --summary --policy=ra-2025              # the same for one policy (all are checked)
 //
-// Exit status: 0 when the directory loads, 1 when any file is refused (every problem is printed), 2 on usage.
+// A quota a child counts in another programme than its parent (a split count) is a warning, printed first.
+// Exit status: 0 when the directory loads (warnings or not), 1 when any file is refused (every problem is
+// printed), 2 on usage.
 #include <iostream>
 #include <string>
 
@@ -45,6 +47,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (const auto& policy : snapshot.policies()) {
+    const tradein::policy::CompiledPolicy* parent = snapshot.FindById(policy->proto().inherits());
+    if (parent != nullptr) {
+      for (const std::string& warning : tradein::policy::QuotaSplitWarnings(*policy, *parent)) {
+        std::cout << "warning: " << warning << "\n";
+      }
+    }
     if (!only.empty() && policy->id() != only) continue;
     if (absl::GetFlag(FLAGS_summary)) {
       std::cout << tradein::policy::SummarizePolicy(*policy, snapshot.catalogue()) << "\n";

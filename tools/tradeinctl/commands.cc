@@ -1,11 +1,14 @@
 #include "tools/tradeinctl/commands.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -767,6 +770,131 @@ int Reload(Session& s) {
   return kExitOk;
 }
 
+// The draft directory as the request carries it: every *.textproto file, by name.
+absl::Status AddDraftFiles(const std::string& dir, v1::SimulatePolicyRequest& request) {
+  std::error_code error;
+  std::vector<std::filesystem::path> paths;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    if (entry.path().extension() == ".textproto") paths.push_back(entry.path());
+  }
+  if (error) return absl::InvalidArgumentError(absl::StrCat("--policy_dir: ", dir, ": ", error.message()));
+  std::sort(paths.begin(), paths.end());
+  for (const std::filesystem::path& path : paths) {
+    absl::StatusOr<std::string> text = ReadFile(path.string());
+    if (!text.ok()) return text.status();
+    v1::PolicyFileText* file = request.add_policy_files();
+    file->set_name(path.filename().string());
+    file->set_text(*std::move(text));
+  }
+  return absl::OkStatus();
+}
+
+// Days to exhaustion for people: "never" at no spending.
+std::string Days(int64_t days) { return days < 0 ? "never" : absl::StrCat(days); }
+
+void PrintSimulationCsv(const v1::SimulationReport& report, std::ostream& out) {
+  out << "product_type,rule_id,region_code,claims,lines,units,subsidy_today_fen,subsidy_draft_fen,"
+         "difference_fen,lines_becoming_eligible,lines_becoming_ineligible\n";
+  for (const v1::SimulationRow& r : report.rows()) {
+    out << absl::StrJoin(
+               {r.product_type(), r.rule_id(), r.region_code(), absl::StrCat(r.claims()),
+                absl::StrCat(r.lines()), absl::StrCat(r.units()), absl::StrCat(r.subsidy_today_fen()),
+                absl::StrCat(r.subsidy_draft_fen()), absl::StrCat(r.difference_fen()),
+                absl::StrCat(r.lines_becoming_eligible()), absl::StrCat(r.lines_becoming_ineligible())},
+               ",")
+        << "\n";
+  }
+}
+
+void PrintSimulationTable(Session& s, const v1::SimulationReport& report) {
+  Table rows({{"PRODUCT TYPE", Align::kLeft},
+              {"RULE", Align::kLeft},
+              {"REGION", Align::kLeft},
+              {"CLAIMS", Align::kRight},
+              {"UNITS", Align::kRight},
+              {"TODAY (YUAN)", Align::kRight},
+              {"DRAFT (YUAN)", Align::kRight},
+              {"DIFFERENCE", Align::kRight},
+              {"+ELIGIBLE", Align::kRight},
+              {"-ELIGIBLE", Align::kRight}});
+  for (const v1::SimulationRow& r : report.rows()) {
+    rows.AddRow({absl::StrCat(r.product_type(), " ", s.names().Chinese(r.product_type())), r.rule_id(),
+                 r.region_code(), absl::StrCat(r.claims()), absl::StrCat(r.units()),
+                 FormatYuanGrouped(r.subsidy_today_fen()), FormatYuanGrouped(r.subsidy_draft_fen()),
+                 FormatYuanGrouped(r.difference_fen()), absl::StrCat(r.lines_becoming_eligible()),
+                 absl::StrCat(r.lines_becoming_ineligible())});
+  }
+  s.out() << rows.Render() << "\n";
+  s.out() << KeyValues(
+      {{"Claims", absl::StrCat(report.claims_scanned(), " read, ", report.claims_replayed(), " replayed, ",
+                               report.claims_not_replayable(),
+                               " not replayable (made before claims kept their inputs)")},
+       {"Subsidy", absl::StrCat(FormatYuanGrouped(report.subsidy_today_fen()), " today, ",
+                                FormatYuanGrouped(report.subsidy_draft_fen()),
+                                " under the draft, difference ", FormatYuanGrouped(report.difference_fen()))},
+       {"Draft", report.draft_version()},
+       {"Quota", "not re-simulated: each line keeps the units the ledger granted"}});
+  if (report.budgets().empty()) return;
+  Table budgets({{"BUDGET", Align::kLeft},
+                 {"POLICY", Align::kLeft},
+                 {"TOTAL (YUAN)", Align::kRight},
+                 {"USED NOW", Align::kRight},
+                 {"PERIOD TODAY", Align::kRight},
+                 {"PERIOD DRAFT", Align::kRight},
+                 {"DAYS LEFT TODAY", Align::kRight},
+                 {"DAYS LEFT DRAFT", Align::kRight}});
+  for (const v1::BudgetForecast& b : report.budgets()) {
+    budgets.AddRow({b.budget_id(), b.policy_id(), FormatYuanGrouped(b.total_fen()),
+                    FormatYuanGrouped(b.used_fen()), FormatYuanGrouped(b.period_today_fen()),
+                    FormatYuanGrouped(b.period_draft_fen()), Days(b.days_to_exhaustion_today()),
+                    Days(b.days_to_exhaustion_draft())});
+  }
+  s.out() << "\n" << budgets.Render();
+}
+
+// A long period is one long call: at least kSimulateDeadline, whatever --deadline says.
+constexpr absl::Duration kSimulateDeadline = absl::Minutes(10);
+
+int Simulate(Session& s) {
+  const CtlOptions& o = s.options();
+  if (o.policy_dir.empty() || o.from.empty() || o.to.empty()) {
+    s.err() << "tradeinctl: simulate: give --policy_dir, --from and --to\n";
+    return kExitUsage;
+  }
+  v1::SimulatePolicyRequest request;
+  request.set_from_date(o.from);
+  request.set_to_date(o.to);
+  request.set_region_code(o.region);
+  if (absl::Status st = AddDraftFiles(o.policy_dir, request); !st.ok()) return s.LocalError(st);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = s.Channel();
+  if (!channel.ok()) return s.LocalError(channel.status());
+  absl::StatusOr<std::unique_ptr<grpc::ClientContext>> context = s.Context();
+  if (!context.ok()) return s.LocalError(context.status());
+  (*context)->set_deadline(absl::ToChronoTime(absl::Now() + std::max(o.deadline, kSimulateDeadline)));
+  std::unique_ptr<grpc::ClientReader<v1::SimulationUpdate>> reader =
+      v1::PortalService::NewStub(*channel)->SimulatePolicy(context->get(), request);
+  v1::SimulationUpdate update;
+  std::optional<v1::SimulationReport> report;
+  while (reader->Read(&update)) {
+    if (update.has_report()) report = update.report();
+    if (update.has_progress()) {
+      s.err() << "\rtradeinctl: simulate: " << update.progress().claims_scanned() << " claims read, up to "
+              << update.progress().last_day() << std::flush;
+    }
+  }
+  s.err() << "\n";
+  const grpc::Status status = reader->Finish();
+  if (!status.ok()) return s.Failed("simulate", status);
+  if (!report.has_value()) return s.LocalError(absl::InternalError("the server sent no report"));
+  if (o.json) return s.PrintJson(*report);
+  if (o.csv) {
+    PrintSimulationCsv(*report, s.out());
+  } else {
+    PrintSimulationTable(s, *report);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& args, const CtlOptions& options, std::ostream& out,
@@ -805,6 +933,7 @@ int RunCommand(const std::vector<std::string>& args, const CtlOptions& options, 
     return AddCaller(options, out, err);
   }
   if (command == "reasons") return at_most(0) ? Reasons(session) : kExitUsage;
+  if (command == "simulate") return at_most(0) ? Simulate(session) : kExitUsage;
   if (command == "lint") {
     if (rest.size() != 1) {
       err << "tradeinctl: lint: give one policy directory\n";

@@ -49,6 +49,11 @@ struct CtlOptions {
   std::string request_json;  // JSON, @FILE or - (stdin)
   std::string invoice;
   std::string reason;
+  // simulate.
+  std::string policy_dir;  // the draft directory
+  std::string from;
+  std::string to;
+  bool csv = false;
   std::vector<std::string> items;    // --item, in order
   std::vector<std::string> serials;  // --serials LINE:SN,...
   std::vector<std::string> lines;    // --line LINE[:QTY]

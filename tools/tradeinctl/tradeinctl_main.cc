@@ -47,6 +47,10 @@ ABSL_FLAG(std::string, id, "",
           "caller add: the caller's id (default: the retailerId or role and a random suffix).");
 ABSL_FLAG(std::string, callers_file, "",
           "caller add: append the entry to this callers file (checked first).");
+ABSL_FLAG(std::string, policy_dir, "", "simulate: the draft policy directory.");
+ABSL_FLAG(std::string, from, "", "simulate: first day of the claims replayed (YYYY-MM-DD, China time).");
+ABSL_FLAG(std::string, to, "", "simulate: last day of the claims replayed.");
+ABSL_FLAG(bool, csv, false, "simulate: print the rows as CSV (fen) instead of a table.");
 
 namespace {
 
@@ -75,6 +79,11 @@ Commands:
   caller add --role=RETAILER --retailer=X --regions=R[,R] [--id=ID] [--callers_file=FILE]
                                                             a new API key (printed once) and its callers-file
                                                             entry (printed, or appended to FILE); no server
+  simulate  --policy_dir DRAFT --from D --to D [--region R] [--csv]
+                                                            replay the period's claims under a draft policy
+                                                            directory: subsidy today vs draft per product
+                                                            type, rule and region; budgets' days left (read-
+                                                            only; progress on stderr; portal or admin)
 
 Items (repeat --item; PRICE in yuan, exact to the fen; the server's catalogue has the codes):
   --item appliance.refrigerator:5000:grade=1
@@ -228,6 +237,10 @@ int main(int argc, char** argv) {
   options.regions = absl::GetFlag(FLAGS_regions);
   options.caller_id = absl::GetFlag(FLAGS_id);
   options.callers_file = absl::GetFlag(FLAGS_callers_file);
+  options.policy_dir = absl::GetFlag(FLAGS_policy_dir);
+  options.from = absl::GetFlag(FLAGS_from);
+  options.to = absl::GetFlag(FLAGS_to);
+  options.csv = absl::GetFlag(FLAGS_csv);
   options.items = repeated[0];
   options.serials = repeated[1];
   options.lines = repeated[2];
