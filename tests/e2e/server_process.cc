@@ -54,7 +54,20 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
 }
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartWith(ServerProcessOptions start) {
-  std::vector<std::string>& args = start.args;
+  // The picked port was free a moment ago; a test running in parallel may take it before the server binds
+  // it. The server then exits naming --listen, and the start is tried again on another port.
+  constexpr int kAttempts = 5;
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    server = StartOnFreePort(start);
+    if (server.ok() || !absl::IsAborted(server.status())) break;
+  }
+  return server;
+}
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartOnFreePort(
+    const ServerProcessOptions& start) {
+  const std::vector<std::string>& args = start.args;
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   absl::StatusOr<TempDir> dir = TempDir::Create("tradein-e2e-");
   if (!dir.ok()) return dir.status();
@@ -79,7 +92,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartWith(ServerPr
       args.begin(), args.end(), [](const std::string& a) { return absl::StartsWith(a, "--metrics_listen"); });
   if (!has_metrics) options.argv.push_back("--metrics_listen=127.0.0.1:0");
   options.argv.insert(options.argv.end(), args.begin(), args.end());
-  options.env = std::move(start.env);
+  options.env = start.env;
   options.stdout_path = server->dir_->Join("stdout");
   options.stderr_path = server->dir_->Join("stderr");
   absl::StatusOr<std::unique_ptr<Subprocess>> process = Subprocess::Spawn(std::move(options));
@@ -102,7 +115,12 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartWith(ServerPr
   const absl::Time give_up = absl::Now() + start.timeout;
   while (!IsServing(probe)) {
     if (!server->process_->Running()) {
-      return absl::UnavailableError(absl::StrCat("tradein-server exited:\n", server->Stderr()));
+      const std::string stderr_text = server->Stderr();
+      const std::string lost_port = absl::StrCat("--listen=", listen_host, ":", server->port_, ": cannot listen");
+      if (absl::StrContains(stderr_text, lost_port)) {
+        return absl::AbortedError(absl::StrCat("tradein-server lost its port to another process:\n", stderr_text));
+      }
+      return absl::UnavailableError(absl::StrCat("tradein-server exited:\n", stderr_text));
     }
     if (absl::Now() > give_up) {
       return absl::DeadlineExceededError(absl::StrCat("tradein-server not serving:\n", server->Stderr()));

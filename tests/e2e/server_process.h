@@ -60,8 +60,9 @@ class ServerProcess {
  public:
   // Start
   //
-  // Runs tradein-server with --listen on a free port, --policy_dir (the shipped policies unless `args` gives
-  // one) and `args`. Fails with the server's stderr if it exits or does not serve within `timeout`.
+  // Runs tradein-server with --listen on a free port (another one when a parallel test takes it first),
+  // --policy_dir (the shipped policies unless `args` gives one) and `args`. Fails with the server's
+  // stderr if it exits or does not serve within `timeout`.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::vector<std::string> args, std::vector<std::pair<std::string, std::string>> env = {},
       absl::Duration timeout = absl::Seconds(30));
@@ -95,6 +96,9 @@ class ServerProcess {
 
  private:
   ServerProcess() = default;
+  // One try of StartWith on a port picked free; ABORTED when another process took that port first.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ServerProcess>> StartOnFreePort(
+      const ServerProcessOptions& start);
 
   std::optional<TempDir> dir_;
   std::unique_ptr<Subprocess> process_;

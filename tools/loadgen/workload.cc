@@ -191,10 +191,7 @@ void FillClaimHeader(const std::string& request_id, const std::string& retailer_
 // catalogue asks for one (phones) and as a plain serial elsewhere; derived from the invoice (unique per run),
 // the line and the unit.
 std::string UnitSerial(absl::string_view invoice, absl::string_view line_id, int32_t unit) {
-  uint64_t hash = 14695981039346656037u;  // FNV-1a
-  for (char c : absl::StrCat(invoice, "/", line_id, "/", unit)) {
-    hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211u;
-  }
+  const uint64_t hash = RunKey(absl::StrCat(invoice, "/", line_id, "/", unit));  // FNV-1a, as for run ids
   std::string digits = absl::StrFormat("%014d", hash % 100000000000000u);
   int sum = 0;
   for (size_t k = 0; k < digits.size(); ++k) {  // from the right, every second digit of the 14 doubled
