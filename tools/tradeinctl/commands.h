@@ -51,7 +51,10 @@ struct CtlOptions {
   std::string reason;
   std::vector<std::string> items;    // --item, in order
   std::vector<std::string> serials;  // --serials LINE:SN,...
-  std::vector<std::string> lines;    // --line LINE[:QTY]
+  std::vector<std::string> lines;    // --line LINE[:QTY] (refund), LINE:YUAN (correct)
+  // Portal period (portal_commands.h): China days; "" = the server's today.
+  std::string from;
+  std::string to;
 };
 
 // RunCommand
