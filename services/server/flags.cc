@@ -41,6 +41,10 @@ ABSL_FLAG(std::string, redis_key_prefix, "",
           "A name that keeps this instance's ledger apart from others on the same Redis: every key becomes "
           "tq:NAME:... (letters, digits, '.', '_', '-'; at most 32). Empty: tq:... . Instances whose clocks "
           "differ (--simulated_now) must not share a ledger: give each its own prefix, or another Redis.");
+ABSL_FLAG(bool, redis_legacy_retailer_index, true,
+          "Also write each claim to its retailer's unsharded day index, the layout instances before the 2026-12 "
+          "ledger read. Keep it on while a rolling deploy mixes versions; turn it off once every instance "
+          "runs this one (this version reads both).");
 ABSL_FLAG(
     std::string, buyer_key_file, "",
     "File with the secret (>= 32 bytes, e.g. `openssl rand -hex 32`) buyer ids are keyed with. Required "
@@ -122,6 +126,7 @@ absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
   options.redis_user = absl::GetFlag(FLAGS_redis_user);
   options.redis_password_file = absl::GetFlag(FLAGS_redis_password_file);
   options.redis_min_replicas = absl::GetFlag(FLAGS_redis_min_replicas);
+  options.redis_legacy_retailer_index = absl::GetFlag(FLAGS_redis_legacy_retailer_index);
   if (!options.redis_url.empty() && !options.redis_cluster.empty()) {
     return absl::InvalidArgumentError(
         "--redis and --redis_cluster are exclusive: give --redis for one Redis server, --redis_cluster for "

@@ -95,7 +95,8 @@ TEST(WorkloadTest, ClaimBasketsHaveDistinctTypesAndConfirmationsOneSerialPerUnit
   Rng rng(2);
   for (int i = 0; i < 1000; ++i) {
     v1::ClaimRequest request;
-    MakeClaim(rng, "run-c1", "till-1", BuyerPrcId(1, static_cast<uint64_t>(i)), "2025-06-01", request);
+    MakeClaim(rng, ClaimBasket::kMixed, "run-c1", "till-1", BuyerPrcId(1, static_cast<uint64_t>(i)),
+              "2025-06-01", request);
     ASSERT_GE(request.items_size(), 1);
     ASSERT_LE(request.items_size(), 3);
     std::set<std::string> types;
@@ -113,12 +114,29 @@ TEST(WorkloadTest, ClaimBasketsHaveDistinctTypesAndConfirmationsOneSerialPerUnit
   none->set_line_id("2");
   none->set_granted_quantity(0);
   v1::ConfirmClaimRequest confirm;
-  MakeConfirm(claim, "INV-run-c1", confirm);
+  MakeConfirm(claim, "INV-run-c1", /*with_serials=*/true, confirm);
   EXPECT_EQ(confirm.claim_id(), "cl-1");
   EXPECT_EQ(confirm.retailer_id(), "till-1");
   ASSERT_EQ(confirm.line_serials_size(), 1);
   EXPECT_EQ(confirm.line_serials(0).line_id(), "1");
   EXPECT_EQ(confirm.line_serials(0).serial_numbers_size(), 2);
+  v1::ConfirmClaimRequest bare;
+  MakeConfirm(claim, "INV-run-c1", /*with_serials=*/false, bare);
+  EXPECT_EQ(bare.invoice_number(), "INV-run-c1");
+  EXPECT_EQ(bare.line_serials_size(), 0);
+}
+
+TEST(WorkloadTest, OneDigitalBasketsAreOnePhoneTabletOrWatch) {
+  Rng rng(3);
+  std::set<std::string> types;
+  for (int i = 0; i < 300; ++i) {
+    v1::ClaimRequest request;
+    MakeClaim(rng, ClaimBasket::kOneDigital, "run-c1", "till-1", BuyerPrcId(1, static_cast<uint64_t>(i)),
+              "2025-06-01", request);
+    ASSERT_EQ(request.items_size(), 1);
+    types.insert(request.items(0).product_type());
+  }
+  EXPECT_EQ(types, (std::set<std::string>{"digital.phone", "digital.tablet", "digital.smartwatch"}));
 }
 
 TEST(WorkloadTest, RunIds) {

@@ -211,8 +211,8 @@ TEST(RedisQuotaKeysTest, EachOwnersKeysShareOneSlotAndNamesAreUnambiguous) {
   EXPECT_FALSE(RedisQuotaKeys::IsSerial(keys.Once(Home("ab12"))));
   EXPECT_NE(KeySlot(keys.Serial(serial)), KeySlot(keys.Serial({"", "cd34ef", "", ""})));
 
-  // The listing indexes: a day's 16 shards in 16 slots, days apart, and a retailer's day in 8 slots of its own
-  // (and its unsharded key of before 2026-12).
+  // The listing indexes: a day's 16 shards in 16 slots, days apart, and a retailer's day in 8 slots of its
+  // own (and its unsharded key of before 2026-12).
   const absl::CivilDay day(2025, 6, 1);
   EXPECT_EQ(keys.DayIndex(day, 3), "tq:{d:2025-06-01:3}:cd");
   EXPECT_EQ(keys.RetailerDayIndex("big:chain", day, 5), "tq:{rd:big%3Achain:2025-06-01:5}:cd");
@@ -317,9 +317,9 @@ TEST_F(RedisQuotaStoreTest, AScenarioCreatesOnlyKeysOfItsOwnersSlots) {
   EXPECT_THAT(server_->Run({"EXISTS", store->keys().Serial(Serial("f00d2", "1"))}),
               ::tradein::testing::IsOkAndHolds(RedisValue::Integer(0)));
   // Index keys live a retention past their day (400 days by default), not forever.
-  const absl::StatusOr<RedisValue> ttl =
-      server_->Run({"PTTL", store->keys().RetailerDayIndex("shop", absl::CivilDay(2025, 6, 1),
-                                                           RedisQuotaKeys::RetailerIndexShard(claim.claim_id))});
+  const absl::StatusOr<RedisValue> ttl = server_->Run(
+      {"PTTL", store->keys().RetailerDayIndex("shop", absl::CivilDay(2025, 6, 1),
+                                              RedisQuotaKeys::RetailerIndexShard(claim.claim_id))});
   ASSERT_THAT(ttl, IsOk());
   EXPECT_GT(ttl->integer(), absl::ToInt64Milliseconds(absl::Hours(400 * 24)));
   EXPECT_LE(ttl->integer(), absl::ToInt64Milliseconds(absl::Hours(401 * 24)));
@@ -1132,6 +1132,96 @@ TEST_F(CrashTest, BeforeTheReconcileOfACorrectionARetryOrTheSweeperFinishesIt) {
 
 // ---------------------------------------------------------------------------------------------------------
 // Races: several threads, several instances (stores on their own clients), one Redis
+
+// ---------------------------------------------------------------------------------------------------------
+// Rolling deploy: instances of the layout before 2026-12 (v1) and of this one share a Redis
+// (docs/quota-ledger.md, "Rolling deploy"). These tests write what a v1 instance leaves and show that this
+// version reads and finishes it, and that it writes what a v1 instance reads.
+
+TEST_F(RedisQuotaStoreTest, RetailerListingsWorkAcrossTheOldAndNewRetailerIndexLayouts) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::unique_ptr<RedisQuotaStore> store = MakeStore();  // legacy_retailer_index on: the default
+  SyncStore sync(*store);
+  const ClaimRecord mixed =
+      *sync.Reserve(ReserveBuilder(TestBuyer(1), "shop", "mixed", kT0).Line("1", 1, kFen).Build());
+  const ClaimPosition position = PositionOf(kT0, mixed.claim_id);
+  const std::string legacy = store->keys().LegacyRetailerDayIndex("shop", position.day);
+  const std::string sharded = store->keys().RetailerDayIndex(
+      "shop", position.day, RedisQuotaKeys::RetailerIndexShard(mixed.claim_id));
+  // A v1 instance, which reads only the unsharded key, lists this version's claim at the same position.
+  EXPECT_THAT(server_->Run({"ZSCORE", legacy, mixed.claim_id}),
+              ::tradein::testing::IsOkAndHolds(RedisValue::String(absl::StrCat(position.nanos_in_day))));
+  // A claim a v1 instance made is only in the unsharded key.
+  const ClaimRecord old = *sync.Reserve(
+      ReserveBuilder(TestBuyer(2), "shop", "old", kT0 + absl::Seconds(1)).Line("1", 1, kFen).Build());
+  ASSERT_THAT(server_->Run({"ZREM",
+                            store->keys().RetailerDayIndex("shop", position.day,
+                                                           RedisQuotaKeys::RetailerIndexShard(old.claim_id)),
+                            old.claim_id}),
+              IsOk());
+  // After the deploy the unsharded key is no longer written, and the claims are still listed.
+  RedisQuotaStoreOptions after;
+  after.legacy_retailer_index = false;
+  std::unique_ptr<RedisQuotaStore> upgraded = MakeStore(std::move(after));
+  SyncStore upgraded_sync(*upgraded);
+  const ClaimRecord fresh = *upgraded_sync.Reserve(
+      ReserveBuilder(TestBuyer(3), "shop", "fresh", kT0 + absl::Seconds(2)).Line("1", 1, kFen).Build());
+  EXPECT_THAT(server_->Run({"ZSCORE", legacy, fresh.claim_id}),
+              ::tradein::testing::IsOkAndHolds(RedisValue()));
+  EXPECT_THAT(server_->Run({"ZSCORE", sharded, mixed.claim_id}),
+              ::tradein::testing::IsOkAndHolds(RedisValue::String(absl::StrCat(position.nanos_in_day))));
+  ClaimPageRequest page;
+  page.retailer_id = "shop";
+  page.first_day = page.last_day = position.day;
+  page.now = kT0;
+  page.newest_first = false;
+  for (int limit : {1, 10}) {  // one per page and all at once: each claim once, in order
+    page.limit = limit;
+    page.cursor.clear();
+    std::vector<std::string> listed;
+    for (int pages = 0; pages < 10; ++pages) {
+      const absl::StatusOr<ClaimPage> got = upgraded_sync.List(page);
+      ASSERT_THAT(got, IsOk());
+      for (const ClaimPage::Entry& entry : got->entries) listed.push_back(entry.record.claim_id);
+      if (!got->more) break;
+      page.cursor = got->entries.back().cursor;
+    }
+    EXPECT_EQ(listed, (std::vector<std::string>{mixed.claim_id, old.claim_id, fresh.claim_id}))
+        << "limit " << limit;
+  }
+}
+
+TEST_F(CrashTest, AConfirmationEntryOfTheOldLayoutIsSweptAndItsExpiryReportedOnce) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("confirm.final");
+  SyncStore sync(*store);
+  const ClaimRecord claim = *sync.Reserve(Request());
+  EXPECT_THAT(sync.Confirm(claim.claim_id, kT0 + absl::Minutes(1)), StatusIs(absl::StatusCode::kUnavailable));
+  // What a v1 instance that died after its commit leaves: the budget entry and the home committed for a
+  // RESERVED claim, and only a "<claim>#confirm" due entry (v1's member) to finish it.
+  const std::string due = store->keys().Due(RedisQuotaKeys::DueShard(claim.claim_id));
+  absl::StatusOr<RedisValue> members = server_->Run({"ZRANGE", due, "0", "-1"});
+  ASSERT_THAT(members, IsOk());
+  for (const RedisValue& member : members->elements()) {
+    if (!absl::StartsWith(member.str(), claim.claim_id)) continue;
+    ASSERT_THAT(server_->Run({"ZREM", due, member.str()}), IsOk());
+  }
+  ASSERT_THAT(server_->Run({"ZADD", due, absl::StrCat(absl::ToUnixMillis(end_)),
+                            absl::StrCat(claim.claim_id, "#confirm")}),
+              IsOk());
+  absl::StatusOr<SweepResult> swept = sync.Sweep(end_);
+  ASSERT_THAT(swept, IsOk());
+  ASSERT_EQ(swept->expired.size(), 1u);
+  EXPECT_EQ(swept->expired[0].claim_id, claim.claim_id);
+  EXPECT_EQ(swept->reconciled, 1);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, end_), std::vector<int64_t>{0});
+  EXPECT_EQ(sync.Reserve(ForTheHome(end_))->state, ClaimState::kReserved);
+  EXPECT_THAT(server_->Run({"ZSCORE", due, absl::StrCat(claim.claim_id, "#confirm")}),
+              ::tradein::testing::IsOkAndHolds(RedisValue()));
+  absl::StatusOr<SweepResult> later = sync.Sweep(end_ + absl::Hours(1));
+  ASSERT_THAT(later, IsOk());
+  for (const ClaimRecord& expired : later->expired)
+    EXPECT_NE(expired.claim_id, claim.claim_id) << "reported once";
+}
 
 class RaceTest : public RedisQuotaStoreTest {
  protected:

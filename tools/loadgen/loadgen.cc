@@ -328,7 +328,8 @@ void Driver::SendClaim(Op* op, Rng& rng, bool hot) {
         BuyerPrcId(run_key_, rng.Next() % static_cast<uint64_t>(std::max(1, options_.hot_buyers)));
     MakeHotClaim(rng, NextRequestId('h'), retailer, buyer, options_.claim_date, call->request);
   } else {
-    MakeClaim(rng, NextRequestId('c'), retailer, NextBuyer(), options_.claim_date, call->request);
+    MakeClaim(rng, options_.claim_basket, NextRequestId('c'), retailer, NextBuyer(), options_.claim_date,
+              call->request);
   }
   call->origin_ns = op->origin_ns;
   Send(
@@ -351,7 +352,8 @@ void Driver::SendClaim(Op* op, Rng& rng, bool hot) {
 void Driver::SendConfirm(Op* op, const v1::Claim& claim) {
   using C = Call<v1::ConfirmClaimRequest, v1::Claim>;
   auto call = std::make_unique<C>();
-  MakeConfirm(claim, absl::StrCat("INV-", claim.request_id()), call->request);
+  MakeConfirm(claim, absl::StrCat("INV-", claim.request_id()),
+              /*with_serials=*/options_.claim_basket == ClaimBasket::kMixed, call->request);
   call->origin_ns = NowNanos();
   Send(
       op, CallKind::kConfirm, std::move(call),

@@ -38,6 +38,7 @@
 #include "absl/time/time.h"
 #include "tools/loadgen/histogram.h"
 #include "tools/loadgen/stats.h"
+#include "tools/loadgen/workload.h"
 
 namespace tradein::loadgen {
 
@@ -62,6 +63,7 @@ struct LoadgenOptions {
   uint64_t seed = 0;                            // 0: derived from the run id
   std::string claim_date = "2025-06-01";
   int hot_buyers = 8;
+  ClaimBasket claim_basket = ClaimBasket::kMixed;  // claim and mixed: what a claim holds (workload.h)
   double quote_with_buyer = 0.3;
   int64_t max_in_flight = 10000;  // open loop
   bool progress = false;          // a line a second on stderr

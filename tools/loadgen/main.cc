@@ -46,6 +46,9 @@ ABSL_FLAG(
     "server's today: 2025 dates need a server started with --simulated_now=2025-06-01T10:00:00+08:00; on "
     "a real clock in 2026 use e.g. 2026-03-01.");
 ABSL_FLAG(int, hot_buyers, 8, "hot: how many buyers all the tills race for.");
+ABSL_FLAG(std::string, claim_basket, "mixed",
+          "claim and mixed: `mixed` (1-3 items, confirmed with serial numbers) or `one_digital` (one phone, "
+          "tablet or watch, confirmed without serials: the quota ledger's common path).");
 ABSL_FLAG(
     double, quote_with_buyer, 0.3,
     "quote/mixed: fraction of quotes that name a buyer (the server then reads the buyer's counters in the "
@@ -135,6 +138,12 @@ int main(int argc, char** argv) {
   options.seed = absl::GetFlag(FLAGS_seed);
   options.claim_date = absl::GetFlag(FLAGS_claim_date);
   options.hot_buyers = absl::GetFlag(FLAGS_hot_buyers);
+  if (const std::string basket = absl::GetFlag(FLAGS_claim_basket); basket == "one_digital") {
+    options.claim_basket = tradein::loadgen::ClaimBasket::kOneDigital;
+  } else if (basket != "mixed") {
+    std::cerr << "tradein-loadgen: --claim_basket must be mixed or one_digital\n";
+    return 2;
+  }
   options.quote_with_buyer = absl::GetFlag(FLAGS_quote_with_buyer);
   options.max_in_flight = absl::GetFlag(FLAGS_max_in_flight);
   options.progress = absl::GetFlag(FLAGS_progress);

@@ -286,13 +286,17 @@ void MakeQuote(Rng& rng, uint64_t run_key, double with_buyer, v1::QuoteRequest& 
   }
 }
 
-void MakeClaim(Rng& rng, const std::string& request_id, const std::string& retailer_id,
+void MakeClaim(Rng& rng, ClaimBasket basket, const std::string& request_id, const std::string& retailer_id,
                const std::string& buyer, const std::string& date, v1::ClaimRequest& request) {
   FillClaimHeader(request_id, retailer_id, buyer, date, request);
   const int64_t p = rng.Uniform(0, 99);
-  const int size = p < 60 ? 1 : p < 90 ? 2 : 3;
-  // Distinct types: a fresh buyer may have one of each.
-  size_t first = static_cast<size_t>(rng.Uniform(0, static_cast<int64_t>(kClaimable.size()) - 1));
+  const int size = basket == ClaimBasket::kOneDigital ? 1 : p < 60 ? 1 : p < 90 ? 2 : 3;
+  // Distinct types: a fresh buyer may have one of each. The last three of kClaimable are digital.
+  constexpr int64_t kDigitalTypes = 3;
+  const int64_t claimable = static_cast<int64_t>(kClaimable.size());
+  const size_t first = static_cast<size_t>(basket == ClaimBasket::kOneDigital
+                                               ? rng.Uniform(claimable - kDigitalTypes, claimable - 1)
+                                               : rng.Uniform(0, claimable - 1));
   for (int i = 0; i < size; ++i) {
     const Product& product = kClaimable[(first + static_cast<size_t>(i) * 4) % kClaimable.size()];
     v1::Item& item = *request.add_items();
@@ -314,10 +318,12 @@ void MakeHotClaim(Rng& rng, const std::string& request_id, const std::string& re
   item.set_energy_grade(1);
 }
 
-void MakeConfirm(const v1::Claim& claim, const std::string& invoice, v1::ConfirmClaimRequest& request) {
+void MakeConfirm(const v1::Claim& claim, const std::string& invoice, bool with_serials,
+                 v1::ConfirmClaimRequest& request) {
   request.set_claim_id(claim.claim_id());
   request.set_retailer_id(claim.retailer_id());
   request.set_invoice_number(invoice);
+  if (!with_serials) return;
   for (const v1::ItemResult& item : claim.items()) {
     if (item.granted_quantity() <= 0) continue;
     v1::LineSerials& serials = *request.add_line_serials();

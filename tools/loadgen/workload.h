@@ -20,7 +20,9 @@
 //
 // Claim mix (MakeClaimBasket): 1-3 items of distinct product types that every shipped policy grants (grade 1
 // appliances of the six 2025/2026 types, phones, tablets and watches below the ceiling), at Rui'an on the
-// given date, so a fresh buyer's claim is RESERVED in full.
+// given date, so a fresh buyer's claim is RESERVED in full. ClaimBasket::kOneDigital instead: one phone,
+// tablet or watch per claim, confirmed without serial numbers — the quota ledger's common path (no once-key,
+// serial or budget: two Redis round trips per Claim, one per Confirm; docs/quota-ledger.md).
 //
 // Thread safety: Rng is not thread-safe (one per slot / sender thread); the free functions are pure.
 // Errors: none (the inputs are the load generator's own).
@@ -67,16 +69,21 @@ std::string OldCarVin(uint64_t index);
 // buyer's counters in the quota store to advise on quota left).
 void MakeQuote(Rng& rng, uint64_t run_key, double with_buyer, v1::QuoteRequest& request);
 
+// What the claim scenario claims (see above).
+enum class ClaimBasket { kMixed, kOneDigital };
+
 // A Claim of a fresh basket (see above) for `buyer` at Rui'an on `date`.
-void MakeClaim(Rng& rng, const std::string& request_id, const std::string& retailer_id,
+void MakeClaim(Rng& rng, ClaimBasket basket, const std::string& request_id, const std::string& retailer_id,
                const std::string& buyer, const std::string& date, v1::ClaimRequest& request);
 
 // A Claim of one appliance of the kind hot buyers race for (refrigerator, washing machine or TV, grade 1).
 void MakeHotClaim(Rng& rng, const std::string& request_id, const std::string& retailer_id,
                   const std::string& buyer, const std::string& date, v1::ClaimRequest& request);
 
-// The ConfirmClaim a till sends after payment: the invoice and one serial number per granted unit.
-void MakeConfirm(const v1::Claim& claim, const std::string& invoice, v1::ConfirmClaimRequest& request);
+// The ConfirmClaim a till sends after payment: the invoice and, `with_serials`, one serial number per granted
+// unit.
+void MakeConfirm(const v1::Claim& claim, const std::string& invoice, bool with_serials,
+                 v1::ConfirmClaimRequest& request);
 
 }  // namespace tradein::loadgen
 
