@@ -34,12 +34,24 @@ class SystemClock final : public Clock {
 // Starts at a given instant and runs forward at real speed, so holds still expire during a rehearsal.
 class SimulatedClock final : public Clock {
  public:
-  explicit SimulatedClock(absl::Time start) : offset_(start - absl::Now()) {}
-  absl::Time Now() const override { return absl::Now() + offset_; }
+  explicit SimulatedClock(absl::Time start)
+      : start_(start), offset_ns_(absl::ToInt64Nanoseconds(start - absl::Now())) {}
+  absl::Time Now() const override {
+    return absl::Now() + absl::Nanoseconds(offset_ns_.load(std::memory_order_relaxed));
+  }
   bool IsSimulated() const override { return true; }
 
+  // The instant it was asked to start at (--simulated_now).
+  absl::Time start() const { return start_; }
+  // Runs `offset` ahead of real time from now on: an instance joining others started with the same
+  // --simulated_now takes their clock (services/server/instance_registry.h). Start-up only.
+  void AdoptOffset(absl::Duration offset) {
+    offset_ns_.store(absl::ToInt64Nanoseconds(offset), std::memory_order_relaxed);
+  }
+
  private:
-  const absl::Duration offset_;
+  const absl::Time start_;
+  std::atomic<int64_t> offset_ns_;
 };
 
 // Stands still until a test moves it.

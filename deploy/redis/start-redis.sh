@@ -15,5 +15,6 @@ if [ "${1:-}" = "--cluster" ]; then
     > /run/redis/replication.conf
 fi
 chown -R redis:redis /run/redis
-# The compose network is private and no port is published, so listen on the container's interfaces.
-exec docker-entrypoint.sh redis-server "$config" --bind 0.0.0.0 -::*
+# The compose network is private and no port is published, so listen on the container's interfaces; the AOF
+# (and a cluster node's nodes.conf) go to the /data volume.
+exec docker-entrypoint.sh redis-server "$config" --dir /data --bind 0.0.0.0 -::*

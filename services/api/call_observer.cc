@@ -9,6 +9,8 @@
 #include "common/log.h"
 #include "common/status.h"
 #include "google/protobuf/descriptor.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/server_context.h"
 #include "services/api/grpc_status.h"
 
@@ -68,6 +70,18 @@ grpc::Status UnparsableRequest(absl::string_view method) {
                                                " message (protobuf wire format, strings in UTF-8)")));
 }
 
+// The stable reason code of an error (its google.rpc.ErrorInfo in the details), "" for OK or none.
+std::string ReasonOf(const grpc::Status& status) {
+  if (status.ok() || status.error_details().empty()) return "";
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return "";
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.type_url() == kErrorInfoTypeUrl && info.ParseFromString(any.value())) return info.reason();
+  }
+  return "";
+}
+
 class CallObserver final : public grpc::experimental::Interceptor {
  public:
   CallObserver(ServerRpcInfo* info, CallObserverFactory::MethodMetrics& metrics, CallRegistry& calls)
@@ -89,13 +103,14 @@ class CallObserver final : public grpc::experimental::Interceptor {
       if (unparsable_ && methods->GetSendStatus().error_code() == grpc::StatusCode::UNIMPLEMENTED) {
         methods->ModifySendStatus(UnparsableRequest(info_->method()));
       }
-      OnFinish(methods->GetSendStatus().error_code());
+      const grpc::Status status = methods->GetSendStatus();
+      OnFinish(status.error_code(), ReasonOf(status));
     }
     methods->Proceed();
   }
 
   ~CallObserver() override {
-    if (!finished_) OnFinish(grpc::StatusCode::CANCELLED);  // the client went away before an answer
+    if (!finished_) OnFinish(grpc::StatusCode::CANCELLED, "");  // the client went away before an answer
     calls_.End(info_->server_context());
   }
 
@@ -110,7 +125,7 @@ class CallObserver final : public grpc::experimental::Interceptor {
     info_->server_context()->AddTrailingMetadata("x-request-id", call_.request_id);
   }
 
-  void OnFinish(int code) {
+  void OnFinish(int code, absl::string_view reason) {
     if (finished_) return;
     finished_ = true;
     const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
@@ -120,9 +135,11 @@ class CallObserver final : public grpc::experimental::Interceptor {
         {{"request_id", call_.request_id},
          {"method", metrics_.method},
          {"code", CodeName(code)},
+         {"reason", reason},
          {"latency_us", static_cast<int64_t>(seconds * 1e6)},
          {"caller", call_.caller_id},
-         {"retailer", call_.retailer_id}});
+         {"retailer", call_.retailer_id},
+         {"claim_id", call_.claim_id}});
   }
 
   ServerRpcInfo* info_;

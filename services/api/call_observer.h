@@ -4,7 +4,8 @@
 //
 // A gRPC server interceptor on every call (our services, health, reflection): the standard gRPC server
 // metrics — grpc_server_started_total, grpc_server_handled_total{grpc_code}, grpc_server_handling_seconds —
-// and one structured access line per call (method, code, latency, caller, retailer, request id). It also
+// and one structured access line per call (method, code, reason code of an error, latency, caller, retailer,
+// claim id, request id). It also
 // gives each call its request id: the client's `x-request-id` metadata when it sent a sane one, else a random
 // one, echoed back in the `x-request-id` trailer.
 //

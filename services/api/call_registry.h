@@ -27,6 +27,7 @@ struct CallInfo {
   std::string request_id;
   std::string caller_id;    // a callers-file entry id; "anonymous" without authentication
   std::string retailer_id;  // the retailer the call acts for, when known
+  std::string claim_id;     // the claim the call names or made, when it has one
 };
 
 class CallRegistry {

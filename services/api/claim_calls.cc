@@ -16,12 +16,14 @@ constexpr size_t kMaxReasonLength = 256;
 
 quota::QuotaStore::Callback<quota::ClaimRecord> FinishWithClaim(grpc::ServerUnaryReactor* reactor,
                                                                 v1::Claim* response, ClaimEvents& events,
-                                                                absl::string_view method,
-                                                                ChangeReport report) {
-  return [reactor, response, &events, method,
-          report = std::move(report)](absl::StatusOr<quota::ClaimRecord> record) {
+                                                                absl::string_view method, ChangeReport report,
+                                                                CallInfo* call) {
+  // `call` lives until the call ends, after Finish below.
+  return [reactor, response, &events, method, report = std::move(report),
+          call](absl::StatusOr<quota::ClaimRecord> record) {
     absl::Status status = record.status();
     if (status.ok()) status = ViewClaim(*record, *response);
+    if (status.ok() && call != nullptr) call->claim_id = response->claim_id();
     if (status.ok() && record->replayed) events.Replayed(method);
     if (status.ok() && !record->replayed && report) report(*record, *response);
     reactor->Finish(ToGrpcStatus(status));

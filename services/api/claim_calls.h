@@ -30,11 +30,11 @@ using ChangeReport = std::function<void(const quota::ClaimRecord& record, const 
 // FinishWithClaim
 //
 // A store callback that writes the claim into `response`, counts a replay or reports the change, and
-// finishes.
+// finishes. With `call` (a call that makes the claim), the claim's id goes on the call's access line.
 quota::QuotaStore::Callback<quota::ClaimRecord> FinishWithClaim(grpc::ServerUnaryReactor* reactor,
                                                                 v1::Claim* response, ClaimEvents& events,
-                                                                absl::string_view method,
-                                                                ChangeReport report);
+                                                                absl::string_view method, ChangeReport report,
+                                                                CallInfo* call = nullptr);
 
 // AuditContextOf
 //

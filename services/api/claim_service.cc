@@ -219,11 +219,12 @@ grpc::ServerUnaryReactor* ClaimService::Claim(grpc::CallbackServerContext* conte
           : PrepareClaim(WithRetailer(*request, grant->retailer_id), *policies_.Current(), clock_.Now(),
                          hasher_);
   if (!reserve.ok()) return Refuse(reactor, reserve.status());
-  store_.Reserve(
-      *std::move(reserve), StoreDeadline(*context),
-      FinishWithClaim(reactor, response, events_, "Claim",
-                      [this, audit = AuditContextOf(gate_.calls, context)](
-                          const ClaimRecord&, const v1::Claim& claim) { events_.Claimed(claim, audit); }));
+  store_.Reserve(*std::move(reserve), StoreDeadline(*context),
+                 FinishWithClaim(
+                     reactor, response, events_, "Claim",
+                     [this, audit = AuditContextOf(gate_.calls, context)](
+                         const ClaimRecord&, const v1::Claim& claim) { events_.Claimed(claim, audit); },
+                     gate_.calls.Find(context)));
   return reactor;
 }
 

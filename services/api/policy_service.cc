@@ -137,8 +137,13 @@ grpc::ServerUnaryReactor* PolicyService::ListPolicies(grpc::CallbackServerContex
                                                       v1::ListPoliciesResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<auth::Grant> grant = AuthorizeCall(gate_, *context, *request, auth::Action::kReadPolicy);
-  reactor->Finish(
-      ToGrpcStatus(grant.ok() ? List(*request, *policies_.Current(), *response) : grant.status()));
+  const absl::Status status = grant.ok() ? List(*request, *policies_.Current(), *response) : grant.status();
+  if (status.ok()) {
+    const absl::Time now = policies_.clock().Now();
+    response->set_server_now(absl::FormatTime(absl::RFC3339_sec, now, absl::UTCTimeZone()));
+    response->set_server_date(absl::FormatTime("%Y-%m-%d", now, ChinaTimeZone()));
+  }
+  reactor->Finish(ToGrpcStatus(status));
   return reactor;
 }
 

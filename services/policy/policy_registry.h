@@ -28,6 +28,8 @@ class PolicyRegistry {
   PolicyRegistry(std::shared_ptr<const PolicySnapshot> initial, const Clock& clock);
 
   std::shared_ptr<const PolicySnapshot> Current() const { return current_.load(std::memory_order_acquire); }
+  // The clock policies are chosen by (simulated under --simulated_now).
+  const Clock& clock() const { return clock_; }
 
   // Reload
   //

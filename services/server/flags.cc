@@ -1,5 +1,6 @@
 #include "services/server/flags.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ ABSL_FLAG(std::string, redis_password_file, "",
 ABSL_FLAG(int, redis_min_replicas, -1,
           "Replicas that must acknowledge every state change (WAIT) before it is answered. -1: discovered at "
           "start: 1 when the Redis master(s) have replicas, 0 when none.");
+ABSL_FLAG(std::string, redis_key_prefix, "",
+          "A name that keeps this instance's ledger apart from others on the same Redis: every key becomes "
+          "tq:NAME:... (letters, digits, '.', '_', '-'; at most 32). Empty: tq:... . Instances whose clocks "
+          "differ (--simulated_now) must not share a ledger: give each its own prefix, or another Redis.");
 ABSL_FLAG(bool, redis_legacy_retailer_index, true,
           "Also write each claim to its retailer's unsharded day index, the layout instances before the 2026-12 "
           "ledger read. Keep it on while a rolling deploy mixes versions; turn it off once every instance "
@@ -134,6 +139,15 @@ absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
     return absl::InvalidArgumentError(
         "--redis and --redis_cluster are exclusive: give --redis for one Redis server, --redis_cluster for "
         "the seed nodes of a Redis Cluster");
+  }
+  options.redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
+  if (options.redis_key_prefix.size() > 32 ||
+      !std::all_of(options.redis_key_prefix.begin(), options.redis_key_prefix.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      })) {
+    return absl::InvalidArgumentError(
+        "--redis_key_prefix: at most 32 letters, digits, '.', '_' or '-' (no ':' or braces: keys keep their "
+        "Redis Cluster hash tags)");
   }
   if (options.redis_min_replicas < -1) {
     return absl::InvalidArgumentError("--redis_min_replicas must be -1 (discover) or at least 0");

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +27,14 @@ sigset_t BlockHandledSignals() {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
+}
+
+// The address `flag`'s listener is bound to (its port resolved), or "" when the flag turned it off.
+std::string BoundListener(const tradein::server::TradeinServer& server, const std::string& flag) {
+  for (const auto& [name, address] : server.bound_listeners()) {
+    if (name == flag) return address;
+  }
+  return "";
 }
 
 // The banner's `try:` command: a Quote that works as the server is configured — TLS or plaintext, and with
@@ -93,9 +102,12 @@ int main(int argc, char** argv) {
       std::cerr << "tradein-server: " << server.status().message() << "\n";
     return 1;
   }
-  tradein::Log(
-      LogLevel::kInfo, "server_started",
-      {{"listen", (*server)->address()}, {"policy_snapshot", (*server)->policies().Current()->version()}});
+  tradein::Log(LogLevel::kInfo, "server_started",
+               {{"listen", (*server)->address()},
+                {"http_listen", BoundListener(**server, "http_listen")},
+                {"metrics_listen", BoundListener(**server, "metrics_listen")},
+                {"health_listen", BoundListener(**server, "health_listen")},
+                {"policy_snapshot", (*server)->policies().Current()->version()}});
   PrintBanner(**server, *options);
   for (const std::string& warning : (*server)->warnings())
     tradein::Log(LogLevel::kWarning, "exposure", {{"detail", warning}});

@@ -1,8 +1,11 @@
 #include "services/server/server.h"
 
+#include <unistd.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/civil_date.h"
 #include "common/log.h"
 #include "common/status.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -25,11 +28,9 @@ constexpr const char* kClaimService = "tradein.v1.ClaimService";
 constexpr const char* kPortalService = "tradein.v1.PortalService";
 constexpr absl::Duration kStoreHealthInterval = absl::Seconds(1);
 constexpr absl::Duration kPolicyWatchInterval = absl::Seconds(1);
-
-std::unique_ptr<Clock> MakeClock(const ServerOptions& options) {
-  if (options.simulated_now.has_value()) return std::make_unique<SimulatedClock>(*options.simulated_now);
-  return std::make_unique<SystemClock>();
-}
+// How long ReloadPolicies waits for the other instances to report they reloaded (they act on their next
+// beat).
+constexpr absl::Duration kReloadBound = absl::Seconds(5);  // five heartbeats
 
 // "127.0.0.1:0" → "127.0.0.1:<port>".
 std::string BoundAddress(const std::string& listen, int port) {
@@ -96,6 +97,16 @@ absl::StatusOr<identity::KeyedHasher> MakeHasher(const ServerOptions& options) {
   return hasher;
 }
 
+// The ledger's key prefix: "tq:" or, with --redis_key_prefix=NAME, "tq:NAME:" (the ACL grant is tq:*).
+std::string LedgerKeyPrefix(const ServerOptions& options) {
+  return options.redis_key_prefix.empty() ? "tq:" : absl::StrCat("tq:", options.redis_key_prefix, ":");
+}
+
+std::string Hostname() {
+  char name[256] = {};
+  return gethostname(name, sizeof(name) - 1) == 0 ? std::string(name) : std::string("unknown-host");
+}
+
 absl::StatusOr<std::shared_ptr<const auth::CallersTable>> LoadCallers(const std::string& path) {
   if (path.empty()) return std::shared_ptr<const auth::CallersTable>();
   return auth::CallersTable::Load(path);
@@ -121,7 +132,13 @@ absl::StatusOr<std::unique_ptr<TradeinServer>> TradeinServer::Start(const Server
 
 absl::Status TradeinServer::BuildCore(const ServerOptions& options) {
   TRADEIN_ASSIGN_OR_RETURN(warnings_, CheckExposure(options));
-  clock_ = MakeClock(options);
+  if (options.simulated_now.has_value()) {
+    auto simulated = std::make_unique<SimulatedClock>(*options.simulated_now);
+    simulated_clock_ = simulated.get();
+    clock_ = std::move(simulated);
+  } else {
+    clock_ = std::make_unique<SystemClock>();
+  }
   if (clock_->IsSimulated()) {
     warnings_.push_back(absl::StrCat("SIMULATED CLOCK: now is ", absl::FormatTime(clock_->Now())));
   }
@@ -144,15 +161,58 @@ absl::Status TradeinServer::BuildStore(const ServerOptions& options) {
     TRADEIN_ASSIGN_OR_RETURN(RedisConnection redis, ConnectRedis(options));
     quota::RedisQuotaStoreOptions store_options;
     store_options.write_concern = redis.write_concern;
+    store_options.key_prefix = LedgerKeyPrefix(options);
+    redis::KeyedClient& client = *redis.client;
     store_options.legacy_retailer_index = options.redis_legacy_retailer_index;
     store_ = std::make_unique<quota::RedisQuotaStore>(std::move(redis.client), std::move(store_options));
-    store_description_ = redis.description;
+    store_description_ = absl::StrCat(redis.description, options.redis_key_prefix.empty() ? "" : ", keys ",
+                                      LedgerKeyPrefix(options), "*");
     redis_ = std::move(redis);
-    return absl::OkStatus();
+    return JoinInstances(options, client);
   }
   store_ = std::make_unique<quota::MemoryQuotaStore>();
   store_description_ = "embedded memory store (one process; use --redis to share quota between instances)";
   return absl::OkStatus();
+}
+
+absl::Status TradeinServer::JoinInstances(const ServerOptions& options, redis::KeyedClient& client) {
+  instance_id_ = absl::StrCat(Hostname(), ":", options.listen, ":", getpid());
+  instances_ = std::make_unique<InstanceRegistry>(client, quota::RedisQuotaKeys(LedgerKeyPrefix(options)));
+  heartbeat_ = std::make_unique<InstanceHeartbeat>(
+      *instances_, [this] { return DescribeInstance(); }, [this] { (void)Reload(); });
+  const absl::Time deadline = absl::Now() + options.store_timeout;
+  if (simulated_clock_ != nullptr) AdoptRehearsalClock(deadline);
+  const absl::Status joined = heartbeat_->Join(deadline);
+  if (joined.ok() || joined.code() == absl::StatusCode::kFailedPrecondition) return joined;
+  // Redis not reachable (a start that --redis_min_replicas allowed without it): checked when it answers.
+  Log(LogLevel::kWarning, "instance_check_deferred", {{"error", joined.message()}});
+  return absl::OkStatus();
+}
+
+void TradeinServer::AdoptRehearsalClock(absl::Time deadline) {
+  absl::StatusOr<Heartbeat> live = instances_->Read(deadline);
+  if (!live.ok()) return;  // Join will say
+  const int64_t from_ms = absl::ToUnixMillis(simulated_clock_->start());
+  for (const InstanceReport& other : live->live) {
+    if (other.simulated_from_ms != from_ms) continue;
+    simulated_clock_->AdoptOffset(absl::Milliseconds(other.clock_offset_ms));
+    Log(LogLevel::kInfo, "clock_adopted",
+        {{"from_instance", other.id},
+         {"now", absl::FormatTime(absl::RFC3339_sec, clock_->Now(), ChinaTimeZone())}});
+    return;
+  }
+}
+
+InstanceReport TradeinServer::DescribeInstance() const {
+  InstanceReport report;
+  report.id = instance_id_;
+  report.address = address_.empty() ? options_.listen : address_;
+  report.clock_offset_ms = absl::ToInt64Milliseconds(clock_->Now() - absl::Now());
+  if (simulated_clock_ != nullptr) report.simulated_from_ms = absl::ToUnixMillis(simulated_clock_->start());
+  const v1::ReloadPoliciesResponse policies = DescribePolicies();
+  report.policy_snapshot = policies.snapshot_version();
+  report.policies.assign(policies.policy_versions().begin(), policies.policy_versions().end());
+  return report;
 }
 
 absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
@@ -167,7 +227,7 @@ absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
   portal_service_ = std::make_unique<api::PortalService>(
       *clock_, *hasher_, *store_, *gate_, *events_,
       api::PortalService::Options{options.store_timeout, [this] { return Reload(); },
-                                  [this] { return DescribePolicies(); }});
+                                  [this] { return DescribeReload(); }});
   TRADEIN_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                            MainPortCredentials(options));
 
@@ -182,9 +242,12 @@ absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
   builder.RegisterService(policy_service_.get());
   builder.RegisterService(claim_service_.get());
   builder.RegisterService(portal_service_.get());
+  reflection_v1_ = std::make_unique<ReflectionV1Service>();
+  builder.RegisterService(reflection_v1_.get());
   int port = 0;
   TRADEIN_ASSIGN_OR_RETURN(grpc_server_,
                            StartGrpcServer(builder, "listen", options.listen, std::move(credentials), port));
+  reflection_v1_->Connect(grpc_server_->InProcessChannel(grpc::ChannelArguments()));
   address_ = BoundAddress(options.listen, port);
   listener_lines_.push_back(
       absl::StrCat("gRPC on ", address_, options.tls_cert.empty() ? " (plaintext)" : " (TLS)",
@@ -200,8 +263,9 @@ absl::Status TradeinServer::BuildSideListeners(const ServerOptions& options) {
     int port = 0;
     TRADEIN_ASSIGN_OR_RETURN(health_server_, StartGrpcServer(builder, "health_listen", options.health_listen,
                                                              grpc::InsecureServerCredentials(), port));
+    bound_listeners_.emplace_back("health_listen", BoundAddress(options.health_listen, port));
     listener_lines_.push_back(
-        absl::StrCat("health only on ", BoundAddress(options.health_listen, port), " (plaintext)"));
+        absl::StrCat("health only on ", bound_listeners_.back().second, " (plaintext)"));
   }
   if (!options.http_listen.empty()) {
     TRADEIN_ASSIGN_OR_RETURN(
@@ -213,6 +277,7 @@ absl::Status TradeinServer::BuildSideListeners(const ServerOptions& options) {
                                                   gateway_->Handle(std::move(request), std::move(respond));
                                                 },
                                                 options.http_tls_cert, options.http_tls_key));
+    bound_listeners_.emplace_back("http_listen", gateway_http_->address());
     listener_lines_.push_back(absl::StrCat("JSON gateway on ",
                                            options.http_tls_cert.empty() ? "http" : "https", "://",
                                            gateway_http_->address(), "/v1/... (/v1/openapi.json)"));
@@ -229,6 +294,7 @@ absl::Status TradeinServer::BuildSideListeners(const ServerOptions& options) {
               }
               std::move(respond)({200, "text/plain; version=0.0.4; charset=utf-8", metrics_.Render(), {}});
             }));
+    bound_listeners_.emplace_back("metrics_listen", metrics_http_->address());
     listener_lines_.push_back(absl::StrCat("metrics on http://", metrics_http_->address(), "/metrics"));
   }
   return absl::OkStatus();
@@ -306,6 +372,7 @@ void TradeinServer::StartBackground(const ServerOptions& options) {
                                                  events_->Expired(claim);
                                              });
   sweeper_->Start();
+  if (heartbeat_ != nullptr) heartbeat_->Start();
   health_monitor_ = std::make_unique<HealthMonitor>(*store_, health_,
                                                     std::vector<std::string>{kClaimService, kPortalService},
                                                     kStoreHealthInterval, metrics_);
@@ -330,6 +397,33 @@ v1::ReloadPoliciesResponse TradeinServer::DescribePolicies() const {
     out.set_callers_file(callers->source());
     out.set_callers(static_cast<int32_t>(callers->callers().size()));
   }
+  return out;
+}
+
+v1::ReloadPoliciesResponse TradeinServer::DescribeReload() {
+  v1::ReloadPoliciesResponse out = DescribePolicies();
+  if (heartbeat_ == nullptr) return out;
+  // Blocks this (admin, rare) call's thread for at most the bound: the other instances act on their next
+  // beat.
+  absl::StatusOr<std::vector<InstanceHeartbeat::ReloadReport>> reports = heartbeat_->ReloadAll(kReloadBound);
+  if (!reports.ok()) {
+    Log(LogLevel::kWarning, "reload_not_propagated", {{"error", reports.status().message()}});
+    out.add_not_reported(
+        "(the instance registry in Redis could not be reached: only this instance reloaded)");
+    return out;
+  }
+  for (const InstanceHeartbeat::ReloadReport& report : *reports) {
+    v1::InstancePolicies* instance = out.add_instances();
+    instance->set_instance_id(report.instance.id);
+    instance->set_address(report.instance.address);
+    instance->set_snapshot_version(report.instance.policy_snapshot);
+    for (const std::string& version : report.instance.policies) instance->add_policy_versions(version);
+    instance->set_reloaded(report.reloaded);
+    if (!report.reloaded) out.add_not_reported(report.instance.id);
+  }
+  Log(LogLevel::kInfo, "reload_propagated",
+      {{"instances", static_cast<int64_t>(out.instances_size())},
+       {"not_reported", static_cast<int64_t>(out.not_reported_size())}});
   return out;
 }
 
@@ -381,6 +475,7 @@ void TradeinServer::Shutdown() {
   // A start that failed half-way has no background loops yet.
   if (health_monitor_ != nullptr) health_monitor_->Stop();
   if (sweeper_ != nullptr) sweeper_->Stop();
+  if (heartbeat_ != nullptr) heartbeat_->Stop();
   gateway_http_.reset();
   metrics_http_.reset();
   Log(LogLevel::kInfo, "stopped");

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -40,8 +41,10 @@
 #include "services/policy/policy_registry.h"
 #include "services/quota/quota_store.h"
 #include "services/server/health_monitor.h"
+#include "services/server/instance_registry.h"
 #include "services/server/policy_watcher.h"
 #include "services/server/redis_connection.h"
+#include "services/server/reflection_v1.h"
 #include "services/server/server_options.h"
 #include "services/server/sweeper.h"
 
@@ -59,6 +62,9 @@ class TradeinServer {
   // One line each: the quota store in use, and the listeners.
   const std::string& store_description() const { return store_description_; }
   const std::vector<std::string>& listener_lines() const { return listener_lines_; }
+  // The side listeners actually bound, by flag ("metrics_listen" → "127.0.0.1:41234"; ports chosen when the
+  // flag asked for :0): for the JSON start line, so a supervisor can find them without the banner.
+  const std::vector<std::pair<std::string, std::string>>& bound_listeners() const { return bound_listeners_; }
   // What to say loudly at start (plaintext, no authentication, simulated clock, ...).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -75,6 +81,12 @@ class TradeinServer {
   TradeinServer() = default;
 
   v1::ReloadPoliciesResponse DescribePolicies() const;
+  InstanceReport DescribeInstance() const;
+  // ReloadPolicies' answer after this instance reloaded: this one's versions and every live instance's.
+  v1::ReloadPoliciesResponse DescribeReload();
+  absl::Status JoinInstances(const ServerOptions& options, redis::KeyedClient& client);
+  // Takes the clock of a live instance started with the same --simulated_now (one rehearsal, one clock).
+  void AdoptRehearsalClock(absl::Time deadline);
   absl::Status BuildCore(const ServerOptions& options);
   absl::Status BuildStore(const ServerOptions& options);
   absl::Status BuildGrpcServer(const ServerOptions& options);
@@ -86,10 +98,15 @@ class TradeinServer {
   ServerOptions options_;
   MetricsRegistry metrics_;
   std::unique_ptr<Clock> clock_;
+  SimulatedClock* simulated_clock_ = nullptr;  // clock_, when --simulated_now set it
   std::unique_ptr<policy::PolicyRegistry> policies_;
   std::optional<identity::KeyedHasher> hasher_;
   std::unique_ptr<quota::QuotaStore> store_;
   std::optional<RedisConnection> redis_;  // its client moved into store_; the stats functions stay
+  // With Redis: the instances sharing the ledger (on store_'s client; stopped before store_ goes).
+  std::unique_ptr<InstanceRegistry> instances_;
+  std::unique_ptr<InstanceHeartbeat> heartbeat_;
+  std::string instance_id_;
   std::string store_description_;
   std::unique_ptr<auth::AccessControl> access_;
   api::CallRegistry calls_;
@@ -103,6 +120,7 @@ class TradeinServer {
   std::unique_ptr<api::PolicyService> policy_service_;
   std::unique_ptr<api::ClaimService> claim_service_;
   std::unique_ptr<api::PortalService> portal_service_;
+  std::unique_ptr<ReflectionV1Service> reflection_v1_;
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<grpc::Server> health_server_;
   std::unique_ptr<http::HttpServer> metrics_http_;
@@ -114,6 +132,7 @@ class TradeinServer {
   absl::Mutex reload_mu_;
   std::string address_;
   std::vector<std::string> listener_lines_;
+  std::vector<std::pair<std::string, std::string>> bound_listeners_;
   std::vector<std::string> warnings_;
   bool shut_down_ = false;
 };

@@ -36,6 +36,8 @@ struct ServerOptions {
   // Replicas that must acknowledge each state change before it is answered; -1: discovered at start (1 when
   // the master(s) have replicas, else 0).
   int redis_min_replicas = -1;
+  // Keeps this ledger apart from others on the same Redis: keys "tq:<prefix>:..." ("" = "tq:...").
+  std::string redis_key_prefix;
   // Also write the retailer day index of the layout before 2026-12 (docs/quota-ledger.md, "Rolling deploy").
   bool redis_legacy_retailer_index = true;
   // The secret buyer ids are keyed with (≥ 32 bytes). Required with Redis: quota keys must survive restarts.

@@ -546,9 +546,7 @@ def form_cluster_and_run_server(args, redis_dir):
                         os.path.join(tmp, "admin.password"), acl], check=True)
         with open(os.path.join(tmp, "replication.conf"), "w") as f:
             f.write('masteruser admin\nmasterauth "admin-password-for-the-check"\n')
-        base = re.sub(r"^dir /data$", f"dir {tmp}", read(os.path.join(redis_dir, "redis.conf")), flags=re.M)
-        with open(os.path.join(tmp, "redis.conf"), "w") as f:
-            f.write(base)
+        shutil.copy(os.path.join(redis_dir, "redis.conf"), os.path.join(tmp, "redis.conf"))  # --dir per node
         admin = ("admin", "admin-password-for-the-check")
         service = ("tradein", "tradein-password-for-the-check")
         processes, ports = [], []
@@ -862,6 +860,15 @@ def redis_cli(port, user, password, *command):
     return result.stdout.strip()
 
 
+def readme_redis_command(source):
+    """The `redis-server ...` line of the README's Redis section, as a word list (None when there is none)."""
+    section = read(os.path.join(source, "README.md")).split("### Redis\n", 1)[-1].split("\n### ", 1)[0]
+    for line in section.splitlines():
+        if line.startswith("redis-server "):
+            return line.split("#", 1)[0].split()
+    return None
+
+
 def check_redis(args):
     redis_dir = os.path.join(args.source, "deploy/redis")
     conf_text = read(os.path.join(redis_dir, "redis.conf"))
@@ -922,14 +929,23 @@ def check_redis(args):
               "the ACL file holds hashes, no clear-text password or placeholder")
         check(oct(os.stat(acl).st_mode & 0o777) == "0o600" if os.path.exists(acl) else False,
               "the ACL file is readable by its owner only")
-        check(one("dir") == "/data", "redis.conf: dir /data")
-        with open(os.path.join(tmp, "redis.conf"), "w") as f:
-            # The shipped file with only its data directory moved here (`dir` is applied while reading).
-            f.write(re.sub(r"^dir /data$", f"dir {tmp}", conf_text, flags=re.M))
+        check(one("dir") == "./", "redis.conf: dir ./ (a missing directory there stops Redis before --dir is read)")
+        check("--dir /data" in read(os.path.join(redis_dir, "start-redis.sh")),
+              "start-redis.sh passes --dir /data (the containers' volume)")
+        # The README's own command line, run as written: the shipped file itself, its `--dir` (a directory the
+        # README's mkdir makes, here moved into the temporary directory), plus only the port and the ACL file.
+        command = readme_redis_command(args.source)
+        data_dir = os.path.join(tmp, "data")
+        if not check(command is not None and command[:2] == ["redis-server", "deploy/redis/redis.conf"]
+                     and "--dir" in command, f"the README starts Redis with redis.conf and a local --dir {command}"):
+            return
+        os.mkdir(data_dir)
+        arguments = [redis_server, os.path.join(args.source, command[1])] + [
+            data_dir if previous == "--dir" else word for previous, word in zip(command[1:], command[2:])]
         port = free_port()
         log = open(os.path.join(tmp, "log"), "w")
-        process = subprocess.Popen([redis_server, os.path.join(tmp, "redis.conf"), "--port", str(port),
-                                    "--aclfile", acl, "--daemonize", "no"], stdout=log, stderr=log)
+        process = subprocess.Popen(arguments + ["--port", str(port), "--aclfile", acl, "--daemonize", "no"],
+                                   stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + 10
             while redis_cli(port, "probe", "x", "PING") != "PONG" and time.monotonic() < deadline:
@@ -937,11 +953,15 @@ def check_redis(args):
                     break
                 time.sleep(0.05)
             up = check(process.poll() is None and redis_cli(port, "probe", "x", "PING") == "PONG",
-                       "redis-server starts with deploy/redis/redis.conf; probe PINGs without a secret"
+                       "redis-server starts with the README's command line; probe PINGs without a secret"
                        + ("" if process.poll() is None else ": " + read(os.path.join(tmp, "log"))[-800:]))
             if up:
                 admin = ("admin", "admin-password-for-the-check")
                 service = ("tradein", "tradein-password-for-the-check")
+                reply = redis_cli(port, *admin, "CONFIG", "GET", "dir").splitlines()
+                check(reply[-1:] == [data_dir], f"running Redis: dir is the --dir given ({reply[-1:]})")
+                check(os.path.isdir(os.path.join(data_dir, "appendonlydir")),
+                      "the AOF (appendonlydir) is written in the --dir directory")
                 for key, value in (("appendonly", "yes"), ("appendfsync", "always"),
                                    ("maxmemory-policy", "noeviction"), ("aof-use-rdb-preamble", "yes")):
                     reply = redis_cli(port, *admin, "CONFIG", "GET", key).splitlines()

@@ -2,6 +2,7 @@
 // policies, clock fixed at 2025-06-01 10:00 China time). Human output is in yuan with Chinese product names
 // and aligned columns; --json output parses as the response message; errors print their code, reason and
 // fields.
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -9,9 +10,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -25,6 +28,7 @@
 #include "tools/tradeinctl/format.h"
 #include "tradein/v1/claim_service.pb.h"
 #include "tradein/v1/policy_service.pb.h"
+#include "tradein/v1/portal_service.pb.h"
 #include "tradein/v1/subsidy_service.pb.h"
 
 namespace tradein {
@@ -124,6 +128,86 @@ class TradeinctlE2eTest : public ::testing::Test {
 };
 
 ServerProcess* TradeinctlE2eTest::server_ = nullptr;
+
+// The --item examples of `tradeinctl --help`, as a shell would pass them (the car with the new car's VIN the
+// note under it adds, as a claim must).
+std::vector<std::string> HelpItemExamples(const std::string& help) {
+  std::vector<std::string> items;
+  for (absl::string_view line : absl::StrSplit(help, '\n')) {
+    line = absl::StripLeadingAsciiWhitespace(line);
+    if (absl::ConsumePrefix(&line, "--item ") && !absl::StartsWith(line, "SPEC")) {  // not the flags table
+      if (absl::ConsumePrefix(&line, "'")) absl::ConsumeSuffix(&line, "'");
+      items.emplace_back(line);
+    } else if (absl::StartsWith(line, "(a claim") && absl::StrContains(line, ",new_vin=") && !items.empty()) {
+      const size_t at = line.find(",new_vin=");
+      items.push_back(absl::StrCat(items.back(), line.substr(at, line.find(')') - at)));
+    }
+  }
+  return items;
+}
+
+TEST_F(TradeinctlE2eTest, EveryItemExampleOfTheHelpIsAcceptedByTheServer) {
+  const CtlRun help = RunCtl({"--help"});
+  ASSERT_EQ(help.exit_code, 0);
+  const std::vector<std::string> items = HelpItemExamples(help.out);
+  ASSERT_GE(items.size(), 7u) << help.out;
+  EXPECT_EQ(std::count_if(items.begin(), items.end(),
+                          [](const std::string& item) { return absl::StrContains(item, "new_vin="); }),
+            1)
+      << "the car example with its new VIN";
+  for (const std::string& item : items) {
+    SCOPED_TRACE(item);
+    const CtlRun run = Ctl({"--json", "quote", "--region=330381", "--date=2025-06-01", "--item", item});
+    EXPECT_EQ(run.exit_code, 0) << run.err << run.out;
+    EXPECT_THAT(run.err, Not(HasSubstr("INVALID_ARGUMENT")));
+  }
+}
+
+TEST_F(TradeinctlE2eTest, PortalCommandsListExportTotalsCorrectAndVoid) {
+  constexpr char kPortalBuyer[] = "330381199202021232";
+  const CtlRun claimed =
+      Ctl({"--json", "claim", "--retailer=shop-9", absl::StrCat("--buyer=", kPortalBuyer), "--region=330381",
+           "--date=2025-06-01", "--item", "appliance.refrigerator:5000:grade=1"});
+  ASSERT_EQ(claimed.exit_code, 0) << claimed.err;
+  const std::string id = FromJson<v1::Claim>(claimed.out).claim_id();
+  ASSERT_EQ(Ctl({"confirm", id, "--invoice=INV-PORTAL-1"}).exit_code, 0);
+
+  // No --from/--to: the server's today (2025-06-01), not this machine's.
+  const CtlRun listed = Ctl({"list", "--retailer=shop-9"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_THAT(listed.out, AllOf(HasSubstr(id), HasSubstr("CONFIRMED"), HasSubstr("1,000.00"),
+                                HasSubstr("1 claims, 2025-06-01 .. 2025-06-01")));
+  const CtlRun exported =
+      Ctl({"--json", "export", "--from=2025-06-01", "--to=2025-06-01", "--retailer=shop-9"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_EQ(FromJson<v1::ExportedClaim>(exported.out).claim().claim_id(), id);
+  const CtlRun totals = Ctl({"totals", "--retailer=shop-9"});
+  ASSERT_EQ(totals.exit_code, 0) << totals.err;
+  EXPECT_THAT(totals.out, AllOf(HasSubstr("冰箱(含冰柜)"), HasSubstr("Net owed  1,000.00")));
+
+  const CtlRun corrected =
+      Ctl({"--json", "correct", id, "--line", "1:800", "--reason=price typed wrong", "--request_id=fix-1"});
+  ASSERT_EQ(corrected.exit_code, 0) << corrected.err;
+  EXPECT_EQ(FromJson<v1::Claim>(corrected.out).total_subsidy_fen(), 80000);
+  EXPECT_EQ(Ctl({"correct", id, "--line", "1:eight", "--reason=x"}).exit_code, 2) << "a bad amount is usage";
+  const CtlRun voided = Ctl({"void", id, "--reason=invoice forged"});
+  ASSERT_EQ(voided.exit_code, 0) << voided.err;
+  EXPECT_THAT(voided.out, HasSubstr("VOIDED"));
+  const CtlRun after = Ctl({"totals", "--retailer=shop-9"});
+  EXPECT_THAT(after.out, HasSubstr("Net owed  0.00"));
+}
+
+TEST_F(TradeinctlE2eTest, TheDateDefaultsToTheServersClockNotThisMachines) {
+  // The server lives on 2025-06-01 (simulated): Rui'an's 2025 policy, where today's real date would pick
+  // 2026's.
+  const CtlRun run =
+      Ctl({"--json", "quote", "--region=330381", "--item", "appliance.refrigerator:5000:grade=1"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(FromJson<v1::QuoteResponse>(run.out).policy_id(), "ra-2025");
+  const CtlRun policies = Ctl({"--json", "policies"});
+  ASSERT_EQ(policies.exit_code, 0) << policies.err;
+  EXPECT_EQ(FromJson<v1::ListPoliciesResponse>(policies.out).server_date(), "2025-06-01");
+}
 
 TEST_F(TradeinctlE2eTest, QuotePrintsYuanChineseNamesAndAlignedColumns) {
   const CtlRun run = Ctl(

@@ -34,6 +34,7 @@
 #include "tools/tradeinctl/caller_add.h"
 #include "tools/tradeinctl/format.h"
 #include "tools/tradeinctl/item_syntax.h"
+#include "tools/tradeinctl/portal_commands.h"
 #include "tools/tradeinctl/product_names.h"
 #include "tools/tradeinctl/status_details.h"
 #include "tradein/v1/claim_service.grpc.pb.h"
@@ -210,19 +211,34 @@ absl::Status LoadRequestJson(const CtlOptions& options, Request& request) {
   return absl::OkStatus();
 }
 
-std::string TodayInChina() {
+// Today in China by the server's clock (a server on --simulated_now lives on another day than this machine):
+// PolicyService/ListPolicies' serverDate. This machine's day only when the server does not say (an earlier
+// version) or cannot be asked (the call that follows will say why).
+std::string ServerToday(Session& s) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = s.Channel();
+  absl::StatusOr<std::unique_ptr<grpc::ClientContext>> context = s.Context();
+  v1::ListPoliciesResponse response;
+  if (channel.ok() && context.ok() &&
+      v1::PolicyService::NewStub(*channel)
+          ->ListPolicies(context->get(), v1::ListPoliciesRequest(), &response)
+          .ok() &&
+      !response.server_date().empty()) {
+    return response.server_date();
+  }
   return absl::FormatTime("%Y-%m-%d", absl::Now(), absl::FixedTimeZone(8 * 60 * 60));
 }
 
-// Region, date (default: today in China, unless a policy id is given) and policy id, where flags are set.
+// Region, date (default: the server's today in China, unless a policy id is given) and policy id, where flags
+// are set.
 template <typename Request>
-void ApplySelection(const CtlOptions& options, Request& request, bool default_date) {
+void ApplySelection(Session& s, Request& request, bool default_date) {
+  const CtlOptions& options = s.options();
   if (!options.region.empty()) request.set_region_code(options.region);
   if (!options.policy_id.empty()) request.set_policy_id(options.policy_id);
   if (!options.date.empty()) {
     request.set_transaction_date(options.date);
   } else if (default_date && request.transaction_date().empty() && request.policy_id().empty()) {
-    request.set_transaction_date(TodayInChina());
+    request.set_transaction_date(ServerToday(s));
   }
 }
 
@@ -334,7 +350,7 @@ void PrintClaim(Session& session, const v1::Claim& claim) {
 int Quote(Session& s) {
   v1::QuoteRequest request;
   if (absl::Status st = LoadRequestJson(s.options(), request); !st.ok()) return s.LocalError(st);
-  ApplySelection(s.options(), request, /*default_date=*/true);
+  ApplySelection(s, request, /*default_date=*/true);
   if (absl::Status st = ApplyItems(s.options(), *request.mutable_items()); !st.ok()) return s.LocalError(st);
   if (absl::Status st = ApplyBuyer(s.options(), request); !st.ok()) return s.LocalError(st);
   if (request.items().empty())
@@ -368,7 +384,7 @@ int Quote(Session& s) {
 int Claim(Session& s) {
   v1::ClaimRequest request;
   if (absl::Status st = LoadRequestJson(s.options(), request); !st.ok()) return s.LocalError(st);
-  ApplySelection(s.options(), request, /*default_date=*/true);
+  ApplySelection(s, request, /*default_date=*/true);
   if (absl::Status st = ApplyItems(s.options(), *request.mutable_items()); !st.ok()) return s.LocalError(st);
   if (absl::Status st = ApplyBuyer(s.options(), request); !st.ok()) return s.LocalError(st);
   if (!s.options().retailer.empty()) request.set_retailer_id(s.options().retailer);
@@ -489,7 +505,7 @@ std::string YuanOrDash(bool limited, int64_t fen) { return limited ? FormatYuanG
 int UsageCommand(Session& s) {
   v1::GetBuyerUsageRequest request;
   if (absl::Status st = LoadRequestJson(s.options(), request); !st.ok()) return s.LocalError(st);
-  ApplySelection(s.options(), request, /*default_date=*/true);
+  ApplySelection(s, request, /*default_date=*/true);
   if (absl::Status st = ApplyBuyer(s.options(), request); !st.ok()) return s.LocalError(st);
   if (!request.has_buyer()) return s.LocalError(absl::InvalidArgumentError("usage: --buyer is required"));
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = s.Channel();
@@ -535,7 +551,7 @@ int UsageCommand(Session& s) {
 int Budget(Session& s) {
   v1::GetBudgetUsageRequest request;
   if (absl::Status st = LoadRequestJson(s.options(), request); !st.ok()) return s.LocalError(st);
-  ApplySelection(s.options(), request, /*default_date=*/true);
+  ApplySelection(s, request, /*default_date=*/true);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = s.Channel();
   if (!channel.ok()) return s.LocalError(channel.status());
   absl::StatusOr<std::unique_ptr<grpc::ClientContext>> context = s.Context();
@@ -622,7 +638,7 @@ int Policy(Session& s, const std::string& id) {
     return s.LocalError(absl::InvalidArgumentError("policy: give a policy id, or --region and --date"));
   }
   if (request.policy_id().empty() && request.transaction_date().empty())
-    request.set_transaction_date(TodayInChina());
+    request.set_transaction_date(ServerToday(s));
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = s.Channel();
   if (!channel.ok()) return s.LocalError(channel.status());
   absl::StatusOr<std::unique_ptr<grpc::ClientContext>> context = s.Context();
@@ -766,7 +782,26 @@ int Reload(Session& s) {
   if (!response.callers_file().empty()) {
     s.out() << "callers: " << response.callers() << " from " << response.callers_file() << "\n";
   }
-  s.out() << "(one instance reloaded: " << s.options().server << "; behind a load balancer, reload each)\n";
+  if (response.instances().empty()) {
+    s.out()
+        << "(one instance reloaded: " << s.options().server
+        << "; a server on the memory store, or of an earlier version: behind a load balancer, reload each)\n";
+    return kExitOk;
+  }
+  Table table({{"Instance", Align::kLeft},
+               {"Address", Align::kLeft},
+               {"Snapshot", Align::kLeft},
+               {"Reloaded", Align::kLeft}});
+  for (const v1::InstancePolicies& instance : response.instances()) {
+    table.AddRow({instance.instance_id(), instance.address(), instance.snapshot_version(),
+                  instance.reloaded() ? "yes" : "NO"});
+  }
+  s.out() << table.Render();
+  if (!response.not_reported().empty()) {
+    s.err() << "tradeinctl: reload: not reported within the bound: "
+            << absl::StrJoin(response.not_reported(), ", ") << "\n";
+    return kExitFailed;
+  }
   return kExitOk;
 }
 
@@ -895,6 +930,22 @@ int Simulate(Session& s) {
   return kExitOk;
 }
 
+// The session as the portal commands (portal_commands.h) use it.
+PortalSession PortalSessionOf(Session& s) {
+  return PortalSession{
+      s.options(),
+      s.out(),
+      [&s] { return s.Channel(); },
+      [&s] { return s.Context(); },
+      [&s](absl::string_view what, const grpc::Status& status) { return s.Failed(what, status); },
+      [&s](const absl::Status& status) { return s.LocalError(status); },
+      [&s](const google::protobuf::Message& message) { return s.PrintJson(message); },
+      [&s](const v1::Claim& claim) { PrintClaim(s, claim); },
+      [&s] { return ServerToday(s); },
+      [&s]() -> const ProductNames& { return s.names(); },
+      [] { return NewRequestId(); }};
+}
+
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& args, const CtlOptions& options, std::ostream& out,
@@ -934,6 +985,10 @@ int RunCommand(const std::vector<std::string>& args, const CtlOptions& options, 
   }
   if (command == "reasons") return at_most(0) ? Reasons(session) : kExitUsage;
   if (command == "simulate") return at_most(0) ? Simulate(session) : kExitUsage;
+  if (IsPortalCommand(command)) {
+    PortalSession portal = PortalSessionOf(session);
+    return RunPortalCommand(command, rest, portal);
+  }
   if (command == "lint") {
     if (rest.size() != 1) {
       err << "tradeinctl: lint: give one policy directory\n";

@@ -51,12 +51,14 @@ struct CtlOptions {
   std::string reason;
   // simulate.
   std::string policy_dir;  // the draft directory
+  bool csv = false;
+  // A period of China days (simulate, and the portal commands of portal_commands.h, where "" = the server's
+  // today).
   std::string from;
   std::string to;
-  bool csv = false;
   std::vector<std::string> items;    // --item, in order
   std::vector<std::string> serials;  // --serials LINE:SN,...
-  std::vector<std::string> lines;    // --line LINE[:QTY]
+  std::vector<std::string> lines;    // --line LINE[:QTY] (refund), LINE:YUAN (correct)
   // caller add (no server needed).
   std::string role;
   std::string regions;  // comma-separated GB/T 2260 codes

@@ -9,7 +9,7 @@
 //   --item appliance.refrigerator:5000:grade=1
 //   --item digital.phone:3000:qty=2,line=a
 //   --item
-//   car.new:150000:kind=REPLACEMENT,energy=NEV,old_fuel=GASOLINE,registered=2015-03-01,owned=2020-01-01,vin=LSVAU2180N2183294,new_vin=LFV3A23C4P3000001
+//   car.new:150000:kind=REPLACEMENT,energy=NEV,old_fuel=GASOLINE,registered=2015-03-01,owned=2020-01-01,vin=LSVAU218XN2183294,new_vin=LFV3A23C4P3000001
 //   --item renovation.old_home:50000:property=浙(2015)瑞安市不动产权第0001234号,completed=2015-06-30
 //   --item ebike.new:3000:surrendered,certified
 //   --item '{"productType":"appliance.television","priceFen":"300000","energyGrade":2}'   (proto JSON)

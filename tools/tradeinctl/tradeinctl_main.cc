@@ -31,7 +31,9 @@ ABSL_FLAG(std::string, catalogue, "",
           "Product catalogue for Chinese names (product_types.textproto); default: the copy built in.");
 ABSL_FLAG(bool, summary, false, "lint: print what each policy pays.");
 ABSL_FLAG(std::string, region, "", "GB/T 2260 region code of the point of sale, e.g. 330381.");
-ABSL_FLAG(std::string, date, "", "Transaction date YYYY-MM-DD; default today (China) unless --policy_id.");
+ABSL_FLAG(std::string, date, "",
+          "Transaction date YYYY-MM-DD; default: today in China by the server's clock (simulated or real), "
+          "unless --policy_id.");
 ABSL_FLAG(std::string, policy_id, "", "Price under this policy instead of selecting by region and date.");
 ABSL_FLAG(std::string, buyer, "",
           "Buyer's PRC resident id number; @FILE reads it (keeps it out of history).");
@@ -40,7 +42,7 @@ ABSL_FLAG(std::string, request_id, "", "Idempotency key of claim/refund; default
 ABSL_FLAG(std::string, request_json, "",
           "The whole request as proto JSON (or @FILE, or - for stdin); flags override.");
 ABSL_FLAG(std::string, invoice, "", "confirm: invoice number.");
-ABSL_FLAG(std::string, reason, "", "cancel/refund: why.");
+ABSL_FLAG(std::string, reason, "", "cancel/refund/void/correct: why.");
 ABSL_FLAG(std::string, role, "", "caller add: RETAILER, PORTAL or ADMIN.");
 ABSL_FLAG(std::string, regions, "", "caller add: GB/T 2260 codes of a retailer's shops, comma separated.");
 ABSL_FLAG(std::string, id, "",
@@ -48,8 +50,12 @@ ABSL_FLAG(std::string, id, "",
 ABSL_FLAG(std::string, callers_file, "",
           "caller add: append the entry to this callers file (checked first).");
 ABSL_FLAG(std::string, policy_dir, "", "simulate: the draft policy directory.");
-ABSL_FLAG(std::string, from, "", "simulate: first day of the claims replayed (YYYY-MM-DD, China time).");
-ABSL_FLAG(std::string, to, "", "simulate: last day of the claims replayed.");
+ABSL_FLAG(std::string, from, "",
+          "list/export/totals/simulate: first China day of the period (YYYY-MM-DD); list/export/totals "
+          "default to the server's today.");
+ABSL_FLAG(std::string, to, "",
+          "list/export/totals/simulate: last China day of the period; list/export/totals default to the "
+          "server's today.");
 ABSL_FLAG(bool, csv, false, "simulate: print the rows as CSV (fen) instead of a table.");
 
 namespace {
@@ -74,7 +80,14 @@ Commands:
   lint      DIR [--summary]                                 check a policy directory as the server loads it
   health    [SERVICE... | all]                              grpc.health.v1 Check ("" = the whole server;
                                                             all = it and each tradein.v1 service it serves)
-  reload                                                    PortalService/ReloadPolicies on --server (admin)
+  list      [--from D] [--to D] [--retailer X]              claims made in the period, newest first (portal)
+  export    [--from D] [--to D] [--retailer X] [--json]     every claim of the period, for settlement (portal)
+  totals    [--from D] [--to D] [--retailer X]              money by day, product type, retailer (portal)
+  void      CLAIM_ID --reason TEXT [--request_id K]         annul a confirmed claim (admin)
+  correct   CLAIM_ID --line LINE:YUAN... --reason TEXT      lower lines' subsidy to YUAN (admin)
+  reload                                                    PortalService/ReloadPolicies (admin): reloads
+                                                            every instance on the server's Redis and lists
+                                                            what each one has in force
   reasons                                                   every reason code: what a till does, English, 中文
   caller add --role=RETAILER --retailer=X --regions=R[,R] [--id=ID] [--callers_file=FILE]
                                                             a new API key (printed once) and its callers-file
@@ -88,7 +101,7 @@ Commands:
 Items (repeat --item; PRICE in yuan, exact to the fen; the server's catalogue has the codes):
   --item appliance.refrigerator:5000:grade=1
   --item digital.phone:3000:qty=2,line=a
-  --item car.new:150000:kind=REPLACEMENT,energy=NEV,old_fuel=GASOLINE,owned=2020-01-01,vin=LSVAU2180N2183294
+  --item car.new:150000:kind=REPLACEMENT,energy=NEV,old_fuel=GASOLINE,registered=2015-03-01,owned=2020-01-01,vin=LSVAU218XN2183294
          (a claim under the 2025 and 2026 policies adds the new car's VIN: ...,new_vin=LFV3A23C4P3000001)
   --item renovation.old_home:50000:property=P-0001,completed=2015-06-30
   --item ebike.new:3000:surrendered,certified
@@ -187,7 +200,8 @@ void PrintHelp() {
   std::sort(rows.begin(), rows.end());
   rows.emplace_back("--item SPEC", "A basket line (repeatable): see Items above.");
   rows.emplace_back("--serials LINE:SN,...", "confirm: serial numbers / IMEIs of a line (repeatable).");
-  rows.emplace_back("--line LINE[:QTY]", "refund: a line to refund, all its units without QTY (repeatable).");
+  rows.emplace_back("--line LINE[:QTY]",
+                    "refund: a line to refund, all its units without QTY; correct: LINE:YUAN (repeatable).");
   size_t width = 0;
   for (const auto& row : rows) width = std::max(width, row.first.size());
   for (const auto& [shown, help] : rows) {

@@ -58,6 +58,13 @@ class RedisQuotaKeys {
   }
   std::string LegacyRetailerDayIndex(absl::string_view retailer_id, absl::CivilDay day) const;
 
+  // Not ledger keys: the instances sharing this ledger (services/server/instance_registry.h), in one slot —
+  // their heartbeats (hash: instance id → report), when each expires (zset: id → unix ms) and the reload
+  // generation (hash field "g").
+  std::string Instances() const { return prefix_ + "{instances}:hb"; }
+  std::string InstanceExpiry() const { return prefix_ + "{instances}:hbx"; }
+  std::string ReloadGeneration() const { return prefix_ + "{instances}:reload"; }
+
  private:
   std::string prefix_;
 };
