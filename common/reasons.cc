@@ -169,6 +169,9 @@ constexpr Reason kReasons[] = {
     {"CORRECTION_NOT_A_REDUCTION", kError, StatusCode::kFailedPrecondition, kSupport,
      "a correction may only lower a line's subsidy, and not below what was refunded",
      "更正只能调低补贴金额，且不得低于已退金额"},
+    {"SERIAL_NOT_ON_LINE", kError, StatusCode::kFailedPrecondition, kSupport,
+     "the claim's line does not hold this serial number: check the old serial number and the line",
+     "该申领行未登记此序列号，请核对原序列号和行号"},
     {"POLICY_RELOAD_FAILED", kError, StatusCode::kFailedPrecondition, kSupport,
      "the policy or callers files were not reloaded: the old ones stay in force", "重新加载失败，原有配置继续生效"},
 

@@ -1,5 +1,6 @@
 #include "services/api/claim_calls.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -35,6 +36,22 @@ audit::AuditContext AuditContextOf(CallRegistry& calls, const grpc::ServerContex
   const CallInfo* call = calls.Find(context);
   return {call != nullptr ? call->caller_id : "", call != nullptr ? call->request_id : "", std::move(reason)};
 }
+
+absl::flat_hash_set<std::string> ImeiLines(const quota::ClaimRecord& record,
+                                           const policy::ProductCatalogue& catalogue) {
+  absl::flat_hash_set<std::string> lines;
+  v1::Claim draft;
+  if (!draft.ParseFromString(record.draft)) return lines;
+  for (const v1::ItemResult& item : draft.items()) {
+    const std::optional<policy::ProductTypeId> type = catalogue.Find(item.product_type());
+    if (type.has_value() && catalogue.Get(*type).serial_format() == v1::ProductType::IMEI) {
+      lines.insert(item.line_id());
+    }
+  }
+  return lines;
+}
+
+quota::ChangeNote NoteOf(const audit::AuditContext& audit) { return {audit.caller, audit.reason}; }
 
 grpc::ServerUnaryReactor* Refuse(grpc::ServerUnaryReactor* reactor, const absl::Status& status) {
   reactor->Finish(ToGrpcStatus(status));

@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
@@ -19,6 +20,7 @@
 #include "services/api/call_registry.h"
 #include "services/api/claim_events.h"
 #include "services/audit/audit_log.h"
+#include "services/policy/product_catalogue.h"
 #include "services/quota/quota_store.h"
 #include "tradein/v1/claim_service.pb.h"
 
@@ -41,6 +43,18 @@ quota::QuotaStore::Callback<quota::ClaimRecord> FinishWithClaim(grpc::ServerUnar
 // Who made the call `context` and its request id, from the call registry.
 audit::AuditContext AuditContextOf(CallRegistry& calls, const grpc::ServerContextBase* context,
                                    std::string reason = "");
+
+// ImeiLines
+//
+// The ids of the record's lines whose product type wants IMEIs as serial numbers (serial_format: IMEI in
+// `catalogue`); none when the draft does not parse (ViewClaim reports a bad draft).
+absl::flat_hash_set<std::string> ImeiLines(const quota::ClaimRecord& record,
+                                           const policy::ProductCatalogue& catalogue);
+
+// NoteOf
+//
+// Who changed a paid claim and why, as its history keeps it: the audit context's caller and reason.
+quota::ChangeNote NoteOf(const audit::AuditContext& audit);
 
 // Refuse
 //

@@ -124,6 +124,13 @@ void ClaimEvents::Corrected(const v1::Claim& claim, int64_t fen, const audit::Au
   Audit("claim_corrected", claim, fen, context);
 }
 
+void ClaimEvents::ConfirmationFixed(const v1::Claim& claim, absl::string_view what, absl::string_view before,
+                                    absl::string_view after, audit::AuditContext context) {
+  Cached("tradein_corrections_total", "Administrative voids and corrections.", {{"kind", what}}).Increment();
+  absl::StrAppend(&context.reason, " (", before, " → ", after, ")");
+  Audit(absl::StrCat("claim_", what, "_corrected"), claim, 0, context);
+}
+
 void ClaimEvents::Replayed(absl::string_view method) {
   Cached("tradein_idempotent_replays_total", "Calls answered from an earlier identical call.",
          {{"method", std::string(method)}})

@@ -42,6 +42,10 @@ class ClaimEvents {
   void Voided(const v1::Claim& claim, int64_t fen, const audit::AuditContext& context);
   // An administrator lowered amounts of a confirmed claim; `fen` is the total reduction.
   void Corrected(const v1::Claim& claim, int64_t fen, const audit::AuditContext& context);
+  // An administrator fixed the invoice number (`what` = "invoice") or a serial number ("serial") of a claim;
+  // the audit line's reason also says what it was and what it is.
+  void ConfirmationFixed(const v1::Claim& claim, absl::string_view what, absl::string_view before,
+                         absl::string_view after, audit::AuditContext context);
   // An idempotent repeat of `method` ("Claim", "ConfirmClaim", ...).
   void Replayed(absl::string_view method);
 

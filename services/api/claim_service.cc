@@ -148,15 +148,7 @@ bool HasSerialFormats(const policy::ProductCatalogue& catalogue) {
 // the store (LINE_NOT_FOUND).
 absl::Status CheckSerialFormats(const v1::ConfirmClaimRequest& request, const ClaimRecord& record,
                                 const policy::ProductCatalogue& catalogue) {
-  v1::Claim draft;
-  if (!draft.ParseFromString(record.draft)) return absl::OkStatus();  // ViewClaim reports a bad draft
-  absl::flat_hash_set<std::string> imei_lines;
-  for (const v1::ItemResult& item : draft.items()) {
-    const std::optional<policy::ProductTypeId> type = catalogue.Find(item.product_type());
-    if (type.has_value() && catalogue.Get(*type).serial_format() == v1::ProductType::IMEI) {
-      imei_lines.insert(item.line_id());
-    }
-  }
+  const absl::flat_hash_set<std::string> imei_lines = ImeiLines(record, catalogue);
   std::vector<FieldViolation> violations;
   for (int i = 0; i < request.line_serials_size(); ++i) {
     const v1::LineSerials& line = request.line_serials(i);
@@ -319,13 +311,15 @@ grpc::ServerUnaryReactor* ClaimService::RefundClaim(grpc::CallbackServerContext*
   for (const v1::RefundLine& line : request->lines())
     refund.lines.push_back({line.line_id(), line.quantity()});
   refund.now = clock_.Now();
+  audit::AuditContext audit = AuditContextOf(gate_.calls, context, request->reason());
+  refund.note = NoteOf(audit);
   // What this refund moved is the difference from before; the store answers with the claim after it.
-  store_.Refund(std::move(refund), StoreDeadline(*context),
-                FinishWithClaim(reactor, response, events_, "RefundClaim",
-                                [this, audit = AuditContextOf(gate_.calls, context, request->reason())](
-                                    const ClaimRecord& record, const v1::Claim& claim) {
-                                  events_.Refunded(claim, record.last_change_fen, audit);
-                                }));
+  store_.Refund(
+      std::move(refund), StoreDeadline(*context),
+      FinishWithClaim(reactor, response, events_, "RefundClaim",
+                      [this, audit = std::move(audit)](const ClaimRecord& record, const v1::Claim& claim) {
+                        events_.Refunded(claim, record.last_change_fen, audit);
+                      }));
   return reactor;
 }
 

@@ -31,6 +31,23 @@ void ApplyGrant(const quota::LineGrant& grant, const quota::LineRefund& refund, 
   item.set_refunded_quantity(refund.units);
 }
 
+void ViewEvent(const quota::ClaimEvent& event, v1::ClaimEvent& out) {
+  out.set_kind(static_cast<v1::ClaimEvent::Kind>(event.kind));
+  SetTime(event.at, *out.mutable_at());
+  out.set_caller_id(event.actor);
+  out.set_reason(event.reason);
+  out.set_request_id(event.request_id);
+  for (const quota::ClaimEvent::Line& line : event.lines) {
+    v1::ClaimEvent::Line& changed = *out.add_lines();
+    changed.set_line_id(line.line_id);
+    changed.set_refunded_quantity(line.units);
+    changed.set_subsidy_fen_before(line.fen_before);
+    changed.set_subsidy_fen_after(line.fen_after);
+  }
+  out.set_before(event.before);
+  out.set_after(event.after);
+}
+
 bool OwesMoney(quota::ClaimState state) {
   return state == quota::ClaimState::kReserved || state == quota::ClaimState::kConfirmed ||
          state == quota::ClaimState::kPartiallyRefunded;
@@ -63,6 +80,8 @@ absl::Status ViewClaim(const quota::ClaimRecord& record, v1::Claim& out) {
   }
   out.set_refunded_fen(record.RefundedFen());
   out.set_total_subsidy_fen(OwesMoney(record.state) ? record.GrantedFen() - record.RefundedFen() : 0);
+  for (const quota::ClaimEvent& event : record.history) ViewEvent(event, *out.add_history());
+  out.set_history_omitted(record.history_omitted);
   SetTime(record.created_at, *out.mutable_created_at());
   SetTime(record.updated_at, *out.mutable_updated_at());
   if (record.state == quota::ClaimState::kReserved) SetTime(record.expires_at, *out.mutable_expires_at());

@@ -7,12 +7,14 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/civil_date.h"
 #include "common/status.h"
+#include "services/api/basket.h"
 #include "services/api/claim_calls.h"
 #include "services/api/claim_preparation.h"
 #include "services/api/claim_view.h"
@@ -20,6 +22,7 @@
 #include "services/api/policy_simulation.h"
 #include "services/api/simulation_stream.h"
 #include "services/api/stream_reactor.h"
+#include "services/identity/imei.h"
 #include "services/policy/region.h"
 
 namespace tradein::api {
@@ -98,6 +101,36 @@ absl::Status ValidateAdminChange(const std::string& claim_id, const std::string&
   TRADEIN_RETURN_IF_ERROR(ValidateClaimId(claim_id));
   TRADEIN_RETURN_IF_ERROR(ValidateClientId(request_id, "requestId"));
   return ValidateReason(reason, /*required=*/true);
+}
+
+// A correction asks for exactly one of: new amounts (lines), an invoice number, a serial number.
+absl::Status ValidateCorrection(const v1::CorrectClaimRequest& request) {
+  const int asked = (request.lines().empty() ? 0 : 1) + (request.invoice_number().empty() ? 0 : 1) +
+                    (request.has_serial() ? 1 : 0);
+  if (asked != 1) {
+    return InvalidArgumentError(
+        {{"lines", "FIELD_REQUIRED", "exactly one of: lines (new amounts), invoiceNumber, serial"}});
+  }
+  std::vector<FieldViolation> violations;
+  for (int i = 0; i < request.lines_size(); ++i) {
+    if (request.lines(i).line_id().empty() || request.lines(i).subsidy_fen() < 0) {
+      violations.push_back({absl::StrCat("lines[", i, "]"), "LINE_INVALID", "a lineId and an amount ≥ 0"});
+    }
+  }
+  if (request.invoice_number().size() > kMaxIdLength) {
+    violations.push_back(
+        {"invoiceNumber", "FIELD_TOO_LONG", absl::StrCat("at most ", kMaxIdLength, " bytes")});
+  }
+  if (request.has_serial()) {
+    const v1::SerialCorrection& serial = request.serial();
+    if (serial.line_id().empty() || serial.line_id().size() > kMaxIdLength)
+      violations.push_back({"serial.lineId", "FIELD_REQUIRED", "the line's id, 1-64 characters"});
+    if (serial.old_serial_number().empty() || serial.old_serial_number().size() > kMaxIdLength)
+      violations.push_back({"serial.oldSerialNumber", "SERIAL_INVALID", "1-64 characters"});
+    if (serial.new_serial_number().empty() || serial.new_serial_number().size() > kMaxIdLength)
+      violations.push_back({"serial.newSerialNumber", "SERIAL_INVALID", "1-64 characters"});
+  }
+  return violations.empty() ? absl::OkStatus() : InvalidArgumentError(violations);
 }
 
 // Money counted by settlement: claims that owe (or owed) the retailer something.
@@ -400,14 +433,15 @@ grpc::ServerUnaryReactor* PortalService::VoidClaim(grpc::CallbackServerContext* 
   if (status.ok())
     status = ValidateAdminChange(request->claim_id(), request->request_id(), request->reason());
   if (!status.ok()) return Refuse(reactor, status);
-  store_.Void({request->claim_id(), request->request_id(), Fingerprint(*request, "void-request", hasher_),
-               clock_.Now()},
-              StoreDeadline(*context),
-              FinishWithClaim(reactor, response, events_, "VoidClaim",
-                              [this, audit = AuditContextOf(gate_.calls, context, request->reason())](
-                                  const ClaimRecord& record, const v1::Claim& claim) {
-                                events_.Voided(claim, record.last_change_fen, audit);
-                              }));
+  audit::AuditContext audit = AuditContextOf(gate_.calls, context, request->reason());
+  store_.Void(
+      {request->claim_id(), request->request_id(), Fingerprint(*request, "void-request", hasher_),
+       clock_.Now(), NoteOf(audit)},
+      StoreDeadline(*context),
+      FinishWithClaim(reactor, response, events_, "VoidClaim",
+                      [this, audit = std::move(audit)](const ClaimRecord& record, const v1::Claim& claim) {
+                        events_.Voided(claim, record.last_change_fen, audit);
+                      }));
   return reactor;
 }
 
@@ -419,30 +453,115 @@ grpc::ServerUnaryReactor* PortalService::CorrectClaim(grpc::CallbackServerContex
   absl::Status status = grant.status();
   if (status.ok())
     status = ValidateAdminChange(request->claim_id(), request->request_id(), request->reason());
-  if (status.ok() && request->lines().empty()) {
-    status = InvalidArgumentError({{"lines", "FIELD_REQUIRED", "name at least one line and its new amount"}});
-  }
-  for (int i = 0; status.ok() && i < request->lines_size(); ++i) {
-    if (request->lines(i).line_id().empty() || request->lines(i).subsidy_fen() < 0) {
-      status = InvalidArgumentError(
-          {{absl::StrCat("lines[", i, "]"), "LINE_INVALID", "a lineId and an amount ≥ 0"}});
-    }
-  }
+  if (status.ok()) status = ValidateCorrection(*request);
   if (!status.ok()) return Refuse(reactor, status);
+  audit::AuditContext audit = AuditContextOf(gate_.calls, context, request->reason());
+  if (request->lines().empty()) {
+    FixConfirmation(context, request, std::move(audit), reactor, response);
+    return reactor;
+  }
   quota::CorrectRequest correct{request->claim_id(),
                                 request->request_id(),
                                 Fingerprint(*request, "correct-request", hasher_),
                                 {},
-                                clock_.Now()};
+                                clock_.Now(),
+                                NoteOf(audit),
+                                std::nullopt};
   for (const v1::LineCorrection& line : request->lines())
     correct.lines.push_back({line.line_id(), line.subsidy_fen()});
-  store_.Correct(std::move(correct), StoreDeadline(*context),
-                 FinishWithClaim(reactor, response, events_, "CorrectClaim",
-                                 [this, audit = AuditContextOf(gate_.calls, context, request->reason())](
-                                     const ClaimRecord& record, const v1::Claim& claim) {
-                                   events_.Corrected(claim, record.last_change_fen, audit);
-                                 }));
+  store_.Correct(
+      std::move(correct), StoreDeadline(*context),
+      FinishWithClaim(reactor, response, events_, "CorrectClaim",
+                      [this, audit = std::move(audit)](const ClaimRecord& record, const v1::Claim& claim) {
+                        events_.Corrected(claim, record.last_change_fen, audit);
+                      }));
   return reactor;
+}
+
+void PortalService::FixConfirmation(grpc::CallbackServerContext* context,
+                                    const v1::CorrectClaimRequest* request, audit::AuditContext audit,
+                                    grpc::ServerUnaryReactor* reactor, v1::Claim* response) {
+  // The fix is computed from the claim's confirmation as read here; the store applies it only while the claim
+  // still has that confirmation (else ABORTED: the caller retries with the same requestId).
+  store_.Get(request->claim_id(), clock_.Now(), StoreDeadline(*context),
+             [this, context, request, audit = std::move(audit), reactor,
+              response](absl::StatusOr<ClaimRecord> record) mutable {
+               absl::StatusOr<quota::CorrectRequest> fix =
+                   record.ok() ? ConfirmationFix(*request, *record) : record.status();
+               if (!fix.ok()) {
+                 Refuse(reactor, fix.status());
+                 return;
+               }
+               fix->note = NoteOf(audit);
+               const std::string what =
+                   fix->fix->kind == quota::ClaimEvent::Kind::kInvoiceCorrected ? "invoice" : "serial";
+               store_.Correct(
+                   *std::move(fix), StoreDeadline(*context),
+                   FinishWithClaim(reactor, response, events_, "CorrectClaim",
+                                   [this, what, audit = std::move(audit)](const ClaimRecord& record,
+                                                                          const v1::Claim& claim) {
+                                     // Reported only for the call that made the change: its event is
+                                     // the claim's last.
+                                     const quota::ClaimEvent event =
+                                         record.history.empty() ? quota::ClaimEvent{} : record.history.back();
+                                     events_.ConfirmationFixed(claim, what, event.before, event.after, audit);
+                                   }));
+             });
+}
+
+absl::StatusOr<quota::CorrectRequest> PortalService::ConfirmationFix(const v1::CorrectClaimRequest& request,
+                                                                     const ClaimRecord& record) const {
+  v1::ConfirmClaimRequest confirmation;
+  if (!confirmation.ParseFromString(record.confirmation)) {
+    return absl::InternalError(
+        absl::StrCat("claim ", record.claim_id, ": stored confirmation does not parse"));
+  }
+  quota::CorrectRequest::Fix fix;
+  fix.expected_confirmation = record.confirmation;
+  if (!request.has_serial()) {
+    fix.kind = quota::ClaimEvent::Kind::kInvoiceCorrected;
+    fix.before = confirmation.invoice_number();
+    fix.after = request.invoice_number();
+    confirmation.set_invoice_number(request.invoice_number());
+  } else {
+    const v1::SerialCorrection& serial = request.serial();
+    if (options_.policies && ImeiLines(record, options_.policies()->catalogue()).contains(serial.line_id()) &&
+        !identity::IsValidImei(serial.new_serial_number())) {
+      return InvalidArgumentError(
+          {{"serial.newSerialNumber", "IMEI_INVALID",
+            "a phone's serial number is its IMEI: 15 digits, the last the Luhn check digit"}});
+    }
+    fix.kind = quota::ClaimEvent::Kind::kSerialCorrected;
+    fix.before = absl::StrCat(serial.line_id(), ": ", serial.old_serial_number());
+    fix.after = absl::StrCat(serial.line_id(), ": ", serial.new_serial_number());
+    fix.old_serial = SerialKeyOf(serial.line_id(), serial.old_serial_number(), "serial.oldSerialNumber");
+    fix.new_serial = SerialKeyOf(serial.line_id(), serial.new_serial_number(), "serial.newSerialNumber");
+    // The recorded serial (written as confirmed, whatever its case) becomes the new one. One the record does
+    // not list leaves the confirmation as it is: the store answers SERIAL_NOT_ON_LINE, or replays a retry.
+    for (v1::LineSerials& line : *confirmation.mutable_line_serials()) {
+      if (line.line_id() != serial.line_id()) continue;
+      for (std::string& number : *line.mutable_serial_numbers()) {
+        if (absl::AsciiStrToUpper(number) == absl::AsciiStrToUpper(serial.old_serial_number())) {
+          number = serial.new_serial_number();
+          break;
+        }
+      }
+    }
+  }
+  fix.confirmation = confirmation.SerializeAsString();
+  quota::CorrectRequest correct{request.claim_id(),
+                                request.request_id(),
+                                Fingerprint(request, "correct-request", hasher_),
+                                {},
+                                clock_.Now(),
+                                {},
+                                std::move(fix)};
+  return correct;
+}
+
+quota::SerialKey PortalService::SerialKeyOf(const std::string& line_id, const std::string& serial,
+                                            const std::string& field) const {
+  return {"", hasher_.ScopedKey("serial", absl::AsciiStrToUpper(serial)), line_id, field};
 }
 
 }  // namespace tradein::api

@@ -15,6 +15,8 @@
 #define TRADEIN_SERVICES_API_PORTAL_SERVICE_H_
 
 #include <functional>
+#include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -22,6 +24,7 @@
 #include "services/api/authorize.h"
 #include "services/api/claim_events.h"
 #include "services/identity/keyed_hash.h"
+#include "services/policy/policy_snapshot.h"
 #include "services/quota/quota_store.h"
 #include "tradein/v1/portal_service.grpc.pb.h"
 
@@ -35,6 +38,9 @@ class PortalService final : public v1::PortalService::CallbackService {
     std::function<absl::Status()> reload;
     // The policy snapshot's versions, for ReloadPolicies' answer.
     std::function<v1::ReloadPoliciesResponse()> describe_policies;
+    // The policies in force: their product catalogue says which serial numbers are IMEIs (a serial fix is
+    // checked as a confirmation is). Unset: no serial format is checked.
+    std::function<std::shared_ptr<const policy::PolicySnapshot>()> policies;
   };
 
   PortalService(const Clock& clock, const identity::KeyedHasher& hasher, quota::QuotaStore& store,
@@ -60,6 +66,16 @@ class PortalService final : public v1::PortalService::CallbackService {
 
  private:
   absl::Time StoreDeadline(const grpc::CallbackServerContext& context) const;
+  // CorrectClaim of an invoice or serial number: reads the claim, computes the fix, has the store apply it.
+  void FixConfirmation(grpc::CallbackServerContext* context, const v1::CorrectClaimRequest* request,
+                       audit::AuditContext audit, grpc::ServerUnaryReactor* reactor, v1::Claim* response);
+  // The store's request for `request`'s fix of `record`'s confirmation; INVALID_ARGUMENT IMEI_INVALID for a
+  // new serial that must be an IMEI and is not.
+  absl::StatusOr<quota::CorrectRequest> ConfirmationFix(const v1::CorrectClaimRequest& request,
+                                                        const quota::ClaimRecord& record) const;
+  // The key of a serial number, as ConfirmClaim makes it (one namespace for every programme).
+  quota::SerialKey SerialKeyOf(const std::string& line_id, const std::string& serial,
+                               const std::string& field) const;
 
   const Clock& clock_;
   const identity::KeyedHasher& hasher_;

@@ -38,6 +38,19 @@ int32_t UnitsThatFit(int64_t remaining, int64_t unit_fen, int32_t units) {
   return static_cast<int32_t>(std::clamp<int64_t>(remaining / unit_fen, 0, units));
 }
 
+// A history event of `kind` for a change request (RefundRequest, VoidRequest, CorrectRequest); its lines are
+// filled in when the change is done.
+template <typename Request>
+ClaimEvent EventOf(ClaimEvent::Kind kind, const Request& request, const std::string& change_id) {
+  ClaimEvent event;
+  event.kind = kind;
+  event.at = request.now;
+  event.actor = request.note.actor;
+  event.reason = request.note.reason;
+  event.request_id = change_id;
+  return event;
+}
+
 }  // namespace
 
 template <typename T, typename Locked>
@@ -379,7 +392,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
     }
     refund_units[i] += wanted;
   }
-  const int64_t refunded_before = record.RefundedFen();
+  const ClaimRecord before = record;
   for (size_t i = 0; i < n; ++i) {
     if (refund_units[i] == 0) continue;
     const LineGrant& grant = record.grants[i];
@@ -407,9 +420,8 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::RefundLocked(const RefundRequest& 
   record.state = EveryUnitRefunded(record) ? ClaimState::kRefunded : ClaimState::kPartiallyRefunded;
   record.updated_at = request.now;
   claim->refund_fingerprints[request.refund_id] = request.fingerprint;
-  ClaimRecord answer = record;
-  answer.last_change_fen = record.RefundedFen() - refunded_before;
-  return answer;
+  return Changed(*claim, before, EventOf(ClaimEvent::Kind::kRefunded, request, request.refund_id),
+                 record.RefundedFen() - before.RefundedFen());
 }
 
 absl::StatusOr<ClaimRecord> MemoryQuotaStore::VoidLocked(const VoidRequest& request) {
@@ -420,6 +432,7 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::VoidLocked(const VoidRequest& requ
   if (change.replay.has_value()) return *std::move(change.replay);
   StoredClaim* claim = change.claim;
   ClaimRecord& record = claim->record;
+  const ClaimRecord before = record;
   int64_t total = 0;
   for (size_t i = 0; i < record.grants.size(); ++i) {
     const LineGrant& grant = record.grants[i];
@@ -446,19 +459,25 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::VoidLocked(const VoidRequest& requ
   record.state = ClaimState::kVoided;
   record.updated_at = request.now;
   claim->void_fingerprints[request.request_id] = request.fingerprint;
-  ClaimRecord answer = record;
-  answer.last_change_fen = total;
-  return answer;
+  return Changed(*claim, before, EventOf(ClaimEvent::Kind::kVoided, request, request.request_id), total);
 }
 
 absl::StatusOr<ClaimRecord> MemoryQuotaStore::CorrectLocked(const CorrectRequest& request) {
+  if (request.fix.has_value() && request.fix->kind == ClaimEvent::Kind::kSerialCorrected) {
+    // Before anything else, as the Redis store takes the new serial's key before the buyer's script runs.
+    const SerialKey& serial = request.fix->new_serial;
+    const auto holder = serials_.find(Key(serial.programme, serial.value_hash));
+    if (holder != serials_.end() && holder->second != request.claim_id) return SerialTaken(serial.field);
+  }
   TRADEIN_ASSIGN_OR_RETURN(
       PaidChange change, OpenPaidChangeLocked({request.claim_id, "", request.request_id, request.fingerprint},
                                               &StoredClaim::correction_fingerprints, request.now,
                                               CorrectionIdReused(), "corrected"));
   if (change.replay.has_value()) return *std::move(change.replay);
   StoredClaim* claim = change.claim;
+  if (request.fix.has_value()) return FixConfirmationLocked(*claim, request);
   ClaimRecord& record = claim->record;
+  const ClaimRecord before = record;
   // Every line checked (in request order, against the amounts before it) before anything changes.
   std::vector<int64_t> fen(record.grants.size());
   for (size_t i = 0; i < fen.size(); ++i) fen[i] = record.grants[i].fen;
@@ -490,8 +509,46 @@ absl::StatusOr<ClaimRecord> MemoryQuotaStore::CorrectLocked(const CorrectRequest
   }
   record.updated_at = request.now;
   claim->correction_fingerprints[request.request_id] = request.fingerprint;
-  ClaimRecord answer = record;
-  answer.last_change_fen = total;
+  return Changed(*claim, before, EventOf(ClaimEvent::Kind::kCorrected, request, request.request_id), total);
+}
+
+absl::StatusOr<ClaimRecord> MemoryQuotaStore::FixConfirmationLocked(StoredClaim& claim,
+                                                                    const CorrectRequest& request) {
+  const CorrectRequest::Fix& fix = *request.fix;
+  ClaimRecord& record = claim.record;
+  std::string old_key, new_key;
+  std::vector<std::string>* serials = nullptr;
+  if (fix.kind == ClaimEvent::Kind::kSerialCorrected) {
+    const auto found = std::find(claim.line_ids.begin(), claim.line_ids.end(), fix.old_serial.line_id);
+    if (found == claim.line_ids.end()) return LineNotFound();
+    serials = &claim.holdings[static_cast<size_t>(found - claim.line_ids.begin())].serials;
+    old_key = Key(fix.old_serial.programme, fix.old_serial.value_hash);
+    new_key = Key(fix.new_serial.programme, fix.new_serial.value_hash);
+    if (std::find(serials->begin(), serials->end(), old_key) == serials->end()) return SerialNotOnLine();
+    if (serials_.contains(new_key)) return SerialTaken(fix.new_serial.field);  // this claim's, on some line
+  }
+  if (record.confirmation != fix.expected_confirmation) return ConfirmationChanged();
+  if (serials != nullptr) {
+    serials_.erase(old_key);
+    serials_[new_key] = record.claim_id;
+    *std::find(serials->begin(), serials->end(), old_key) = new_key;
+  }
+  const ClaimRecord before = record;
+  record.confirmation = fix.confirmation;
+  record.updated_at = request.now;
+  claim.correction_fingerprints[request.request_id] = request.fingerprint;
+  ClaimEvent event = EventOf(fix.kind, request, request.request_id);
+  event.before = fix.before;
+  event.after = fix.after;
+  return Changed(claim, before, std::move(event), 0);
+}
+
+ClaimRecord MemoryQuotaStore::Changed(StoredClaim& claim, const ClaimRecord& before, ClaimEvent event,
+                                      int64_t change_fen) {
+  event.lines = ChangedLines(before, claim.record, claim.line_ids);
+  AppendClaimEvent(claim.record, std::move(event));
+  ClaimRecord answer = claim.record;
+  answer.last_change_fen = change_fen;
   return answer;
 }
 

@@ -97,6 +97,13 @@ class MemoryQuotaStore final : public QuotaStore {
   absl::StatusOr<ClaimRecord> RefundLocked(const RefundRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> VoidLocked(const VoidRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<ClaimRecord> CorrectLocked(const CorrectRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A correction that fixes the claim's confirmation (an invoice or a serial number; quota_store.h).
+  absl::StatusOr<ClaimRecord> FixConfirmationLocked(StoredClaim& claim, const CorrectRequest& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends a change of a paid claim: appends `event` to its history with the lines that changed since
+  // `before`, and answers the record with last_change_fen = `change_fen`.
+  static ClaimRecord Changed(StoredClaim& claim, const ClaimRecord& before, ClaimEvent event,
+                             int64_t change_fen);
   absl::StatusOr<ClaimPage> ListLocked(const ClaimPageRequest& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Checks a confirmation's serials (quota_store.h) and, when every one is free, takes them for the claim.
   absl::Status TakeSerialsLocked(StoredClaim& claim, const std::vector<SerialKey>& serials)

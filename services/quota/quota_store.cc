@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -31,6 +32,27 @@ bool IsDigits(absl::string_view text) {
 }
 
 }  // namespace
+
+void AppendClaimEvent(ClaimRecord& record, ClaimEvent event) {
+  record.history.push_back(std::move(event));
+  if (record.history.size() > kMaxClaimEvents) {
+    record.history.erase(record.history.begin());
+    ++record.history_omitted;
+  }
+}
+
+std::vector<ClaimEvent::Line> ChangedLines(const ClaimRecord& before, const ClaimRecord& after,
+                                           const std::vector<std::string>& line_ids) {
+  std::vector<ClaimEvent::Line> lines;
+  for (size_t i = 0; i < after.grants.size() && i < before.grants.size() && i < line_ids.size(); ++i) {
+    const int64_t owed_before = before.grants[i].fen - before.refunds[i].fen;
+    const int64_t owed_after = after.grants[i].fen - after.refunds[i].fen;
+    const int32_t units = after.refunds[i].units - before.refunds[i].units;
+    if (owed_before != owed_after || units != 0)
+      lines.push_back({line_ids[i], units, owed_before, owed_after});
+  }
+  return lines;
+}
 
 int64_t ClaimRecord::GrantedFen() const {
   int64_t total = 0;

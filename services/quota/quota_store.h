@@ -97,6 +97,24 @@
 //     (whether or not refunds restore quota: the buyer was granted less). The state is unchanged (even when
 //     the grant falls to what was refunded). last_change_fen = the total reduction. No lines = a no-op that
 //     still records the id.
+//     A correction may instead fix the recorded confirmation (CorrectRequest::fix, one kind per request):
+//     an invoice number, or one serial number of a line. The claim's confirmation becomes fix.confirmation
+//     only while it is still fix.expected_confirmation (else ABORTED ABORTED: the caller reads the claim
+//     again and retries; nothing changed). A serial fix names a line the claim has (else NOT_FOUND
+//     LINE_NOT_FOUND) whose serial keys include fix.old_serial (else FAILED_PRECONDITION SERIAL_NOT_ON_LINE);
+//     fix.new_serial held by another claim is FAILED_PRECONDITION SERIAL_ALREADY_SUBSIDISED (naming its
+//     `field`), else the line gives up the old key and holds the new one permanently, atomically. No amount
+//     changes (last_change_fen = 0). Serial fixes: CONFIRMED/PARTIALLY_REFUNDED and a line with units left.
+//
+// History (ClaimRecord::history): every refund, void and correction that changes a claim appends one
+// ClaimEvent in the same atomic step (a replay adds none): its kind, the request's `now`, the caller and the
+// reason (ChangeNote), the change's id (refund id or request id), each line whose subsidy owed changed
+// (units refunded by this event; fen owed = granted − refunded before and after, in line order), and for a
+// confirmation fix the invoice or serial numbers before and after. At most kMaxClaimEvents are kept: a new
+// event beyond them drops the oldest and counts it in history_omitted (the audit file keeps every one).
+// Reserve, Confirm, Cancel and expiry add no event (their state and times say it). An event is at most
+// some 2.5 KB (64-byte caller, 256-byte reason, 64-byte id, a few bytes per changed line, two 64-byte
+// values); typically 150 bytes.
 //
 // Listings (ListClaims): claims (REJECTED ones too) created on [first_day, last_day] in China time
 // (ChinaCivilDay(created_at)), ordered by (created_at, claim_id), newest or oldest first. Each entry's cursor
@@ -117,9 +135,11 @@
 //   NOT_FOUND (CLAIM_NOT_FOUND)       no such claim, or not the given retailer's; LINE_NOT_FOUND in a refund,
 //                                     correction or serial.
 //   FAILED_PRECONDITION               HOLD_EXPIRED, WRONG_STATE, REFUND_EXCEEDS_GRANT,
-//                                     CORRECTION_NOT_A_REDUCTION, SERIAL_ALREADY_SUBSIDISED.
-//   INVALID_ARGUMENT                  SERIAL_COUNT, CURSOR_INVALID, LIMIT_INVALID.
-//   ALREADY_EXISTS (REQUEST_ID_REUSED / REFUND_ID_REUSED / VOID_ID_REUSED / CORRECTION_ID_REUSED).
+//                                     CORRECTION_NOT_A_REDUCTION, SERIAL_ALREADY_SUBSIDISED,
+//                                     SERIAL_NOT_ON_LINE.
+//   ABORTED (ABORTED)                 a confirmation fix whose expected confirmation is no longer the
+//   claim's. INVALID_ARGUMENT                  SERIAL_COUNT, CURSOR_INVALID, LIMIT_INVALID. ALREADY_EXISTS
+//   (REQUEST_ID_REUSED / REFUND_ID_REUSED / VOID_ID_REUSED / CORRECTION_ID_REUSED).
 //
 // Thread safety: every method may be called from any thread, concurrently. Callbacks run exactly once, on a
 // store thread or inline in the call (MemoryQuotaStore); they must not block.
@@ -127,6 +147,7 @@
 #define TRADEIN_SERVICES_QUOTA_QUOTA_STORE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -231,6 +252,43 @@ struct LineRefund {
   friend bool operator==(const LineRefund&, const LineRefund&) = default;
 };
 
+// Who changed a paid claim and why: kept in the claim's history (the caller id as authenticated, the reason
+// as given; both as the audit file has them).
+struct ChangeNote {
+  std::string actor;
+  std::string reason;
+};
+
+// One change of a paid claim, as its history keeps it (see "History" above).
+struct ClaimEvent {
+  enum class Kind : uint8_t {
+    kRefunded = 1,
+    kVoided = 2,
+    kCorrected = 3,         // granted amounts lowered
+    kInvoiceCorrected = 4,  // the invoice number fixed
+    kSerialCorrected = 5,   // a serial number fixed
+  };
+  struct Line {
+    std::string line_id;
+    int32_t units = 0;       // units this event refunded (0 for a correction)
+    int64_t fen_before = 0;  // the line's fen owed (granted − refunded) before the event
+    int64_t fen_after = 0;   // and after it
+    friend bool operator==(const Line&, const Line&) = default;
+  };
+  Kind kind = Kind::kCorrected;
+  absl::Time at;            // the request's now
+  std::string actor;        // ChangeNote::actor
+  std::string reason;       // ChangeNote::reason
+  std::string request_id;   // the refund id, or the void / correction request id
+  std::vector<Line> lines;  // lines whose fen owed or refunded units changed, in line order
+  std::string before;       // kInvoiceCorrected / kSerialCorrected: the old invoice or serial number
+  std::string after;        // and the new one
+  friend bool operator==(const ClaimEvent&, const ClaimEvent&) = default;
+};
+
+// The bound of a claim's history (ClaimRecord::history).
+inline constexpr size_t kMaxClaimEvents = 32;
+
 struct ClaimRecord {
   std::string claim_id;
   ClaimState state = ClaimState::kRejected;
@@ -247,6 +305,10 @@ struct ClaimRecord {
   // Refund, Void and Correct: the fen this call gave back (0 for a replay). Lets the audit line say what
   // moved.
   int64_t last_change_fen = 0;
+  // The refunds, voids and corrections, oldest first: the last kMaxClaimEvents of them, after
+  // history_omitted older ones.
+  std::vector<ClaimEvent> history;
+  int32_t history_omitted = 0;
 
   int64_t GrantedFen() const;   // sum of grants
   int64_t RefundedFen() const;  // sum of refunds
@@ -291,6 +353,7 @@ struct RefundRequest {
   std::string fingerprint;
   std::vector<RefundLine> lines;  // empty = the whole claim
   absl::Time now;
+  ChangeNote note = {};  // for the history
 };
 
 // VOIDED by an administrator: like a refund of everything left (budget always back, counters, once-keys and
@@ -300,6 +363,7 @@ struct VoidRequest {
   std::string request_id;
   std::string fingerprint;
   absl::Time now;
+  ChangeNote note = {};  // for the history
 };
 
 // Lowers the granted fen of lines of a CONFIRMED or PARTIALLY_REFUNDED claim (units unchanged): the
@@ -311,12 +375,37 @@ struct CorrectRequest {
     std::string line_id;
     int64_t fen = 0;
   };
+  // Fixes the recorded confirmation instead (an invoice or serial number); see the top of this file.
+  struct Fix {
+    ClaimEvent::Kind kind = ClaimEvent::Kind::kInvoiceCorrected;  // or kSerialCorrected
+    std::string expected_confirmation;  // the claim's confirmation the fix was computed from
+    std::string confirmation;           // what it becomes
+    std::string before;                 // the old invoice or serial number, for the history
+    std::string after;                  // the new one
+    SerialKey old_serial;  // kSerialCorrected: the key the line gives up (line_id names the line)
+    SerialKey new_serial;  // and the one it takes (`field` is named if another claim holds it)
+  };
   std::string claim_id;
   std::string request_id;
   std::string fingerprint;
   std::vector<Line> lines;
   absl::Time now;
+  ChangeNote note = {};                   // for the history
+  std::optional<Fix> fix = std::nullopt;  // set: `lines` is empty
 };
+
+// AppendClaimEvent
+//
+// Appends `event` to `record`'s history, dropping the oldest beyond kMaxClaimEvents (history_omitted counts
+// them). Both stores and the reference model keep their history with it.
+void AppendClaimEvent(ClaimRecord& record, ClaimEvent event);
+
+// ChangedLines
+//
+// The history's lines of a change from `before` to `after` (the same claim's grants and refunds): each line
+// whose refunded units or fen owed differ, in line order, named by `line_ids` (one per line).
+std::vector<ClaimEvent::Line> ChangedLines(const ClaimRecord& before, const ClaimRecord& after,
+                                           const std::vector<std::string>& line_ids);
 
 // A page of claims created on [first_day, last_day] (China time), for listings and the settlement export.
 // Order: newest first (created_at, then claim id, descending) or oldest first. `cursor` continues after the

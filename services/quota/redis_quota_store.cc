@@ -47,11 +47,11 @@ const RedisQuotaKeys& RedisQuotaStore::keys() const { return core_->keys; }
 
 const std::vector<std::string>& RedisQuotaStore::ProtocolSteps() {
   static const std::vector<std::string>* const steps = new std::vector<std::string>{
-      "reserve.request",  "reserve.holds",   "reserve.budgets", "reserve.buyer",    "reserve.reconcile",
-      "confirm.buyer",    "confirm.serials", "confirm.commit",  "confirm.final",    "cancel.buyer",
-      "cancel.reconcile", "refund.due",      "refund.buyer",    "refund.reconcile", "void.due",
-      "void.buyer",       "void.reconcile",  "correct.due",     "correct.buyer",    "correct.reconcile",
-      "sweep.reconcile",  "sweep.settle"};
+      "reserve.request",   "reserve.holds",   "reserve.budgets", "reserve.buyer",    "reserve.reconcile",
+      "confirm.buyer",     "confirm.serials", "confirm.commit",  "confirm.final",    "cancel.buyer",
+      "cancel.reconcile",  "refund.due",      "refund.buyer",    "refund.reconcile", "void.due",
+      "void.buyer",        "void.reconcile",  "correct.due",     "correct.serial",   "correct.buyer",
+      "correct.reconcile", "sweep.reconcile", "sweep.settle"};
   return *steps;
 }
 

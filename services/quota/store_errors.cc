@@ -115,6 +115,16 @@ absl::Status NotAReduction() {
                      "a correction may only lower a line's subsidy, and not below what was refunded");
 }
 
+absl::Status SerialNotOnLine() {
+  return ReasonError(absl::StatusCode::kFailedPrecondition, "SERIAL_NOT_ON_LINE",
+                     "the line does not hold this serial number");
+}
+
+absl::Status ConfirmationChanged() {
+  return ReasonError(absl::StatusCode::kAborted, "ABORTED",
+                     "the claim's confirmation changed meanwhile: read the claim again and retry");
+}
+
 absl::Status LimitInvalid() {
   return ReasonError(absl::StatusCode::kInvalidArgument, "LIMIT_INVALID", "a page holds at least one claim");
 }

@@ -42,6 +42,10 @@ absl::Status VoidIdReused();
 absl::Status CorrectionIdReused();
 // FAILED_PRECONDITION CORRECTION_NOT_A_REDUCTION.
 absl::Status NotAReduction();
+// FAILED_PRECONDITION SERIAL_NOT_ON_LINE: a serial fix naming a serial its line does not hold.
+absl::Status SerialNotOnLine();
+// ABORTED ABORTED: a confirmation fix computed from a confirmation the claim no longer has.
+absl::Status ConfirmationChanged();
 // INVALID_ARGUMENT LIMIT_INVALID.
 absl::Status LimitInvalid();
 

@@ -227,7 +227,8 @@ absl::Status TradeinServer::BuildGrpcServer(const ServerOptions& options) {
   portal_service_ = std::make_unique<api::PortalService>(
       *clock_, *hasher_, *store_, *gate_, *events_,
       api::PortalService::Options{options.store_timeout, [this] { return Reload(); },
-                                  [this] { return DescribeReload(); }});
+                                  [this] { return DescribeReload(); },
+                                  [this] { return policies_->Current(); }});
   TRADEIN_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                            MainPortCredentials(options));
 

@@ -83,6 +83,25 @@ class PortalE2eTest : public testing::ClaimE2eTest {
     return testing::Answer(status, std::move(response));
   }
 
+  // CorrectClaim of the invoice number (when `invoice` is set) or of one serial of line "1".
+  absl::StatusOr<v1::Claim> Fix(const std::string& claim_id, const std::string& request_id,
+                                const std::string& invoice, const std::string& old_serial = "",
+                                const std::string& new_serial = "") {
+    v1::CorrectClaimRequest request;
+    request.set_claim_id(claim_id);
+    request.set_request_id(request_id);
+    request.set_reason("typed wrong at the till");
+    request.set_invoice_number(invoice);
+    if (!old_serial.empty()) {
+      request.mutable_serial()->set_line_id("1");
+      request.mutable_serial()->set_old_serial_number(old_serial);
+      request.mutable_serial()->set_new_serial_number(new_serial);
+    }
+    v1::Claim response;
+    const grpc::Status status = Portal()->CorrectClaim(NewContext().get(), request, &response);
+    return testing::Answer(status, std::move(response));
+  }
+
   absl::StatusOr<v1::Claim> Correct(const std::string& claim_id, const std::string& request_id, int64_t fen) {
     v1::CorrectClaimRequest request;
     request.set_claim_id(claim_id);
@@ -257,6 +276,71 @@ TEST_P(PortalE2eTest, ACorrectionLowersTheGrantAndAVoidGivesTheRestBack) {
   EXPECT_EQ(Void(id, "void-1")->state(), v1::Claim::VOIDED);  // a retry replays
   EXPECT_EQ(Get(id)->state(), v1::Claim::VOIDED);
   EXPECT_EQ(Void(Reserve(2), "void-2").status().code(), absl::StatusCode::kFailedPrecondition);  // not paid
+}
+
+// Issue 12, items 3 and 5: an invoice or serial typo is fixed by an administrator, and the claim shows each
+// refund, correction and fix — who, when, why and what changed — to GetClaim, ListClaims and the export.
+TEST_P(PortalE2eTest, FixesAndRefundsAreInTheClaimsHistory) {
+  ASSERT_TRUE(StartServer({}));
+  const std::string id = Reserve(1);
+  ASSERT_TRUE(Confirm(id, "INV-1", {{"1", {"SN-TYPO"}}}).ok());
+  ASSERT_TRUE(Confirm(Reserve(2), "INV-2", {{"1", {"SN-OTHER"}}}).ok());
+
+  absl::StatusOr<v1::Claim> invoice = Fix(id, "fix-invoice", "INV-10");
+  ASSERT_TRUE(invoice.ok()) << invoice.status();
+  EXPECT_EQ(invoice->invoice_number(), "INV-10");
+  EXPECT_TRUE(Fix(id, "fix-invoice", "INV-10").ok()) << "a retry replays";
+  absl::StatusOr<v1::Claim> taken = Fix(id, "fix-taken", "", "SN-TYPO", "SN-OTHER");
+  EXPECT_EQ(taken.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(taken.status().message().find("serial.newSerialNumber"), std::string::npos) << taken.status();
+  absl::StatusOr<v1::Claim> absent = Fix(id, "fix-absent", "", "SN-NONE", "SN-NEW");
+  EXPECT_EQ(absent.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(absent.status().message().find("does not hold this serial"), std::string::npos)
+      << absent.status();
+  absl::StatusOr<v1::Claim> serial = Fix(id, "fix-serial", "", "SN-TYPO", "SN-RIGHT");
+  ASSERT_TRUE(serial.ok()) << serial.status();
+  EXPECT_EQ(serial->items(0).serial_numbers(0), "SN-RIGHT");
+  EXPECT_EQ(serial->invoice_number(), "INV-10");
+  // The old serial is free for another device's claim, the new one is this claim's.
+  EXPECT_TRUE(Confirm(Reserve(3), "INV-3", {{"1", {"SN-TYPO"}}}).ok());
+  EXPECT_EQ(Confirm(Reserve(4), "INV-4", {{"1", {"SN-RIGHT"}}}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(Correct(id, "fix-amount", 60000).ok());
+  ASSERT_TRUE(Refund(id, "refund-1").ok());
+
+  absl::StatusOr<v1::Claim> read = Get(id);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->history_size(), 4) << read->DebugString();
+  const v1::ClaimEvent& first = read->history(0);
+  EXPECT_EQ(first.kind(), v1::ClaimEvent::INVOICE_CORRECTED);
+  EXPECT_EQ(first.before(), "INV-1");
+  EXPECT_EQ(first.after(), "INV-10");
+  EXPECT_EQ(first.reason(), "typed wrong at the till");
+  EXPECT_EQ(first.request_id(), "fix-invoice");
+  EXPECT_GT(first.at().seconds(), 0);
+  EXPECT_EQ(read->history(1).kind(), v1::ClaimEvent::SERIAL_CORRECTED);
+  EXPECT_EQ(read->history(1).before(), "1: SN-TYPO");
+  EXPECT_EQ(read->history(1).after(), "1: SN-RIGHT");
+  EXPECT_EQ(read->history(2).kind(), v1::ClaimEvent::CORRECTED);
+  ASSERT_EQ(read->history(2).lines_size(), 1);
+  EXPECT_EQ(read->history(2).lines(0).subsidy_fen_before(), 100000);
+  EXPECT_EQ(read->history(2).lines(0).subsidy_fen_after(), 60000);
+  EXPECT_EQ(read->history(3).kind(), v1::ClaimEvent::REFUNDED);
+  EXPECT_EQ(read->history(3).lines(0).refunded_quantity(), 1);
+  EXPECT_EQ(read->history(3).lines(0).subsidy_fen_after(), 0);
+
+  v1::ListClaimsResponse page;
+  ASSERT_TRUE(List(50, "", page).ok());
+  int listed = 0;
+  for (const v1::Claim& claim : page.claims()) {
+    if (claim.claim_id() == id) listed = claim.history_size();
+  }
+  EXPECT_EQ(listed, 4) << "listings carry the history too";
+  int exported = 0;
+  for (const v1::ExportedClaim& claim : Export("", 100)) {
+    if (claim.claim().claim_id() == id) exported = claim.claim().history_size();
+  }
+  EXPECT_EQ(exported, 4) << "and the export";
 }
 
 TEST_P(PortalE2eTest, OneDeviceIsSubsidisedOnce) {

@@ -749,6 +749,166 @@ TEST_P(VoidAndCorrectTest, ACorrectionLowersTheGrantAndGivesTheDifferenceBack) {
   EXPECT_EQ(BudgetUsed(), 0);
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// History
+
+TEST_P(VoidAndCorrectTest, ARefundACorrectionAndAVoidEachLeaveOneEventInTheHistory) {
+  const ClaimRecord claim = Confirmed();
+  EXPECT_TRUE(sync_->Get(claim.claim_id, t0_)->history.empty()) << "reserve and confirm add no event";
+  const RefundRequest refund{claim.claim_id,           "", "r1", "f", {{"tv", 1}}, t0_ + absl::Hours(1),
+                             {"shop-till", "returned"}};
+  ASSERT_THAT(sync_->Refund(refund), IsOk());
+  ASSERT_THAT(sync_->Refund(refund), IsOk());  // a replay adds nothing
+  ASSERT_THAT(sync_->Correct(
+                  {claim.claim_id, "c1", "fc", {{"ac", 400}}, t0_ + absl::Hours(2), {"ops", "wrong price"}}),
+              IsOk());
+  EXPECT_EQ(
+      ReasonOf(sync_->Correct({claim.claim_id, "c2", "fc", {{"ac", 900}}, t0_, {"ops", "up"}}).status()),
+      "CORRECTION_NOT_A_REDUCTION")
+      << "a refused change adds nothing";
+  const absl::StatusOr<ClaimRecord> voided =
+      sync_->Void({claim.claim_id, "v1", "fv", t0_ + absl::Hours(3), {"ops", "fraud"}});
+  ASSERT_THAT(voided, IsOk());
+
+  const std::vector<ClaimEvent> want = {
+      {ClaimEvent::Kind::kRefunded,
+       t0_ + absl::Hours(1),
+       "shop-till",
+       "returned",
+       "r1",
+       {{"tv", 1, 2000, 1000}},
+       "",
+       ""},
+      {ClaimEvent::Kind::kCorrected,
+       t0_ + absl::Hours(2),
+       "ops",
+       "wrong price",
+       "c1",
+       {{"ac", 0, 500, 400}},
+       "",
+       ""},
+      {ClaimEvent::Kind::kVoided,
+       t0_ + absl::Hours(3),
+       "ops",
+       "fraud",
+       "v1",
+       {{"tv", 1, 1000, 0}, {"ac", 1, 400, 0}},
+       "",
+       ""},
+  };
+  EXPECT_EQ(voided->history, want);
+  EXPECT_EQ(voided->history_omitted, 0);
+  EXPECT_EQ(sync_->Get(claim.claim_id, t0_)->history, want);
+  EXPECT_EQ(sync_->Void({claim.claim_id, "v1", "fv", t0_, {"ops", "fraud"}})->history, want);
+}
+
+TEST_P(QuotaStoreContractTest, AClaimKeepsItsLastEventsAndCountsTheOlderOnes) {
+  const ClaimRecord claim =
+      *sync_->Reserve(ReserveBuilder(TestBuyer(1), "shop", "many", t0_).Line("1", 40, 10).Build());
+  ASSERT_THAT(sync_->Confirm(claim.claim_id, t0_), IsOk());
+  for (int r = 0; r < 40; ++r) {
+    ASSERT_THAT(sync_->Refund({claim.claim_id, "", absl::StrCat("r", r), "f", {{"1", 1}}, t0_, {"till", ""}}),
+                IsOk());
+  }
+  const absl::StatusOr<ClaimRecord> read = sync_->Get(claim.claim_id, t0_);
+  ASSERT_EQ(read->history.size(), kMaxClaimEvents);
+  EXPECT_EQ(read->history_omitted, 40 - static_cast<int>(kMaxClaimEvents));
+  EXPECT_EQ(read->history.front().request_id, absl::StrCat("r", 40 - kMaxClaimEvents));
+  EXPECT_EQ(read->history.back().request_id, "r39");
+  EXPECT_EQ(read->history.back().lines, (std::vector<ClaimEvent::Line>{{"1", 1, 10, 0}}));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Confirmation fixes: an invoice or a serial number
+
+CorrectRequest InvoiceFix(const std::string& claim_id, const std::string& request_id, const std::string& from,
+                          const std::string& to, absl::Time now) {
+  CorrectRequest::Fix fix;
+  fix.kind = ClaimEvent::Kind::kInvoiceCorrected;
+  fix.expected_confirmation = from;
+  fix.confirmation = to;
+  fix.before = from;
+  fix.after = to;
+  return {claim_id, request_id, absl::StrCat("fp-", to), {}, now, {"ops", "typo"}, std::move(fix)};
+}
+
+CorrectRequest SerialFix(const std::string& claim_id, const std::string& request_id, const std::string& line,
+                         const std::string& from, const std::string& to, absl::Time now) {
+  CorrectRequest::Fix fix;
+  fix.kind = ClaimEvent::Kind::kSerialCorrected;
+  fix.expected_confirmation = "invoice-1";
+  fix.confirmation = "invoice-1";
+  fix.before = from;
+  fix.after = to;
+  fix.old_serial = Serial(from, line);
+  fix.new_serial = Serial(to, line, 0, 0);
+  fix.new_serial.field = "serial.newSerialNumber";
+  return {claim_id, request_id, absl::StrCat("fp-", to), {}, now, {"ops", "typo"}, std::move(fix)};
+}
+
+TEST_P(VoidAndCorrectTest, AnInvoiceFixReplacesTheConfirmationItWasComputedFrom) {
+  const ClaimRecord claim = Confirmed();
+  const absl::StatusOr<ClaimRecord> stale =
+      sync_->Correct(InvoiceFix(claim.claim_id, "i0", "invoice-9", "INV-2", t0_));
+  EXPECT_THAT(stale, StatusIs(absl::StatusCode::kAborted));
+  EXPECT_EQ(sync_->Get(claim.claim_id, t0_)->confirmation, "invoice-1") << "an aborted fix changes nothing";
+
+  const CorrectRequest fix = InvoiceFix(claim.claim_id, "i1", "invoice-1", "INV-2", t0_ + absl::Hours(1));
+  const absl::StatusOr<ClaimRecord> fixed = sync_->Correct(fix);
+  ASSERT_THAT(fixed, IsOk());
+  EXPECT_EQ(fixed->confirmation, "INV-2");
+  EXPECT_EQ(fixed->last_change_fen, 0);
+  EXPECT_EQ(fixed->updated_at, t0_ + absl::Hours(1));
+  EXPECT_EQ(fixed->history, (std::vector<ClaimEvent>{{ClaimEvent::Kind::kInvoiceCorrected,
+                                                      t0_ + absl::Hours(1),
+                                                      "ops",
+                                                      "typo",
+                                                      "i1",
+                                                      {},
+                                                      "invoice-1",
+                                                      "INV-2"}}));
+  EXPECT_EQ(fixed->GrantedFen(), 2500);
+  EXPECT_EQ(BudgetUsed(), 2500);
+  const absl::StatusOr<ClaimRecord> replay = sync_->Correct(fix);
+  ASSERT_THAT(replay, IsOk());
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->history.size(), 1u);
+}
+
+TEST_P(VoidAndCorrectTest, ASerialFixSwapsTheLinesSerialAtOnce) {
+  const ClaimRecord claim = Confirmed();
+  EXPECT_EQ(ReasonOf(sync_->Correct(SerialFix(claim.claim_id, "s0", "tv", "S9", "S3", t0_)).status()),
+            "SERIAL_NOT_ON_LINE");
+  EXPECT_EQ(ReasonOf(sync_->Correct(SerialFix(claim.claim_id, "s0", "ac", "S1", "S3", t0_)).status()),
+            "SERIAL_NOT_ON_LINE");
+  EXPECT_EQ(ReasonOf(sync_->Correct(SerialFix(claim.claim_id, "s0", "zz", "S1", "S3", t0_)).status()),
+            "LINE_NOT_FOUND");
+  EXPECT_EQ(ReasonOf(sync_->Correct(SerialFix(claim.claim_id, "s0", "tv", "S1", "S2", t0_)).status()),
+            "SERIAL_ALREADY_SUBSIDISED")
+      << "the claim's own other unit";
+  ASSERT_TRUE(SerialIsFree("taken", "S4"));
+  const absl::StatusOr<ClaimRecord> taken =
+      sync_->Correct(SerialFix(claim.claim_id, "s0", "tv", "S1", "S4", t0_));
+  EXPECT_THAT(taken, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ReasonOf(taken.status()), "SERIAL_ALREADY_SUBSIDISED");
+  EXPECT_THAT(std::string(taken.status().message()), ::testing::HasSubstr("serial.newSerialNumber"));
+  EXPECT_TRUE(sync_->Get(claim.claim_id, t0_)->history.empty()) << "refused fixes change nothing";
+
+  const CorrectRequest fix = SerialFix(claim.claim_id, "s1", "tv", "S1", "S3", t0_ + absl::Hours(1));
+  const absl::StatusOr<ClaimRecord> fixed = sync_->Correct(fix);
+  ASSERT_THAT(fixed, IsOk());
+  EXPECT_EQ(fixed->history.size(), 1u);
+  EXPECT_EQ(fixed->history[0].kind, ClaimEvent::Kind::kSerialCorrected);
+  EXPECT_EQ(fixed->history[0].before, "S1");
+  EXPECT_EQ(fixed->history[0].after, "S3");
+  EXPECT_TRUE(sync_->Correct(fix)->replayed);
+  EXPECT_FALSE(SerialIsFree("after1", "S3")) << "the new serial is the claim's";
+  EXPECT_TRUE(SerialIsFree("after2", "S1")) << "the old one is free";
+  // The new serial is the line's like the others: a whole refund gives it back.
+  ASSERT_THAT(sync_->Refund({claim.claim_id, "", "r", "f", {{"tv", 0}}, t0_}), IsOk());
+  EXPECT_TRUE(SerialIsFree("after3", "S3"));
+}
+
 // Issue 9, defect 1: 3 air conditioners at 200,000 each; refund 1; correct the line down to what was refunded;
 // refund 1 more. Partial refunds used to share the *original* grant over the units (⌊f · k / u⌋ = 266,666 of a
 // 200,000 grant, a negative total on the wire); they share what is left over the units left.

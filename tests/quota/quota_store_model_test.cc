@@ -93,6 +93,26 @@ class RandomWorkload {
     return serials;
   }
 
+  // An invoice fix or a serial fix (from the same pool as RandomSerials: the old serial sometimes not the
+  // line's, the new one sometimes another claim's), computed mostly from the claim's current confirmation.
+  CorrectRequest::Fix RandomFix(const ModelAnswer& claim) {
+    CorrectRequest::Fix fix;
+    fix.expected_confirmation = claim.ok() && Pick(6) != 0 ? claim.record.confirmation : "stale";
+    if (Pick(2) == 0) {
+      fix.kind = ClaimEvent::Kind::kInvoiceCorrected;
+      fix.confirmation = absl::StrCat("invoice-", Pick(4));
+    } else {
+      const std::string line = absl::StrCat("l", Pick(3));
+      fix.kind = ClaimEvent::Kind::kSerialCorrected;
+      fix.old_serial = Serial(absl::StrCat("sn", Pick(10)), line);
+      fix.new_serial = Serial(absl::StrCat("sn", Pick(12)), line);
+      fix.confirmation = absl::StrCat(fix.expected_confirmation, "+", fix.new_serial.value_hash);
+    }
+    fix.before = fix.expected_confirmation;
+    fix.after = fix.confirmation;
+    return fix;
+  }
+
   ReserveRequest RandomReserve(absl::Time now) {
     const int buyer = Pick(kBuyers);
     // A small pool of request ids per retailer: retries and reused ids happen.
@@ -185,8 +205,11 @@ TEST_P(QuotaStoreModelTest, SameAnswersAsTheModel) {
         case 9: {
           if (claim_id.empty()) break;
           const int id = workload.Pick(3);
-          const VoidRequest request{claim_id, absl::StrCat("void", id), absl::StrCat("fp", workload.Pick(2)),
-                                    now};
+          const VoidRequest request{claim_id,
+                                    absl::StrCat("void", id),
+                                    absl::StrCat("fp", workload.Pick(2)),
+                                    now,
+                                    {absl::StrCat("admin", workload.Pick(2)), "fraud"}};
           ASSERT_EQ(Compare(Seen("void", model.Void(request)), tested.Void(request)), "");
           break;
         }
@@ -195,7 +218,14 @@ TEST_P(QuotaStoreModelTest, SameAnswersAsTheModel) {
           // Mostly real reductions: amounts below the current grants.
           const ModelAnswer current = model.Get(claim_id, now);
           ASSERT_EQ(Compare(current, tested.Get(claim_id, now)), "");
-          CorrectRequest request{claim_id, absl::StrCat("correct", workload.Pick(2)), "", {}, now};
+          CorrectRequest request{claim_id,         absl::StrCat("correct", workload.Pick(2)), "", {}, now,
+                                 {"admin", "typo"}};
+          if (workload.Pick(3) == 0) {
+            request.fix = workload.RandomFix(current);
+            request.fingerprint = absl::StrCat("fix", request.fix->after, request.fix->expected_confirmation);
+            ASSERT_EQ(Compare(Seen("fix", model.Correct(request)), tested.Correct(request)), "");
+            break;
+          }
           for (int i = 0, lines = 1 + workload.Pick(2); i < lines && current.ok(); ++i) {
             const int size = static_cast<int>(current.record.grants.size());
             const int line = workload.Pick(8) == 0 ? size : workload.Pick(size);  // sometimes a line it lacks

@@ -26,6 +26,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/quota/memory_quota_store.h"
+#include "services/quota/msgpack.h"
 #include "services/quota/redis/script_sources.h"
 #include "services/redis/cluster_client.h"
 #include "services/redis/cluster_slots.h"
@@ -1137,6 +1138,47 @@ TEST_F(CrashTest, BeforeTheReconcileOfACorrectionARetryOrTheSweeperFinishesIt) {
 // Rolling deploy: instances of the layout before 2026-12 (v1) and of this one share a Redis
 // (docs/quota-ledger.md, "Rolling deploy"). These tests write what a v1 instance leaves and show that this
 // version reads and finishes it, and that it writes what a v1 instance reads.
+
+// Rolling deploy from the layout before claim histories (docs/quota-ledger.md): the history is the claims
+// hash's field "<claim id>:h", beside the record and never inside it. Instances of the previous version
+// unpack and repack the record alone, so they neither read nor lose a history (and add no event for their
+// own changes); this version reads a claim without the field as one with no history, and its next change
+// starts one.
+TEST_F(RedisQuotaStoreTest, HistoriesWorkAcrossTheOldAndNewClaimLayouts) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::unique_ptr<RedisQuotaStore> store = MakeStore();
+  SyncStore sync(*store);
+  const ClaimRecord claim =
+      *sync.Reserve(ReserveBuilder(TestBuyer(1), "shop", "h", kT0).Line("1", 2, kFen).Build());
+  ASSERT_THAT(sync.Confirm(claim.claim_id, kT0), IsOk());
+  ASSERT_THAT(sync.Refund({claim.claim_id, "", "r1", "f", {{"1", 1}}, kT0, {"till", "returned"}}), IsOk());
+  const std::string claims = store->keys().Buyer(TagOfClaimId(claim.claim_id))[0];
+
+  // The record holds only the fields the previous version knows.
+  absl::StatusOr<RedisValue> packed = server_->Run({"HGET", claims, claim.claim_id});
+  ASSERT_THAT(packed, IsOk());
+  absl::StatusOr<msgpack::Value> record = msgpack::Parse(packed->str());
+  ASSERT_THAT(record, IsOk());
+  const std::set<std::string> known = {"st", "rt", "rq", "fp", "bu", "cr", "up",  "ex", "rs",
+                                       "ln", "rf", "vd", "co", "bk", "ok", "okr", "sp", "rp"};
+  for (const auto& [field, value] : record->AsMap()) EXPECT_TRUE(known.contains(field)) << field;
+
+  // The previous version's refund rewrites the record (the same layout) and leaves the history alone.
+  ASSERT_THAT(server_->Run({"HSET", claims, claim.claim_id, packed->str()}), IsOk());
+  EXPECT_EQ(sync.Get(claim.claim_id, kT0)->history.size(), 1u);
+
+  // A claim only the previous version changed has no history field: read as none, started by the next change.
+  ASSERT_THAT(server_->Run({"HDEL", claims, absl::StrCat(claim.claim_id, ":h")}), IsOk());
+  const absl::StatusOr<ClaimRecord> old = sync.Get(claim.claim_id, kT0);
+  ASSERT_THAT(old, IsOk());
+  EXPECT_TRUE(old->history.empty());
+  EXPECT_EQ(old->refunds[0], (LineRefund{1, kFen}));
+  const absl::StatusOr<ClaimRecord> voided = sync.Void({claim.claim_id, "v1", "fv", kT0, {"ops", "fraud"}});
+  ASSERT_THAT(voided, IsOk());
+  ASSERT_EQ(voided->history.size(), 1u);
+  EXPECT_EQ(voided->history[0].kind, ClaimEvent::Kind::kVoided);
+  EXPECT_EQ(voided->history[0].lines, (std::vector<ClaimEvent::Line>{{"1", 1, kFen, 0}}));
+}
 
 TEST_F(RedisQuotaStoreTest, RetailerListingsWorkAcrossTheOldAndNewRetailerIndexLayouts) {
   ASSERT_NO_FATAL_FAILURE(StartServer());

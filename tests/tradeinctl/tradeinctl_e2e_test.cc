@@ -170,7 +170,7 @@ TEST_F(TradeinctlE2eTest, PortalCommandsListExportTotalsCorrectAndVoid) {
            "--date=2025-06-01", "--item", "appliance.refrigerator:5000:grade=1"});
   ASSERT_EQ(claimed.exit_code, 0) << claimed.err;
   const std::string id = FromJson<v1::Claim>(claimed.out).claim_id();
-  ASSERT_EQ(Ctl({"confirm", id, "--invoice=INV-PORTAL-1"}).exit_code, 0);
+  ASSERT_EQ(Ctl({"confirm", id, "--invoice=INV-PORTAL-1", "--serials", "1:SN-P1"}).exit_code, 0);
 
   // No --from/--to: the server's today (2025-06-01), not this machine's.
   const CtlRun listed = Ctl({"list", "--retailer=shop-9"});
@@ -190,6 +190,24 @@ TEST_F(TradeinctlE2eTest, PortalCommandsListExportTotalsCorrectAndVoid) {
   ASSERT_EQ(corrected.exit_code, 0) << corrected.err;
   EXPECT_EQ(FromJson<v1::Claim>(corrected.out).total_subsidy_fen(), 80000);
   EXPECT_EQ(Ctl({"correct", id, "--line", "1:eight", "--reason=x"}).exit_code, 2) << "a bad amount is usage";
+  EXPECT_EQ(Ctl({"correct", id, "--serial=1:SN-P1", "--reason=x"}).exit_code, 2) << "LINE:OLD:NEW";
+  EXPECT_EQ(Ctl({"correct", id, "--invoice=INV-X", "--line", "1:700", "--reason=x"}).exit_code, 2)
+      << "one change a call";
+  const CtlRun invoice =
+      Ctl({"correct", id, "--invoice=INV-PORTAL-2", "--reason=invoice typed wrong", "--request_id=fix-2"});
+  ASSERT_EQ(invoice.exit_code, 0) << invoice.err;
+  EXPECT_THAT(invoice.out, HasSubstr("INV-PORTAL-2"));
+  const CtlRun serial =
+      Ctl({"correct", id, "--serial=1:SN-P1:SN-P2", "--reason=serial typed wrong", "--request_id=fix-3"});
+  ASSERT_EQ(serial.exit_code, 0) << serial.err;
+  EXPECT_THAT(serial.out, HasSubstr("SN-P2"));
+  const CtlRun history = Ctl({"get", id});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_THAT(history.out,
+              AllOf(HasSubstr("History"), HasSubstr("CORRECTED  by "), HasSubstr("price typed wrong"),
+                    HasSubstr("line 1: 1,000.00 → 800.00 yuan"), HasSubstr("INVOICE_CORRECTED"),
+                    HasSubstr("INV-PORTAL-1 → INV-PORTAL-2"), HasSubstr("SERIAL_CORRECTED"),
+                    HasSubstr("1: SN-P1 → 1: SN-P2"), HasSubstr("request fix-3: serial typed wrong")));
   const CtlRun voided = Ctl({"void", id, "--reason=invoice forged"});
   ASSERT_EQ(voided.exit_code, 0) << voided.err;
   EXPECT_THAT(voided.out, HasSubstr("VOIDED"));

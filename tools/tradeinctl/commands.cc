@@ -319,6 +319,33 @@ std::string ItemsTable(const google::protobuf::RepeatedPtrField<v1::ItemResult>&
   return table.Render();
 }
 
+// The claim's refunds, voids and corrections, one line each (and a line per changed line of the claim):
+//   History
+//     2025-06-01 10:00:00 CST  REFUNDED  by shop-9, request r-1: goods returned
+//       line 1: 1 unit(s) refunded, 1,000.00 → 500.00 yuan
+//     2025-06-01 11:00:00 CST  INVOICE_CORRECTED  by ops, request fix-2: typo
+//       INV-1 → INV-2
+std::string HistoryText(const v1::Claim& claim) {
+  std::string out = "History\n";
+  if (claim.history_omitted() > 0)
+    absl::StrAppend(&out, "  (", claim.history_omitted(), " earlier changes: see the audit file)\n");
+  for (const v1::ClaimEvent& event : claim.history()) {
+    absl::StrAppend(&out, "  ", FormatInstantCst(event.at()), "  ", v1::ClaimEvent::Kind_Name(event.kind()),
+                    "  by ", event.caller_id(), ", request ", event.request_id(),
+                    event.reason().empty() ? "" : absl::StrCat(": ", event.reason()), "\n");
+    for (const v1::ClaimEvent::Line& line : event.lines()) {
+      absl::StrAppend(
+          &out, "    line ", line.line_id(), ": ",
+          line.refunded_quantity() == 0 ? "" : absl::StrCat(line.refunded_quantity(), " unit(s) refunded, "),
+          FormatYuanGrouped(line.subsidy_fen_before()), " → ", FormatYuanGrouped(line.subsidy_fen_after()),
+          " yuan\n");
+    }
+    if (!event.before().empty() || !event.after().empty())
+      absl::StrAppend(&out, "    ", event.before(), " → ", event.after(), "\n");
+  }
+  return out;
+}
+
 void PrintClaim(Session& session, const v1::Claim& claim) {
   std::string state = v1::Claim::State_Name(claim.state());
   if (claim.state() == v1::Claim::RESERVED) {
@@ -342,6 +369,7 @@ void PrintClaim(Session& session, const v1::Claim& claim) {
       {"Refunded",
        claim.refunded_fen() == 0 ? "" : absl::StrCat(FormatYuanGrouped(claim.refunded_fen()), " yuan")},
   });
+  if (claim.history_size() > 0) session.out() << "\n" << HistoryText(claim);
 }
 
 // ---------------------------------------------------------------------------------------------------------

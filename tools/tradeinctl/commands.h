@@ -49,6 +49,7 @@ struct CtlOptions {
   std::string request_json;  // JSON, @FILE or - (stdin)
   std::string invoice;
   std::string reason;
+  std::string serial_fix;  // correct --serial LINE:OLD:NEW
   // simulate.
   std::string policy_dir;  // the draft directory
   bool csv = false;

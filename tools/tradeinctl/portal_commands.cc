@@ -162,7 +162,8 @@ int Void(PortalSession& s, const std::string& claim_id) {
 // --line LINE:YUAN → the line's new granted amount.
 absl::Status ApplyCorrections(const std::vector<std::string>& lines, v1::CorrectClaimRequest& request) {
   if (lines.empty())
-    return absl::InvalidArgumentError("correct: give --line LINE:YUAN (the line's new subsidy)");
+    return absl::InvalidArgumentError(
+        "correct: give --line LINE:YUAN (the line's new subsidy), --invoice NEW or --serial LINE:OLD:NEW");
   for (const std::string& line : lines) {
     const std::vector<std::string> parts = absl::StrSplit(line, absl::MaxSplits(':', 1));
     absl::StatusOr<int64_t> fen = parts.size() == 2 ? ParseYuan(parts[1]) : absl::InvalidArgumentError("");
@@ -177,14 +178,43 @@ absl::Status ApplyCorrections(const std::vector<std::string>& lines, v1::Correct
   return absl::OkStatus();
 }
 
+// --serial LINE:OLD:NEW → one unit's serial number fixed.
+absl::Status ApplySerialFix(const std::string& fix, v1::CorrectClaimRequest& request) {
+  const std::vector<std::string> parts = absl::StrSplit(fix, ':');
+  if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--serial ", fix, ": expected LINE:OLD:NEW, e.g. 1:SN-0001:SN-0010"));
+  }
+  v1::SerialCorrection& serial = *request.mutable_serial();
+  serial.set_line_id(parts[0]);
+  serial.set_old_serial_number(parts[1]);
+  serial.set_new_serial_number(parts[2]);
+  return absl::OkStatus();
+}
+
+// What `correct` changes: amounts (--line), the invoice number (--invoice) or a serial (--serial); one of
+// them.
+absl::Status ApplyCorrection(const CtlOptions& options, v1::CorrectClaimRequest& request) {
+  const int given = (options.lines.empty() ? 0 : 1) + (options.invoice.empty() ? 0 : 1) +
+                    (options.serial_fix.empty() ? 0 : 1);
+  if (given > 1) {
+    return absl::InvalidArgumentError("correct: give one of --line, --invoice, --serial (one change a call)");
+  }
+  if (!options.invoice.empty()) {
+    request.set_invoice_number(options.invoice);
+    return absl::OkStatus();
+  }
+  if (!options.serial_fix.empty()) return ApplySerialFix(options.serial_fix, request);
+  return ApplyCorrections(options.lines, request);
+}
+
 int Correct(PortalSession& s, const std::string& claim_id) {
   if (claim_id.empty()) return s.local_error(absl::InvalidArgumentError("correct: give the claim id"));
   v1::CorrectClaimRequest request;
   request.set_claim_id(claim_id);
   request.set_reason(s.options.reason);
   request.set_request_id(s.options.request_id.empty() ? s.new_request_id() : s.options.request_id);
-  if (absl::Status status = ApplyCorrections(s.options.lines, request); !status.ok())
-    return s.local_error(status);
+  if (absl::Status status = ApplyCorrection(s.options, request); !status.ok()) return s.local_error(status);
   return WithStub(s, [&](PortalStub& stub) {
     absl::StatusOr<std::unique_ptr<grpc::ClientContext>> context = s.context();
     if (!context.ok()) return s.local_error(context.status());

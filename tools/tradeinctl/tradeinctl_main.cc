@@ -41,7 +41,9 @@ ABSL_FLAG(std::string, retailer, "", "retailerId (until authentication supplies 
 ABSL_FLAG(std::string, request_id, "", "Idempotency key of claim/refund; default: a new one, printed.");
 ABSL_FLAG(std::string, request_json, "",
           "The whole request as proto JSON (or @FILE, or - for stdin); flags override.");
-ABSL_FLAG(std::string, invoice, "", "confirm: invoice number.");
+ABSL_FLAG(std::string, invoice, "", "confirm: invoice number; correct: the claim's right invoice number.");
+ABSL_FLAG(std::string, serial, "",
+          "correct: LINE:OLD:NEW, one unit's serial number (IMEI) OLD on line LINE is in truth NEW.");
 ABSL_FLAG(std::string, reason, "", "cancel/refund/void/correct: why.");
 ABSL_FLAG(std::string, role, "", "caller add: RETAILER, PORTAL or ADMIN.");
 ABSL_FLAG(std::string, regions, "", "caller add: GB/T 2260 codes of a retailer's shops, comma separated.");
@@ -85,6 +87,9 @@ Commands:
   totals    [--from D] [--to D] [--retailer X]              money by day, product type, retailer (portal)
   void      CLAIM_ID --reason TEXT [--request_id K]         annul a confirmed claim (admin)
   correct   CLAIM_ID --line LINE:YUAN... --reason TEXT      lower lines' subsidy to YUAN (admin)
+  correct   CLAIM_ID --invoice NEW --reason TEXT            fix the claim's invoice number (admin)
+  correct   CLAIM_ID --serial LINE:OLD:NEW --reason TEXT    fix one unit's serial number / IMEI (admin);
+                                                            `get` shows each change in the claim's history
   reload                                                    PortalService/ReloadPolicies (admin): reloads
                                                             every instance on the server's Redis and lists
                                                             what each one has in force
@@ -247,6 +252,7 @@ int main(int argc, char** argv) {
   options.request_json = absl::GetFlag(FLAGS_request_json);
   options.invoice = absl::GetFlag(FLAGS_invoice);
   options.reason = absl::GetFlag(FLAGS_reason);
+  options.serial_fix = absl::GetFlag(FLAGS_serial);
   options.role = absl::GetFlag(FLAGS_role);
   options.regions = absl::GetFlag(FLAGS_regions);
   options.caller_id = absl::GetFlag(FLAGS_id);

@@ -1,5 +1,6 @@
 #include "services/quota/redis/change.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,10 @@ namespace tradein::quota::redis_quota_internal {
 namespace {
 
 using scripts::ClaimReply;
+
+// How long a serial fix holds the new serial before its buyer's script and reconcile make it the claim's for
+// good: far longer than a call (a store deadline is seconds) and than the sweeper's reconcile delay.
+constexpr absl::Duration kSerialFixHold = absl::Minutes(10);
 
 // What differs between the four changes.
 struct ChangeKind {
@@ -21,14 +26,22 @@ struct ChangeKind {
 class ChangeCall : public SteppedCall<ChangeCall> {
  public:
   // `change_id`: the refund id or the void / correction request id (unused by a cancel).
+  // A serial fix (CorrectRequest::Fix) takes the new serial's key before the buyer's script.
+  struct SerialTake {
+    std::string key;    // the serial key's name
+    std::string field;  // the request field SERIAL_ALREADY_SUBSIDISED names
+  };
+
   ChangeCall(CorePtr core, const ChangeKind& kind, std::string claim_id, std::string change_id,
-             absl::Time now, std::string args, absl::Time deadline, QuotaStore::Callback<ClaimRecord> done)
+             absl::Time now, std::string args, std::optional<SerialTake> take, absl::Time deadline,
+             QuotaStore::Callback<ClaimRecord> done)
       : SteppedCall(std::move(core)),
         kind_(kind),
         claim_id_(std::move(claim_id)),
         change_id_(std::move(change_id)),
         now_(now),
         args_(std::move(args)),
+        take_(std::move(take)),
         deadline_(deadline),
         answer_(std::move(done)) {}
 
@@ -52,8 +65,30 @@ class ChangeCall : public SteppedCall<ChangeCall> {
                     absl::StrCat(scripts::Millis(now_ + core_->options.refund_reconcile_delay)), due_member_},
                    /*write=*/true, deadline_, [self = shared_from_this()](Reply reply) {
                      if (!reply.ok()) return self->Finish(reply.status());
+                     if (self->take_.has_value()) {
+                       return self->PassStep(self->StepName("serial"),
+                                             [](ChangeCall& call) { call.TakeSerial(); });
+                     }
                      self->PassStep(self->StepName("buyer"), [](ChangeCall& call) { call.RunScript(); });
                    });
+  }
+
+  // A serial fix holds the new serial for the claim until now + kSerialFixHold (a crash before the buyer's
+  // script leaves a hold that ends by itself; after it, reconcile — this call's or the sweeper's at the due
+  // entry — commits it). Another claim's → SERIAL_ALREADY_SUBSIDISED, nothing changed.
+  void TakeSerial() {
+    core_->Write(scripts::Get().once_take, {take_->key},
+                 scripts::OnceTakeArgs(claim_id_, now_, now_ + kSerialFixHold, core_->options.hold_grace),
+                 deadline_, [self = shared_from_this()](Reply reply) {
+                   absl::StatusOr<scripts::OnceTakeReply> taken = scripts::ParseOnceTakeReply(reply);
+                   if (!taken.ok()) return self->Finish(taken.status());
+                   if (!taken->held) {
+                     self->Cleanup();
+                     return self->Finish(SerialTaken(self->take_->field));
+                   }
+                   self->took_serial_ = taken->fresh;
+                   self->PassStep(self->StepName("buyer"), [](ChangeCall& call) { call.RunScript(); });
+                 });
   }
 
   void RunScript() {
@@ -65,7 +100,10 @@ class ChangeCall : public SteppedCall<ChangeCall> {
             // Nothing changed. A change's own due entry can go; a claim's must stay (e.g. HOLD_EXPIRED: the
             // sweeper still has to report that expiry).
             if (self->kind_.own_due_entry) self->Cleanup();
-            return self->Finish(AnswerError(*answer, self->kind_.action));
+            self->DropTakenSerial();
+            return self->Finish(answer->status == "SERIAL_ALREADY_SUBSIDISED" && self->take_.has_value()
+                                    ? SerialTaken(self->take_->field)
+                                    : AnswerError(*answer, self->kind_.action));
           }
           if (answer->plan.empty()) return self->Done(std::move(answer->record));
           self->PassStep(
@@ -89,6 +127,15 @@ class ChangeCall : public SteppedCall<ChangeCall> {
     Finish(std::move(record));
   }
 
+  // A serial fix the buyer's script refused lets go of the hold it took (never of a committed key).
+  void DropTakenSerial() {
+    if (!took_serial_) return;
+    core_->Write(scripts::Get().once_settle, {take_->key},
+                 scripts::OnceSettleArgs(claim_id_, scripts::SettleMode::kDrop, now_ + kSerialFixHold, now_,
+                                         core_->options.hold_grace),
+                 deadline_, [](Reply) {});
+  }
+
   // The due entry is no longer needed once the other slots are in line.
   void Cleanup() {
     core_->FireAndForget({"ZREM", DueKey(), kind_.own_due_entry ? due_member_ : claim_id_}, deadline_);
@@ -99,7 +146,9 @@ class ChangeCall : public SteppedCall<ChangeCall> {
   const std::string change_id_;
   const absl::Time now_;
   const std::string args_;
+  const std::optional<SerialTake> take_;
   const absl::Time deadline_;
+  bool took_serial_ = false;
   Answer<ClaimRecord> answer_;
   std::string tag_;
   std::string due_member_;
@@ -118,9 +167,10 @@ const ChangeKind& Kind(absl::string_view name) {
 }
 
 void Start(CorePtr core, absl::string_view kind, std::string claim_id, std::string change_id, absl::Time now,
-           std::string args, absl::Time deadline, QuotaStore::Callback<ClaimRecord> done) {
+           std::string args, absl::Time deadline, QuotaStore::Callback<ClaimRecord> done,
+           std::optional<ChangeCall::SerialTake> take = std::nullopt) {
   std::make_shared<ChangeCall>(std::move(core), Kind(kind), std::move(claim_id), std::move(change_id), now,
-                               std::move(args), deadline, std::move(done))
+                               std::move(args), std::move(take), deadline, std::move(done))
       ->Start();
 }
 
@@ -146,8 +196,13 @@ void StartVoid(CorePtr core, const VoidRequest& request, absl::Time deadline,
 
 void StartCorrect(CorePtr core, const CorrectRequest& request, absl::Time deadline,
                   QuotaStore::Callback<ClaimRecord> done) {
-  Start(std::move(core), "correct", request.claim_id, request.request_id, request.now,
-        scripts::CorrectArgs(request), deadline, std::move(done));
+  std::optional<ChangeCall::SerialTake> take;
+  if (request.fix.has_value() && request.fix->kind == ClaimEvent::Kind::kSerialCorrected) {
+    take = ChangeCall::SerialTake{core->keys.Serial(request.fix->new_serial), request.fix->new_serial.field};
+  }
+  std::string args = scripts::CorrectArgs(request, core->keys);
+  Start(std::move(core), "correct", request.claim_id, request.request_id, request.now, std::move(args),
+        deadline, std::move(done), std::move(take));
 }
 
 }  // namespace tradein::quota::redis_quota_internal

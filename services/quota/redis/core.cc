@@ -86,6 +86,8 @@ absl::Status AnswerError(const ClaimReply& answer, absl::string_view action) {
   if (s == "CORRECTION_NOT_A_REDUCTION") return NotAReduction();
   if (s == "LINE_NOT_FOUND") return LineNotFound();
   if (s == "REFUND_EXCEEDS_GRANT") return RefundExceedsGrant();
+  if (s == "SERIAL_NOT_ON_LINE") return SerialNotOnLine();
+  if (s == "ABORTED") return ConfirmationChanged();
   return absl::InternalError(absl::StrCat("unexpected answer from a buyer script: ", s));
 }
 

@@ -40,6 +40,33 @@ bool ReadTime(const Value& v, absl::Time& out) {
   return true;
 }
 
+// The claim's history (prelude_buyer.lua add_event: cmsgpack {o, e = {event...}}, "" when none); false when
+// malformed.
+bool ReadHistory(const std::string& packed, ClaimRecord& r) {
+  if (packed.empty()) return true;
+  absl::StatusOr<Value> history = msgpack::Parse(packed);
+  if (!history.ok() || history->type() != Value::Type::kMap) return false;
+  r.history_omitted = static_cast<int32_t>((*history)["o"].AsInt());
+  for (const Value& e : (*history)["e"].AsArray()) {
+    ClaimEvent event;
+    const int64_t kind = e["k"].AsInt();
+    if (kind < 1 || kind > 5 || !ReadTime(e["at"], event.at)) return false;
+    event.kind = static_cast<ClaimEvent::Kind>(kind);
+    event.actor = e["by"].AsBytes();
+    event.reason = e["why"].AsBytes();
+    event.request_id = e["id"].AsBytes();
+    event.before = e["ob"].AsBytes();
+    event.after = e["nb"].AsBytes();
+    for (const Value& line : e["ln"].AsArray()) {
+      const std::vector<Value>& f = line.AsArray();
+      if (f.size() != 4) return false;
+      event.lines.push_back({f[0].AsBytes(), static_cast<int32_t>(f[1].AsInt()), f[2].AsInt(), f[3].AsInt()});
+    }
+    r.history.push_back(std::move(event));
+  }
+  return true;
+}
+
 // The claim of a buyer script's answer (prelude_buyer.lua claim_view()); false when malformed.
 bool ReadClaim(const Value& view, ClaimRecord& r) {
   const Value& c = view["c"];
@@ -57,6 +84,7 @@ bool ReadClaim(const Value& view, ClaimRecord& r) {
       !ReadTime(c["ex"], r.expires_at)) {
     return false;
   }
+  if (!ReadHistory(c["h"].AsBytes(), r)) return false;
   for (const Value& line : c["ln"].AsArray()) {
     const std::vector<Value>& f = line.AsArray();
     if (f.size() != 5) return false;
@@ -194,9 +222,17 @@ std::string CancelArgs(const CancelRequest& request) {
   return w.Take();
 }
 
+namespace {
+
+// The caller and reason a change's history event keeps (prelude_buyer.lua add_event).
+void Note(const ChangeNote& note, Writer& w) { w.Key("by").Str(note.actor).Key("why").Str(note.reason); }
+
+}  // namespace
+
 std::string RefundArgs(const RefundRequest& request) {
   Writer w;
-  ClaimAndNow(request.claim_id, request.now, 4, w);
+  ClaimAndNow(request.claim_id, request.now, 6, w);
+  Note(request.note, w);
   w.Key("retailer").Str(request.retailer_id).Key("refund").Str(request.refund_id);
   w.Key("fp").Str(request.fingerprint).Key("lines").Array(request.lines.size());
   for (const RefundLine& line : request.lines)
@@ -206,15 +242,27 @@ std::string RefundArgs(const RefundRequest& request) {
 
 std::string VoidArgs(const VoidRequest& request) {
   Writer w;
-  ClaimAndNow(request.claim_id, request.now, 2, w);
+  ClaimAndNow(request.claim_id, request.now, 4, w);
+  Note(request.note, w);
   w.Key("request").Str(request.request_id).Key("fp").Str(request.fingerprint);
   return w.Take();
 }
 
-std::string CorrectArgs(const CorrectRequest& request) {
+std::string CorrectArgs(const CorrectRequest& request, const RedisQuotaKeys& keys) {
   Writer w;
-  ClaimAndNow(request.claim_id, request.now, 3, w);
+  ClaimAndNow(request.claim_id, request.now, request.fix.has_value() ? 6 : 5, w);
+  Note(request.note, w);
   w.Key("request").Str(request.request_id).Key("fp").Str(request.fingerprint);
+  if (const std::optional<CorrectRequest::Fix>& fix = request.fix; fix.has_value()) {
+    const bool serial = fix->kind == ClaimEvent::Kind::kSerialCorrected;
+    w.Key("fix").Map(serial ? 8 : 5).Key("kind").Int(static_cast<int64_t>(fix->kind));
+    w.Key("expect").Str(fix->expected_confirmation).Key("conf").Str(fix->confirmation);
+    w.Key("ob").Str(fix->before).Key("nb").Str(fix->after);
+    if (serial) {
+      w.Key("line").Str(fix->old_serial.line_id).Key("old").Str(keys.Serial(fix->old_serial));
+      w.Key("new").Str(keys.Serial(fix->new_serial));
+    }
+  }
   w.Key("lines").Array(request.lines.size());
   for (const CorrectRequest::Line& line : request.lines)
     w.Map(2).Key("id").Str(line.line_id).Key("fen").Int(line.fen);

@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/quota/quota_store.h"
+#include "services/quota/redis/keys.h"
 #include "services/redis/redis_script.h"
 #include "services/redis/redis_value.h"
 
@@ -98,7 +99,8 @@ struct ConfirmArgs {
 std::string CancelArgs(const CancelRequest& request);
 std::string RefundArgs(const RefundRequest& request);
 std::string VoidArgs(const VoidRequest& request);
-std::string CorrectArgs(const CorrectRequest& request);
+// A serial fix (request.fix, kSerialCorrected) names the serial keys by `keys`' names.
+std::string CorrectArgs(const CorrectRequest& request, const RedisQuotaKeys& keys);
 // buyer_get.lua.
 std::string ClaimArgs(absl::string_view claim_id, absl::Time now);
 // buyer_sweep.lua: `mark` = mark an EXPIRED claim's expiry reported (ClaimReply.report: this call did).

@@ -89,6 +89,14 @@ std::string Describe(const ClaimRecord& r) {
       absl::StrAppend(&out, " back ", r.refunds[i].units, "u ", r.refunds[i].fen, "f");
     absl::StrAppend(&out, "]");
   }
+  absl::StrAppend(&out, " history(", r.history_omitted, " omitted):");
+  for (const ClaimEvent& e : r.history) {
+    absl::StrAppend(&out, " {", static_cast<int>(e.kind), " ", absl::FormatTime(e.at), " ", e.actor, "/",
+                    e.reason, " ", e.request_id, " ", e.before, "->", e.after);
+    for (const ClaimEvent::Line& l : e.lines)
+      absl::StrAppend(&out, " ", l.line_id, ":", l.units, "u ", l.fen_before, "->", l.fen_after);
+    absl::StrAppend(&out, "}");
+  }
   return out;
 }
 
@@ -97,7 +105,8 @@ bool SameRecord(const ClaimRecord& a, const ClaimRecord& b) {
          a.request_id == b.request_id && a.draft == b.draft && a.grants == b.grants &&
          a.refunds == b.refunds && a.created_at == b.created_at && a.updated_at == b.updated_at &&
          a.expires_at == b.expires_at && a.confirmation == b.confirmation && a.replayed == b.replayed &&
-         a.last_change_fen == b.last_change_fen;
+         a.last_change_fen == b.last_change_fen && a.history == b.history &&
+         a.history_omitted == b.history_omitted;
 }
 
 template <typename T>
@@ -149,6 +158,8 @@ ClaimRecord ReferenceLedger::RecordOf(const Claim& claim) const {
   r.updated_at = claim.updated;
   r.expires_at = claim.expires;
   r.confirmation = claim.confirmation;
+  r.history = claim.history;
+  r.history_omitted = claim.history_omitted;
   for (const Line& line : claim.lines) {
     r.grants.push_back(LineGrant{line.units, line.fen, line.reasons});
     r.refunds.push_back(LineRefund{line.refunded_units, line.refunded_fen});
@@ -483,6 +494,7 @@ ModelAnswer ReferenceLedger::Refund(const RefundRequest& request) {
     if (units <= 0 || units > left) return Precondition("REFUND_EXCEEDS_GRANT");
     k[i] += units;
   }
+  const std::vector<Owed> before = OwedOf(*claim);
   int64_t total = 0;
   for (size_t i = 0; i < k.size(); ++i) {
     if (k[i] == 0) continue;
@@ -498,6 +510,7 @@ ModelAnswer ReferenceLedger::Refund(const RefundRequest& request) {
   claim->state = every_unit ? ClaimState::kRefunded : ClaimState::kPartiallyRefunded;
   claim->updated = request.now;
   claim->refund_ids[request.refund_id] = request.fingerprint;
+  Record(*claim, before, ClaimEvent::Kind::kRefunded, request.now, request.note, request.refund_id);
   return Answer(*claim, false, total);
 }
 
@@ -506,6 +519,7 @@ ModelAnswer ReferenceLedger::Void(const VoidRequest& request) {
   Claim* claim = OpenChange(request.claim_id, "", request.now, &Claim::void_ids, request.request_id,
                             request.fingerprint, "VOID_ID_REUSED", answer);
   if (claim == nullptr) return answer;
+  const std::vector<Owed> before = OwedOf(*claim);
   int64_t total = 0;
   for (size_t i = 0; i < claim->lines.size(); ++i) {
     const Line& line = claim->lines[i];
@@ -518,14 +532,25 @@ ModelAnswer ReferenceLedger::Void(const VoidRequest& request) {
   claim->state = ClaimState::kVoided;
   claim->updated = request.now;
   claim->void_ids[request.request_id] = request.fingerprint;
+  Record(*claim, before, ClaimEvent::Kind::kVoided, request.now, request.note, request.request_id);
   return Answer(*claim, false, total);
 }
 
 ModelAnswer ReferenceLedger::Correct(const CorrectRequest& request) {
   ModelAnswer answer;
+  // A serial fix's new serial, when another claim holds it, is refused before anything else.
+  if (request.fix.has_value() && request.fix->kind == ClaimEvent::Kind::kSerialCorrected) {
+    const SerialKey& serial = request.fix->new_serial;
+    const auto holder = serial_holders_.find({serial.programme, serial.value_hash});
+    if (holder != serial_holders_.end() && holder->second != request.claim_id) {
+      return Precondition("SERIAL_ALREADY_SUBSIDISED");
+    }
+  }
   Claim* claim = OpenChange(request.claim_id, "", request.now, &Claim::correction_ids, request.request_id,
                             request.fingerprint, "CORRECTION_ID_REUSED", answer);
   if (claim == nullptr) return answer;
+  if (request.fix.has_value()) return Fix(*claim, request);
+  const std::vector<Owed> before = OwedOf(*claim);
   std::vector<int64_t> fen;
   for (const Line& line : claim->lines) fen.push_back(line.fen);
   for (const CorrectRequest::Line& wanted : request.lines) {
@@ -549,7 +574,72 @@ ModelAnswer ReferenceLedger::Correct(const CorrectRequest& request) {
   }
   claim->updated = request.now;
   claim->correction_ids[request.request_id] = request.fingerprint;
+  Record(*claim, before, ClaimEvent::Kind::kCorrected, request.now, request.note, request.request_id);
   return Answer(*claim, false, total);
+}
+
+ModelAnswer ReferenceLedger::Fix(Claim& claim, const CorrectRequest& request) {
+  const CorrectRequest::Fix& fix = *request.fix;
+  std::vector<SerialName>* serials = nullptr;
+  const SerialName old_name{fix.old_serial.programme, fix.old_serial.value_hash};
+  const SerialName new_name{fix.new_serial.programme, fix.new_serial.value_hash};
+  if (fix.kind == ClaimEvent::Kind::kSerialCorrected) {
+    for (Line& line : claim.lines) {
+      if (line.id == fix.old_serial.line_id) serials = &line.serials;
+    }
+    if (serials == nullptr) return NotFound("LINE_NOT_FOUND");
+    if (std::find(serials->begin(), serials->end(), old_name) == serials->end()) {
+      return Precondition("SERIAL_NOT_ON_LINE");
+    }
+    for (const Line& line : claim.lines) {
+      if (std::find(line.serials.begin(), line.serials.end(), new_name) != line.serials.end()) {
+        return Precondition("SERIAL_ALREADY_SUBSIDISED");
+      }
+    }
+  }
+  if (claim.confirmation != fix.expected_confirmation) return Error(absl::StatusCode::kAborted, "ABORTED");
+  if (serials != nullptr) {
+    serial_holders_.erase(old_name);
+    serial_holders_[new_name] = claim.id;
+    *std::find(serials->begin(), serials->end(), old_name) = new_name;
+  }
+  const std::vector<Owed> before = OwedOf(claim);
+  claim.confirmation = fix.confirmation;
+  claim.updated = request.now;
+  claim.correction_ids[request.request_id] = request.fingerprint;
+  Record(claim, before, fix.kind, request.now, request.note, request.request_id);
+  claim.history.back().before = fix.before;
+  claim.history.back().after = fix.after;
+  return Answer(claim, false, 0);
+}
+
+std::vector<ReferenceLedger::Owed> ReferenceLedger::OwedOf(const Claim& claim) {
+  std::vector<Owed> owed;
+  for (const Line& line : claim.lines) owed.push_back({line.refunded_units, line.fen - line.refunded_fen});
+  return owed;
+}
+
+void ReferenceLedger::Record(Claim& claim, const std::vector<Owed>& before, ClaimEvent::Kind kind,
+                             absl::Time now, const ChangeNote& note, const std::string& change_id) {
+  ClaimEvent event;
+  event.kind = kind;
+  event.at = now;
+  event.actor = note.actor;
+  event.reason = note.reason;
+  event.request_id = change_id;
+  for (size_t i = 0; i < claim.lines.size(); ++i) {
+    const Line& line = claim.lines[i];
+    const Owed after{line.refunded_units, line.fen - line.refunded_fen};
+    if (after.refunded_units != before[i].refunded_units || after.fen != before[i].fen) {
+      event.lines.push_back(
+          {line.id, after.refunded_units - before[i].refunded_units, before[i].fen, after.fen});
+    }
+  }
+  claim.history.push_back(std::move(event));
+  if (claim.history.size() > kMaxClaimEvents) {
+    claim.history.erase(claim.history.begin());
+    ++claim.history_omitted;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -132,6 +132,13 @@ class ReferenceLedger {
     bool restores = false;
     std::vector<Line> lines;
     std::map<std::string, std::string> refund_ids, void_ids, correction_ids;  // id → fingerprint
+    std::vector<ClaimEvent> history;
+    int32_t history_omitted = 0;
+  };
+  // A line's refunded units and fen owed (granted − refunded), before a change.
+  struct Owed {
+    int32_t refunded_units = 0;
+    int64_t fen = 0;
   };
   struct Attempt {
     absl::Time first_now;
@@ -147,6 +154,12 @@ class ReferenceLedger {
   void GiveBack(Claim& claim, size_t line, int32_t units, int64_t fen);
   void ReleaseLineKeys(Claim& claim, size_t line);
   Claim* Find(const std::string& claim_id, const std::string& retailer);
+  // A correction that fixes the confirmation (an invoice or serial number).
+  ModelAnswer Fix(Claim& claim, const CorrectRequest& request);
+  static std::vector<Owed> OwedOf(const Claim& claim);
+  // Appends the history event of a change: the lines whose refunded units or fen owed moved since `before`.
+  static void Record(Claim& claim, const std::vector<Owed>& before, ClaimEvent::Kind kind, absl::Time now,
+                     const ChangeNote& note, const std::string& change_id);
   // The claim for a refund, void or correction, or the answer that ends the call (see quota_store.h).
   Claim* OpenChange(const std::string& claim_id, const std::string& retailer, absl::Time now,
                     std::map<std::string, std::string> Claim::*ids, const std::string& change_id,

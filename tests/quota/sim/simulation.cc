@@ -134,6 +134,14 @@ std::string Describe(const Call& call) {
                                      " fp=", call.correct.fingerprint);
       for (const CorrectRequest::Line& l : call.correct.lines)
         absl::StrAppend(&out, " ", l.line_id, "=", l.fen);
+      if (call.correct.fix.has_value()) {
+        const CorrectRequest::Fix& fix = *call.correct.fix;
+        absl::StrAppend(&out, " fix ", fix.expected_confirmation, "->", fix.confirmation);
+        if (fix.kind == ClaimEvent::Kind::kSerialCorrected) {
+          absl::StrAppend(&out, " ", fix.old_serial.line_id, ":", fix.old_serial.value_hash, "->",
+                          fix.new_serial.value_hash);
+        }
+      }
       return out;
     }
     case Call::Kind::kGet:
@@ -431,7 +439,7 @@ class Simulator::History {
       call.kind = Call::Kind::kVoid;
       call.claim_id = PickClaim(claims, ClaimState::kConfirmed);
       call.void_request = {call.claim_id, absl::StrCat("v", rng_.Below(3)), absl::StrCat("fv", rng_.Below(2)),
-                           now_};
+                           now_, Note()};
     } else if (roll < 80) {
       call = CorrectCall(PickClaim(claims, ClaimState::kConfirmed));
     } else if (roll < 90) {
@@ -546,7 +554,7 @@ class Simulator::History {
     Call call;
     call.kind = Call::Kind::kRefund;
     call.claim_id = claim_id;
-    call.refund = {claim_id, "", absl::StrCat("r", rng_.Below(5)), "", {}, now_};
+    call.refund = {claim_id, "", absl::StrCat("r", rng_.Below(5)), "", {}, now_, Note()};
     if (rng_.Chance(600)) {
       call.refund.lines.push_back({absl::StrCat("l", rng_.Below(3)), static_cast<int32_t>(rng_.Below(3))});
     }
@@ -555,12 +563,36 @@ class Simulator::History {
     return call;
   }
 
+  // Who changed a paid claim and why, for its history.
+  ChangeNote Note() { return {absl::StrCat("admin", rng_.Below(2)), absl::StrCat("why ", rng_.Below(3))}; }
+
   Call CorrectCall(const std::string& claim_id) {
     Call call;
     call.kind = Call::Kind::kCorrect;
     call.claim_id = claim_id;
     const ModelAnswer claim = ReferenceLedger(worlds_.front()).Get(claim_id, now_);
-    call.correct = {claim_id, absl::StrCat("c", rng_.Below(3)), "", {}, now_};
+    call.correct = {claim_id, absl::StrCat("c", rng_.Below(3)), "", {}, now_, Note(), std::nullopt};
+    if (rng_.Chance(400)) {
+      // An invoice or serial fix, computed from the confirmation the claim has (now and then from a stale
+      // one: ABORTED); a serial from the confirmations' pool, so sometimes not the line's or another claim's.
+      CorrectRequest::Fix fix;
+      fix.expected_confirmation =
+          rng_.Chance(200) || !claim.ok() ? "invoice-stale" : claim.record.confirmation;
+      fix.confirmation = absl::StrCat("invoice-fixed-", rng_.Below(3));
+      if (rng_.Chance(500)) {
+        const int line = static_cast<int>(rng_.Below(3));
+        fix.kind = ClaimEvent::Kind::kSerialCorrected;
+        fix.old_serial = testing::Serial(absl::StrCat("sn", rng_.Below(kSerials)), absl::StrCat("l", line));
+        fix.new_serial = testing::Serial(absl::StrCat("sn", rng_.Below(kSerials)), absl::StrCat("l", line));
+        fix.confirmation = fix.expected_confirmation;
+      }
+      fix.before = fix.expected_confirmation;
+      fix.after = fix.confirmation;
+      call.correct.fingerprint = absl::StrCat("fi", fix.expected_confirmation, ">", fix.confirmation, ">",
+                                              fix.new_serial.value_hash);
+      call.correct.fix = std::move(fix);
+      return call;
+    }
     if (claim.ok() && !claim.record.grants.empty()) {
       const size_t line = rng_.Below(static_cast<uint32_t>(claim.record.grants.size()));
       const int64_t fen = claim.record.grants[line].fen;
@@ -586,7 +618,7 @@ class Simulator::History {
     for (const Call& call : round.calls) now_ = std::max(now_, call.now);
     for (const Call& call : round.calls) {
       if (call.kind == Call::Kind::kReserve) reserves_.emplace(call.claim_id, call.reserve);
-      for (const SerialKey& s : call.confirm.serials)
+      for (const SerialKey& s : SerialsTaken(call))
         confirm_serials_[call.claim_id].insert({s.programme, s.value_hash});
     }
     std::vector<Outcome> outcomes(round.calls.size());
@@ -848,9 +880,16 @@ class Simulator::History {
         case Call::Kind::kVoid:
           problem = Check(model.Void(call.void_request), outcome, known);
           break;
-        case Call::Kind::kCorrect:
+        case Call::Kind::kCorrect: {
+          ReferenceLedger before = model;
           problem = Check(model.Correct(call.correct), outcome, known);
+          if (!problem.empty() && known && ProvisionalSerialRefusal(round, c, outcome.record)) {
+            model = std::move(before);
+            ++provisional;
+            problem.clear();
+          }
           break;
+        }
         case Call::Kind::kGet:
           problem = Check(model.Get(call.claim_id, call.now), outcome, known);
           break;
@@ -990,19 +1029,30 @@ class Simulator::History {
     return false;
   }
 
-  // A confirm refused SERIAL_ALREADY_SUBSIDISED because another confirm of this round, or a crashed one, held
-  // one of its serials for a moment.
+  // The serials a call takes in the serial slots before its buyer's script: a confirm's, a serial fix's new
+  // one.
+  static std::vector<SerialKey> SerialsTaken(const Call& call) {
+    if (call.kind == Call::Kind::kConfirm) return call.confirm.serials;
+    if (call.kind == Call::Kind::kCorrect && call.correct.fix.has_value() &&
+        call.correct.fix->kind == ClaimEvent::Kind::kSerialCorrected) {
+      return {call.correct.fix->new_serial};
+    }
+    return {};
+  }
+
+  // A confirm or serial fix refused SERIAL_ALREADY_SUBSIDISED because another confirm or fix of this round,
+  // or a crashed one, held one of its serials for a moment.
   bool ProvisionalSerialRefusal(const Round& round, size_t c,
                                 const absl::StatusOr<ClaimRecord>& actual) const {
     if (actual.ok() || ErrorReason(actual.status()) != "SERIAL_ALREADY_SUBSIDISED") return false;
-    for (const SerialKey& serial : round.calls[c].confirm.serials) {
+    for (const SerialKey& serial : SerialsTaken(round.calls[c])) {
       const auto name = std::make_pair(serial.programme, serial.value_hash);
       for (const Phantom& p : phantoms_) {
         if (p.serials.count(name)) return true;
       }
       for (size_t o = 0; o < round.calls.size(); ++o) {
-        if (o == c || round.calls[o].kind != Call::Kind::kConfirm) continue;
-        for (const SerialKey& other : round.calls[o].confirm.serials) {
+        if (o == c) continue;
+        for (const SerialKey& other : SerialsTaken(round.calls[o])) {
           if (other.programme == serial.programme && other.value_hash == serial.value_hash) return true;
         }
       }

@@ -1,7 +1,7 @@
 -- buyer_refund.lua: a refund of a CONFIRMED or PARTIALLY_REFUNDED claim, in the buyer's slot.
 --
 -- A: claim, retailer ('' = any), refund (id), fp, now, lines {{id, units (0 = all not yet refunded)}...} (none =
--- the whole claim).
+-- the whole claim), by / why (caller and reason, for the history).
 -- A known refund id → the claim, replayed (REFUND_ID_REUSED when its fingerprint differs). Each refunded line
 -- gives back its fen left in proportion to its units left (all of it for the last unit); budgets always come back (reconcile),
 -- the buyer's counters and, for a line refunded whole, its serials and the once-keys no other line still uses,
@@ -45,6 +45,7 @@ for r = 1, requested do
   refund_units[index] = refund_units[index] + wanted
 end
 
+local before = owed_by_line(rec)
 local total = 0
 for i = 1, n do
   local units = refund_units[i]
@@ -73,5 +74,6 @@ rec.st = every_unit and REFUNDED or PARTIALLY_REFUNDED
 rec.up = now
 rec.rf[refund_id] = fp
 save_claim(id, rec)
+add_event(id, rec, 1, now, refund_id, before)
 ledger(now, id, rec, 'refund', -total, ',"refund":' .. cjson.encode(refund_id))
 return reply('OK', id, rec, false, {ch = total})  -- ch: ClaimRecord.last_change_fen

@@ -1,7 +1,8 @@
 -- prelude_buyer.lua: embedded before every buyer_*.lua script.
 --
 -- Buyer slot {b:<tag>} (every key below shares the buyer tag, so one script sees and changes them at once):
---   KEYS[1] claims   hash  <claim id> = the claim (cmsgpack, below), <claim id>:d = draft, <claim id>:k = confirmation
+--   KEYS[1] claims   hash  <claim id> = the claim (cmsgpack, below), <claim id>:d = draft, <claim id>:k = confirmation,
+--                          <claim id>:h = its history (add_event; absent until its first refund, void or correction)
 --   KEYS[2] counters hash  <buyer key>:<programme>:<field> = units or fen used (held + committed)
 --   KEYS[3] holds    zset  RESERVED claims by hold end (ms): lazy expiry
 --   KEYS[4] ledger   list  one JSON line per money event
@@ -146,8 +147,46 @@ local function holds_elsewhere(rec)
   return false
 end
 
+-- The refunded units and the fen owed (granted − refunded) of each line, for add_event to compare with after a
+-- change.
+local function owed_by_line(rec)
+  local out = {}
+  for i, ln in ipairs(rec.ln) do
+    out[i] = {ln.ru, ln.f - ln.rf}
+  end
+  return out
+end
+
+local MAX_EVENTS = 32  -- quota_store.h kMaxClaimEvents
+
+-- Appends a change's event to the claim's history, the field <claim id>:h = cmsgpack {o = events dropped, e =
+-- {event...}} (the last MAX_EVENTS): {k = kind (quota_store.h ClaimEvent::Kind), at = now, by = A.by (caller),
+-- why = A.why (reason), id = the change's id, ln = {{line id, units refunded, fen owed before, after}...} for
+-- each line whose refunded units or fen owed changed since `before` (owed_by_line), ob / nb = the old and new
+-- invoice or serial number of a confirmation fix ('' otherwise)}. Kept outside the claim's record, so that
+-- instances that do not know it (before 2026-12) neither read nor lose it.
+local function add_event(id, rec, kind, now, change_id, before, old_value, new_value)
+  local lines = {}
+  for i, ln in ipairs(rec.ln) do
+    local units, owed = ln.ru - before[i][1], ln.f - ln.rf
+    if units ~= 0 or owed ~= before[i][2] then
+      lines[#lines + 1] = {ln.id, units, before[i][2], owed}
+    end
+  end
+  local packed = redis.call('HGET', CLAIMS, id .. ':h')
+  local h = packed and cmsgpack.unpack(packed) or {o = 0, e = {}}
+  h.e[#h.e + 1] = {k = kind, at = now, by = A.by or '', why = A.why or '', id = change_id, ln = lines,
+    ob = old_value or '', nb = new_value or ''}
+  if #h.e > MAX_EVENTS then
+    table.remove(h.e, 1)
+    h.o = h.o + 1
+  end
+  redis.call('HSET', CLAIMS, id .. ':h', cmsgpack.pack(h))
+end
+
 -- The claim as the C++ reads it (scripts.h ClaimReply): {rp = replayed, c = claim, p = plan, plus `extra` fields};
--- c = {id, st, rt, rq, cr, up, ex, d = draft, k = confirmation, ln = {{u, f, r, ru, rf}...}}.
+-- c = {id, st, rt, rq, cr, up, ex, d = draft, k = confirmation, h = history (add_event, '' when none),
+-- ln = {{u, f, r, ru, rf}...}}.
 local function claim_view(id, rec, replayed, extra)
   local lines = {}
   for i, ln in ipairs(rec.ln) do
@@ -156,7 +195,8 @@ local function claim_view(id, rec, replayed, extra)
   local out = extra or {}
   out.rp = replayed
   out.c = {id = id, st = rec.st, rt = rec.rt, rq = rec.rq, cr = rec.cr, up = rec.up, ex = rec.ex,
-    d = redis.call('HGET', CLAIMS, id .. ':d') or '', k = redis.call('HGET', CLAIMS, id .. ':k') or '', ln = lines}
+    d = redis.call('HGET', CLAIMS, id .. ':d') or '', k = redis.call('HGET', CLAIMS, id .. ':k') or '',
+    h = redis.call('HGET', CLAIMS, id .. ':h') or '', ln = lines}
   out.p = plan(rec)
   return out
 end
