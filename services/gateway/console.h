@@ -110,7 +110,7 @@ struct ConsoleAsset {
   absl::string_view content_type;
   absl::string_view body;
 };
-// The asset named "index.html", "console.js", "console.css", or nothing.
+// The asset named "index.html", "console.js", "console.css", "favicon.svg", or nothing.
 std::optional<ConsoleAsset> FindConsoleAsset(absl::string_view name);
 
 }  // namespace tradein::gateway

@@ -218,7 +218,9 @@ function renderBudgets({budgets, day}) {
     svg('title', {}, burn).textContent = `${share(used)}%`;
     const elapsed = BigInt(daysBetween(firstDay, day) + 1);
     const daysLeft = used > 0n ? (remaining * elapsed) / used : null;
-    cell(row, daysLeft === null ? '—' : `${daysLeft} 天 days (${addDays(day, Number(daysLeft))})`, 'count days');
+    // The day it runs out, while that is within ten years (a Date cannot hold every BigInt).
+    const until = daysLeft !== null && daysLeft <= 3650n ? ` (${addDays(day, Number(daysLeft))})` : '';
+    cell(row, daysLeft === null ? '—' : `${daysLeft} 天 days${until}`, 'count days');
   }
 }
 
