@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "common/log.h"
 #include "services/gateway/gateway_front.h"
 
 namespace tradein::gateway {
@@ -160,10 +161,13 @@ http::HttpResponse Console::Login(const http::HttpRequest& request) {
   const std::string& key = body.fields().at("key").string_value();
   const auth::Caller* caller = callers->FindByApiKey(key);
   if (!IsConsoleCaller(caller)) {
+    Log(LogLevel::kWarning, "console_login_refused",
+        {{"peer", request.peer}, {"caller", caller == nullptr ? "" : caller->id()}});
     return Refused(grpc::StatusCode::UNAUTHENTICATED, "CONSOLE_LOGIN_REFUSED",
                    "this key is not a portal or admin key of this service");
   }
   const std::string id = sessions_.Create(key, caller->id());
+  Log(LogLevel::kInfo, "console_login", {{"peer", request.peer}, {"caller", caller->id()}});
   return {200,
           "application/json",
           CallerJson(true, caller->id(), v1::CallerEntry::Role_Name(caller->role())),

@@ -26,7 +26,8 @@
 // Content-Security-Policy (no inline script or style, nothing from elsewhere), X-Content-Type-Options:
 // nosniff, X-Frame-Options: DENY, Referrer-Policy: no-referrer and Cache-Control: no-store. A session is
 // checked against the callers file in force on every call: a reload that removes the caller or its key ends
-// it.
+// it. Logins are logged (console_login, console_login_refused at warning: the peer and the caller, never the
+// key).
 //
 // Without a callers file (no authentication, loopback only unless --allow_insecure) the console needs no
 // login: /console/session says `"authentication": false`, the data calls go through as the anonymous caller
