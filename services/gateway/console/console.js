@@ -84,6 +84,31 @@ function barChart(container, pairs, formatValue) {
 }
 
 // ---- data ----
+// Sums `fields` ({name: record => integer}) of `records` per keyOf(record), as BigInts; a Map in key order.
+function sumBy(records, keyOf, fields) {
+  const sums = new Map();
+  for (const record of records) {
+    const key = keyOf(record);
+    const sum = sums.get(key) || Object.fromEntries(Object.keys(fields).map((name) => [name, 0n]));
+    for (const [name, valueOf] of Object.entries(fields)) sum[name] += fen(valueOf(record));
+    sums.set(key, sum);
+  }
+  return new Map([...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+// A table body with one row per key of `sums` (data-<dataKey> = the key) filled by fillRow, and a bar chart
+// of each key's net.
+function renderBreakdown(tableId, chartId, dataKey, sums, fillRow) {
+  const body = $(tableId).tBodies[0];
+  body.replaceChildren();
+  for (const [key, sum] of sums) {
+    const row = body.insertRow();
+    row.dataset[dataKey] = key;
+    fillRow(row, key, sum);
+  }
+  barChart($(chartId), [...sums].map(([key, sum]) => [key, sum.net]), yuan);
+}
+
 async function listClaims(request) {
   const claims = [];
   let pageToken = '';
@@ -111,49 +136,28 @@ function renderTotals(totals, productNames) {
   setMoney('total-net', totals.netFen);
   $('total-claims').textContent = count(totals.claims);
   $('total-claims').dataset.count = count(totals.claims);
-  const byProduct = new Map();
-  for (const row of totals.rows || []) {
-    const sum = byProduct.get(row.productType) || {units: 0n, granted: 0n, refunded: 0n, net: 0n};
-    sum.units += fen(row.units);
-    sum.granted += fen(row.grantedFen);
-    sum.refunded += fen(row.refundedFen);
-    sum.net += fen(row.netFen);
-    byProduct.set(row.productType, sum);
-  }
-  const body = $('by-product').tBodies[0];
-  body.replaceChildren();
-  for (const [type, sum] of [...byProduct].sort()) {
-    const row = body.insertRow();
-    row.dataset.productType = type;
+  const byProduct = sumBy(totals.rows || [], (row) => row.productType,
+      {units: (row) => row.units, granted: (row) => row.grantedFen, refunded: (row) => row.refundedFen,
+       net: (row) => row.netFen});
+  renderBreakdown('by-product', 'product-chart', 'productType', byProduct, (row, type, sum) => {
     cell(row, productNames.get(type) ? `${productNames.get(type)} ${type}` : type);
     cell(row, sum.units.toString(), 'count');
     moneyCell(row, sum.granted);
     moneyCell(row, sum.refunded);
     moneyCell(row, sum.net).classList.add('net');
-  }
-  barChart($('product-chart'), [...byProduct].sort().map(([type, sum]) => [type, sum.net]), yuan);
+  });
 }
 
 function renderRegions(listing) {
-  const byRegion = new Map();
-  for (const claim of listing.claims) {
-    const sum = byRegion.get(claim.regionCode) || {claims: 0n, net: 0n};
-    sum.claims += 1n;
-    sum.net += fen(claim.totalSubsidyFen);
-    byRegion.set(claim.regionCode, sum);
-  }
-  const body = $('by-region').tBodies[0];
-  body.replaceChildren();
-  for (const [region, sum] of [...byRegion].sort()) {
-    const row = body.insertRow();
-    row.dataset.region = region;
+  const byRegion = sumBy(listing.claims, (claim) => claim.regionCode,
+      {claims: () => 1, net: (claim) => claim.totalSubsidyFen});
+  renderBreakdown('by-region', 'region-chart', 'region', byRegion, (row, region, sum) => {
     cell(row, region);
     cell(row, sum.claims.toString(), 'count');
     moneyCell(row, sum.net).classList.add('net');
-  }
+  });
   $('region-note').textContent = listing.complete ? '' :
       `只统计了前 ${listing.claims.length} 笔申领 · Only the first ${listing.claims.length} claims are counted.`;
-  barChart($('region-chart'), [...byRegion].sort().map(([region, sum]) => [region, sum.net]), yuan);
 }
 
 function renderHourly(listing, day) {
