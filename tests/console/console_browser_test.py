@@ -167,9 +167,14 @@ def run(args, work):
         for process in reversed(processes):
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+    # The sanitizer build (tools/test --sanitize) runs this test too: any report fails it, as in
+    # tests/e2e/server_process.cc.
+    with open(os.path.join(args.out, "server.log"), errors="replace") as f:
+        reports = [line for line in f if line.startswith("SUMMARY: ") and "Sanitizer" in line]
+    check(reports == [], f"tradein-server wrote a sanitizer report (see {args.out}/server.log): {reports}")
 
 
 def browser_checks(args, gateway, claims):
