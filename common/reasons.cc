@@ -250,6 +250,19 @@ constexpr Reason kReasons[] = {
      "此接口路径不支持该HTTP方法（可用方法见Allow响应头）"},
     {"CORS_ORIGIN_NOT_ALLOWED", kGateway, StatusCode::kPermissionDenied, kSupport,
      "the page's origin is not in the gateway's --http_cors_origins", "该网页来源不在网关允许的跨域来源列表中"},
+    // The settlement console on the JSON gateway (services/gateway/console.cc).
+    {"CONSOLE_LOGIN_INVALID", kGateway, StatusCode::kInvalidArgument, kSupport,
+     "the console's login takes {\"key\":\"…\"} with Content-Type: application/json",
+     "结算控制台登录须以 application/json 提交 {\"key\":\"…\"}"},
+    {"CONSOLE_LOGIN_REFUSED", kGateway, StatusCode::kUnauthenticated, kShow,
+     "this key is not a portal or admin key of this service", "此密钥不是本服务的监管平台或管理员密钥"},
+    {"CONSOLE_SESSION_INVALID", kGateway, StatusCode::kUnauthenticated, kShow,
+     "no console session, or it ended: log in again", "结算控制台会话不存在或已结束，请重新登录"},
+    {"CONSOLE_HEADER_MISSING", kGateway, StatusCode::kPermissionDenied, kSupport,
+     "console calls carry the header X-Console: 1", "结算控制台的请求须带有请求头 X-Console: 1"},
+    {"CONSOLE_READ_ONLY", kGateway, StatusCode::kPermissionDenied, kSupport,
+     "the console only reads (totals, claims, budgets, policies); this route is not one of them",
+     "结算控制台只能查询（汇总、申领、预算、政策），不能调用此接口"},
 };
 // clang-format on
 
