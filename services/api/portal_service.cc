@@ -485,9 +485,9 @@ void PortalService::FixConfirmation(grpc::CallbackServerContext* context,
   // still has that confirmation (else ABORTED: the caller retries with the same requestId).
   store_.Get(request->claim_id(), clock_.Now(), StoreDeadline(*context),
              [this, context, request, audit = std::move(audit), reactor,
-              response](absl::StatusOr<ClaimRecord> record) mutable {
+              response](absl::StatusOr<ClaimRecord> current) mutable {
                absl::StatusOr<quota::CorrectRequest> fix =
-                   record.ok() ? ConfirmationFix(*request, *record) : record.status();
+                   current.ok() ? ConfirmationFix(*request, *current) : current.status();
                if (!fix.ok()) {
                  Refuse(reactor, fix.status());
                  return;

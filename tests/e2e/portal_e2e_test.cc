@@ -343,6 +343,20 @@ TEST_P(PortalE2eTest, FixesAndRefundsAreInTheClaimsHistory) {
   EXPECT_EQ(exported, 4) << "and the export";
 }
 
+// A serial fix is checked as a confirmation is: a phone's new serial number must be an IMEI.
+TEST_P(PortalE2eTest, APhonesSerialIsFixedOnlyToAnImei) {
+  ASSERT_TRUE(StartServer({}));
+  const std::string id =
+      Reserve(5, R"({"lineId":"1","productType":"digital.phone","priceFen":"300000"})");
+  ASSERT_TRUE(Confirm(id, "INV-P", {{"1", {"490154203237518"}}}).ok());
+  absl::StatusOr<v1::Claim> refused = Fix(id, "fix-1", "", "490154203237518", "490154203237517");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_NE(refused.status().message().find("serial.newSerialNumber"), std::string::npos);
+  absl::StatusOr<v1::Claim> fixed = Fix(id, "fix-2", "", "490154203237518", "356938035643809");
+  ASSERT_TRUE(fixed.ok()) << fixed.status();
+  EXPECT_EQ(fixed->items(0).serial_numbers(0), "356938035643809");
+}
+
 TEST_P(PortalE2eTest, OneDeviceIsSubsidisedOnce) {
   ASSERT_TRUE(StartServer({}));
   ASSERT_TRUE(Confirm(Reserve(1), "INV-1", {{"1", {"SN-SAME"}}}).ok());
