@@ -97,14 +97,22 @@
 //     (whether or not refunds restore quota: the buyer was granted less). The state is unchanged (even when
 //     the grant falls to what was refunded). last_change_fen = the total reduction. No lines = a no-op that
 //     still records the id.
-//     A correction may instead fix the recorded confirmation (CorrectRequest::fix, one kind per request):
-//     an invoice number, or one serial number of a line. The claim's confirmation becomes fix.confirmation
-//     only while it is still fix.expected_confirmation (else ABORTED ABORTED: the caller reads the claim
-//     again and retries; nothing changed). A serial fix names a line the claim has (else NOT_FOUND
-//     LINE_NOT_FOUND) whose serial keys include fix.old_serial (else FAILED_PRECONDITION SERIAL_NOT_ON_LINE);
-//     fix.new_serial held by another claim is FAILED_PRECONDITION SERIAL_ALREADY_SUBSIDISED (naming its
-//     `field`), else the line gives up the old key and holds the new one permanently, atomically. No amount
-//     changes (last_change_fen = 0). Serial fixes: CONFIRMED/PARTIALLY_REFUNDED and a line with units left.
+//     A correction may instead fix the recorded confirmation (CorrectRequest::fix, then no lines): an
+//     invoice number, or one serial number of a line. Checked in this order, any error changing nothing:
+//       1. a serial fix's fix.new_serial held by another claim: FAILED_PRECONDITION
+//          SERIAL_ALREADY_SUBSIDISED naming its `field` (before the claim is looked up: the Redis store
+//          takes the new serial's key first, as Confirm does);
+//       2. the claim, the request id and the state, as for amounts (NOT_FOUND, replay /
+//          CORRECTION_ID_REUSED, WRONG_STATE unless CONFIRMED/PARTIALLY_REFUNDED);
+//       3. a serial fix: a line the claim lacks (fix.old_serial.line_id) is NOT_FOUND LINE_NOT_FOUND; an old
+//          serial that line does not hold is FAILED_PRECONDITION SERIAL_NOT_ON_LINE (a line refunded whole
+//          whose refunds restored quota holds none); a new serial one of the claim's lines already holds is
+//          SERIAL_ALREADY_SUBSIDISED;
+//       4. the claim's confirmation is no longer fix.expected_confirmation: ABORTED ABORTED (the caller reads
+//          the claim again and retries).
+//     Then the confirmation becomes fix.confirmation and, for a serial, the line gives up the old key (free
+//     for any claim) and holds the new one permanently, atomically. No amount changes (last_change_fen = 0);
+//     the state and updated_at as for amounts.
 //
 // History (ClaimRecord::history): every refund, void and correction that changes a claim appends one
 // ClaimEvent in the same atomic step (a replay adds none): its kind, the request's `now`, the caller and the
