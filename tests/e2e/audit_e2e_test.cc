@@ -342,6 +342,10 @@ TEST_P(AuditE2eTest, OneCompleteLinePerChangeOfMoneyAndNoRawBuyerIdAnywhere) {
       ASSERT_TRUE(Refund(id, absl::StrCat("refund-", k), absl::StrCat(rid, "-again"), claim).ok());
       EXPECT_EQ(claim.state(), v1::Claim::REFUNDED);
     }
+    // The claim's history names the caller as the audit line does, once however often the refund came.
+    ASSERT_EQ(claim.history_size(), 1) << claim.DebugString();
+    EXPECT_EQ(claim.history(0).caller_id(), "shop-1");
+    EXPECT_EQ(claim.history(0).request_id(), absl::StrCat("refund-", k));
   }
 
   // 3. Ten claims with a 2-second hold that no one confirms: the sweeper expires them. Three are also
