@@ -56,6 +56,13 @@ struct CtlOptions {
   // today).
   std::string from;
   std::string to;
+  // Portal filters of list/export/totals (with --region and --invoice above): comma-separated lists.
+  std::string states;         // CONFIRMED,REFUNDED
+  std::string product_types;  // phone,appliance.television
+  std::string serial;
+  std::string confirmed_from;
+  std::string confirmed_to;
+  std::string group_by;              // totals: day,region,retailer,product_type
   std::vector<std::string> items;    // --item, in order
   std::vector<std::string> serials;  // --serials LINE:SN,...
   std::vector<std::string> lines;    // --line LINE[:QTY] (refund), LINE:YUAN (correct)
