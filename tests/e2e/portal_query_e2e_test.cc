@@ -326,6 +326,11 @@ TEST_P(PortalQueryE2eTest, TheGatewayExportsCsvWithChineseHeadingsWhenAskedForTe
   EXPECT_THAT(rows[6], HasSubstr(R"csv(,"'=HYPERLINK(""http://x"",""y"")",)csv"));
   EXPECT_THAT(answer->body, ::testing::Not(HasSubstr(c.hangzhou)));
 
+  // The OpenAPI document says so.
+  absl::StatusOr<testing::HttpAnswer> openapi = testing::Curl({absl::StrCat(base, "/v1/openapi.json")});
+  ASSERT_TRUE(openapi.ok()) << openapi.status();
+  EXPECT_THAT(openapi->body, HasSubstr(R"("text/csv": {)"));
+
   // Without the Accept header the same route answers NDJSON, as before.
   absl::StatusOr<testing::HttpAnswer> ndjson = testing::Curl(
       {"-X", "POST", absl::StrCat(base, "/v1/portal/claims:export"), "-H", "content-type: application/json",

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -142,6 +143,37 @@ int Export(PortalSession& s) {
   });
 }
 
+// The totals as a table: a column for each dimension the rows are grouped by, then the money.
+Table TotalsTable(const v1::GetTotalsRequest& request, const v1::Totals& totals, const ProductNames& names) {
+  using Request = v1::GetTotalsRequest;
+  const auto grouped = [&request](Request::Dimension dimension) {
+    return request.group_by().empty() ? dimension != Request::REGION
+                                      : absl::c_linear_search(request.group_by(), dimension);
+  };
+  std::vector<std::pair<std::string, Align>> columns;
+  if (grouped(Request::DAY)) columns.emplace_back("DAY", Align::kLeft);
+  if (grouped(Request::REGION)) columns.emplace_back("REGION", Align::kLeft);
+  if (grouped(Request::PRODUCT_TYPE)) columns.emplace_back("PRODUCT", Align::kLeft);
+  if (grouped(Request::RETAILER)) columns.emplace_back("RETAILER", Align::kLeft);
+  for (const char* money : {"ITEMS", "UNITS", "GRANTED", "REFUNDED", "NET"})
+    columns.emplace_back(money, Align::kRight);
+  Table table(std::move(columns));
+  for (const v1::TotalsRow& row : totals.rows()) {
+    std::vector<std::string> cells;
+    if (grouped(Request::DAY)) cells.push_back(row.day());
+    if (grouped(Request::REGION)) cells.push_back(row.region_code());
+    if (grouped(Request::PRODUCT_TYPE)) cells.push_back(names.Chinese(row.product_type()));
+    if (grouped(Request::RETAILER)) cells.push_back(row.retailer_id());
+    for (std::string money :
+         {absl::StrCat(row.claim_items()), absl::StrCat(row.units()), FormatYuanGrouped(row.granted_fen()),
+          FormatYuanGrouped(row.refunded_fen()), FormatYuanGrouped(row.net_fen())}) {
+      cells.push_back(std::move(money));
+    }
+    table.AddRow(std::move(cells));
+  }
+  return table;
+}
+
 int Totals(PortalSession& s) {
   v1::GetTotalsRequest request;
   absl::Status query = ApplyQuery(s, request);
@@ -154,22 +186,7 @@ int Totals(PortalSession& s) {
     const grpc::Status status = stub.GetTotals(context->get(), request, &totals);
     if (!status.ok()) return s.failed("totals", status);
     if (s.options.json) return s.print_json(totals);
-    Table table({{"DAY", Align::kLeft},
-                 {"REGION", Align::kLeft},
-                 {"PRODUCT", Align::kLeft},
-                 {"RETAILER", Align::kLeft},
-                 {"ITEMS", Align::kRight},
-                 {"UNITS", Align::kRight},
-                 {"GRANTED", Align::kRight},
-                 {"REFUNDED", Align::kRight},
-                 {"NET", Align::kRight}});
-    for (const v1::TotalsRow& row : totals.rows()) {
-      table.AddRow({row.day(), row.region_code(),
-                    row.product_type().empty() ? "" : s.names().Chinese(row.product_type()),
-                    row.retailer_id(), absl::StrCat(row.claim_items()), absl::StrCat(row.units()),
-                    FormatYuanGrouped(row.granted_fen()), FormatYuanGrouped(row.refunded_fen()),
-                    FormatYuanGrouped(row.net_fen())});
-    }
+    Table table = TotalsTable(request, totals, s.names());
     s.out << table.Render()
           << KeyValues({{"Claims", absl::StrCat(totals.claims())},
                         {"Granted", FormatYuanGrouped(totals.granted_fen())},
