@@ -148,6 +148,12 @@ constexpr Reason kReasons[] = {
      "汇总维度须为DAY、REGION、RETAILER或PRODUCT_TYPE，且不可重复"},
     {"LIMIT_INVALID", kError, StatusCode::kInvalidArgument, kSupport,
      "a page holds at least one claim", "每页至少一条"},
+    {"FILE_NAME_INVALID", kError, StatusCode::kInvalidArgument, kSupport,
+     "a draft's files need distinct names of letters, digits, '-', '_' and '.', ending .textproto",
+     "草案文件名须互不相同，仅含字母、数字、'-'、'_'、'.'，并以.textproto结尾"},
+    {"DRAFT_INVALID", kError, StatusCode::kInvalidArgument, kSupport,
+     "the draft policies do not load: each problem is listed with its file and line",
+     "政策草案无法加载：各问题均已列出文件和行号"},
     {"REQUEST_UNPARSABLE", kError, StatusCode::kInvalidArgument, kSupport,
      "the bytes are not a valid request message", "请求报文无法解析"},
     {"JSON_INVALID", kError, StatusCode::kInvalidArgument, kSupport,
@@ -254,6 +260,19 @@ constexpr Reason kReasons[] = {
      "此接口路径不支持该HTTP方法（可用方法见Allow响应头）"},
     {"CORS_ORIGIN_NOT_ALLOWED", kGateway, StatusCode::kPermissionDenied, kSupport,
      "the page's origin is not in the gateway's --http_cors_origins", "该网页来源不在网关允许的跨域来源列表中"},
+    // The settlement console on the JSON gateway (services/gateway/console.cc).
+    {"CONSOLE_LOGIN_INVALID", kGateway, StatusCode::kInvalidArgument, kSupport,
+     "the console's login takes {\"key\":\"…\"} with Content-Type: application/json",
+     "结算控制台登录须以 application/json 提交 {\"key\":\"…\"}"},
+    {"CONSOLE_LOGIN_REFUSED", kGateway, StatusCode::kUnauthenticated, kShow,
+     "this key is not a portal or admin key of this service", "此密钥不是本服务的监管平台或管理员密钥"},
+    {"CONSOLE_SESSION_INVALID", kGateway, StatusCode::kUnauthenticated, kShow,
+     "no console session, or it ended: log in again", "结算控制台会话不存在或已结束，请重新登录"},
+    {"CONSOLE_HEADER_MISSING", kGateway, StatusCode::kPermissionDenied, kSupport,
+     "console calls carry the header X-Console: 1", "结算控制台的请求须带有请求头 X-Console: 1"},
+    {"CONSOLE_READ_ONLY", kGateway, StatusCode::kPermissionDenied, kSupport,
+     "the console only reads (totals, claims, budgets, policies); this route is not one of them",
+     "结算控制台只能查询（汇总、申领、预算、政策），不能调用此接口"},
 };
 // clang-format on
 

@@ -464,7 +464,7 @@ grpc::ServerWriteReactor<v1::SimulationUpdate>* PortalService::SimulatePolicy(
   if (!period.ok()) return RefuseStream<v1::SimulationUpdate>(period.status());
   if (!request->region_code().empty() && !policy::IsRegionCode(request->region_code())) {
     return RefuseStream<v1::SimulationUpdate>(
-        InvalidArgumentError({{"regionCode", "REGION_INVALID", "six digits (GB/T 2260)"}}));
+        InvalidArgumentError({{"regionCode", "REGION_CODE_INVALID", "must be a 6-digit GB/T 2260 code"}}));
   }
   absl::StatusOr<std::shared_ptr<const policy::PolicySnapshot>> draft =
       LoadDraftPolicies(request->policy_files(), clock_.Now());

@@ -133,9 +133,10 @@ int64_t RetryAfterSeconds(const grpc::Status& status) {
   return 0;
 }
 
-// An error `code` with an ErrorInfo of `reason`, and its metadata (e.g. {"header", "x-request-id"}).
+}  // namespace
+
 grpc::Status Refuse(grpc::StatusCode code, absl::string_view reason, absl::string_view message,
-                    std::initializer_list<std::pair<const char*, std::string>> metadata = {}) {
+                    std::initializer_list<std::pair<const char*, std::string>> metadata) {
   google::rpc::Status details;
   details.set_code(code);
   details.set_message(std::string(message));
@@ -146,6 +147,8 @@ grpc::Status Refuse(grpc::StatusCode code, absl::string_view reason, absl::strin
   details.add_details()->PackFrom(info);
   return grpc::Status(code, std::string(message), details.SerializeAsString());
 }
+
+namespace {
 
 grpc::Status Invalid(absl::string_view reason, absl::string_view message,
                      std::initializer_list<std::pair<const char*, std::string>> metadata = {}) {

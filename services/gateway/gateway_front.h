@@ -28,6 +28,7 @@
 #ifndef TRADEIN_SERVICES_GATEWAY_GATEWAY_FRONT_H_
 #define TRADEIN_SERVICES_GATEWAY_GATEWAY_FRONT_H_
 
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,6 +36,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/support/status.h"
 #include "services/gateway/routes.h"
@@ -86,6 +88,13 @@ class GatewayFront {
 //
 // The HTTP status a gRPC code maps to (grpc-gateway's table).
 int HttpStatusOf(int grpc_code);
+
+// Refuse
+//
+// An error the gateway raises itself: `code` with a google.rpc.ErrorInfo of `reason` (domain tradein.v1) and
+// its metadata (e.g. {"header", "x-request-id"}).
+grpc::Status Refuse(grpc::StatusCode code, absl::string_view reason, absl::string_view message,
+                    std::initializer_list<std::pair<const char*, std::string>> metadata = {});
 
 // ErrorResponse
 //

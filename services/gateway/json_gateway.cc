@@ -138,23 +138,38 @@ class ExportCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<JsonGateway>> JsonGateway::Create(std::shared_ptr<grpc::Channel> channel,
-                                                                 GatewayOptions options) {
+                                                                 GatewayOptions options,
+                                                                 std::unique_ptr<Console> console) {
   absl::StatusOr<std::unique_ptr<GatewayFront>> front = GatewayFront::Create(std::move(options));
   if (!front.ok()) return front.status();
-  return std::unique_ptr<JsonGateway>(new JsonGateway(std::move(channel), *std::move(front)));
+  return std::unique_ptr<JsonGateway>(
+      new JsonGateway(std::move(channel), *std::move(front), std::move(console)));
 }
 
-JsonGateway::JsonGateway(std::shared_ptr<grpc::Channel> channel, std::unique_ptr<GatewayFront> front)
-    : channel_(std::move(channel)), stub_(channel_), front_(std::move(front)) {}
+JsonGateway::JsonGateway(std::shared_ptr<grpc::Channel> channel, std::unique_ptr<GatewayFront> front,
+                         std::unique_ptr<Console> console)
+    : channel_(std::move(channel)), stub_(channel_), front_(std::move(front)), console_(std::move(console)) {}
 
 JsonGateway::~JsonGateway() = default;
 
 void JsonGateway::Handle(http::HttpRequest request, http::Respond respond) {
+  std::vector<std::pair<std::string, std::string>> headers;  // added to the answer
+  if (console_ != nullptr && Console::Serves(request.path)) {
+    ConsoleDecision decision = console_->Decide(std::move(request));
+    headers = Console::SecurityHeaders();
+    if (decision.answer.has_value()) {
+      decision.answer->headers.insert(decision.answer->headers.end(), headers.begin(), headers.end());
+      std::move(respond)(*std::move(decision.answer));
+      return;
+    }
+    request = std::move(decision.forward);
+  }
   Translation translation = front_->Translate(request);
   // Every answer carries the request's CORS headers.
-  http::Respond answer = [cors = translation.cors_headers,
+  headers.insert(headers.end(), translation.cors_headers.begin(), translation.cors_headers.end());
+  http::Respond answer = [headers = std::move(headers),
                           respond = std::move(respond)](http::HttpResponse response) mutable {
-    response.headers.insert(response.headers.end(), cors.begin(), cors.end());
+    response.headers.insert(response.headers.end(), headers.begin(), headers.end());
     std::move(respond)(std::move(response));
   };
   if (translation.answer.has_value()) {

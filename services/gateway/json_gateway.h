@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "services/gateway/console.h"
 #include "services/gateway/gateway_front.h"
 #include "services/http/http_server.h"
 
@@ -39,18 +40,22 @@ namespace tradein::gateway {
 class JsonGateway {
  public:
   // `channel` reaches the gRPC server (in-process); the gateway keeps it. Fails as GatewayFront::Create.
+  // With a `console`, /console/ is the settlement console (console.h); without, those paths are 404.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<JsonGateway>> Create(
-      std::shared_ptr<grpc::Channel> channel, GatewayOptions options);
+      std::shared_ptr<grpc::Channel> channel, GatewayOptions options,
+      std::unique_ptr<Console> console = nullptr);
   ~JsonGateway();
 
   void Handle(http::HttpRequest request, http::Respond respond);
 
  private:
-  JsonGateway(std::shared_ptr<grpc::Channel> channel, std::unique_ptr<GatewayFront> front);
+  JsonGateway(std::shared_ptr<grpc::Channel> channel, std::unique_ptr<GatewayFront> front,
+              std::unique_ptr<Console> console);
 
   std::shared_ptr<grpc::Channel> channel_;
   grpc::GenericStub stub_;
   std::unique_ptr<GatewayFront> front_;
+  std::unique_ptr<Console> console_;  // null: no console
 };
 
 }  // namespace tradein::gateway

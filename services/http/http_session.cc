@@ -15,6 +15,8 @@ absl::string_view ReasonPhrase(int status) {
       return "OK";
     case 204:
       return "No Content";
+    case 308:
+      return "Permanent Redirect";
     case 400:
       return "Bad Request";
     case 401:

@@ -64,6 +64,10 @@ ABSL_FLAG(
 ABSL_FLAG(std::string, http_tls_cert, "",
           "PEM certificate (chain) of the JSON gateway's port: HTTPS (with --http_tls_key).");
 ABSL_FLAG(std::string, http_tls_key, "", "PEM private key of the JSON gateway's port.");
+ABSL_FLAG(bool, console, true,
+          "Serve the read-only settlement console at /console/ on the JSON gateway (portal and admin keys).");
+ABSL_FLAG(absl::Duration, console_session_lifetime, absl::Hours(8),
+          "How long a console login lasts (fixed from login; then log in again).");
 ABSL_FLAG(
     std::string, health_listen, "",
     "host:port of a plaintext gRPC port serving only grpc.health.v1 (for Kubernetes probes when the main "
@@ -160,6 +164,11 @@ absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
   options.http_cors_origins = absl::GetFlag(FLAGS_http_cors_origins);
   options.http_tls_cert = absl::GetFlag(FLAGS_http_tls_cert);
   options.http_tls_key = absl::GetFlag(FLAGS_http_tls_key);
+  options.console = absl::GetFlag(FLAGS_console);
+  options.console_session_lifetime = absl::GetFlag(FLAGS_console_session_lifetime);
+  if (options.console_session_lifetime <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--console_session_lifetime must be positive");
+  }
   options.health_listen = absl::GetFlag(FLAGS_health_listen);
   options.callers_file = absl::GetFlag(FLAGS_callers_file);
   options.audit_log = absl::GetFlag(FLAGS_audit_log);

@@ -268,9 +268,17 @@ absl::Status TradeinServer::BuildSideListeners(const ServerOptions& options) {
         absl::StrCat("health only on ", bound_listeners_.back().second, " (plaintext)"));
   }
   if (!options.http_listen.empty()) {
+    std::unique_ptr<gateway::Console> console;
+    if (options.console) {
+      TRADEIN_ASSIGN_OR_RETURN(console,
+                               gateway::Console::Create({.session_lifetime = options.console_session_lifetime,
+                                                         .tls = !options.http_tls_cert.empty()},
+                                                        [this] { return access_->callers(); }));
+    }
     TRADEIN_ASSIGN_OR_RETURN(
-        gateway_, gateway::JsonGateway::Create(grpc_server_->InProcessChannel(grpc::ChannelArguments()),
-                                               gateway::GatewayOptions{options.http_cors_origins}));
+        gateway_,
+        gateway::JsonGateway::Create(grpc_server_->InProcessChannel(grpc::ChannelArguments()),
+                                     gateway::GatewayOptions{options.http_cors_origins}, std::move(console)));
     TRADEIN_ASSIGN_OR_RETURN(gateway_http_, StartHttpServer(
                                                 "http_listen", options.http_listen,
                                                 [this](http::HttpRequest request, http::Respond respond) {
@@ -278,9 +286,9 @@ absl::Status TradeinServer::BuildSideListeners(const ServerOptions& options) {
                                                 },
                                                 options.http_tls_cert, options.http_tls_key));
     bound_listeners_.emplace_back("http_listen", gateway_http_->address());
-    listener_lines_.push_back(absl::StrCat("JSON gateway on ",
-                                           options.http_tls_cert.empty() ? "http" : "https", "://",
-                                           gateway_http_->address(), "/v1/... (/v1/openapi.json)"));
+    listener_lines_.push_back(absl::StrCat(
+        "JSON gateway on ", options.http_tls_cert.empty() ? "http" : "https", "://", gateway_http_->address(),
+        "/v1/... (/v1/openapi.json)", options.console ? ", console at /console/" : ""));
   }
   if (!options.metrics_listen.empty()) {
     TRADEIN_ASSIGN_OR_RETURN(

@@ -55,6 +55,10 @@ struct ServerOptions {
   // TLS on the JSON gateway's port (PEM files, both or neither).
   std::string http_tls_cert;
   std::string http_tls_key;
+  // The settlement console at /console/ on the JSON gateway (services/gateway/console.h), and how long a
+  // login lasts.
+  bool console = true;
+  absl::Duration console_session_lifetime = absl::Hours(8);
   // Plaintext gRPC port serving only grpc.health.v1 (Kubernetes probes when the main port needs mTLS); "" =
   // off.
   std::string health_listen;

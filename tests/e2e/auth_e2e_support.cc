@@ -143,6 +143,16 @@ absl::StatusOr<ToolRun> RunTool(std::vector<std::string> argv, absl::Duration ti
   return ToolRun{*code, ReadFile(dir->Join("out")), ReadFile(dir->Join("err"))};
 }
 
+absl::Status WriteLoopbackCertificate(const std::string& cert_path, const std::string& key_path) {
+  absl::StatusOr<ToolRun> openssl =
+      RunTool({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+               "-nodes", "-keyout", key_path, "-out", cert_path, "-days", "2", "-subj", "/CN=127.0.0.1",
+               "-addext", "subjectAltName=IP:127.0.0.1"});
+  if (!openssl.ok()) return openssl.status();
+  if (openssl->exit_code != 0) return absl::InternalError(absl::StrCat("openssl req: ", openssl->err));
+  return absl::OkStatus();
+}
+
 bool WaitUntil(const std::function<bool()>& done, absl::Duration bound) {
   const absl::Time give_up = absl::Now() + bound;
   for (;;) {

@@ -76,6 +76,13 @@ struct ToolRun {
 [[nodiscard]] absl::StatusOr<ToolRun> RunTool(std::vector<std::string> argv,
                                               absl::Duration timeout = absl::Seconds(60));
 
+// WriteLoopbackCertificate
+//
+// A self-signed P-256 certificate for 127.0.0.1 (subject CN and IP SAN), made with the openssl CLI, at
+// `cert_path` (PEM) with its key at `key_path`: what a test's HTTPS listener serves and curl trusts exactly
+// (--cacert). INTERNAL with openssl's stderr when it fails.
+[[nodiscard]] absl::Status WriteLoopbackCertificate(const std::string& cert_path, const std::string& key_path);
+
 // One HTTP exchange made with the curl binary.
 struct HttpAnswer {
   int status = 0;

@@ -15,7 +15,6 @@
 #include <iterator>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,12 +26,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/claim_e2e_support.h"
 #include "tests/e2e/server_process.h"
+#include "tests/e2e/till_load.h"
 #include "tests/testing/free_port.h"
 #include "tests/testing/redis_cluster.h"
 #include "tests/testing/subprocess.h"
@@ -43,27 +42,21 @@ namespace tradein {
 namespace {
 
 using grpc::health::v1::HealthCheckResponse;
+using testing::CheckNothingLostOrOverGranted;
+using testing::ClaimAndConfirm;
+using testing::FridgeClaim;
 using testing::PrcId;
 using testing::RedisCluster;
 using testing::RedisClusterOptions;
+using testing::RetryPolicy;
 using testing::ServerProcess;
+using testing::TillTally;
 
 constexpr absl::Duration kCallDeadline = absl::Seconds(3);
 constexpr absl::Duration kStoreTimeout = absl::Seconds(1);
 // A call that failed must have ended by its deadline; this much more is allowed for scheduling on a busy
 // 2-core machine (a sanity bound, not a timing assertion).
 constexpr absl::Duration kSlack = absl::Seconds(2);
-
-v1::ClaimRequest FridgeClaim(const std::string& request_id, const std::string& buyer) {
-  v1::ClaimRequest request;
-  const std::string json = absl::StrCat(
-      R"({"requestId":")", request_id,
-      R"(","retailerId":"shop-1","regionCode":"330381","transactionDate":"2025-06-01",)",
-      R"("buyer":{"idType":"PRC_ID","idNumber":")", buyer,
-      R"("},"items":[{"lineId":"1","productType":"appliance.refrigerator","priceFen":"500000","energyGrade":1}]})");
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &request).ok());
-  return request;
-}
 
 bool Retryable(const grpc::Status& status) {
   return status.error_code() == grpc::UNAVAILABLE || status.error_code() == grpc::DEADLINE_EXCEEDED;
@@ -81,75 +74,15 @@ HealthCheckResponse::ServingStatus ClaimHealth(const std::shared_ptr<grpc::Chann
   return response.status();
 }
 
-// What the tills saw.
-struct Tally {
-  absl::Mutex mu;
-  std::map<std::string, std::set<std::string>> claim_ids_by_request ABSL_GUARDED_BY(mu);
-  std::map<std::string, int> granted_by_buyer ABSL_GUARDED_BY(mu);
-  std::vector<std::string> confirmed ABSL_GUARDED_BY(mu);
-  std::map<int, int> failures_by_code ABSL_GUARDED_BY(mu);
-  int calls ABSL_GUARDED_BY(mu) = 0;
-  int retried_to_success ABSL_GUARDED_BY(mu) = 0;  // calls that failed, then succeeded with the same ids
-  absl::Duration longest_failure ABSL_GUARDED_BY(mu);
-};
-
-// Calls `call` (a fresh context with kCallDeadline each time) until it answers anything but a retryable
-// error, with the same request: as a till does.
-template <typename Call>
-grpc::Status Retrying(Tally& tally, Call call) {
-  grpc::Status status;
-  bool failed = false;
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
-    const absl::Time start = absl::Now();
-    status = call(context);
-    const absl::Duration took = absl::Now() - start;
-    absl::MutexLock lock(&tally.mu);
-    ++tally.calls;
-    if (!Retryable(status)) {
-      if (failed && status.ok()) ++tally.retried_to_success;
-      return status;
-    }
-    failed = true;
-    ++tally.failures_by_code[status.error_code()];
-    tally.longest_failure = std::max(tally.longest_failure, took);
-    tally.mu.Unlock();
-    absl::SleepFor(absl::Milliseconds(50));
-    tally.mu.Lock();
-  }
-  return status;
-}
-
 // Claims (request ids "<prefix>-<till>-<i>", buyers from `buyer_of(i)`) and confirms each claim granted,
 // until `stop`; every call retried with the same request until it answers.
 void Till(const std::string& prefix, int till, const std::shared_ptr<grpc::Channel>& channel,
-          const std::function<std::string(int)>& buyer_of, const std::atomic<bool>& stop, Tally& tally) {
+          const std::function<std::string(int)>& buyer_of, const std::atomic<bool>& stop, TillTally& tally) {
   auto stub = v1::ClaimService::NewStub(channel);
+  RetryPolicy policy;
+  policy.deadline = kCallDeadline;
   for (int i = 0; !stop.load(); ++i) {
-    const std::string buyer = buyer_of(i);
-    const std::string request_id = absl::StrCat(prefix, "-", till, "-", i);
-    v1::Claim claim;
-    const grpc::Status status = Retrying(tally, [&](grpc::ClientContext& context) {
-      return stub->Claim(&context, FridgeClaim(request_id, buyer), &claim);
-    });
-    ASSERT_TRUE(status.ok()) << request_id << ": " << status.error_message();
-    {
-      absl::MutexLock lock(&tally.mu);
-      tally.claim_ids_by_request[request_id].insert(claim.claim_id());
-      if (claim.state() == v1::Claim::RESERVED) ++tally.granted_by_buyer[buyer];
-    }
-    if (claim.state() != v1::Claim::RESERVED) continue;
-    v1::ConfirmClaimRequest confirm;
-    confirm.set_claim_id(claim.claim_id());
-    confirm.set_invoice_number(request_id);
-    v1::Claim confirmed;
-    const grpc::Status confirmed_status = Retrying(tally, [&](grpc::ClientContext& context) {
-      return stub->ConfirmClaim(&context, confirm, &confirmed);
-    });
-    ASSERT_TRUE(confirmed_status.ok()) << claim.claim_id() << ": " << confirmed_status.error_message();
-    absl::MutexLock lock(&tally.mu);
-    tally.confirmed.push_back(claim.claim_id());
+    if (!ClaimAndConfirm(*stub, absl::StrCat(prefix, "-", till, "-", i), buyer_of(i), policy, tally)) return;
   }
 }
 
@@ -162,25 +95,6 @@ absl::StatusOr<v1::Claim> GetClaim(const std::shared_ptr<grpc::Channel>& channel
   v1::Claim claim;
   const grpc::Status status = v1::ClaimService::NewStub(channel)->GetClaim(&context, request, &claim);
   return testing::Answer(status, std::move(claim));
-}
-
-// What every run under load must show: each request id made one claim, no buyer got two fridges, every
-// acknowledged confirmation is still there (read through `channel`). Returns how many were lost.
-int CheckNothingLostOrOverGranted(Tally& tally, const std::shared_ptr<grpc::Channel>& channel) {
-  absl::MutexLock lock(&tally.mu);
-  for (const auto& [request_id, claim_ids] : tally.claim_ids_by_request) {
-    EXPECT_EQ(claim_ids.size(), 1u) << request_id << " made more than one claim";
-  }
-  for (const auto& [buyer, granted] : tally.granted_by_buyer) EXPECT_LE(granted, 1) << "one fridge each";
-  int lost = 0;
-  for (const std::string& claim_id : tally.confirmed) {
-    absl::StatusOr<v1::Claim> claim = GetClaim(channel, claim_id);
-    if (claim.ok() && claim->state() == v1::Claim::CONFIRMED) continue;
-    if (++lost <= 3)
-      ADD_FAILURE() << claim_id << ": " << (claim.ok() ? claim->DebugString() : claim.status().ToString());
-  }
-  EXPECT_EQ(lost, 0) << "acknowledged CONFIRMED claims lost";
-  return lost;
 }
 
 // The value of a Prometheus counter with labels `labels` (e.g. `kind="ask"`) in a scrape, 0 when absent.
@@ -269,7 +183,7 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
     }
   });
 
-  Tally tally;
+  TillTally tally;
   std::atomic<bool> stop{false};
   std::vector<std::thread> tills;
   for (int till = 0; till < 6; ++till) {
@@ -468,7 +382,7 @@ TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
   ASSERT_TRUE(a != nullptr && b != nullptr);
 
   constexpr int kBuyers = 40;
-  Tally tally;
+  TillTally tally;
   std::atomic<bool> stop{false};
   std::vector<std::thread> tills;
   for (int till = 0; till < 4; ++till) {

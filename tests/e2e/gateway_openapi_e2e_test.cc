@@ -39,11 +39,9 @@ class GatewayOpenApiE2eTest : public ::testing::Test {
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = new testing::TempDir(*std::move(dir));
     // A self-signed certificate for 127.0.0.1; curl trusts exactly it (--cacert).
-    absl::StatusOr<testing::ToolRun> openssl = testing::RunTool(
-        {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-         "-keyout", dir_->Join("gateway.key"), "-out", dir_->Join("gateway.pem"), "-days", "2", "-subj",
-         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"});
-    ASSERT_TRUE(openssl.ok() && openssl->exit_code == 0) << (openssl.ok() ? openssl->err : "");
+    const absl::Status certificate =
+        testing::WriteLoopbackCertificate(dir_->Join("gateway.pem"), dir_->Join("gateway.key"));
+    ASSERT_TRUE(certificate.ok()) << certificate;
     keys_ = new Keys{testing::NewApiKey(), testing::NewApiKey()};
     const std::string callers = dir_->Join("callers.textproto");
     ASSERT_TRUE(

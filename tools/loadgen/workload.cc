@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
+#include "common/fnv1a.h"
 
 namespace tradein::loadgen {
 namespace {
@@ -229,14 +230,7 @@ std::string RandomRunId() {
   return id;
 }
 
-uint64_t RunKey(absl::string_view run_id) {
-  uint64_t hash = 14695981039346656037ULL;
-  for (const char c : run_id) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  return hash;
-}
+uint64_t RunKey(absl::string_view run_id) { return Fnv1a64Of(run_id); }
 
 std::string BuyerPrcId(uint64_t run_key, uint64_t index) {
   static const uint64_t kDays = static_cast<uint64_t>(kLastBirthday - kFirstBirthday) + 1;

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/fnv1a.h"
 #include "services/quota/store_errors.h"
 
 namespace tradein::quota::redis_quota_internal {
@@ -35,11 +36,9 @@ class ConfirmCall : public SteppedCall<ConfirmCall> {
   // This attempt's own due entry: another confirmation of the claim, with other serials, must not remove it
   // (the serials this attempt may have committed before dying are released only by a reconcile).
   std::string CommitMember() const {
-    uint64_t hash = 14695981039346656037u;  // FNV-1a over the serial keys: stable across instances
-    for (const std::string& name : serial_names_) {
-      for (char c : name + '\n') hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211u;
-    }
-    return absl::StrCat(request_.claim_id, "#confirm:", absl::Hex(hash, absl::kZeroPad16));
+    Fnv1a64 hash;  // over the serial keys, each ended by '\n': stable across instances
+    for (const std::string& name : serial_names_) hash.Add(name).Add("\n");
+    return absl::StrCat(request_.claim_id, "#confirm:", absl::Hex(hash.value(), absl::kZeroPad16));
   }
 
   // 1. (committed = false) the check, and the serials recorded as pending; 4. (true) CONFIRMED.

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/civil_date.h"
+#include "common/fnv1a.h"
 
 namespace tradein::quota {
 namespace {
@@ -71,12 +72,7 @@ std::string RedisQuotaKeys::LegacyRetailerDayIndex(absl::string_view retailer_id
 }
 
 int RedisQuotaKeys::DueShard(absl::string_view claim_id) {
-  uint32_t hash = 2166136261u;  // FNV-1a
-  for (char c : claim_id) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 16777619u;
-  }
-  return static_cast<int>(hash % static_cast<uint32_t>(kDueShards));
+  return static_cast<int>(Fnv1a32(claim_id) % static_cast<uint32_t>(kDueShards));
 }
 
 }  // namespace tradein::quota
