@@ -4,18 +4,19 @@
 #include <memory>
 #include <optional>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/civil_date.h"
 #include "common/status.h"
 #include "services/api/basket.h"
 #include "services/api/claim_calls.h"
+#include "services/api/claim_filter.h"
 #include "services/api/claim_preparation.h"
 #include "services/api/claim_view.h"
 #include "services/api/grpc_status.h"
@@ -37,7 +38,9 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kExportPageSize = 200;
 constexpr int kMaxPeriodDays = 366;
-constexpr absl::string_view kTokenPrefix = "c1.";
+// With filters, one ListClaims call reads at most this many claims of the period (then answers a page that
+// may be short, with a token to go on), so a filter that matches little cannot make a call read a whole year.
+constexpr int kMaxScannedPerPage = 5000;
 
 struct Period {
   absl::CivilDay first;
@@ -58,27 +61,33 @@ absl::StatusOr<Period> ParsePeriod(const std::string& from, const std::string& t
   return Period{*first, *last};
 }
 
-std::string TokenOf(const std::string& cursor) {
-  return absl::StrCat(kTokenPrefix, absl::WebSafeBase64Escape(cursor));
-}
-
-absl::StatusOr<std::string> CursorOf(const std::string& token, absl::string_view field) {
-  if (token.empty()) return std::string();
-  std::string cursor;
-  if (!absl::StartsWith(token, kTokenPrefix) ||
-      !absl::WebSafeBase64Unescape(token.substr(kTokenPrefix.size()), &cursor) ||
-      !quota::ParseClaimCursor(cursor).ok()) {
-    return InvalidArgumentError({{std::string(field), "TOKEN_INVALID", "not a token this service gave out"}});
-  }
-  return cursor;
-}
-
 // The period and retailer filter every portal read takes.
 absl::StatusOr<Period> ParseReadFilter(const std::string& from, const std::string& to,
                                        const std::string& retailer_id) {
   TRADEIN_ASSIGN_OR_RETURN(Period period, ParsePeriod(from, to));
   if (!retailer_id.empty()) TRADEIN_RETURN_IF_ERROR(ValidateClientId(retailer_id, "retailerId"));
   return period;
+}
+
+// The states and filter a portal read takes besides its period.
+absl::StatusOr<ClaimMatcher> ParseFilters(const google::protobuf::RepeatedField<int>& states,
+                                          const v1::ClaimFilter& filter) {
+  TRADEIN_RETURN_IF_ERROR(ValidateStates(states, "states"));
+  return ClaimMatcher::Create(filter);
+}
+
+// The query a page token of `request` is bound to: the request without what may change between pages.
+template <typename Request>
+std::string DigestOf(const Request& request, absl::string_view scope, const identity::KeyedHasher& hasher) {
+  Request query = request;
+  if constexpr (std::is_same_v<Request, v1::ListClaimsRequest>) {
+    query.clear_page_token();
+    query.clear_page_size();
+  } else {
+    query.clear_resume_token();
+  }
+  if (query.filter().ByteSizeLong() == 0) query.clear_filter();  // `filter: {}` is no filter
+  return QueryDigest(query, scope, hasher);
 }
 
 // A store listing of `period` with states as of `now` (a hold that ended by then reads EXPIRED).
@@ -149,13 +158,22 @@ bool CountsForSettlement(ClaimState state) {
 // inline, on the calling thread).
 class ExportStream : public std::enable_shared_from_this<ExportStream> {
  public:
-  ExportStream(grpc::ServerWriteReactor<v1::ExportedClaim>& reactor, quota::QuotaStore& store,
-               ClaimPageRequest request, absl::Time call_deadline, absl::Duration store_timeout)
+  // The query: the store's listing, then `matcher`; resume tokens are bound to `digest`.
+  struct Query {
+    ClaimPageRequest request;
+    ClaimMatcher matcher;
+    std::string digest;
+  };
+
+  ExportStream(grpc::ServerWriteReactor<v1::ExportedClaim>& reactor, quota::QuotaStore& store, Query query,
+               absl::Time call_deadline, absl::Duration store_timeout)
       : reactor_(reactor),
         store_(store),
         call_deadline_(call_deadline),
         store_timeout_(store_timeout),
-        request_(std::move(request)) {}
+        matcher_(std::move(query.matcher)),
+        digest_(std::move(query.digest)),
+        request_(std::move(query.request)) {}
 
   // Writes the next claim, or fetches the next page, or finishes: called at the start and after each write.
   void Next() {
@@ -189,18 +207,20 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
     Next();
   }
 
-  // Starts the next write or finishes the stream; true when the next page must be fetched instead.
+  // Starts the next write (of the next claim that passes the filter) or finishes the stream; true when the
+  // next page must be fetched instead.
   bool WriteOrFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return false;
-    if (next_ < page_.entries.size()) {
+    while (next_ < page_.entries.size()) {
       const ClaimPage::Entry& entry = page_.entries[next_++];
       out_.Clear();
       if (absl::Status status = ViewClaim(entry.record, *out_.mutable_claim()); !status.ok()) {
         FinishLocked(ToGrpcStatus(status));
         return false;
       }
-      out_.set_resume_token(TokenOf(entry.cursor));
       request_.cursor = entry.cursor;
+      if (!matcher_.Matches(entry.record, out_.claim())) continue;
+      out_.set_resume_token(BoundToken(entry.cursor, digest_));
       reactor_.StartWrite(&out_);
       return false;
     }
@@ -222,6 +242,8 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
   quota::QuotaStore& store_;
   const absl::Time call_deadline_;
   const absl::Duration store_timeout_;
+  const ClaimMatcher matcher_;
+  const std::string digest_;
   absl::Mutex mu_;
   ClaimPageRequest request_ ABSL_GUARDED_BY(mu_);
   ClaimPage page_ ABSL_GUARDED_BY(mu_);
@@ -233,13 +255,97 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
 
 using ExportReactor = StreamReactor<v1::ExportedClaim, ExportStream>;
 
-// Adds up the settlement money of every claim of a period, page by page, then answers.
-class TotalsCollector : public std::enable_shared_from_this<TotalsCollector> {
+// Reads one page of ListClaims: store pages until the page is full, the period ends, or (with filters)
+// kMaxScannedPerPage claims were read; the token points after the last claim read, matching or not.
+class ListCollector : public std::enable_shared_from_this<ListCollector> {
  public:
-  TotalsCollector(quota::QuotaStore& store, ClaimPageRequest request, absl::Time deadline,
-                  grpc::ServerUnaryReactor* reactor, v1::Totals* response)
+  ListCollector(quota::QuotaStore& store, ClaimPageRequest request, ClaimMatcher matcher, std::string digest,
+                absl::Time call_deadline, absl::Duration store_timeout, grpc::ServerUnaryReactor* reactor,
+                v1::ListClaimsResponse* response)
       : store_(store),
         request_(std::move(request)),
+        page_size_(request_.limit),
+        matcher_(std::move(matcher)),
+        digest_(std::move(digest)),
+        call_deadline_(call_deadline),
+        store_timeout_(store_timeout),
+        reactor_(reactor),
+        response_(response) {}
+
+  void Next() {
+    // Without filters every claim read is shown: read just what the page lacks, as before filters existed.
+    request_.limit = matcher_.filters() ? std::min(kMaxPageSize, kMaxScannedPerPage - scanned_)
+                                        : page_size_ - response_->claims_size();
+    store_.ListClaims(
+        request_, std::min(call_deadline_, absl::Now() + store_timeout_),
+        [self = shared_from_this()](absl::StatusOr<ClaimPage> page) { self->OnPage(std::move(page)); });
+  }
+
+ private:
+  void OnPage(absl::StatusOr<ClaimPage> page) {
+    if (!page.ok()) return reactor_->Finish(ToGrpcStatus(page.status()));
+    for (size_t i = 0; i < page->entries.size(); ++i) {
+      const ClaimPage::Entry& entry = page->entries[i];
+      v1::Claim* claim = response_->add_claims();
+      if (absl::Status status = ViewClaim(entry.record, *claim); !status.ok())
+        return reactor_->Finish(ToGrpcStatus(status));
+      if (!matcher_.Matches(entry.record, *claim)) response_->mutable_claims()->RemoveLast();
+      request_.cursor = entry.cursor;
+      ++scanned_;
+      if (response_->claims_size() == page_size_ || scanned_ >= kMaxScannedPerPage)
+        return Answer(/*more=*/i + 1 < page->entries.size() || page->more);
+    }
+    if (page->more && !page->entries.empty()) return Next();
+    Answer(/*more=*/false);
+  }
+
+  void Answer(bool more) {
+    if (more) response_->set_next_page_token(BoundToken(request_.cursor, digest_));
+    reactor_->Finish(grpc::Status::OK);
+  }
+
+  quota::QuotaStore& store_;
+  ClaimPageRequest request_;
+  const int page_size_;
+  const ClaimMatcher matcher_;
+  const std::string digest_;
+  const absl::Time call_deadline_;
+  const absl::Duration store_timeout_;
+  grpc::ServerUnaryReactor* reactor_;
+  v1::ListClaimsResponse* response_;
+  int scanned_ = 0;
+};
+
+using Dimension = v1::GetTotalsRequest::Dimension;
+
+// The dimensions of a GetTotalsRequest: each at most once; none = day, retailer, product type (the answer
+// from before groupBy existed).
+absl::StatusOr<absl::flat_hash_set<int>> ParseGrouping(const google::protobuf::RepeatedField<int>& group_by) {
+  if (group_by.empty())
+    return absl::flat_hash_set<int>{v1::GetTotalsRequest::DAY, v1::GetTotalsRequest::RETAILER,
+                                    v1::GetTotalsRequest::PRODUCT_TYPE};
+  absl::flat_hash_set<int> dimensions;
+  for (int i = 0; i < group_by.size(); ++i) {
+    const int dimension = group_by.Get(i);
+    if (dimension == v1::GetTotalsRequest::DIMENSION_UNSPECIFIED ||
+        !v1::GetTotalsRequest::Dimension_IsValid(dimension) || !dimensions.insert(dimension).second) {
+      return InvalidArgumentError({{absl::StrCat("groupBy[", i, "]"), "GROUP_BY_INVALID",
+                                    "DAY, REGION, RETAILER or PRODUCT_TYPE, each at most once"}});
+    }
+  }
+  return dimensions;
+}
+
+// Adds up the settlement money of every claim of a period that passes the filter, page by page, then answers.
+class TotalsCollector : public std::enable_shared_from_this<TotalsCollector> {
+ public:
+  TotalsCollector(quota::QuotaStore& store, ClaimPageRequest request, ClaimMatcher matcher,
+                  absl::flat_hash_set<int> dimensions, absl::Time deadline, grpc::ServerUnaryReactor* reactor,
+                  v1::Totals* response)
+      : store_(store),
+        request_(std::move(request)),
+        matcher_(std::move(matcher)),
+        dimensions_(std::move(dimensions)),
         deadline_(deadline),
         reactor_(reactor),
         response_(response) {}
@@ -260,21 +366,27 @@ class TotalsCollector : public std::enable_shared_from_this<TotalsCollector> {
   }
 
  private:
-  using Key = std::tuple<std::string, std::string, std::string>;  // day, retailer, product type
+  // day, region, retailer, product type: the row order; a dimension not grouped by is "".
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+
+  std::string If(Dimension dimension, std::string value) const {
+    return dimensions_.contains(dimension) ? std::move(value) : std::string();
+  }
 
   absl::Status Add(const ClaimRecord& record) {
     if (!CountsForSettlement(record.state)) return absl::OkStatus();
-    v1::Claim draft;
-    if (!draft.ParseFromString(record.draft) ||
-        draft.items_size() != static_cast<int>(record.grants.size())) {
-      return absl::InternalError(
-          absl::StrCat("claim ", record.claim_id, ": stored draft does not match its grants"));
-    }
+    v1::Claim claim;
+    TRADEIN_RETURN_IF_ERROR(ViewClaim(record, claim));
+    if (!matcher_.Matches(record, claim)) return absl::OkStatus();
     ++claims_;
-    const std::string day = FormatCivilDay(ChinaCivilDay(record.created_at));
+    const std::string day = If(v1::GetTotalsRequest::DAY, FormatCivilDay(ChinaCivilDay(record.created_at)));
+    const std::string region = If(v1::GetTotalsRequest::REGION, claim.region_code());
+    const std::string retailer = If(v1::GetTotalsRequest::RETAILER, record.retailer_id);
     for (size_t i = 0; i < record.grants.size(); ++i) {
-      if (record.grants[i].units == 0) continue;
-      v1::TotalsRow& row = rows_[{day, record.retailer_id, draft.items(static_cast<int>(i)).product_type()}];
+      const std::string& product_type = claim.items(static_cast<int>(i)).product_type();
+      if (record.grants[i].units == 0 || !matcher_.CountsProductType(product_type)) continue;
+      v1::TotalsRow& row =
+          rows_[{day, region, retailer, If(v1::GetTotalsRequest::PRODUCT_TYPE, product_type)}];
       row.set_claim_items(row.claim_items() + 1);
       row.set_units(row.units() + record.grants[i].units);
       row.set_granted_fen(row.granted_fen() + record.grants[i].fen);
@@ -286,8 +398,9 @@ class TotalsCollector : public std::enable_shared_from_this<TotalsCollector> {
   void Answer() {
     for (auto& [key, row] : rows_) {
       row.set_day(std::get<0>(key));
-      row.set_retailer_id(std::get<1>(key));
-      row.set_product_type(std::get<2>(key));
+      row.set_region_code(std::get<1>(key));
+      row.set_retailer_id(std::get<2>(key));
+      row.set_product_type(std::get<3>(key));
       row.set_net_fen(row.granted_fen() - row.refunded_fen());
       response_->set_granted_fen(response_->granted_fen() + row.granted_fen());
       response_->set_refunded_fen(response_->refunded_fen() + row.refunded_fen());
@@ -300,6 +413,8 @@ class TotalsCollector : public std::enable_shared_from_this<TotalsCollector> {
 
   quota::QuotaStore& store_;
   ClaimPageRequest request_;
+  const ClaimMatcher matcher_;
+  const absl::flat_hash_set<int> dimensions_;
   const absl::Time deadline_;
   grpc::ServerUnaryReactor* reactor_;
   v1::Totals* response_;
@@ -335,23 +450,20 @@ grpc::ServerUnaryReactor* PortalService::ListClaims(grpc::CallbackServerContext*
     return Refuse(reactor,
                   InvalidArgumentError({{"pageSize", "PAGE_SIZE_OUT_OF_RANGE", "0 (default 50) .. 500"}}));
   }
-  absl::StatusOr<std::string> cursor = CursorOf(request->page_token(), "pageToken");
+  absl::StatusOr<ClaimMatcher> matcher = ParseFilters(request->states(), request->filter());
+  if (!matcher.ok()) return Refuse(reactor, matcher.status());
+  const std::string digest = DigestOf(*request, "list-query", hasher_);
+  absl::StatusOr<std::string> cursor =
+      CursorOfToken(request->page_token(), digest, /*legacy_ok=*/!matcher->filters(), "pageToken");
   if (!cursor.ok()) return Refuse(reactor, cursor.status());
   ClaimPageRequest page =
       PageRequest(request->retailer_id(), *period, /*newest_first=*/true, *cursor,
                   request->page_size() == 0 ? kDefaultPageSize : request->page_size(), clock_.Now());
   for (int state : request->states()) page.states.push_back(static_cast<ClaimState>(state));
-  store_.ListClaims(std::move(page), StoreDeadline(*context),
-                    [reactor, response](absl::StatusOr<ClaimPage> result) {
-                      absl::Status status = result.status();
-                      for (size_t i = 0; status.ok() && i < result->entries.size(); ++i) {
-                        status = ViewClaim(result->entries[i].record, *response->add_claims());
-                      }
-                      if (status.ok() && result->more && !result->entries.empty()) {
-                        response->set_next_page_token(TokenOf(result->entries.back().cursor));
-                      }
-                      reactor->Finish(ToGrpcStatus(status));
-                    });
+  std::make_shared<ListCollector>(store_, std::move(page), *std::move(matcher), digest,
+                                  absl::FromChrono(context->deadline()), options_.store_timeout, reactor,
+                                  response)
+      ->Next();
   return reactor;
 }
 
@@ -361,12 +473,19 @@ grpc::ServerWriteReactor<v1::ExportedClaim>* PortalService::ExportClaims(
   absl::StatusOr<Period> period =
       grant.ok() ? ParseReadFilter(request->from_date(), request->to_date(), request->retailer_id())
                  : grant.status();
+  absl::StatusOr<ClaimMatcher> matcher =
+      period.ok() ? ParseFilters(request->states(), request->filter()) : period.status();
+  const std::string digest = DigestOf(*request, "export-query", hasher_);
   absl::StatusOr<std::string> cursor =
-      period.ok() ? CursorOf(request->resume_token(), "resumeToken") : period.status();
+      matcher.ok()
+          ? CursorOfToken(request->resume_token(), digest,
+                          /*legacy_ok=*/!matcher->filters() && request->states().empty(), "resumeToken")
+          : matcher.status();
   if (!cursor.ok()) return RefuseStream<v1::ExportedClaim>(cursor.status());
-  return new ExportReactor(store_,
-                           PageRequest(request->retailer_id(), *period, /*newest_first=*/false, *cursor,
-                                       kExportPageSize, clock_.Now()),
+  ClaimPageRequest page = PageRequest(request->retailer_id(), *period, /*newest_first=*/false, *cursor,
+                                      kExportPageSize, clock_.Now());
+  for (int state : request->states()) page.states.push_back(static_cast<ClaimState>(state));
+  return new ExportReactor(store_, ExportStream::Query{std::move(page), *std::move(matcher), digest},
                            absl::FromChrono(context->deadline()), options_.store_timeout);
 }
 
@@ -399,12 +518,17 @@ grpc::ServerUnaryReactor* PortalService::GetTotals(grpc::CallbackServerContext* 
   absl::StatusOr<Period> period =
       ParseReadFilter(request->from_date(), request->to_date(), request->retailer_id());
   if (!period.ok()) return Refuse(reactor, period.status());
+  absl::StatusOr<ClaimMatcher> matcher = ParseFilters(request->states(), request->filter());
+  if (!matcher.ok()) return Refuse(reactor, matcher.status());
+  absl::StatusOr<absl::flat_hash_set<int>> dimensions = ParseGrouping(request->group_by());
+  if (!dimensions.ok()) return Refuse(reactor, dimensions.status());
+  ClaimPageRequest page =
+      PageRequest(request->retailer_id(), *period, /*newest_first=*/false, "", kMaxPageSize, clock_.Now());
+  for (int state : request->states()) page.states.push_back(static_cast<ClaimState>(state));
   // A report reads many pages: it may use the whole of the caller's deadline, not just one store timeout.
-  auto collector = std::make_shared<TotalsCollector>(
-      store_,
-      PageRequest(request->retailer_id(), *period, /*newest_first=*/false, "", kMaxPageSize, clock_.Now()),
-      absl::FromChrono(context->deadline()), reactor, response);
-  collector->Next();
+  std::make_shared<TotalsCollector>(store_, std::move(page), *std::move(matcher), *std::move(dimensions),
+                                    absl::FromChrono(context->deadline()), reactor, response)
+      ->Next();
   return reactor;
 }
 

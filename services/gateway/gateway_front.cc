@@ -285,7 +285,7 @@ std::vector<std::pair<std::string, std::string>> GatewayFront::CorsHeaders(const
                    options_.cors_origins.end();
   return {{"Access-Control-Allow-Origin", any ? "*" : origin},
           {"Vary", "Origin"},
-          {"Access-Control-Expose-Headers", "Retry-After"}};
+          {"Access-Control-Expose-Headers", "Retry-After, Tradein-Resume-Token"}};
 }
 
 Translation GatewayFront::Options(const http::HttpRequest& request, const RouteTable::Match& match,

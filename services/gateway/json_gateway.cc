@@ -5,13 +5,17 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/claims_csv.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "tradein/v1/portal_service.pb.h"
 
 namespace tradein::gateway {
 
@@ -58,11 +62,21 @@ struct UnaryCall {
   http::Respond respond;
 };
 
-// One export in flight: reads the stream into NDJSON, up to kMaxExportedPerResponse entries.
+// Whether the call asks for the settlement export as CSV (`Accept: text/csv` on the export route).
+bool WantsCsv(const http::HttpRequest& request, const google::protobuf::MethodDescriptor& method) {
+  return method.output_type() == v1::ExportedClaim::descriptor() &&
+         absl::StrContains(absl::AsciiStrToLower(request.Header("Accept")), "text/csv");
+}
+
+// One export in flight: reads the stream into NDJSON (or, for the claims export with `csv`, CSV rows under
+// Chinese headings: common/claims_csv.h), up to kMaxExportedPerResponse entries.
 class ExportCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  explicit ExportCall(const Descriptor* response_type)
-      : message_(google::protobuf::MessageFactory::generated_factory()->GetPrototype(response_type)->New()) {}
+  ExportCall(const Descriptor* response_type, bool csv)
+      : message_(google::protobuf::MessageFactory::generated_factory()->GetPrototype(response_type)->New()),
+        csv_(csv) {
+    if (csv_) body_ = ClaimsCsvHeader();
+  }
 
   grpc::ClientContext& context() { return context_; }
   void set_respond(http::Respond respond) { respond_ = std::move(respond); }
@@ -76,8 +90,14 @@ class ExportCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
 
   void OnReadDone(bool ok) override {
     if (!ok) return;
-    std::string json;
-    if (FromBuffer(read_, *message_) && google::protobuf::util::MessageToJsonString(*message_, &json).ok()) {
+    if (csv_) {
+      v1::ExportedClaim exported;
+      if (FromBuffer(read_, exported)) {
+        absl::StrAppend(&body_, ClaimCsvRow(exported.claim()));
+        resume_token_ = exported.resume_token();
+      }
+    } else if (std::string json; FromBuffer(read_, *message_) &&
+                                 google::protobuf::util::MessageToJsonString(*message_, &json).ok()) {
       absl::StrAppend(&body_, json, "\n");
     }
     if (++count_ >= kMaxExportedPerResponse) {
@@ -89,7 +109,13 @@ class ExportCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
 
   void OnDone(const grpc::Status& status) override {
     const bool cut_on_purpose = count_ >= kMaxExportedPerResponse && status.error_code() == grpc::CANCELLED;
-    if (status.ok() || cut_on_purpose) {
+    if (csv_ && (status.ok() || cut_on_purpose)) {
+      // CSV rows carry no resume token: a cut answer names the last one in a header.
+      std::vector<std::pair<std::string, std::string>> headers = {
+          {"Content-Disposition", "attachment; filename=\"claims.csv\""}};
+      if (cut_on_purpose) headers.emplace_back("Tradein-Resume-Token", resume_token_);
+      std::move(respond_)({200, "text/csv; charset=utf-8", std::move(body_), std::move(headers)});
+    } else if (status.ok() || cut_on_purpose) {
       std::move(respond_)({200, "application/x-ndjson", std::move(body_), {}});
     } else {
       std::move(respond_)(ErrorResponse(status));
@@ -103,7 +129,9 @@ class ExportCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   grpc::ByteBuffer read_;
   std::unique_ptr<Message> message_;
   http::Respond respond_;
+  const bool csv_;
   std::string body_;
+  std::string resume_token_;  // of the last claim read (CSV)
   int count_ = 0;
 };
 
@@ -151,7 +179,7 @@ void JsonGateway::Handle(http::HttpRequest request, http::Respond respond) {
   const google::protobuf::MethodDescriptor& method = *translation.method;
   const std::string grpc_path = absl::StrCat("/", method.service()->full_name(), "/", method.name());
   if (method.server_streaming()) {
-    auto call = std::make_unique<ExportCall>(method.output_type());
+    auto call = std::make_unique<ExportCall>(method.output_type(), WantsCsv(request, method));
     SetUpContext(translation.metadata, kExportDeadline, call->context());
     call->set_respond(std::move(answer));
     stub_.PrepareBidiStreamingCall(&call->context(), grpc_path, {}, call.get());

@@ -18,6 +18,9 @@
 // ALREADY_EXISTS, 429 RESOURCE_EXHAUSTED with Retry-After, 503 UNAVAILABLE, 504, 500) and the
 // google.rpc.Status as JSON, with the same reasons and field violations as gRPC. The export answers NDJSON:
 // one ExportedClaim per line, at most 10,000 per response; call again with the last resumeToken for the rest.
+// With `Accept: text/csv` the claims export answers CSV instead (common/claims_csv.h: a BOM, Chinese headings,
+// one row per claim, the same 10,000 cap; a cut answer names the last resume token in a Tradein-Resume-Token
+// header). Answers are whole bodies (the HTTP server has no chunked writer yet).
 //
 // Thread safety: Handle may be called from any thread; answers come back through Respond.
 #ifndef TRADEIN_SERVICES_GATEWAY_JSON_GATEWAY_H_

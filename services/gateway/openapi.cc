@@ -278,10 +278,17 @@ Json Operation(const Route& route, SchemaWriter& schemas) {
   }
   Json responses = ErrorResponses(schemas);
   if (method.server_streaming()) {
+    Json content = Content("application/x-ndjson", schemas.MessageSchema(*method.output_type()));
+    if (method.output_type()->full_name() == "tradein.v1.ExportedClaim") {
+      // `Accept: text/csv` (json_gateway.h, docs/portal.md).
+      content.Set("text/csv", Json::Object()).Set("schema", Typed("string"));
+    }
     responses.Set("200",
                   Response("One JSON object per line (NDJSON), at most 10,000 per response; call again "
-                           "with the last resumeToken for the rest.",
-                           Content("application/x-ndjson", schemas.MessageSchema(*method.output_type()))));
+                           "with the last resumeToken for the rest. The claims export answers CSV with "
+                           "Chinese headings for Accept: text/csv (a cut answer names the last resume token "
+                           "in the Tradein-Resume-Token header).",
+                           std::move(content)));
   } else {
     responses.Set("200",
                   Response("OK", Content("application/json", schemas.MessageSchema(*method.output_type()))));

@@ -215,6 +215,40 @@ TEST_F(TradeinctlE2eTest, PortalCommandsListExportTotalsCorrectAndVoid) {
   EXPECT_THAT(after.out, HasSubstr("Net owed  0.00"));
 }
 
+// Issue 12, item 5: `export --csv` writes the gateway's CSV (a BOM, Chinese headings, formula injection
+// defused); the filters and --group_by reach the server.
+TEST_F(TradeinctlE2eTest, ExportCsvFiltersAndTotalsByRegion) {
+  constexpr char kCsvBuyer[] = "330381199303031237";
+  const CtlRun claimed =
+      Ctl({"--json", "claim", "--retailer=shop-8", absl::StrCat("--buyer=", kCsvBuyer), "--region=330381",
+           "--date=2025-06-01", "--item", "appliance.refrigerator:5000:grade=1"});
+  ASSERT_EQ(claimed.exit_code, 0) << claimed.err;
+  const std::string id = FromJson<v1::Claim>(claimed.out).claim_id();
+  ASSERT_EQ(Ctl({"confirm", id, "--invoice=+86-INV"}).exit_code, 0);
+
+  const CtlRun csv =
+      Ctl({"export", "--csv", "--retailer=shop-8", "--region=330300", "--invoice=+86-INV",
+           "--states=confirmed", "--product_types=appliance.refrigerator", "--confirmed_from=2025-06-01"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_THAT(csv.out, AllOf(HasSubstr("申领编号,状态,零售商,地区代码,交易日期"),
+                             HasSubstr(absl::StrCat(id, ",已确认,shop-8,330381,2025-06-01,")),
+                             HasSubstr(",'+86-INV,"), HasSubstr(",1000.00,0.00,1000.00,")));
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 2) << csv.out;  // headings and one claim
+  const CtlRun elsewhere = Ctl({"export", "--csv", "--retailer=shop-8", "--region=330100"});
+  ASSERT_EQ(elsewhere.exit_code, 0) << elsewhere.err;
+  EXPECT_EQ(std::count(elsewhere.out.begin(), elsewhere.out.end(), '\n'), 1) << "the headings only";
+
+  const CtlRun by_region = Ctl({"--json", "totals", "--retailer=shop-8", "--group_by=region"});
+  ASSERT_EQ(by_region.exit_code, 0) << by_region.err;
+  const v1::Totals totals = FromJson<v1::Totals>(by_region.out);
+  ASSERT_EQ(totals.rows_size(), 1);
+  EXPECT_EQ(totals.rows(0).region_code(), "330381");
+  EXPECT_EQ(totals.rows(0).net_fen(), 100000);
+  EXPECT_EQ(Ctl({"list", "--states=PAID"}).exit_code, 2) << "an unknown state is usage";
+  EXPECT_EQ(Ctl({"totals", "--group_by=week"}).exit_code, 2);
+}
+
 TEST_F(TradeinctlE2eTest, TheDateDefaultsToTheServersClockNotThisMachines) {
   // The server lives on 2025-06-01 (simulated): Rui'an's 2025 policy, where today's real date would pick
   // 2026's.

@@ -49,7 +49,6 @@ struct CtlOptions {
   std::string request_json;  // JSON, @FILE or - (stdin)
   std::string invoice;
   std::string reason;
-  std::string serial_fix;  // correct --serial LINE:OLD:NEW
   // simulate.
   std::string policy_dir;  // the draft directory
   bool csv = false;
@@ -57,6 +56,13 @@ struct CtlOptions {
   // today).
   std::string from;
   std::string to;
+  // Portal filters of list/export/totals (with --region and --invoice above): comma-separated lists.
+  std::string states;         // CONFIRMED,REFUNDED
+  std::string product_types;  // phone,appliance.television
+  std::string serial;         // a filter; correct: LINE:OLD:NEW
+  std::string confirmed_from;
+  std::string confirmed_to;
+  std::string group_by;              // totals: day,region,retailer,product_type
   std::vector<std::string> items;    // --item, in order
   std::vector<std::string> serials;  // --serials LINE:SN,...
   std::vector<std::string> lines;    // --line LINE[:QTY] (refund), LINE:YUAN (correct)

@@ -2,8 +2,11 @@
 
 #include <utility>
 
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/claims_csv.h"
 #include "tools/tradeinctl/format.h"
 #include "tools/tradeinctl/item_syntax.h"
 #include "tradein/v1/portal_service.grpc.pb.h"
@@ -13,9 +16,14 @@ namespace {
 
 using PortalStub = v1::PortalService::Stub;
 
-// The period flags, each defaulting to the server's today.
+std::vector<std::string> CommaList(const std::string& flag) {
+  return absl::StrSplit(flag, ',', absl::SkipWhitespace());
+}
+
+// The period flags, each defaulting to the server's today, and the filters: a usage error for a state name
+// that is not one.
 template <typename Request>
-void ApplyPeriod(PortalSession& s, Request& request) {
+absl::Status ApplyQuery(PortalSession& s, Request& request) {
   std::string today;
   const auto day = [&](const std::string& flag) {
     if (!flag.empty()) return flag;
@@ -25,6 +33,37 @@ void ApplyPeriod(PortalSession& s, Request& request) {
   request.set_from_date(day(s.options.from));
   request.set_to_date(day(s.options.to));
   if (!s.options.retailer.empty()) request.set_retailer_id(s.options.retailer);
+  for (const std::string& name : CommaList(s.options.states)) {
+    v1::Claim::State state;
+    if (!v1::Claim::State_Parse(absl::AsciiStrToUpper(name), &state)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--states: \"", name, "\" is not a claim state (CONFIRMED, REFUNDED, VOIDED, ...)"));
+    }
+    request.add_states(state);
+  }
+  v1::ClaimFilter& filter = *request.mutable_filter();
+  filter.set_region_code(s.options.region);
+  for (const std::string& type : CommaList(s.options.product_types)) filter.add_product_types(type);
+  filter.set_confirmed_from_date(s.options.confirmed_from);
+  filter.set_confirmed_to_date(s.options.confirmed_to);
+  filter.set_invoice_number(s.options.invoice);
+  filter.set_serial_number(s.options.serial);
+  if (filter.ByteSizeLong() == 0) request.clear_filter();
+  return absl::OkStatus();
+}
+
+// --group_by day,region,... → GetTotalsRequest.group_by.
+absl::Status ApplyGrouping(const std::string& flag, v1::GetTotalsRequest& request) {
+  for (const std::string& name : CommaList(flag)) {
+    v1::GetTotalsRequest::Dimension dimension;
+    if (!v1::GetTotalsRequest::Dimension_Parse(absl::AsciiStrToUpper(name), &dimension) ||
+        dimension == v1::GetTotalsRequest::DIMENSION_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--group_by: \"", name, "\" is not day, region, retailer or product_type"));
+    }
+    request.add_group_by(dimension);
+  }
+  return absl::OkStatus();
 }
 
 Table ClaimsTable() {
@@ -54,7 +93,7 @@ int WithStub(PortalSession& s, Call call) {
 
 int List(PortalSession& s) {
   v1::ListClaimsRequest request;
-  ApplyPeriod(s, request);
+  if (absl::Status status = ApplyQuery(s, request); !status.ok()) return s.local_error(status);
   return WithStub(s, [&](PortalStub& stub) {
     Table table = ClaimsTable();
     v1::ListClaimsResponse all;
@@ -79,31 +118,67 @@ int List(PortalSession& s) {
 
 int Export(PortalSession& s) {
   v1::ExportClaimsRequest request;
-  ApplyPeriod(s, request);
+  if (absl::Status status = ApplyQuery(s, request); !status.ok()) return s.local_error(status);
   return WithStub(s, [&](PortalStub& stub) {
     absl::StatusOr<std::unique_ptr<grpc::ClientContext>> context = s.context();
     if (!context.ok()) return s.local_error(context.status());
     std::unique_ptr<grpc::ClientReader<v1::ExportedClaim>> reader =
         stub.ExportClaims(context->get(), request);
     Table table = ClaimsTable();
+    if (s.options.csv) s.out << ClaimsCsvHeader();
     v1::ExportedClaim exported;
     while (reader->Read(&exported)) {
-      if (s.options.json) {
+      if (s.options.csv) {
+        s.out << ClaimCsvRow(exported.claim());
+      } else if (s.options.json) {
         s.print_json(exported);
       } else {
         AddClaimRow(table, exported.claim());
       }
     }
     const grpc::Status status = reader->Finish();
-    if (!s.options.json) s.out << table.Render();
+    if (!s.options.json && !s.options.csv) s.out << table.Render();
     if (!status.ok()) return s.failed("export", status);  // what was printed stands
     return kExitOk;
   });
 }
 
+// The totals as a table: a column for each dimension the rows are grouped by, then the money.
+Table TotalsTable(const v1::GetTotalsRequest& request, const v1::Totals& totals, const ProductNames& names) {
+  using Request = v1::GetTotalsRequest;
+  const auto grouped = [&request](Request::Dimension dimension) {
+    return request.group_by().empty() ? dimension != Request::REGION
+                                      : absl::c_linear_search(request.group_by(), dimension);
+  };
+  std::vector<std::pair<std::string, Align>> columns;
+  if (grouped(Request::DAY)) columns.emplace_back("DAY", Align::kLeft);
+  if (grouped(Request::REGION)) columns.emplace_back("REGION", Align::kLeft);
+  if (grouped(Request::PRODUCT_TYPE)) columns.emplace_back("PRODUCT", Align::kLeft);
+  if (grouped(Request::RETAILER)) columns.emplace_back("RETAILER", Align::kLeft);
+  for (const char* money : {"ITEMS", "UNITS", "GRANTED", "REFUNDED", "NET"})
+    columns.emplace_back(money, Align::kRight);
+  Table table(std::move(columns));
+  for (const v1::TotalsRow& row : totals.rows()) {
+    std::vector<std::string> cells;
+    if (grouped(Request::DAY)) cells.push_back(row.day());
+    if (grouped(Request::REGION)) cells.push_back(row.region_code());
+    if (grouped(Request::PRODUCT_TYPE)) cells.push_back(names.Chinese(row.product_type()));
+    if (grouped(Request::RETAILER)) cells.push_back(row.retailer_id());
+    for (std::string money :
+         {absl::StrCat(row.claim_items()), absl::StrCat(row.units()), FormatYuanGrouped(row.granted_fen()),
+          FormatYuanGrouped(row.refunded_fen()), FormatYuanGrouped(row.net_fen())}) {
+      cells.push_back(std::move(money));
+    }
+    table.AddRow(std::move(cells));
+  }
+  return table;
+}
+
 int Totals(PortalSession& s) {
   v1::GetTotalsRequest request;
-  ApplyPeriod(s, request);
+  absl::Status query = ApplyQuery(s, request);
+  if (query.ok()) query = ApplyGrouping(s.options.group_by, request);
+  if (!query.ok()) return s.local_error(query);
   return WithStub(s, [&](PortalStub& stub) {
     absl::StatusOr<std::unique_ptr<grpc::ClientContext>> context = s.context();
     if (!context.ok()) return s.local_error(context.status());
@@ -111,20 +186,7 @@ int Totals(PortalSession& s) {
     const grpc::Status status = stub.GetTotals(context->get(), request, &totals);
     if (!status.ok()) return s.failed("totals", status);
     if (s.options.json) return s.print_json(totals);
-    Table table({{"DAY", Align::kLeft},
-                 {"PRODUCT", Align::kLeft},
-                 {"RETAILER", Align::kLeft},
-                 {"ITEMS", Align::kRight},
-                 {"UNITS", Align::kRight},
-                 {"GRANTED", Align::kRight},
-                 {"REFUNDED", Align::kRight},
-                 {"NET", Align::kRight}});
-    for (const v1::TotalsRow& row : totals.rows()) {
-      table.AddRow({row.day(), s.names().Chinese(row.product_type()), row.retailer_id(),
-                    absl::StrCat(row.claim_items()), absl::StrCat(row.units()),
-                    FormatYuanGrouped(row.granted_fen()), FormatYuanGrouped(row.refunded_fen()),
-                    FormatYuanGrouped(row.net_fen())});
-    }
+    Table table = TotalsTable(request, totals, s.names());
     s.out << table.Render()
           << KeyValues({{"Claims", absl::StrCat(totals.claims())},
                         {"Granted", FormatYuanGrouped(totals.granted_fen())},
@@ -196,7 +258,7 @@ absl::Status ApplySerialFix(const std::string& fix, v1::CorrectClaimRequest& req
 // them.
 absl::Status ApplyCorrection(const CtlOptions& options, v1::CorrectClaimRequest& request) {
   const int given = (options.lines.empty() ? 0 : 1) + (options.invoice.empty() ? 0 : 1) +
-                    (options.serial_fix.empty() ? 0 : 1);
+                    (options.serial.empty() ? 0 : 1);
   if (given > 1) {
     return absl::InvalidArgumentError("correct: give one of --line, --invoice, --serial (one change a call)");
   }
@@ -204,7 +266,7 @@ absl::Status ApplyCorrection(const CtlOptions& options, v1::CorrectClaimRequest&
     request.set_invoice_number(options.invoice);
     return absl::OkStatus();
   }
-  if (!options.serial_fix.empty()) return ApplySerialFix(options.serial_fix, request);
+  if (!options.serial.empty()) return ApplySerialFix(options.serial, request);
   return ApplyCorrections(options.lines, request);
 }
 

@@ -9,6 +9,9 @@
 //
 //   tradeinctl list --from=2025-06-01 --to=2025-06-30 [--retailer=shop-1]    every page, newest first
 //   tradeinctl export --from=2025-06-01 --to=2025-06-30 --json              one claim per line (settlement)
+//   tradeinctl export --from=2025-06-01 --to=2025-06-30 --region=330300 --csv > june.csv   Chinese headings
+//   tradeinctl totals --from=2025-06-01 --to=2025-06-30 --group_by=region   by region
+//   (filters of list/export/totals: --region --states --product_types --invoice --serial --confirmed_from/_to)
 //   tradeinctl totals --from=2025-06-01 --to=2025-06-30                     by day × product type × retailer
 //   tradeinctl void CLAIM_ID --reason='invoice forged' [--request_id=K]
 //   tradeinctl correct CLAIM_ID --line 1:1500 --reason='wrong price' [--request_id=K]   line 1 now ¥1,500.00

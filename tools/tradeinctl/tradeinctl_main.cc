@@ -42,8 +42,6 @@ ABSL_FLAG(std::string, request_id, "", "Idempotency key of claim/refund; default
 ABSL_FLAG(std::string, request_json, "",
           "The whole request as proto JSON (or @FILE, or - for stdin); flags override.");
 ABSL_FLAG(std::string, invoice, "", "confirm: invoice number; correct: the claim's right invoice number.");
-ABSL_FLAG(std::string, serial, "",
-          "correct: LINE:OLD:NEW, one unit's serial number (IMEI) OLD on line LINE is in truth NEW.");
 ABSL_FLAG(std::string, reason, "", "cancel/refund/void/correct: why.");
 ABSL_FLAG(std::string, role, "", "caller add: RETAILER, PORTAL or ADMIN.");
 ABSL_FLAG(std::string, regions, "", "caller add: GB/T 2260 codes of a retailer's shops, comma separated.");
@@ -58,7 +56,21 @@ ABSL_FLAG(std::string, from, "",
 ABSL_FLAG(std::string, to, "",
           "list/export/totals/simulate: last China day of the period; list/export/totals default to the "
           "server's today.");
-ABSL_FLAG(bool, csv, false, "simulate: print the rows as CSV (fen) instead of a table.");
+ABSL_FLAG(bool, csv, false,
+          "simulate: print the rows as CSV (fen) instead of a table; export: CSV with Chinese headings "
+          "(UTF-8 with a BOM, money in yuan), for spreadsheets.");
+ABSL_FLAG(std::string, states, "",
+          "list/export/totals: only claims in these states, e.g. CONFIRMED,REFUNDED.");
+ABSL_FLAG(std::string, product_types, "",
+          "list/export/totals: only claims with a line of these product types (totals: only those lines).");
+ABSL_FLAG(std::string, serial, "",
+          "list/export/totals: only the claim with this unit serial number (IMEI/SN); correct: LINE:OLD:NEW, "
+          "the serial number OLD of a unit of line LINE is in truth NEW.");
+ABSL_FLAG(std::string, confirmed_from, "", "list/export/totals: only claims confirmed on or after this day.");
+ABSL_FLAG(std::string, confirmed_to, "", "list/export/totals: only claims confirmed on or before this day.");
+ABSL_FLAG(std::string, group_by, "",
+          "totals: the rows' dimensions, comma separated: day, region, retailer, product_type (default "
+          "day,retailer,product_type).");
 
 namespace {
 
@@ -82,9 +94,14 @@ Commands:
   lint      DIR [--summary]                                 check a policy directory as the server loads it
   health    [SERVICE... | all]                              grpc.health.v1 Check ("" = the whole server;
                                                             all = it and each tradein.v1 service it serves)
-  list      [--from D] [--to D] [--retailer X]              claims made in the period, newest first (portal)
-  export    [--from D] [--to D] [--retailer X] [--json]     every claim of the period, for settlement (portal)
-  totals    [--from D] [--to D] [--retailer X]              money by day, product type, retailer (portal)
+  list      [--from D] [--to D] [--retailer X] [FILTERS]    claims made in the period, newest first (portal)
+  export    [--from D] [--to D] [--retailer X] [FILTERS] [--json | --csv]
+                                                            every claim of the period, for settlement (portal);
+                                                            --csv: Chinese headings, UTF-8 with a BOM
+  totals    [--from D] [--to D] [--retailer X] [FILTERS] [--group_by day,region,retailer,product_type]
+                                                            money by day, product type, retailer (portal)
+            FILTERS: --region R (and the regions within it) --states S,S --product_types T,T --invoice N
+                     --serial SN --confirmed_from D --confirmed_to D
   void      CLAIM_ID --reason TEXT [--request_id K]         annul a confirmed claim (admin)
   correct   CLAIM_ID --line LINE:YUAN... --reason TEXT      lower lines' subsidy to YUAN (admin)
   correct   CLAIM_ID --invoice NEW --reason TEXT            fix the claim's invoice number (admin)
@@ -252,7 +269,6 @@ int main(int argc, char** argv) {
   options.request_json = absl::GetFlag(FLAGS_request_json);
   options.invoice = absl::GetFlag(FLAGS_invoice);
   options.reason = absl::GetFlag(FLAGS_reason);
-  options.serial_fix = absl::GetFlag(FLAGS_serial);
   options.role = absl::GetFlag(FLAGS_role);
   options.regions = absl::GetFlag(FLAGS_regions);
   options.caller_id = absl::GetFlag(FLAGS_id);
@@ -261,6 +277,12 @@ int main(int argc, char** argv) {
   options.from = absl::GetFlag(FLAGS_from);
   options.to = absl::GetFlag(FLAGS_to);
   options.csv = absl::GetFlag(FLAGS_csv);
+  options.states = absl::GetFlag(FLAGS_states);
+  options.product_types = absl::GetFlag(FLAGS_product_types);
+  options.serial = absl::GetFlag(FLAGS_serial);
+  options.confirmed_from = absl::GetFlag(FLAGS_confirmed_from);
+  options.confirmed_to = absl::GetFlag(FLAGS_confirmed_to);
+  options.group_by = absl::GetFlag(FLAGS_group_by);
   options.items = repeated[0];
   options.serials = repeated[1];
   options.lines = repeated[2];
