@@ -11,8 +11,10 @@
 #include "common/status.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
+#include "google/protobuf/util/time_util.h"
 #include "services/api/claim_preparation.h"
 #include "services/policy/region.h"
+#include "tradein/v1/stored_confirmation.pb.h"
 
 namespace tradein::api {
 namespace {
@@ -166,16 +168,19 @@ absl::Status ValidateStates(const google::protobuf::RepeatedField<int>& states, 
 }
 
 std::optional<absl::Time> ConfirmedAt(const quota::ClaimRecord& record) {
-  switch (record.state) {
-    case quota::ClaimState::kConfirmed:
-      return record.updated_at;
-    case quota::ClaimState::kPartiallyRefunded:
-    case quota::ClaimState::kRefunded:
-    case quota::ClaimState::kVoided:
-      return record.created_at;
-    default:
-      return std::nullopt;
+  const bool confirmed = record.state == quota::ClaimState::kConfirmed ||
+                         record.state == quota::ClaimState::kPartiallyRefunded ||
+                         record.state == quota::ClaimState::kRefunded ||
+                         record.state == quota::ClaimState::kVoided;
+  if (!confirmed) return std::nullopt;
+  v1::StoredConfirmation confirmation;
+  if (confirmation.ParseFromString(record.confirmation) && confirmation.has_confirmed_at()) {
+    return absl::FromUnixNanos(
+        google::protobuf::util::TimeUtil::TimestampToNanoseconds(confirmation.confirmed_at()));
   }
+  // Confirmed before the confirmation kept its time: a claim still CONFIRMED (and never fixed) was last changed
+  // by its confirmation; a later one is dated by its creation (the confirmation came within the hold).
+  return record.state == quota::ClaimState::kConfirmed ? record.updated_at : record.created_at;
 }
 
 std::string QueryDigest(google::protobuf::Message& query, absl::string_view scope,

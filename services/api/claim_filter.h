@@ -71,9 +71,10 @@ class ClaimMatcher {
 
 // ConfirmedAt
 //
-// When the claim was confirmed, as far as its record tells: nullopt for a claim never confirmed; for a
-// CONFIRMED claim its last change (exact); for one changed since (refunded, voided) its creation, since the
-// record keeps no separate confirmation time and confirmation comes within the hold (docs/portal.md).
+// When the claim was confirmed: nullopt for a claim never confirmed; else the time its confirmation keeps
+// (v1::StoredConfirmation.confirmed_at, exact). A claim confirmed before confirmations kept their time: its
+// last change while it is CONFIRMED, its creation once refunded or voided (the confirmation came within the
+// hold; docs/portal.md).
 std::optional<absl::Time> ConfirmedAt(const quota::ClaimRecord& record);
 
 // QueryDigest

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/civil_date.h"
 #include "common/status.h"
+#include "google/protobuf/util/time_util.h"
 #include "services/api/authorize.h"
 #include "services/api/basket.h"
 #include "services/api/claim_calls.h"
@@ -20,6 +21,7 @@
 #include "services/api/grpc_status.h"
 #include "services/identity/imei.h"
 #include "services/quota/ledger_plan.h"
+#include "tradein/v1/stored_confirmation.pb.h"
 
 namespace tradein::api {
 namespace {
@@ -255,14 +257,17 @@ grpc::ServerUnaryReactor* ClaimService::ConfirmClaim(grpc::CallbackServerContext
 void ClaimService::ConfirmInStore(grpc::CallbackServerContext* context,
                                   const v1::ConfirmClaimRequest* request, const std::string& retailer_id,
                                   grpc::ServerUnaryReactor* reactor, v1::Claim* response) {
-  v1::ConfirmClaimRequest confirmation;
+  const absl::Time now = clock_.Now();
+  v1::StoredConfirmation confirmation;
   confirmation.set_invoice_number(request->invoice_number());
   *confirmation.mutable_line_serials() = request->line_serials();
+  *confirmation.mutable_confirmed_at() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(now));
   quota::QuotaStore::Callback<ClaimRecord> finish =
       FinishWithClaim(reactor, response, events_, "ConfirmClaim",
                       [this, audit = AuditContextOf(gate_.calls, context)](
                           const ClaimRecord&, const v1::Claim& claim) { events_.Confirmed(claim, audit); });
-  store_.Confirm({request->claim_id(), retailer_id, clock_.Now(), confirmation.SerializeAsString(),
+  store_.Confirm({request->claim_id(), retailer_id, now, confirmation.SerializeAsString(),
                   SerialKeysOf(*request, hasher_)},
                  StoreDeadline(*context),
                  [finish = std::move(finish),
