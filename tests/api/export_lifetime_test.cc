@@ -23,17 +23,10 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
-#include "common/metrics.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
-#include "services/api/authorize.h"
-#include "services/api/call_registry.h"
-#include "services/api/claim_events.h"
-#include "services/api/portal_service.h"
-#include "services/auth/access_control.h"
 #include "services/identity/keyed_hash.h"
 #include "services/quota/memory_quota_store.h"
+#include "tests/api/in_process_portal.h"
 #include "tests/testing/sanitizers.h"
 #include "tradein/v1/portal_service.grpc.pb.h"
 
@@ -145,21 +138,9 @@ TEST(ExportLifetimeTest, APageArrivingAfterTheCancelledExportIsDoneIsDroppedSafe
   SimulatedClock clock(absl::FromUnixSeconds(1748743200));  // 2025-06-01
   const identity::KeyedHasher hasher = identity::KeyedHasher::WithRandomKey();
   HeldListStore store;
-  auth::AccessControl access(nullptr);
-  CallRegistry calls;
-  CallGate gate{access, calls};
-  MetricsRegistry metrics;
-  ClaimEvents events(metrics, nullptr, clock);
-  PortalService portal(clock, hasher, store, gate, events, PortalService::Options{});
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&portal);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-
-  auto stub = v1::PortalService::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  InProcessPortal portal(clock, hasher, store);
+  ASSERT_TRUE(portal.ok());
+  v1::PortalService::Stub* stub = &portal.stub();
   grpc::ClientContext context;
   v1::ExportClaimsRequest request;
   request.set_from_date("2025-05-01");
@@ -172,8 +153,7 @@ TEST(ExportLifetimeTest, APageArrivingAfterTheCancelledExportIsDoneIsDroppedSafe
   EXPECT_FALSE(reader->Read(&claim));
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   // Every call done: gRPC has run the reactor's OnDone (and deleted it) by the time Wait returns.
-  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-  server->Wait();
+  portal.Shutdown();
 
   // Now the store answers, on a thread of its own (as the Redis loop would).
   quota::QuotaStore::Callback<ClaimPage> held = store.TakeHeld();

@@ -8,17 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
-#include "common/metrics.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
-#include "services/api/authorize.h"
-#include "services/api/call_registry.h"
-#include "services/api/claim_events.h"
-#include "services/api/portal_service.h"
-#include "services/auth/access_control.h"
 #include "services/identity/keyed_hash.h"
 #include "services/quota/memory_quota_store.h"
+#include "tests/api/in_process_portal.h"
 #include "tradein/v1/portal_service.grpc.pb.h"
 
 namespace tradein::api {
@@ -64,20 +57,9 @@ TEST(PortalListTest, AFilterThatMatchesLittleReadsAtMost5000ClaimsACallAndGoesOn
         Reserve(store, hasher, n, in_hangzhou ? "330102" : "330381", start + absl::Milliseconds(n));
     if (in_hangzhou) hangzhou.insert(id);
   }
-  auth::AccessControl access(nullptr);
-  CallRegistry calls;
-  CallGate gate{access, calls};
-  MetricsRegistry metrics;
-  ClaimEvents events(metrics, nullptr, clock);
-  PortalService portal(clock, hasher, store, gate, events, PortalService::Options{});
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&portal);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  auto stub = v1::PortalService::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  InProcessPortal portal(clock, hasher, store);
+  ASSERT_TRUE(portal.ok());
+  v1::PortalService::Stub* stub = &portal.stub();
 
   v1::ListClaimsRequest request;
   request.set_from_date("2025-06-01");
@@ -100,7 +82,6 @@ TEST(PortalListTest, AFilterThatMatchesLittleReadsAtMost5000ClaimsACallAndGoesOn
   // The first call read the newest 5,000 (all Rui'an): an empty page with a token; the second the rest.
   EXPECT_EQ(page_sizes, (std::vector<int>{0, 2}));
   EXPECT_EQ(seen, hangzhou);
-  server->Shutdown();
 }
 
 }  // namespace
