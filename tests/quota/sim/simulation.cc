@@ -622,7 +622,14 @@ class Simulator::History {
         confirm_serials_[call.claim_id].insert({s.programme, s.value_hash});
     }
     std::vector<Outcome> outcomes(round.calls.size());
-    for (size_t c = 0; c < round.calls.size(); ++c) Start(round.calls[c], outcomes[c]);
+    // One call at a time, each until its first step or its answer: a call's commands before its first step
+    // (all of a Get's, a sweep's first pass) must not race the next call's, or the order they reach the
+    // server in — and so the answers and which steps park first — would depend on timing, not on the seed.
+    for (size_t c = 0; c < round.calls.size() && failure_.empty(); ++c) {
+      Start(round.calls[c], outcomes[c]);
+      if (!gate_.AwaitIdle(kCallTimeout)) Fail("the store never went idle (a call hangs)");
+    }
+    if (!failure_.empty()) return;
     Schedule(round);
     if (!failure_.empty()) return;
     for (size_t c = 0; c < round.calls.size(); ++c) {

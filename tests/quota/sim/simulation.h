@@ -9,12 +9,12 @@
 //
 // A history is a sequence of rounds. Before a round the clock may jump (past holds, past the reconcile delay)
 // and, on Redis, the server may restart (AOF, appendfsync always) or lose its script cache. A round starts
-// 1–3 calls at once — claims, confirmations (with serial numbers), cancels, refunds, voids, corrections,
-// reads, sweeps — like clients of several instances, and a scheduler decides, step by step, whose protocol
-// step runs next (RedisQuotaStore's steps pass a StepGate; the memory store's calls are atomic). Before any
-// step the scheduler may crash the call there (its instance died); any answer may be lost (a timeout: the
-// client retries later with the same ids). Crashes prefer steps never crashed yet, so every registered step
-// gets crashed early.
+// 1–3 calls — claims, confirmations (with serial numbers), cancels, refunds, voids, corrections, reads,
+// sweeps — like clients of several instances, one after the other, each until its first step or its answer;
+// then a scheduler decides, step by step, whose protocol step runs next (RedisQuotaStore's steps pass a
+// StepGate; the memory store's calls are atomic). Before any step the scheduler may crash the call there (its
+// instance died); any answer may be lost (a timeout: the client retries later with the same ids). Crashes
+// prefer steps never crashed yet, so every registered step gets crashed early.
 //
 // After the round the checker looks for a serial order of its calls — and, for each call whose outcome the
 // client never learned, whether it took effect (told by reading the claim) — under which the model gives
