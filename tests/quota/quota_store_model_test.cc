@@ -115,9 +115,11 @@ class RandomWorkload {
 
   ReserveRequest RandomReserve(absl::Time now) {
     const int buyer = Pick(kBuyers);
-    // A small pool of request ids per retailer: retries and reused ids happen.
-    ReserveBuilder builder(TestBuyer(buyer), absl::StrCat("shop", Pick(2)), absl::StrCat("req", Pick(40)),
-                           now, absl::Minutes(30));
+    // A small pool of request ids per retailer: retries and reused ids happen. (Drawn one statement each: the
+    // order of a call's arguments is unspecified, and GCC and clang would draw a different workload.)
+    const std::string request_id = absl::StrCat("req", Pick(40));
+    const std::string retailer = absl::StrCat("shop", Pick(2));
+    ReserveBuilder builder(TestBuyer(buyer), retailer, request_id, now, absl::Minutes(30));
     const int lines = 1 + Pick(3);
     for (int i = 0; i < lines; ++i) AddRandomLine(builder, i);
     builder.RestoresQuotaOnRefund(Pick(4) != 0);
