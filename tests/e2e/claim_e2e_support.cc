@@ -210,23 +210,24 @@ std::vector<absl::StatusOr<v1::Claim>> ClaimE2eTest::ClaimConcurrently(
     v1::Claim response;
   };
   std::unique_ptr<v1::ClaimService::Stub> stub = v1::ClaimService::NewStub(channel());
-  std::vector<std::unique_ptr<Call>> calls;
+  // Every call's state exists before the first call starts: a callback reads
+  // its own Call while later calls are still being started.
+  std::vector<Call> calls(requests.size());
   std::vector<absl::StatusOr<v1::Claim>> answers(requests.size(), absl::UnknownError("no answer"));
   absl::Mutex mu;
   size_t pending = requests.size();
   absl::Notification all_done;
   for (size_t i = 0; i < requests.size(); ++i) {
-    calls.push_back(std::make_unique<Call>());
-    Call& call = *calls.back();
+    Call& call = calls[i];
     call.context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
     for (const auto& [key, value] : call_metadata_) call.context.AddMetadata(key, value);
     stub->async()->Claim(&call.context, &requests[i], &call.response, [&, i](grpc::Status status) {
       absl::MutexLock lock(&mu);
-      answers[i] = status.ok() ? absl::StatusOr<v1::Claim>(calls[i]->response) : ToAbsl(status);
+      answers[i] = status.ok() ? absl::StatusOr<v1::Claim>(calls[i].response) : ToAbsl(status);
       if (--pending == 0) all_done.Notify();
     });
   }
-  all_done.WaitForNotificationWithTimeout(absl::Seconds(120));
+  EXPECT_TRUE(all_done.WaitForNotificationWithTimeout(absl::Seconds(120)));
   absl::MutexLock lock(&mu);
   return answers;
 }
