@@ -35,7 +35,6 @@ namespace {
 constexpr size_t kShards = 16;
 constexpr absl::Duration kConnectTimeout = absl::Seconds(10);
 constexpr size_t kRecentClaims = 4096;
-constexpr int kRetailers = 256;
 // Quotes are drawn from this many pre-built requests: building a basket per call would cost the load
 // generator CPU that, on a machine it shares with the server, the server could have used.
 constexpr size_t kQuotePool = 8192;
@@ -321,7 +320,7 @@ void Driver::SendClaim(Op* op, Rng& rng, bool hot) {
   using C = Call<v1::ClaimRequest, v1::Claim>;
   auto call = std::make_unique<C>();
   const std::string retailer = options_.retailer_id.empty()
-                                   ? absl::StrCat("loadgen-till-", rng.Next() % kRetailers)
+                                   ? absl::StrCat("loadgen-till-", rng.Next() % static_cast<uint64_t>(options_.retailers))
                                    : options_.retailer_id;
   if (hot) {
     const std::string buyer =

@@ -58,7 +58,8 @@ struct LoadgenOptions {
   absl::Duration warmup = absl::Seconds(2);
   absl::Duration deadline = absl::Seconds(10);  // per call
   std::string token;                            // sent as "authorization: Bearer <token>" when not empty
-  std::string retailer_id;                      // every claim's retailer; empty: 256 tills loadgen-till-<n>
+  std::string retailer_id;                      // every claim's retailer; empty: `retailers` tills
+  int retailers = 256;                          // loadgen-till-0..retailers-1, when retailer_id is empty
   std::string run_id;                           // prefix of request ids; empty: random
   uint64_t seed = 0;                            // 0: derived from the run id
   std::string claim_date = "2025-06-01";

@@ -33,7 +33,9 @@ ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10), "Deadline of every call."
 ABSL_FLAG(std::string, token, "", "Bearer token, sent as `authorization: Bearer <token>` metadata.");
 ABSL_FLAG(std::string, retailer_id, "",
           "retailerId of every claim: the retailer of --token's caller when the server has a callers file. "
-          "Default: 256 tills loadgen-till-0..255 (a server without authentication).");
+          "Default: --retailers tills loadgen-till-<n> (a server without authentication).");
+ABSL_FLAG(int, retailers, 256,
+          "Without --retailer_id: claims spread evenly at random over this many tills, loadgen-till-0..N-1.");
 ABSL_FLAG(
     std::string, run_id, "",
     "Prefix of every request id, invoice and serial, and the seed of the run's buyer ids (1-24 of "
@@ -134,6 +136,11 @@ int main(int argc, char** argv) {
   options.deadline = absl::GetFlag(FLAGS_deadline);
   options.token = absl::GetFlag(FLAGS_token);
   options.retailer_id = absl::GetFlag(FLAGS_retailer_id);
+  options.retailers = absl::GetFlag(FLAGS_retailers);
+  if (options.retailers < 1) {
+    std::cerr << "tradein-loadgen: --retailers must be at least 1\n";
+    return 2;
+  }
   options.run_id = absl::GetFlag(FLAGS_run_id);
   options.seed = absl::GetFlag(FLAGS_seed);
   options.claim_date = absl::GetFlag(FLAGS_claim_date);
