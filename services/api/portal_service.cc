@@ -156,7 +156,7 @@ bool CountsForSettlement(ClaimState state) {
 // (StartWrite, Finish) only until it has finished it, under its mutex; after that the reactor may be gone
 // and a late page is dropped. A fetch is never started with the mutex held (the memory store answers
 // inline, on the calling thread).
-class ExportStream : public std::enable_shared_from_this<ExportStream> {
+class ExportStream : public StreamCore<v1::ExportedClaim>, public std::enable_shared_from_this<ExportStream> {
  public:
   // The query: the store's listing, then `matcher`; resume tokens are bound to `digest`.
   struct Query {
@@ -167,10 +167,7 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
 
   ExportStream(grpc::ServerWriteReactor<v1::ExportedClaim>& reactor, quota::QuotaStore& store, Query query,
                absl::Time call_deadline, absl::Duration store_timeout)
-      : reactor_(reactor),
-        store_(store),
-        call_deadline_(call_deadline),
-        store_timeout_(store_timeout),
+      : StreamCore(reactor, store, call_deadline, store_timeout),
         matcher_(std::move(query.matcher)),
         digest_(std::move(query.digest)),
         request_(std::move(query.request)) {}
@@ -184,14 +181,8 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
       fetch = request_;
     }
     store_.ListClaims(
-        std::move(fetch), std::min(call_deadline_, absl::Now() + store_timeout_),
+        std::move(fetch), StoreDeadline(),
         [self = shared_from_this()](absl::StatusOr<ClaimPage> page) { self->OnPage(std::move(page)); });
-  }
-
-  // Ends the stream with `status` unless it has ended already.
-  void Finish(grpc::Status status) {
-    absl::MutexLock lock(&mu_);
-    FinishLocked(std::move(status));
   }
 
  private:
@@ -221,7 +212,7 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
       request_.cursor = entry.cursor;
       if (!matcher_.Matches(entry.record, out_.claim())) continue;
       out_.set_resume_token(BoundToken(entry.cursor, digest_));
-      reactor_.StartWrite(&out_);
+      StartWriteLocked(&out_);
       return false;
     }
     const bool last_page = fetched_ && (!page_.more || page_.entries.empty());
@@ -232,25 +223,13 @@ class ExportStream : public std::enable_shared_from_this<ExportStream> {
     return true;
   }
 
-  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
-    finished_ = true;
-    reactor_.Finish(std::move(status));
-  }
-
-  grpc::ServerWriteReactor<v1::ExportedClaim>& reactor_;  // only until finished_
-  quota::QuotaStore& store_;
-  const absl::Time call_deadline_;
-  const absl::Duration store_timeout_;
   const ClaimMatcher matcher_;
   const std::string digest_;
-  absl::Mutex mu_;
   ClaimPageRequest request_ ABSL_GUARDED_BY(mu_);
   ClaimPage page_ ABSL_GUARDED_BY(mu_);
   size_t next_ ABSL_GUARDED_BY(mu_) = 0;
   bool fetched_ ABSL_GUARDED_BY(mu_) = false;   // a first page has arrived
   v1::ExportedClaim out_ ABSL_GUARDED_BY(mu_);  // the write in flight
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 using ExportReactor = StreamReactor<v1::ExportedClaim, ExportStream>;

@@ -1,6 +1,5 @@
 #include "services/api/simulation_stream.h"
 
-#include <algorithm>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -16,15 +15,13 @@ namespace {
 
 using quota::ClaimPage;
 
-class SimulationStream : public std::enable_shared_from_this<SimulationStream> {
+class SimulationStream : public StreamCore<v1::SimulationUpdate>,
+                         public std::enable_shared_from_this<SimulationStream> {
  public:
   SimulationStream(grpc::ServerWriteReactor<v1::SimulationUpdate>& reactor, quota::QuotaStore& store,
                    quota::ClaimPageRequest pages, PolicySimulation simulation, absl::Time call_deadline,
                    absl::Duration store_timeout)
-      : reactor_(reactor),
-        store_(store),
-        call_deadline_(call_deadline),
-        store_timeout_(store_timeout),
+      : StreamCore(reactor, store, call_deadline, store_timeout),
         pages_(std::move(pages)),
         simulation_(std::move(simulation)) {}
 
@@ -45,7 +42,7 @@ class SimulationStream : public std::enable_shared_from_this<SimulationStream> {
         budgets = simulation_.Budgets();
       }
     }
-    const absl::Time deadline = std::min(call_deadline_, absl::Now() + store_timeout_);
+    const absl::Time deadline = StoreDeadline();
     if (step == Step::kPage) {
       store_.ListClaims(
           std::move(fetch), deadline,
@@ -56,11 +53,6 @@ class SimulationStream : public std::enable_shared_from_this<SimulationStream> {
                               self->OnBudgets(std::move(used));
                             });
     }
-  }
-
-  void Finish(grpc::Status status) {
-    absl::MutexLock lock(&mu_);
-    FinishLocked(std::move(status));
   }
 
  private:
@@ -81,7 +73,7 @@ class SimulationStream : public std::enable_shared_from_this<SimulationStream> {
       pages_.cursor = page->entries.back().cursor;
       progress.set_last_day(FormatCivilDay(ChinaCivilDay(page->entries.back().record.created_at)));
     }
-    reactor_.StartWrite(&out_);
+    StartWriteLocked(&out_);
   }
 
   void OnBudgets(absl::StatusOr<std::vector<int64_t>> used) {
@@ -91,26 +83,14 @@ class SimulationStream : public std::enable_shared_from_this<SimulationStream> {
     out_.Clear();
     *out_.mutable_report() = simulation_.Report(*used);
     report_written_ = true;
-    reactor_.StartWrite(&out_);
+    StartWriteLocked(&out_);
   }
 
-  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
-    finished_ = true;
-    reactor_.Finish(std::move(status));
-  }
-
-  grpc::ServerWriteReactor<v1::SimulationUpdate>& reactor_;  // only until finished_
-  quota::QuotaStore& store_;
-  const absl::Time call_deadline_;
-  const absl::Duration store_timeout_;
-  absl::Mutex mu_;
   quota::ClaimPageRequest pages_ ABSL_GUARDED_BY(mu_);
   PolicySimulation simulation_ ABSL_GUARDED_BY(mu_);
   bool last_page_read_ ABSL_GUARDED_BY(mu_) = false;
   bool report_written_ ABSL_GUARDED_BY(mu_) = false;
   v1::SimulationUpdate out_ ABSL_GUARDED_BY(mu_);  // the write in flight
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace
