@@ -47,7 +47,7 @@ std::string ClaimsCsvHeader() {
   return absl::StrCat(
       kUtf8Bom, CsvRow({"申领编号", "状态", "零售商", "地区代码", "交易日期", "政策", "补贴项目", "商品品类",
                         "补贴件数", "发票号码", "序列号", "核定补贴(元)", "已退金额(元)", "应付补贴(元)",
-                        "买方标识", "创建时间", "更新时间"}));
+                        "买方标识", "创建时间", "更新时间", "确认时间"}));
 }
 
 std::string ClaimCsvRow(const v1::Claim& claim) {
@@ -66,7 +66,7 @@ std::string ClaimCsvRow(const v1::Claim& claim) {
                  absl::StrJoin(product_types, ";"), absl::StrCat(units), claim.invoice_number(),
                  absl::StrJoin(serials, ";"), FormatYuan(granted_fen), FormatYuan(claim.refunded_fen()),
                  FormatYuan(claim.total_subsidy_fen()), claim.buyer_ref(), ChinaTime(claim.created_at()),
-                 ChinaTime(claim.updated_at())});
+                 ChinaTime(claim.updated_at()), ChinaTime(claim.confirmed_at())});
 }
 
 }  // namespace tradein

@@ -13,8 +13,8 @@
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/api/claim_preparation.h"
+#include "services/api/claim_view.h"
 #include "services/policy/region.h"
-#include "tradein/v1/stored_confirmation.pb.h"
 
 namespace tradein::api {
 namespace {
@@ -136,7 +136,7 @@ bool ClaimMatcher::Matches(const quota::ClaimRecord& record, const v1::Claim& vi
     return false;
   }
   if (confirmed_first_ || confirmed_last_) {
-    const std::optional<absl::Time> confirmed = ConfirmedAt(record);
+    const std::optional<absl::Time> confirmed = ConfirmedAt(record, view);
     if (!confirmed) return false;
     const absl::CivilDay day = ChinaCivilDay(*confirmed);
     if ((confirmed_first_ && day < *confirmed_first_) || (confirmed_last_ && day > *confirmed_last_))
@@ -167,19 +167,14 @@ absl::Status ValidateStates(const google::protobuf::RepeatedField<int>& states, 
   return violations.empty() ? absl::OkStatus() : InvalidArgumentError(violations);
 }
 
-std::optional<absl::Time> ConfirmedAt(const quota::ClaimRecord& record) {
-  const bool confirmed = record.state == quota::ClaimState::kConfirmed ||
-                         record.state == quota::ClaimState::kPartiallyRefunded ||
-                         record.state == quota::ClaimState::kRefunded ||
-                         record.state == quota::ClaimState::kVoided;
-  if (!confirmed) return std::nullopt;
-  v1::StoredConfirmation confirmation;
-  if (confirmation.ParseFromString(record.confirmation) && confirmation.has_confirmed_at()) {
-    return absl::FromUnixNanos(
-        google::protobuf::util::TimeUtil::TimestampToNanoseconds(confirmation.confirmed_at()));
+std::optional<absl::Time> ConfirmedAt(const quota::ClaimRecord& record, const v1::Claim& view) {
+  if (!WasConfirmed(record.state)) return std::nullopt;
+  if (view.has_confirmed_at()) {
+    return absl::FromUnixNanos(google::protobuf::util::TimeUtil::TimestampToNanoseconds(view.confirmed_at()));
   }
-  // Confirmed before the confirmation kept its time: a claim still CONFIRMED (and never fixed) was last changed
-  // by its confirmation; a later one is dated by its creation (the confirmation came within the hold).
+  // Confirmed before the confirmation kept its time: a claim still CONFIRMED (and never fixed) was last
+  // changed by its confirmation; a later one is dated by its creation (the confirmation came within the
+  // hold).
   return record.state == quota::ClaimState::kConfirmed ? record.updated_at : record.created_at;
 }
 

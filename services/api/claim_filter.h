@@ -71,11 +71,11 @@ class ClaimMatcher {
 
 // ConfirmedAt
 //
-// When the claim was confirmed: nullopt for a claim never confirmed; else the time its confirmation keeps
-// (v1::StoredConfirmation.confirmed_at, exact). A claim confirmed before confirmations kept their time: its
-// last change while it is CONFIRMED, its creation once refunded or voided (the confirmation came within the
-// hold; docs/portal.md).
-std::optional<absl::Time> ConfirmedAt(const quota::ClaimRecord& record);
+// When the claim (`record` as stored, `view` as ViewClaim shows it) was confirmed: nullopt for a claim never
+// confirmed; else the view's confirmedAt (the time its confirmation keeps, exact). A claim confirmed before
+// confirmations kept their time has none: its last change while it is CONFIRMED, its creation once refunded
+// or voided (the confirmation came within the hold; docs/portal.md).
+std::optional<absl::Time> ConfirmedAt(const quota::ClaimRecord& record, const v1::Claim& view);
 
 // QueryDigest
 //

@@ -5,6 +5,7 @@
 #include "common/money.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "services/api/basket.h"
+#include "tradein/v1/stored_confirmation.pb.h"
 
 namespace tradein::api {
 namespace {
@@ -55,6 +56,11 @@ bool OwesMoney(quota::ClaimState state) {
 
 }  // namespace
 
+bool WasConfirmed(quota::ClaimState state) {
+  return state == quota::ClaimState::kConfirmed || state == quota::ClaimState::kPartiallyRefunded ||
+         state == quota::ClaimState::kRefunded || state == quota::ClaimState::kVoided;
+}
+
 absl::Status ViewClaim(const quota::ClaimRecord& record, v1::Claim& out) {
   if (!out.ParseFromString(record.draft) || out.items_size() != static_cast<int>(record.grants.size())) {
     return absl::InternalError(
@@ -68,8 +74,11 @@ absl::Status ViewClaim(const quota::ClaimRecord& record, v1::Claim& out) {
                *out.mutable_items(i));
   }
   if (!record.confirmation.empty()) {
-    v1::ConfirmClaimRequest confirmation;
+    v1::StoredConfirmation confirmation;
     if (confirmation.ParseFromString(record.confirmation)) {
+      if (confirmation.has_confirmed_at() && WasConfirmed(record.state)) {
+        *out.mutable_confirmed_at() = confirmation.confirmed_at();
+      }
       out.set_invoice_number(confirmation.invoice_number());
       for (const v1::LineSerials& line : confirmation.line_serials()) {
         for (v1::ItemResult& item : *out.mutable_items()) {

@@ -20,6 +20,12 @@ namespace tradein::api {
 // Fills `out`. INTERNAL if the record's draft does not parse (a store written by a different build).
 [[nodiscard]] absl::Status ViewClaim(const quota::ClaimRecord& record, v1::Claim& out);
 
+// WasConfirmed
+//
+// Whether a claim in `state` has been confirmed: CONFIRMED, or a state only a confirmed claim reaches
+// (PARTIALLY_REFUNDED, REFUNDED, VOIDED).
+bool WasConfirmed(quota::ClaimState state);
+
 }  // namespace tradein::api
 
 #endif  // TRADEIN_SERVICES_API_CLAIM_VIEW_H_

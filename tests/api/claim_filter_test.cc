@@ -8,7 +8,6 @@
 #include "common/civil_date.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
-#include "tradein/v1/stored_confirmation.pb.h"
 
 namespace tradein::api {
 namespace {
@@ -111,16 +110,13 @@ TEST(ClaimMatcherTest, ConfirmationDaysCountConfirmedClaimsOnly) {
   EXPECT_FALSE(Matches(filter, sample));  // never confirmed
 }
 
-// The confirmation keeps its time: a claim made before midnight, confirmed after it, then refunded and its
-// invoice fixed days later, is still dated by its confirmation.
+// The confirmation keeps its time (the view's confirmedAt): a claim made before midnight, confirmed after it,
+// then refunded and its invoice fixed days later, is still dated by its confirmation.
 TEST(ClaimMatcherTest, TheConfirmationsOwnTimeDatesAClaimChangedSince) {
   Sample sample = Confirmed();
   sample.record.created_at = StartOfChinaDay(absl::CivilDay(2025, 6, 1)) + absl::Hours(23) + absl::Minutes(50);
-  v1::StoredConfirmation confirmation;
-  confirmation.set_invoice_number("INV-1");
-  *confirmation.mutable_confirmed_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+  *sample.view.mutable_confirmed_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
       absl::ToUnixNanos(StartOfChinaDay(absl::CivilDay(2025, 6, 2)) + absl::Minutes(5)));
-  sample.record.confirmation = confirmation.SerializeAsString();
   sample.record.state = quota::ClaimState::kPartiallyRefunded;
   sample.record.updated_at = StartOfChinaDay(absl::CivilDay(2025, 6, 9));
   v1::ClaimFilter filter;
@@ -130,7 +126,7 @@ TEST(ClaimMatcherTest, TheConfirmationsOwnTimeDatesAClaimChangedSince) {
   filter.set_confirmed_from_date("2025-06-01");
   filter.set_confirmed_to_date("2025-06-01");
   EXPECT_FALSE(Matches(filter, sample));  // the day it was made, which a record without the time would use
-  sample.record.confirmation.clear();
+  sample.view.clear_confirmed_at();       // confirmed by an instance older than 2026-12
   EXPECT_TRUE(Matches(filter, sample));
 }
 

@@ -56,7 +56,8 @@ TEST(ClaimsCsvTest, RowHasStateInChineseMoneyInYuanAndEscapedInvoice) {
   claim.set_refunded_fen(50001);
   claim.set_total_subsidy_fen(99999);
   claim.set_buyer_ref("abc");
-  claim.mutable_created_at()->set_seconds(1748736000);  // 2025-06-01 00:00:00 UTC = 08:00 China
+  claim.mutable_created_at()->set_seconds(1748736000);    // 2025-06-01 00:00:00 UTC = 08:00 China
+  claim.mutable_confirmed_at()->set_seconds(1748736300);  // five minutes later
   v1::ItemResult* phone = claim.add_items();
   phone->set_product_type("phone");
   phone->set_granted_quantity(2);
@@ -65,7 +66,7 @@ TEST(ClaimsCsvTest, RowHasStateInChineseMoneyInYuanAndEscapedInvoice) {
   phone->add_serial_numbers("SN2");
   EXPECT_EQ(ClaimCsvRow(claim),
             "clm-1,部分退货,shop-1,330381,2025-06-01,zj-2025,zj,phone,2,'=cmd|' /C calc'!A0,SN1;SN2,1500.00,"
-            "500.01,999.99,abc,2025-06-01 08:00:00,\r\n");
+            "500.01,999.99,abc,2025-06-01 08:00:00,,2025-06-01 08:05:00\r\n");
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ TEST_P(ClaimE2eTest, LifecycleClaimUsageConfirmRefundUsage) {
   EXPECT_EQ(claim->state(), v1::Claim::RESERVED);
   EXPECT_EQ(claim->total_subsidy_fen(), 100000);
   EXPECT_TRUE(claim->has_expires_at());
+  EXPECT_FALSE(claim->has_confirmed_at());
   EXPECT_EQ(FridgeUnitsUsed(buyer), 1);
 
   absl::StatusOr<v1::Claim> confirmed = Confirm(claim->claim_id(), "INV-001", {{"1", {"SN-1"}}});
@@ -43,12 +44,17 @@ TEST_P(ClaimE2eTest, LifecycleClaimUsageConfirmRefundUsage) {
   EXPECT_EQ(confirmed->state(), v1::Claim::CONFIRMED);
   EXPECT_EQ(confirmed->invoice_number(), "INV-001");
   EXPECT_EQ(confirmed->items(0).serial_numbers(0), "SN-1");
+  ASSERT_TRUE(confirmed->has_confirmed_at());
+  EXPECT_EQ(confirmed->confirmed_at().SerializeAsString(), confirmed->updated_at().SerializeAsString())
+      << "confirmed at the confirmation's own time";
 
   absl::StatusOr<v1::Claim> refunded = Refund(claim->claim_id(), "refund-1");
   ASSERT_TRUE(refunded.ok()) << refunded.status();
   EXPECT_EQ(refunded->state(), v1::Claim::REFUNDED);
   EXPECT_EQ(refunded->refunded_fen(), 100000);
   EXPECT_EQ(refunded->total_subsidy_fen(), 0);
+  EXPECT_EQ(refunded->confirmed_at().SerializeAsString(), confirmed->confirmed_at().SerializeAsString())
+      << "a refund keeps the confirmation's time";
   EXPECT_EQ(FridgeUnitsUsed(buyer), 0);  // Zhejiang 2025: a refund gives the quota back (D8)
 
   absl::StatusOr<v1::Claim> fetched = Get(claim->claim_id());
