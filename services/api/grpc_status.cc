@@ -65,10 +65,21 @@ google::rpc::LocalizedMessage Localized(const absl::Status& status,
   return localized;
 }
 
+// A store that did not answer by its deadline is UNAVAILABLE to the caller (the file comment in the header).
+absl::Status AsCallerSeesIt(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kDeadlineExceeded) return status;
+  absl::Status unavailable(absl::StatusCode::kUnavailable, status.message());
+  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
+    unavailable.SetPayload(type_url, payload);
+  });
+  return unavailable;
+}
+
 }  // namespace
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
+grpc::Status ToGrpcStatus(const absl::Status& given) {
+  if (given.ok()) return grpc::Status::OK;
+  const absl::Status status = AsCallerSeesIt(given);
   google::rpc::BadRequest bad_request;
   int omitted = 0;
   if (const absl::optional<absl::Cord> payload = status.GetPayload(kBadRequestTypeUrl);

@@ -3,9 +3,13 @@
 // -----------------------------------------------------------------------------
 //
 // The one place an absl::Status becomes a grpc::Status. The code is carried over (absl codes are the gRPC
-// codes); the reason (google.rpc.ErrorInfo), field violations (google.rpc.BadRequest) and retry delay
-// (google.rpc.RetryInfo) stored as payloads by common/status.h travel as a google.rpc.Status in the
-// grpc-status-details-bin trailer, which grpcurl decodes through reflection.
+// codes), except DEADLINE_EXCEEDED, which becomes UNAVAILABLE: only the quota store and the Redis client make
+// it, when the store did not answer by the deadline the service gave it (--store_timeout, or the caller's
+// deadline if sooner). Before the caller's deadline that is the store failing over or too slow — retry with
+// the same ids — and after it gRPC has already told the caller DEADLINE_EXCEEDED itself. The reason
+// (google.rpc.ErrorInfo), field violations (google.rpc.BadRequest) and retry delay (google.rpc.RetryInfo)
+// stored as payloads by common/status.h travel as a google.rpc.Status in the grpc-status-details-bin trailer,
+// which grpcurl decodes through reflection.
 //
 // Every error carries a google.rpc.LocalizedMessage (locale zh-CN) for the till's screen: the status's own
 // (WithChineseMessage, common/status.h), else each violation's field and its reason's Chinese text, else the

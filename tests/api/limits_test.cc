@@ -37,6 +37,17 @@ std::string Chinese(size_t bytes) {
   return out;
 }
 
+// A store that did not answer by the deadline the service gave it (--store_timeout) is UNAVAILABLE to a
+// caller whose own deadline has not passed: retryable, and not to be mistaken for the caller's deadline.
+TEST(GrpcStatusTest, AStoreThatDidNotAnswerInTimeIsUnavailableToTheCaller) {
+  const grpc::Status status = ToGrpcStatus(absl::DeadlineExceededError("redis EVALSHA: no reply within 1s"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(status.error_message(), "redis EVALSHA: no reply within 1s");
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  EXPECT_EQ(details.code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+}
+
 TEST(GrpcStatusTest, AHundredLongViolationsLeaveRoomForALocalizedMessageUnder4KB) {
   std::vector<FieldViolation> violations;
   for (int i = 0; i < 100; ++i) {

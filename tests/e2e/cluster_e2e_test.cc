@@ -237,6 +237,8 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
   EXPECT_GT(failures, 0) << "the kill was not noticed: the test shows nothing";
   EXPECT_GT(tally.retried_to_success, 0);
   EXPECT_LE(tally.longest_failure, kCallDeadline + kSlack);
+  // The server answers a store that did not answer in time UNAVAILABLE (grpc_status.h); DEADLINE_EXCEEDED
+  // could only be the client's own deadline.
   EXPECT_EQ(tally.failures_by_code[grpc::DEADLINE_EXCEEDED], 0) << "a call ran into the client's deadline";
   // Health: NOT_SERVING in the gap, SERVING again by itself.
   bool not_serving_seen = false;
@@ -304,9 +306,10 @@ TEST_F(ClusterE2eTest, TheReplicaGuardRefusesWhatAFailoverWouldLose) {
     v1::Claim claim;
     return v1::ClaimService::NewStub(server.channel())->ConfirmClaim(&context, request, &claim);
   };
-  // Not acknowledged, within the deadline, retryable: UNAVAILABLE when the WAIT said too few replicas, or
-  // DEADLINE_EXCEEDED when the write queued behind other writes' WAITs (every connection held by one, each
-  // for its full timeout, while no replica answers).
+  // Not acknowledged, within the deadline, retryable: UNAVAILABLE (the WAIT said too few replicas, or the
+  // write queued behind other writes' WAITs past the store timeout), or DEADLINE_EXCEEDED when that queue
+  // outlasted the caller's own deadline (every connection held by a WAIT, each for its full timeout, while no
+  // replica answers).
   int guarded_refused = 0;
   std::map<int, int> guarded_codes;
   for (const std::string& claim_id : guarded_claims) {
