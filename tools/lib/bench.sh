@@ -67,9 +67,11 @@ start_cluster() { # dir masters replicas
   done
 }
 
-# Waits until a tradein-server on 127.0.0.1:PORT answers Health/Check (up to ~10 s).
-wait_serving() { # loadgen port
+# Waits until a tradein-server on 127.0.0.1:PORT answers Health/Check (up to ~10 s); with PID, gives up as
+# soon as that process has exited.
+wait_serving() { # loadgen port [pid]
   for _ in $(seq 1 50); do
+    [ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 1
     "$1" --target="127.0.0.1:$2" --scenario=health --count=1 --warmup=0s --channels=1 >/dev/null 2>&1 &&
       return 0
     sleep 0.2
