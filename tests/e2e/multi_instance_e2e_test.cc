@@ -110,7 +110,7 @@ void Till(int till, const std::shared_ptr<grpc::Channel>& nginx, TillTally& tall
   auto stub = v1::ClaimService::NewStub(nginx);
   RetryPolicy policy;  // nginx may also reset a call whose instance died under it
   policy.retryable = {grpc::UNAVAILABLE, grpc::DEADLINE_EXCEEDED, grpc::CANCELLED, grpc::UNKNOWN};
-  policy.attempts = 100;
+  policy.give_up_after = absl::Seconds(20);
   for (int i = 0; i < kClaimsPerTill; ++i) {
     const bool hot = i % 8 == 0;
     const std::string buyer = hot ? PrcId(500 + i / 8 % kHotBuyers) : PrcId(till * 100 + i);

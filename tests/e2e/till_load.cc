@@ -24,7 +24,8 @@ grpc::Status CallRetrying(TillTally& tally, const RetryPolicy& policy,
                           const std::function<grpc::Status(grpc::ClientContext&)>& call) {
   grpc::Status status;
   bool failed = false;
-  for (int attempt = 0; attempt < policy.attempts; ++attempt) {
+  const absl::Time give_up = absl::Now() + policy.give_up_after;
+  while (true) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + policy.deadline));
     const absl::Time start = absl::Now();
@@ -42,9 +43,9 @@ grpc::Status CallRetrying(TillTally& tally, const RetryPolicy& policy,
       ++tally.failures_by_code[status.error_code()];
       tally.longest_failure = std::max(tally.longest_failure, took);
     }
+    if (absl::Now() >= give_up) return status;
     absl::SleepFor(absl::Milliseconds(50));
   }
-  return status;
 }
 
 bool ClaimAndConfirm(v1::ClaimService::Stub& stub, const std::string& request_id, const std::string& buyer,

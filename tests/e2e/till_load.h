@@ -47,14 +47,16 @@ struct TillTally {
 struct RetryPolicy {
   std::set<grpc::StatusCode> retryable = {grpc::UNAVAILABLE, grpc::DEADLINE_EXCEEDED};
   absl::Duration deadline = absl::Seconds(3);
-  int attempts = 200;
+  // A till keeps trying for this long: a count of attempts would run out sooner when they fail fast (a
+  // server that knows its store is down answers at once) on a machine where a failover takes longer.
+  absl::Duration give_up_after = absl::Seconds(60);
 };
 
 // A one-fridge Claim (shop-1 in 330381 on 2025-06-01, grade 1, 5,000 yuan) for `buyer` (a PRC id number).
 v1::ClaimRequest FridgeClaim(const std::string& request_id, const std::string& buyer);
 
 // Calls `call` with a fresh context (deadline `policy.deadline`) until it answers anything `policy` does not
-// retry, 50 ms apart, at most `policy.attempts` times; counts every attempt and failure in `tally`.
+// retry, 50 ms apart, for at most `policy.give_up_after`; counts every attempt and failure in `tally`.
 grpc::Status CallRetrying(TillTally& tally, const RetryPolicy& policy,
                           const std::function<grpc::Status(grpc::ClientContext&)>& call);
 
