@@ -13,10 +13,8 @@
 local id, buyer, retailer, request, fp, now, hold_end = A.claim, A.buyer, A.retailer, A.request, A.fp, A.now, A.hold
 local created, restores, draft = A.created, A.restores, A.draft
 local QUOTA_EXHAUSTED, AMOUNT_CAP_REACHED = A.qe, A.ac
-local counters = {}
-for i, c in ipairs(A.counters) do
-  counters[i] = {k = c.k, kind = c.u and 'u' or 'f', limit = c.limit}
-end
+-- The counters and lines are read where they are, in A: every table built costs Redis's Lua about 1 µs.
+local counters, lines = A.counters, A.lines
 local once_keys, taken_once, seen = {}, {}, {}
 for i, o in ipairs(A.once) do
   once_keys[i] = o.k
@@ -33,11 +31,6 @@ for i, b in ipairs(A.budgets) do
     seen[b.k] = true
     allocated[#allocated + 1] = b.k
   end
-end
-local lines = {}
-for i, l in ipairs(A.lines) do
-  lines[i] = {id = l.id, units = l.units, unit_fen = l.fen, reasons = l.r, counters = l.c, once_keys = l.o,
-    budgets = l.b}
 end
 
 expire_due(now)
@@ -60,22 +53,22 @@ local rec = {st = REJECTED, rt = retailer, rq = request, fp = fp, bu = buyer, cr
   rs = restores and 1 or 0, ln = {}, rf = {}, vd = {}, co = {}, bk = allocated, ok = taken_once, okr = {}, sp = {}}
 local total = 0
 for i, line in ipairs(lines) do
-  local ln = {id = line.id, u = 0, f = 0, r = line.reasons, ru = 0, rf = 0, ch = {}, ok = {}, bg = {}}
+  local ln = {id = line.id, u = 0, f = 0, r = line.r, ru = 0, rf = 0, ch = {}, ok = {}, bg = {}}
   if line.units > 0 then
     local units = line.units
-    for _, c in ipairs(line.counters) do
+    for _, c in ipairs(line.c) do
       local counter = counters[c]
-      if counter.kind == 'u' then
+      if counter.u then
         units = math.max(0, math.min(counter.limit - used(counter), units))
       end
     end
     if units < line.units then
       ln.r = bit.bor(ln.r, QUOTA_EXHAUSTED)
     end
-    local fen = units * line.unit_fen
-    for _, c in ipairs(line.counters) do
+    local fen = units * line.fen
+    for _, c in ipairs(line.c) do
       local counter = counters[c]
-      if counter.kind == 'f' then
+      if not counter.u then
         local room = math.max(counter.limit - used(counter), 0)
         if fen > room then
           fen = room
@@ -88,16 +81,16 @@ for i, line in ipairs(lines) do
     end
     ln.u, ln.f = units, fen
     if units > 0 then
-      for _, c in ipairs(line.counters) do
+      for _, c in ipairs(line.c) do
         local counter = counters[c]
-        local amount = counter.kind == 'u' and units or fen
+        local amount = counter.u and units or fen
         redis.call('HINCRBY', COUNTERS, counter.k, fmt(amount))
-        ln.ch[#ln.ch + 1] = {k = counter.k, a = amount, u = counter.kind == 'u' and 1 or 0}
+        ln.ch[#ln.ch + 1] = {k = counter.k, a = amount, u = counter.u and 1 or 0}
       end
-      for _, o in ipairs(line.once_keys) do
+      for _, o in ipairs(line.o) do
         ln.ok[#ln.ok + 1] = once_keys[o]
       end
-      for _, b in ipairs(line.budgets) do
+      for _, b in ipairs(line.b) do
         ln.bg[#ln.bg + 1] = {k = budgets[b], f = fen}
       end
       total = total + fen
@@ -113,4 +106,6 @@ end
 save_claim(id, rec)
 redis.call('HSET', CLAIMS, id .. ':d', draft)
 ledger(now, id, rec, rec.st == RESERVED and 'reserve' or 'reject', total)
-return reply('OK', id, rec, false)
+-- A new claim: its draft was just written; it has no confirmation or history yet (claims are never deleted
+-- from the hash, so nothing is left of an earlier claim with this id).
+return reply('OK', id, rec, false, nil, draft, '', '')

@@ -184,10 +184,16 @@ local function add_event(id, rec, kind, now, change_id, before, old_value, new_v
   redis.call('HSET', CLAIMS, id .. ':h', cmsgpack.pack(h))
 end
 
+-- The claim's field `id .. suffix` of the claims hash, '' when absent.
+local function claim_field(id, suffix)
+  return redis.call('HGET', CLAIMS, id .. suffix) or ''
+end
+
 -- The claim as the C++ reads it (scripts.h ClaimReply): {rp = replayed, c = claim, p = plan, plus `extra` fields};
 -- c = {id, st, rt, rq, cr, up, ex, d = draft, k = confirmation, h = history (add_event, '' when none),
--- ln = {{u, f, r, ru, rf}...}}.
-local function claim_view(id, rec, replayed, extra)
+-- ln = {{u, f, r, ru, rf}...}}. A script that has just written (or knows there is no) draft, confirmation or
+-- history passes it as `draft`, `conf` or `hist`; nil reads it from the claims hash.
+local function claim_view(id, rec, replayed, extra, draft, conf, hist)
   local lines = {}
   for i, ln in ipairs(rec.ln) do
     lines[i] = {ln.u, ln.f, ln.r, ln.ru, ln.rf}
@@ -195,15 +201,15 @@ local function claim_view(id, rec, replayed, extra)
   local out = extra or {}
   out.rp = replayed
   out.c = {id = id, st = rec.st, rt = rec.rt, rq = rec.rq, cr = rec.cr, up = rec.up, ex = rec.ex,
-    d = redis.call('HGET', CLAIMS, id .. ':d') or '', k = redis.call('HGET', CLAIMS, id .. ':k') or '',
-    h = redis.call('HGET', CLAIMS, id .. ':h') or '', ln = lines}
+    d = draft or claim_field(id, ':d'), k = conf or claim_field(id, ':k'), h = hist or claim_field(id, ':h'),
+    ln = lines}
   out.p = plan(rec)
   return out
 end
 
 -- The answer of a buyer script about a claim: claim_view() with status `status`.
-local function reply(status, id, rec, replayed, extra)
-  return answer(status, claim_view(id, rec, replayed, extra))
+local function reply(status, id, rec, replayed, extra, draft, conf, hist)
+  return answer(status, claim_view(id, rec, replayed, extra, draft, conf, hist))
 end
 
 -- The claim `id` of `retailer` (any when ''), after expiring what is due; nil when there is none.
