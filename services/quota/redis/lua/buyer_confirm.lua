@@ -87,18 +87,20 @@ if not committed then
   end
 end
 
-local known = {}
-for _, k in ipairs(rec.ok) do
-  known[k] = true
-end
-for n, s in ipairs(serials) do
-  local i = index[n]
-  if i then
-    local ln = rec.ln[i]
-    ln.ok[#ln.ok + 1] = s.k
-    if not known[s.k] then
-      rec.ok[#rec.ok + 1] = s.k
-      known[s.k] = true
+if #serials > 0 then
+  local known = {}
+  for _, k in ipairs(rec.ok) do
+    known[k] = true
+  end
+  for n, s in ipairs(serials) do
+    local i = index[n]
+    if i then
+      local ln = rec.ln[i]
+      ln.ok[#ln.ok + 1] = s.k
+      if not known[s.k] then
+        rec.ok[#rec.ok + 1] = s.k
+        known[s.k] = true
+      end
     end
   end
 end

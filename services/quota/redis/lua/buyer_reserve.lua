@@ -14,24 +14,24 @@ local id, buyer, retailer, request, fp, now, hold_end = A.claim, A.buyer, A.reta
 local created, restores, draft = A.created, A.restores, A.draft
 local QUOTA_EXHAUSTED, AMOUNT_CAP_REACHED = A.qe, A.ac
 -- The counters and lines are read where they are, in A: every table built costs Redis's Lua about 1 µs.
-local counters, lines = A.counters, A.lines
-local once_keys, taken_once, seen = {}, {}, {}
-for i, o in ipairs(A.once) do
-  once_keys[i] = o.k
-  if o.took and not seen[o.k] then
-    seen[o.k] = true
-    taken_once[#taken_once + 1] = o.k
+local counters, lines, once_keys, budgets = A.counters, A.lines, A.once, A.budgets
+
+-- The keys of `entries` ({k, took}...) that this claim holds (took), each once, in order.
+local function held_keys(entries)
+  local out = {}
+  if #entries == 0 then
+    return out
   end
-end
-local budgets, allocated = {}, {}
-seen = {}
-for i, b in ipairs(A.budgets) do
-  budgets[i] = b.k
-  if b.took and not seen[b.k] then
-    seen[b.k] = true
-    allocated[#allocated + 1] = b.k
+  local seen = {}
+  for _, e in ipairs(entries) do
+    if e.took and not seen[e.k] then
+      seen[e.k] = true
+      out[#out + 1] = e.k
+    end
   end
+  return out
 end
+local taken_once, allocated = held_keys(once_keys), held_keys(budgets)
 
 expire_due(now)
 local existing = load_claim(id)
@@ -88,10 +88,10 @@ for i, line in ipairs(lines) do
         ln.ch[#ln.ch + 1] = {k = counter.k, a = amount, u = counter.u and 1 or 0}
       end
       for _, o in ipairs(line.o) do
-        ln.ok[#ln.ok + 1] = once_keys[o]
+        ln.ok[#ln.ok + 1] = once_keys[o].k
       end
       for _, b in ipairs(line.b) do
-        ln.bg[#ln.bg + 1] = {k = budgets[b], f = fen}
+        ln.bg[#ln.bg + 1] = {k = budgets[b].k, f = fen}
       end
       total = total + fen
     end

@@ -107,6 +107,10 @@ end
 -- What reconcile must bring about in the other slots: per budget key the fen the claim holds there (0 = no
 -- entry), per once-key (or serial key) whether the claim keeps it. {b = {{key, fen}...}, o = {{key, keep}...}}.
 local function plan(rec)
+  local out = {b = {}, o = {}}
+  if #rec.bk == 0 and #rec.ok == 0 then
+    return out  -- the common path: the claim never held anything in another slot
+  end
   local final = rec.st == CANCELLED or rec.st == EXPIRED or rec.st == REJECTED
   local target, held = {}, {}
   for _, ln in ipairs(rec.ln) do
@@ -122,7 +126,6 @@ local function plan(rec)
       held[k] = true
     end
   end
-  local out = {b = {}, o = {}}
   for _, k in ipairs(rec.bk) do
     out.b[#out.b + 1] = {k, final and 0 or (target[k] or 0)}
   end
