@@ -39,8 +39,8 @@ local function granted_fen(rec)
 end
 
 local function ledger(at, id, rec, event, fen, extra)
-  redis.call('RPUSH', LEDGER, string.format('{"at":"%s","claim":"%s","buyer":"%s","event":"%s","fen":%s%s}', at, id,
-    rec.bu, event, fmt(fen), extra or ''))
+  redis.call('RPUSH', LEDGER, '{"at":"' .. at .. '","claim":"' .. id .. '","buyer":"' .. rec.bu .. '","event":"' ..
+    event .. '","fen":' .. fmt(fen) .. (extra or '') .. '}')
 end
 
 -- Gives back the buyer's counters a line holds; its budget and once-key holdings are zeroed here and released in
