@@ -13,7 +13,8 @@
 local id, buyer, retailer, request, fp, now, hold_end = A.claim, A.buyer, A.retailer, A.request, A.fp, A.now, A.hold
 local created, restores, draft = A.created, A.restores, A.draft
 local QUOTA_EXHAUSTED, AMOUNT_CAP_REACHED = A.qe, A.ac
--- The counters and lines are read where they are, in A: every table built costs Redis's Lua about 1 µs.
+-- The counters, lines, once-keys and budgets are read where they are, in A: every table built costs Redis's Lua
+-- about 1 µs.
 local counters, lines, once_keys, budgets = A.counters, A.lines, A.once, A.budgets
 
 -- The keys of `entries` ({k, took}...) that this claim holds (took), each once, in order.
