@@ -22,14 +22,13 @@ v1::ClaimRequest FridgeClaim(const std::string& request_id, const std::string& b
 
 grpc::Status CallRetrying(TillTally& tally, const RetryPolicy& policy,
                           const std::function<grpc::Status(grpc::ClientContext&)>& call) {
-  grpc::Status status;
   bool failed = false;
   const absl::Time give_up = absl::Now() + policy.give_up_after;
   while (true) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + policy.deadline));
     const absl::Time start = absl::Now();
-    status = call(context);
+    const grpc::Status status = call(context);
     const absl::Duration took = absl::Now() - start;
     const bool retry = policy.retryable.count(status.error_code()) > 0;
     {

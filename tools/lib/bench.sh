@@ -67,10 +67,10 @@ start_cluster() { # dir masters replicas
   done
 }
 
-# Waits until a tradein-server on 127.0.0.1:PORT answers Health/Check (up to ~10 s); with PID, gives up as
-# soon as that process has exited.
-wait_serving() { # loadgen port [pid]
-  for _ in $(seq 1 50); do
+# Waits until a tradein-server on 127.0.0.1:PORT answers Health/Check, for about SECONDS (default 10); with
+# PID, gives up as soon as that process has exited.
+wait_serving() { # loadgen port [pid [seconds]]
+  for _ in $(seq 1 $((${4:-10} * 5))); do
     [ -z "${3:-}" ] || kill -0 "$3" 2>/dev/null || return 1
     "$1" --target="127.0.0.1:$2" --scenario=health --count=1 --warmup=0s --channels=1 >/dev/null 2>&1 &&
       return 0
