@@ -31,6 +31,16 @@ void Bump(std::atomic<int64_t>& counter, int64_t n = 1) { counter.fetch_add(n, s
 
 timeval ClampedTimeval(absl::Duration d) { return absl::ToTimeval(std::max(d, absl::ZeroDuration())); }
 
+// Why hiredis gave up on a connection, or `otherwise` when it did not say. Its "Out of memory" is also what a
+// reply array over kMaxReplyElements elements gives (BoundReplyArrays), so that case names the bound.
+std::string ContextError(const redisContext& context, absl::string_view otherwise) {
+  if (context.err == 0) return std::string(otherwise);
+  if (context.err == REDIS_ERR_OOM) {
+    return absl::StrCat(context.errstr, " (or a reply array over ", kMaxReplyElements, " elements)");
+  }
+  return context.errstr;
+}
+
 absl::Duration Since(SteadyClock::time_point start) { return absl::FromChrono(SteadyClock::now() - start); }
 
 // Queues `args` on `context`; `fn(context, reply, privdata)` runs when the reply arrives or the context is
@@ -191,7 +201,7 @@ struct LoopCallbacks {
     auto* c = static_cast<RedisClient::Connection*>(context->data);
     if (c->context != context) return;
     c->context = nullptr;
-    c->client->ConnectionLost(*c, context->c.err != 0 ? context->c.errstr : "connection closed");
+    c->client->ConnectionLost(*c, ContextError(context->c, "connection closed"));
   }
 };
 
@@ -479,8 +489,7 @@ void RedisClient::OnReply(redisAsyncContext* context, const redisReply* reply, P
     const std::string error =
         shutting_down_
             ? std::string(kShutDown)
-            : absl::StrCat("redis ", endpoint_,
-                           ": connection lost: ", context->c.err != 0 ? context->c.errstr : "closed");
+            : absl::StrCat("redis ", endpoint_, ": connection lost: ", ContextError(context->c, "closed"));
     return Fail(pending->request, absl::UnavailableError(error), counters_->unavailable);
   }
   RedisValue value = RedisValue::FromReply(*reply);
@@ -599,6 +608,7 @@ void RedisClient::StartConnect(Connection& connection) {
     redisAsyncFree(context);
     return ConnectionLost(connection, std::move(error));
   }
+  BoundReplyArrays(*context->c.reader);
   context->data = &connection;
   redisLibeventAttach(context, base_);
   redisAsyncSetConnectCallback(context, &LoopCallbacks::OnConnect);

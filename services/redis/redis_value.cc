@@ -30,6 +30,14 @@ absl::string_view TypeName(RedisValue::Type type) {
   return "unknown";
 }
 
+// hiredis's own reply functions, which the bounded ones call; set once, by the first BoundReplyArrays().
+const redisReplyObjectFunctions* hiredis_reply_functions = nullptr;
+
+void* CreateBoundedArray(const redisReadTask* task, int elements) {
+  if (elements > kMaxReplyElements) return nullptr;  // the reader fails with REDIS_ERR_OOM
+  return hiredis_reply_functions->createArray(task, elements);
+}
+
 absl::Status UnexpectedType(absl::string_view expected, const RedisValue& value) {
   return absl::InternalError(
       absl::StrCat("expected ", expected, " reply, got ", TypeName(value.type()), " ", value.DebugString()));
@@ -134,6 +142,16 @@ absl::Status ErrorReplyToStatus(absl::string_view message) {
 std::string ErrorReplyOf(const absl::Status& status) {
   const absl::optional<absl::Cord> reply = status.GetPayload(kErrorReplyPayload);
   return reply.has_value() ? std::string(*reply) : std::string();
+}
+
+void BoundReplyArrays(redisReader& reader) {
+  static redisReplyObjectFunctions bounded = [&reader] {
+    hiredis_reply_functions = reader.fn;
+    redisReplyObjectFunctions functions = *reader.fn;
+    functions.createArray = &CreateBoundedArray;
+    return functions;
+  }();
+  reader.fn = &bounded;
 }
 
 }  // namespace tradein::redis

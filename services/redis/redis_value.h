@@ -28,7 +28,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-struct redisReply;  // hiredis/hiredis.h
+struct redisReader;  // hiredis/read.h
+struct redisReply;   // hiredis/hiredis.h
 
 namespace tradein::redis {
 
@@ -115,6 +116,19 @@ inline constexpr absl::string_view kErrorReplyPayload = "type.tradein.dev/redis.
 // The server's error reply `status` was made from ("MOVED 3999 10.0.0.2:6379"), or "" when it was not made
 // by ErrorReplyToStatus (OK, a deadline, a lost connection).
 std::string ErrorReplyOf(const absl::Status& status);
+
+// The most elements one reply array may announce. hiredis allocates an array's element pointers as soon as it
+// has read the array's header, so a peer announcing "*555555551" would make it allocate 4 GB before a single
+// element arrived. No reply this service asks for comes near the bound (a page holds at most 1,000 claims).
+inline constexpr int kMaxReplyElements = 1 << 20;
+
+// BoundReplyArrays
+//
+// Makes `reader` refuse an array header announcing more than kMaxReplyElements elements: reading it fails
+// with REDIS_ERR_OOM ("Out of memory"), a protocol error after which RedisClient drops the connection.
+// RedisClient calls it on every connection's reader. `reader` must use hiredis's own reply functions (those
+// of redisReaderCreate()), which the bounded ones call.
+void BoundReplyArrays(redisReader& reader);
 
 }  // namespace tradein::redis
 

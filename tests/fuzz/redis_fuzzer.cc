@@ -7,8 +7,8 @@
 //              RedisClient writes);
 //   'u'        a --redis URL for ParseRedisUrl;
 //   otherwise  RESP reply bytes, as a server (or something pretending to be one) might send them, fed to
-//              hiredis's reader in chunks, every complete reply copied with RedisValue::FromReply and used
-//              the way RedisClient and the stores use replies.
+//              hiredis's reader (with RedisClient's bound on array headers) in chunks, every complete reply
+//              copied with RedisValue::FromReply and used the way RedisClient and the stores use replies.
 //
 // Properties, besides "no sanitizer report": the round trip above; a copied reply equals its copy;
 // an error reply maps to UNAVAILABLE or INTERNAL; a URL that parses validates and never prints its password,
@@ -34,7 +34,12 @@ namespace {
 using redis::RedisValue;
 using Reader = std::unique_ptr<redisReader, decltype(&redisReaderFree)>;
 
-Reader NewReader() { return Reader(redisReaderCreate(), &redisReaderFree); }
+// A reader like each of RedisClient's connections has: bounded arrays (BoundReplyArrays).
+Reader NewReader() {
+  Reader reader(redisReaderCreate(), &redisReaderFree);
+  if (reader != nullptr) redis::BoundReplyArrays(*reader);
+  return reader;
+}
 
 // The next complete reply in `reader`, nil when more bytes are needed, or false on a protocol error.
 bool NextReply(redisReader& reader, std::unique_ptr<redisReply, decltype(&freeReplyObject)>& reply) {

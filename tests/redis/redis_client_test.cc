@@ -546,6 +546,22 @@ TEST_F(RedisClientTest, CommandsInFlightFailWhenTheServerDies) {
   EXPECT_THAT(Call(*client, {"GET", "k"}), IsOkAndHolds(RedisValue::String("synced")));
 }
 
+TEST_F(RedisClientTest, AReplyArrayOverTheBoundDropsTheConnectionNotTheProcess) {
+  // hiredis would allocate every announced element's pointer up front; the client refuses the header.
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::unique_ptr<RedisClient> client = Connect(Options());
+  ASSERT_NE(client, nullptr);
+  const std::string script = "local t = {} for i = 1, tonumber(ARGV[1]) do t[i] = 1 end return t";
+  absl::StatusOr<RedisValue> fits = Call(*client, {"EVAL", script, "0", absl::StrCat(kMaxReplyElements)});
+  ASSERT_THAT(fits, IsOk());
+  EXPECT_EQ(fits->elements().size(), static_cast<size_t>(kMaxReplyElements));
+  EXPECT_THAT(Call(*client, {"EVAL", script, "0", absl::StrCat(kMaxReplyElements + 1)}),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr(absl::StrCat("a reply array over ", kMaxReplyElements, " elements"))));
+  ASSERT_TRUE(client->WaitForConnection(absl::Now() + kLimit));
+  EXPECT_THAT(Call(*client, {"PING"}), IsOkAndHolds(RedisValue::Status("PONG")));
+}
+
 TEST_F(RedisClientTest, DestructorFailsEveryCommandNotCompleted) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   RedisOptions options = Options();

@@ -1,7 +1,11 @@
 #include "services/redis/redis_value.h"
 
+#include <memory>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "hiredis/hiredis.h"
 #include "tests/testing/status_matchers.h"
 
 namespace tradein::redis {
@@ -47,6 +51,23 @@ TEST(RedisValueTest, DebugStringEscapesBytes) {
       RedisValue::Array({RedisValue::Integer(1), RedisValue::String(std::string("a\0z", 3)), RedisValue(),
                          RedisValue::Error("ERR x"), RedisValue::Status("OK")});
   EXPECT_EQ(value.DebugString(), "[1, \"a\\x00z\", nil, (error) ERR x, OK]");
+}
+
+TEST(BoundReplyArraysTest, RefusesAnArrayHeaderOverTheBoundBeforeAllocatingIt) {
+  std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(redisReaderCreate(), &redisReaderFree);
+  BoundReplyArrays(*reader);
+  const std::string fits = absl::StrCat("*", kMaxReplyElements, "\r\n");
+  ASSERT_EQ(redisReaderFeed(reader.get(), fits.data(), fits.size()), REDIS_OK);
+  void* reply = nullptr;
+  EXPECT_EQ(redisReaderGetReply(reader.get(), &reply), REDIS_OK);  // waiting for its elements
+  EXPECT_EQ(reply, nullptr);
+
+  reader.reset(redisReaderCreate());
+  BoundReplyArrays(*reader);
+  const std::string over = "*555555551\r\n";
+  ASSERT_EQ(redisReaderFeed(reader.get(), over.data(), over.size()), REDIS_OK);
+  EXPECT_EQ(redisReaderGetReply(reader.get(), &reply), REDIS_ERR);
+  EXPECT_EQ(reader->err, REDIS_ERR_OOM);
 }
 
 TEST(EncodeCommandTest, ArrayOfBinarySafeBulkStrings) {
