@@ -91,7 +91,10 @@ class ClaimE2eTest : public ::testing::TestWithParam<StoreMode> {
   int FridgeUnitsUsed(const std::string& buyer);
   int AirConditionerUnitsUsed(const std::string& buyer);
 
-  // All requests in flight at once over one channel; answers in request order.
+  // All requests in flight at once over one channel; answers in request order. An answer that says "try
+  // again" (UNAVAILABLE or DEADLINE_EXCEEDED: a machine too busy to answer within the server's store timeout)
+  // is retried with the same request, as a till would, for up to a minute; the claim a retry answers is the
+  // one the first attempt made, if it made one.
   std::vector<absl::StatusOr<v1::Claim>> ClaimConcurrently(const std::vector<v1::ClaimRequest>& requests);
 
   // Prints a figure for the closing note and records it in the test's XML.

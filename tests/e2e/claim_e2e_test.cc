@@ -72,9 +72,10 @@ TEST_P(ClaimE2eTest, FiveHundredConcurrentClaimsForOneBuyerGrantExactlyTheLimit)
       requests.push_back(ClaimRequest(absl::StrCat("race-", limit, "-", i), buyer, item));
     const std::vector<absl::StatusOr<v1::Claim>> answers = ClaimConcurrently(requests);
     int granted_units = 0, rejected = 0, errors = 0;
+    absl::Status first_error;
     for (const auto& answer : answers) {
       if (!answer.ok()) {
-        ++errors;
+        if (errors++ == 0) first_error = answer.status();
         continue;
       }
       granted_units += answer->items(0).granted_quantity();
@@ -83,7 +84,7 @@ TEST_P(ClaimE2eTest, FiveHundredConcurrentClaimsForOneBuyerGrantExactlyTheLimit)
         EXPECT_EQ(answer->items(0).reasons(0).code(), "QUOTA_EXHAUSTED");
       }
     }
-    EXPECT_EQ(errors, 0);
+    EXPECT_EQ(errors, 0) << "the first: " << first_error;
     EXPECT_EQ(granted_units, limit);
     EXPECT_EQ(rejected, 500 - limit);
     RecordNumber(absl::StrCat("race_limit_", limit, "_granted"), granted_units);
@@ -99,9 +100,10 @@ TEST_P(ClaimE2eTest, FiveHundredConcurrentClaimsAgainstABudgetThatFitsTenGrantEx
   for (int i = 0; i < 500; ++i)
     requests.push_back(ClaimRequest(absl::StrCat("budget-", i), PrcId(100 + i), kEbike));
   int granted = 0, budget_exhausted = 0, errors = 0;
+  absl::Status first_error;
   for (const auto& answer : ClaimConcurrently(requests)) {
     if (!answer.ok()) {
-      ++errors;
+      if (errors++ == 0) first_error = answer.status();
       continue;
     }
     if (answer->state() == v1::Claim::RESERVED) ++granted;
@@ -109,7 +111,7 @@ TEST_P(ClaimE2eTest, FiveHundredConcurrentClaimsAgainstABudgetThatFitsTenGrantEx
       ++budget_exhausted;
     }
   }
-  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(errors, 0) << "the first: " << first_error;
   EXPECT_EQ(granted, 10);
   EXPECT_EQ(budget_exhausted, 490);
   absl::StatusOr<v1::BudgetUsage> usage = BudgetUsage("330381", "2025-06-01");
