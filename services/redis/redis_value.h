@@ -119,7 +119,8 @@ std::string ErrorReplyOf(const absl::Status& status);
 
 // The most elements one reply array may announce. hiredis allocates an array's element pointers as soon as it
 // has read the array's header, so a peer announcing "*555555551" would make it allocate 4 GB before a single
-// element arrived. No reply this service asks for comes near the bound (a page holds at most 1,000 claims).
+// element arrived. No reply this service asks for comes near the bound: the longest, a cluster's slot map,
+// has at most 16,384 entries, and a sweep's batch 1,000.
 inline constexpr int kMaxReplyElements = 1 << 20;
 
 // BoundReplyArrays
