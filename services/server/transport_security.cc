@@ -89,10 +89,13 @@ absl::StatusOr<std::vector<std::string>> CheckExposure(const ServerOptions& opti
           ": give --http_tls_cert/--http_tls_key, or put a TLS-terminating proxy in front and listen on "
           "loopback, or give --allow_insecure"));
     }
-    warnings.push_back(absl::StrCat("PLAIN HTTP: the JSON gateway on ", options.http_listen,
-                                    " carries bearer keys in clear"));
+    warnings.push_back(
+        "PLAIN HTTP: the JSON gateway has no TLS (no --http_tls_cert/--http_tls_key) and carries bearer keys "
+        "in "
+        "clear");
   }
-  if (plaintext) warnings.push_back(absl::StrCat("PLAINTEXT: no TLS on ", options.listen));
+  // The listener lines name the bound addresses (with --listen=...:0 the flag's value names no port).
+  if (plaintext) warnings.push_back("PLAINTEXT: the gRPC port has no TLS (no --tls_cert/--tls_key)");
   if (unauthenticated)
     warnings.push_back("NO AUTHENTICATION: every caller may do everything (no --callers_file)");
   return warnings;

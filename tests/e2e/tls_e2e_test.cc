@@ -323,8 +323,8 @@ TEST_F(ExposureE2eTest, RefusesPlaintextOrUnauthenticatedOffLoopbackWithoutAllow
   }
 }
 
-// Was a defect: IsLoopback (transport_security.cc) takes any host that starts with "127." for loopback, host names
-// included: --listen=127.0.0.1.example.com:50051 (a name anyone can point at a public address) serves
+// Was a defect: IsLoopback (transport_security.cc) takes any host that starts with "127." for loopback, host
+// names included: --listen=127.0.0.1.example.com:50051 (a name anyone can point at a public address) serves
 // plaintext and unauthenticated without --allow_insecure. Here the name does not resolve, so the server fails
 // later with "cannot listen" instead of refusing up front. Disabled while open.
 TEST_F(ExposureE2eTest, AHostNameStartingWith127IsNotLoopback) {
@@ -353,7 +353,8 @@ TEST_F(ExposureE2eTest, StartsOffLoopbackWithAllowInsecureAndSaysSoLoudly) {
   EXPECT_TRUE(ListPolicies((*server)->channel(), "").ok()) << "unauthenticated, as it was told";
   ASSERT_TRUE(testing::WaitUntil([&] { return (*server)->Stdout().find("try:") != std::string::npos; }));
   const std::string banner = (*server)->Stdout();
-  EXPECT_THAT(banner, HasSubstr("WARNING: PLAINTEXT"));
+  EXPECT_THAT(banner, HasSubstr("WARNING: PLAINTEXT: the gRPC port has no TLS (no --tls_cert/--tls_key)"));
+  EXPECT_THAT(banner, HasSubstr(absl::StrCat(":", (*server)->port(), " (plaintext)")));
   EXPECT_THAT(banner, HasSubstr("WARNING: NO AUTHENTICATION"));
   EXPECT_THAT((*server)->Stderr(), HasSubstr("\"exposure\""));
 }
