@@ -13,17 +13,12 @@
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
+#include "tests/e2e/till_load.h"
 
 namespace tradein::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-// An answer a till retries with the same request.
-bool IsRetryable(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kUnavailable ||
-         status.code() == absl::StatusCode::kDeadlineExceeded;
-}
 
 absl::Status CopyPoliciesWithEdits(const std::string& target, const std::vector<PolicyEdit>& edits) {
   fs::create_directories(target);
@@ -235,10 +230,14 @@ std::vector<absl::StatusOr<v1::Claim>> ClaimE2eTest::ClaimConcurrently(
   }
   EXPECT_TRUE(all_done.WaitForNotificationWithTimeout(absl::Seconds(120)));
   absl::MutexLock lock(&mu);
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  const RetryPolicy till;  // what a till retries, and for how long
+  const absl::Time give_up = absl::Now() + till.give_up_after;
+  const auto retryable = [&till](const absl::Status& status) {
+    return till.retryable.count(static_cast<grpc::StatusCode>(status.code())) > 0;  // the same numbers
+  };
   int retries = 0;
   for (size_t i = 0; i < requests.size(); ++i) {
-    while (IsRetryable(answers[i].status()) && absl::Now() < give_up) {
+    while (retryable(answers[i].status()) && absl::Now() < give_up) {
       if (retries++ == 0)
         std::cout << "retrying " << requests[i].request_id() << ": " << answers[i].status() << "\n";
       answers[i] = Claim(requests[i]);

@@ -93,8 +93,8 @@ class ClaimE2eTest : public ::testing::TestWithParam<StoreMode> {
 
   // All requests in flight at once over one channel; answers in request order. An answer that says "try
   // again" (UNAVAILABLE or DEADLINE_EXCEEDED: a machine too busy to answer within the server's store timeout)
-  // is retried with the same request, as a till would, for up to a minute; the claim a retry answers is the
-  // one the first attempt made, if it made one.
+  // is retried with the same request, as a till would (till_load.h's RetryPolicy); the claim a retry answers
+  // is the one the first attempt made, if it made one.
   std::vector<absl::StatusOr<v1::Claim>> ClaimConcurrently(const std::vector<v1::ClaimRequest>& requests);
 
   // Prints a figure for the closing note and records it in the test's XML.
