@@ -90,9 +90,8 @@ absl::StatusOr<std::vector<std::string>> CheckExposure(const ServerOptions& opti
           "loopback, or give --allow_insecure"));
     }
     warnings.push_back(
-        "PLAIN HTTP: the JSON gateway has no TLS (no --http_tls_cert/--http_tls_key) and carries bearer keys "
-        "in "
-        "clear");
+        "PLAIN HTTP: the JSON gateway has no TLS (no --http_tls_cert/--http_tls_key): "
+        "bearer keys travel in clear");
   }
   // The listener lines name the bound addresses (with --listen=...:0 the flag's value names no port).
   if (plaintext) warnings.push_back("PLAINTEXT: the gRPC port has no TLS (no --tls_cert/--tls_key)");
