@@ -136,6 +136,10 @@ struct RedisQuotaStoreOptions {
   // instances of the earlier version, which read only that key, list claims this version makes. On while a
   // rolling deploy may mix versions; off once every instance runs this one. This version always reads both.
   bool legacy_retailer_index = true;
+  // Send buyer_reserve the claim worked out beforehand when it can only be granted in full (scripts.h
+  // FullGrant): the common path's cheapest form. Off: every claim is decided by the script's general path,
+  // as instances before it did (tests and the simulator compare the two).
+  bool full_grants = true;
   // Tests only (not owned; outlives the store): asked before each protocol step of every call
   // (RedisQuotaStore::ProtocolSteps()), to abandon the call there as if its instance crashed, or to order the
   // steps of concurrent calls (services/quota/step_gate.h). Null: every step follows the last at once.

@@ -12,7 +12,12 @@ using scripts::SettleMode;
 
 void Core::Write(const redis::RedisScript& script, std::vector<std::string> script_keys, std::string args,
                  absl::Time deadline, ReplyCallback done) const {
-  client_.EvalScript(script, std::move(script_keys), {std::move(args)}, deadline, options.write_concern,
+  Write(script, std::move(script_keys), std::vector<std::string>{std::move(args)}, deadline, std::move(done));
+}
+
+void Core::Write(const redis::RedisScript& script, std::vector<std::string> script_keys,
+                 std::vector<std::string> argv, absl::Time deadline, ReplyCallback done) const {
+  client_.EvalScript(script, std::move(script_keys), std::move(argv), deadline, options.write_concern,
                      Track(std::move(done)));
 }
 

@@ -43,6 +43,9 @@ class Core {
   // A script that changes state: answered once the write concern (options.write_concern) is met.
   void Write(const redis::RedisScript& script, std::vector<std::string> script_keys, std::string args,
              absl::Time deadline, ReplyCallback done) const;
+  // The same with several ARGV (buyer_reserve's full grant).
+  void Write(const redis::RedisScript& script, std::vector<std::string> script_keys, std::vector<std::string> argv,
+             absl::Time deadline, ReplyCallback done) const;
   // A script that only reads (it may expire what is due, which any later call redoes).
   void Read(const redis::RedisScript& script, std::vector<std::string> script_keys, std::string args,
             absl::Time deadline, ReplyCallback done) const;

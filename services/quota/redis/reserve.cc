@@ -437,13 +437,16 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   void RunBuyerScript() {
     std::vector<uint32_t> reasons;
     for (const ReasonSet& set : reasons_) reasons.push_back(set.bits());
-    const std::string args = scripts::ReserveArgs{request_, created_,        once_names_, once_touched_,
-                                                  budget_names_, budget_touched_, units_, reasons}
-                                 .Encode();
-    core_->Write(scripts::Get().buyer_reserve, core_->keys.Buyer(request_.buyer.tag), args, deadline_,
-                 [self = shared_from_this()](Reply reply) {
+    const scripts::ReserveArgs args{request_,      created_,        once_names_, once_touched_,
+                                    budget_names_, budget_touched_, units_,      reasons};
+    std::optional<scripts::FullGrant> full;
+    if (core_->options.full_grants) full = args.FullGrantOf();
+    std::vector<std::string> argv = args.Encode(full ? &*full : nullptr);
+    core_->Write(scripts::Get().buyer_reserve, core_->keys.Buyer(request_.buyer.tag), std::move(argv), deadline_,
+                 [self = shared_from_this(), full = std::move(full)](Reply reply) mutable {
                    absl::StatusOr<ClaimReply> answer = scripts::ParseClaimReply(reply, "buyer_reserve");
                    if (!answer.ok()) return self->Finish(answer.status());
+                   if (answer->status == "FULL" && full) return self->Done(std::move(full->record));
                    if (answer->status != "OK") return self->Finish(AnswerError(*answer, "reserved"));
                    if (!self->NeedsReconcile(*answer)) return self->Done(std::move(answer->record));
                    self->PassStep("reserve.reconcile",

@@ -156,7 +156,97 @@ absl::StatusOr<ClaimReply> ParseClaimReply(const absl::StatusOr<redis::RedisValu
   return ReadClaimReply(*value, script);
 }
 
-std::string ReserveArgs::Encode() const {
+namespace {
+
+// The claim of a full grant as prelude_buyer.lua stores it: the record buyer_reserve.lua builds, field for field
+// (an empty Lua table packs as an empty array).
+std::string StoredFullGrant(const ReserveRequest& r, absl::Time created, const std::vector<uint32_t>& reasons,
+                            const std::vector<LineGrant>& grants) {
+  Writer w;
+  w.Map(17).Key("st").Int(static_cast<int64_t>(ClaimState::kReserved));
+  w.Key("rt").Str(r.retailer_id).Key("rq").Str(r.request_id).Key("fp").Str(r.fingerprint);
+  w.Key("bu").Str(r.buyer.key).Key("cr").Str(TimeText(created)).Key("up").Str(TimeText(r.now));
+  w.Key("ex").Str(TimeText(r.expires_at)).Key("rs").Int(r.refund_restores_quota ? 1 : 0);
+  w.Key("ln").Array(r.lines.size());
+  for (size_t i = 0; i < r.lines.size(); ++i) {
+    const LineGrant& grant = grants[i];
+    w.Map(9).Key("id").Str(r.lines[i].line_id).Key("u").Int(grant.units).Key("f").Int(grant.fen);
+    w.Key("r").Int(reasons[i]).Key("ru").Int(0).Key("rf").Int(0);
+    w.Key("ch").Array(grant.units > 0 ? r.lines[i].counters.size() : 0);
+    for (uint16_t c : r.lines[i].counters) {
+      if (grant.units == 0) break;
+      const CounterLimit& counter = r.counters[c];
+      const bool units = counter.kind == CounterLimit::Kind::kUnits;
+      w.Map(3).Key("k").Str(RedisQuotaKeys::CounterField(r.buyer.key, counter.programme, counter.field));
+      w.Key("a").Int(units ? grant.units : grant.fen).Key("u").Int(units ? 1 : 0);
+    }
+    w.Key("ok").Array(0).Key("bg").Array(0);
+  }
+  for (const char* empty : {"rf", "vd", "co", "bk", "ok", "okr", "sp"}) w.Key(empty).Array(0);
+  return w.Take();
+}
+
+}  // namespace
+
+std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
+  const ReserveRequest& r = request;
+  if (!r.once_keys.empty() || !r.budgets.empty()) return std::nullopt;
+  FullGrant full;
+  ClaimRecord& record = full.record;
+  std::vector<int64_t> charged(r.counters.size(), 0);
+  int64_t total = 0;
+  for (size_t i = 0; i < r.lines.size(); ++i) {
+    // As the script: a line whose grant comes to no fen gets no units either.
+    const int64_t fen = int64_t{units[i]} * r.lines[i].unit_fen;
+    const int32_t granted = fen > 0 ? units[i] : 0;
+    record.grants.push_back({granted, granted > 0 ? fen : 0, ReasonSet::FromBits(reasons[i])});
+    record.refunds.push_back({});
+    if (granted == 0) continue;
+    for (uint16_t c : r.lines[i].counters) {
+      charged[c] += r.counters[c].kind == CounterLimit::Kind::kUnits ? granted : fen;
+    }
+    total += fen;
+  }
+  if (total == 0) return std::nullopt;
+  for (size_t c = 0; c < r.counters.size(); ++c) {
+    if (charged[c] == 0) continue;
+    full.charges.push_back({RedisQuotaKeys::CounterField(r.buyer.key, r.counters[c].programme, r.counters[c].field),
+                            charged[c], r.counters[c].limit});
+  }
+  record.claim_id = r.claim_id;
+  record.state = ClaimState::kReserved;
+  record.retailer_id = r.retailer_id;
+  record.request_id = r.request_id;
+  record.draft = r.draft;
+  record.created_at = created;
+  record.updated_at = r.now;
+  record.expires_at = r.expires_at;
+  full.stored = StoredFullGrant(r, created, reasons, record.grants);
+  full.ledger = absl::StrCat(R"({"at":")", TimeText(r.now), R"(","claim":")", r.claim_id, R"(","buyer":")",
+                             r.buyer.key, R"(","event":"reserve","fen":)", total, "}");
+  return full;
+}
+
+std::vector<std::string> ReserveArgs::Encode(const FullGrant* full) const {
+  if (full == nullptr) return {Map()};
+  std::vector<std::string> argv = {Writer().Map(0).Take(),
+                                   Map(),
+                                   request.claim_id,
+                                   TimeText(request.now),
+                                   absl::StrCat(Millis(request.expires_at)),
+                                   full->stored,
+                                   request.draft,
+                                   full->ledger,
+                                   absl::StrCat(full->charges.size())};
+  for (const FullGrant::Charge& charge : full->charges) {
+    argv.push_back(charge.field);
+    argv.push_back(absl::StrCat(charge.amount));
+    argv.push_back(absl::StrCat(charge.limit));
+  }
+  return argv;
+}
+
+std::string ReserveArgs::Map() const {
   const ReserveRequest& r = request;
   Writer w;
   w.Map(16);

@@ -6,10 +6,46 @@
 -- lines {{id, units (allowed by the once-keys and budgets), fen (per unit), r (reason bits so far),
 -- c / o / b (1-based indices into counters / once / budgets)}...}.
 --
+-- With a full grant (scripts.h FullGrant), ARGV[1] is an empty map and A is ARGV[2]; ARGV[3..] are the claim id,
+-- now, the hold end's score, the claim as stored, its draft, its ledger line, the number of charges and per charge
+-- its counter field, amount and limit. When nothing in the slot is due, the claim is new and every counter has
+-- room for its charge, the charges are added and the claim is written as given: the answer is FULL (the caller
+-- has the claim). Else the script goes on as without it.
+--
 -- Expires what is due, then: the claim exists → it (replayed), or REQUEST_ID_REUSED when its fingerprint differs.
 -- Else each line in order meets the buyer's counters (quota_store.h, "Amounts", step 4), counters are charged, the
 -- claim is stored RESERVED (held until the hold end) or REJECTED, created at `created`, and a ledger line is
 -- written. Answers reply().
+
+-- The full grant, or nil when it does not apply (nothing was changed).
+local function reserve_in_full()
+  local id, now = ARGV[3], ARGV[4]
+  if redis.call('ZRANGEBYSCORE', HOLDS, '-inf', fmt(ms_of(now)), 'LIMIT', 0, 1)[1] or
+      redis.call('HEXISTS', CLAIMS, id) == 1 then
+    return nil
+  end
+  local last = 9 + 3 * tonumber(ARGV[9])
+  for i = 10, last, 3 do
+    if tonumber(redis.call('HGET', COUNTERS, ARGV[i]) or '0') + tonumber(ARGV[i + 1]) > tonumber(ARGV[i + 2]) then
+      return nil
+    end
+  end
+  for i = 10, last, 3 do
+    redis.call('HINCRBY', COUNTERS, ARGV[i], ARGV[i + 1])
+  end
+  redis.call('ZADD', HOLDS, ARGV[5], id)
+  redis.call('HSET', CLAIMS, id, ARGV[6], id .. ':d', ARGV[7])
+  redis.call('RPUSH', LEDGER, ARGV[8])
+  return answer('FULL')
+end
+if #ARGV > 1 then
+  local full = reserve_in_full()
+  if full then
+    return full
+  end
+  A = cmsgpack.unpack(ARGV[2])
+end
+
 local id, buyer, retailer, request, fp, now, hold_end = A.claim, A.buyer, A.retailer, A.request, A.fp, A.now, A.hold
 local created, restores, draft = A.created, A.restores, A.draft
 local QUOTA_EXHAUSTED, AMOUNT_CAP_REACHED = A.qe, A.ac
