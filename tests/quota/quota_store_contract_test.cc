@@ -1237,9 +1237,11 @@ TEST_P(ListingTest, AMalformedCursorOrLimitIsInvalidArgument) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Memory, VoidAndCorrectTest, ::testing::Values(MemoryStoreFactory()), FactoryName);
-INSTANTIATE_TEST_SUITE_P(Redis, VoidAndCorrectTest, ::testing::Values(RedisStoreFactory()), FactoryName);
+INSTANTIATE_TEST_SUITE_P(Redis, VoidAndCorrectTest,
+                         ::testing::Values(RedisStoreFactory(), RedisGeneralPathStoreFactory()), FactoryName);
 INSTANTIATE_TEST_SUITE_P(Memory, ListingTest, ::testing::Values(MemoryStoreFactory()), FactoryName);
-INSTANTIATE_TEST_SUITE_P(Redis, ListingTest, ::testing::Values(RedisStoreFactory()), FactoryName);
+INSTANTIATE_TEST_SUITE_P(Redis, ListingTest,
+                         ::testing::Values(RedisStoreFactory(), RedisGeneralPathStoreFactory()), FactoryName);
 
 // The test helper itself: claim ids from the whole of long retailer and request ids.
 TEST(ReserveBuilderTest, LongIdsSharingAPrefixGetTheirOwnClaimIds) {
@@ -1262,7 +1264,8 @@ TEST(ReserveBuilderTest, LongIdsSharingAPrefixGetTheirOwnClaimIds) {
 
 INSTANTIATE_TEST_SUITE_P(Memory, QuotaStoreContractTest, ::testing::Values(MemoryStoreFactory()),
                          FactoryName);
-INSTANTIATE_TEST_SUITE_P(Redis, QuotaStoreContractTest, ::testing::Values(RedisStoreFactory()), FactoryName);
+INSTANTIATE_TEST_SUITE_P(Redis, QuotaStoreContractTest,
+                         ::testing::Values(RedisStoreFactory(), RedisGeneralPathStoreFactory()), FactoryName);
 
 }  // namespace
 }  // namespace tradein::quota::testing

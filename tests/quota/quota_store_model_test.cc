@@ -312,7 +312,8 @@ TEST_P(QuotaStoreModelTest, SameAnswersAsTheModel) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Memory, QuotaStoreModelTest, ::testing::Values(MemoryStoreFactory()), FactoryName);
-INSTANTIATE_TEST_SUITE_P(Redis, QuotaStoreModelTest, ::testing::Values(RedisStoreFactory()), FactoryName);
+INSTANTIATE_TEST_SUITE_P(Redis, QuotaStoreModelTest,
+                         ::testing::Values(RedisStoreFactory(), RedisGeneralPathStoreFactory()), FactoryName);
 
 }  // namespace
 }  // namespace tradein::quota::testing

@@ -48,16 +48,21 @@ redis::RedisClient* SharedClient() {
   return shared->client.get();
 }
 
-}  // namespace
-
-StoreFactory RedisStoreFactory() {
-  return {"Redis", []() -> std::unique_ptr<QuotaStore> {
+StoreFactory Factory(std::string name, bool full_grants) {
+  return {std::move(name), [full_grants]() -> std::unique_ptr<QuotaStore> {
             static std::atomic<int> next{0};
             redis::RedisClient* client = SharedClient();
             if (client == nullptr) return nullptr;
-            return std::make_unique<RedisQuotaStore>(
-                *client, absl::StrCat("t", getpid(), "-", next.fetch_add(1), ":"));
+            RedisQuotaStoreOptions options;
+            options.key_prefix = absl::StrCat("t", getpid(), "-", next.fetch_add(1), ":");
+            options.full_grants = full_grants;
+            return std::make_unique<RedisQuotaStore>(*client, std::move(options));
           }};
 }
+
+}  // namespace
+
+StoreFactory RedisStoreFactory() { return Factory("Redis", /*full_grants=*/true); }
+StoreFactory RedisGeneralPathStoreFactory() { return Factory("RedisGeneralPath", /*full_grants=*/false); }
 
 }  // namespace tradein::quota::testing

@@ -18,6 +18,9 @@
 namespace tradein::quota::testing {
 
 StoreFactory RedisStoreFactory();
+// The same with RedisQuotaStoreOptions::full_grants off: every claim decided by buyer_reserve's general path,
+// as before full grants.
+StoreFactory RedisGeneralPathStoreFactory();
 
 }  // namespace tradein::quota::testing
 

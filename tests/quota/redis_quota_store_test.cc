@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -1138,6 +1139,124 @@ TEST_F(CrashTest, BeforeTheReconcileOfACorrectionARetryOrTheSweeperFinishesIt) {
 // Rolling deploy: instances of the layout before 2026-12 (v1) and of this one share a Redis
 // (docs/quota-ledger.md, "Rolling deploy"). These tests write what a v1 instance leaves and show that this
 // version reads and finishes it, and that it writes what a v1 instance reads.
+
+// A canonical text of a MessagePack value (maps by sorted key), to compare what two writers stored.
+std::string Canonical(const msgpack::Value& v) {
+  switch (v.type()) {
+    case msgpack::Value::Type::kNil:
+      return "nil";
+    case msgpack::Value::Type::kBool:
+      return v.AsBool() ? "true" : "false";
+    case msgpack::Value::Type::kInt:
+      return absl::StrCat(v.AsInt());
+    case msgpack::Value::Type::kBytes:
+      return absl::StrCat("\"", v.AsBytes(), "\"");
+    case msgpack::Value::Type::kArray: {
+      std::vector<std::string> items;
+      for (const msgpack::Value& item : v.AsArray()) items.push_back(Canonical(item));
+      return absl::StrCat("[", absl::StrJoin(items, ","), "]");
+    }
+    case msgpack::Value::Type::kMap: {
+      std::map<std::string, std::string> fields;
+      for (const auto& [key, value] : v.AsMap()) fields[key] = Canonical(value);
+      return absl::StrCat("{", absl::StrJoin(fields, ",", absl::PairFormatter("=")), "}");
+    }
+  }
+  return "?";
+}
+
+// Everything a claim's reservation leaves in its buyer's slot, claims decoded: what the full grant must
+// reproduce.
+std::string BuyerSlot(RedisServer& server, const RedisQuotaStore& store, const BuyerRef& buyer) {
+  const std::vector<std::string> keys = store.keys().Buyer(buyer.tag);
+  std::string out;
+  const absl::StatusOr<RedisValue> claims = server.Run({"HGETALL", keys[0]});
+  const absl::StatusOr<RedisValue> counters = server.Run({"HGETALL", keys[1]});
+  const absl::StatusOr<RedisValue> holds = server.Run({"ZRANGE", keys[2], "0", "-1", "WITHSCORES"});
+  const absl::StatusOr<RedisValue> ledger = server.Run({"LRANGE", keys[3], "0", "-1"});
+  for (const absl::StatusOr<RedisValue>* reply : {&claims, &counters, &holds, &ledger}) {
+    if (!reply->ok()) return reply->status().ToString();
+    for (const RedisValue& element : (*reply)->elements()) {
+      const absl::StatusOr<msgpack::Value> record = msgpack::Parse(element.str());
+      const bool map = record.ok() && record->type() == msgpack::Value::Type::kMap;
+      absl::StrAppend(&out, map ? Canonical(*record) : element.str(), "\n");
+    }
+    absl::StrAppend(&out, "--\n");
+  }
+  return out;
+}
+
+// The full grant (scripts.h FullGrant) stores the claim, counters, hold and ledger line the script's general
+// path stores for the same request, and answers the same claim: instances with and without it share a Redis.
+TEST_F(RedisQuotaStoreTest, AFullGrantLeavesWhatTheGeneralPathLeaves) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const BuyerRef buyer = TestBuyer(1);
+  const ReserveRequest request = ReserveBuilder(buyer, "shop", "r1", kT0)
+                                     .Line("phone", 2, kFen, {Units("u:phones", 3), Fen("f:total", 10 * kFen)})
+                                     .Line("free", 1, 0, {Units("u:phones", 3)})
+                                     .Line("none", 0, kFen, {Fen("f:total", 10 * kFen)})
+                                     .Line("tv", 1, 3 * kFen, {Fen("f:total", 10 * kFen)})
+                                     .RestoresQuotaOnRefund(true)
+                                     .Build();
+  std::vector<std::string> slots;
+  std::vector<ClaimRecord> answers;
+  for (bool full_grants : {false, true}) {
+    ASSERT_THAT(server_->Run({"FLUSHALL"}), IsOk());
+    ASSERT_THAT(server_->Run({"CONFIG", "RESETSTAT"}), IsOk());
+    RedisQuotaStoreOptions options;
+    options.full_grants = full_grants;
+    std::unique_ptr<RedisQuotaStore> store = MakeStore(std::move(options));
+    SyncStore sync(*store);
+    const absl::StatusOr<ClaimRecord> claim = sync.Reserve(request);
+    ASSERT_THAT(claim, IsOk());
+    answers.push_back(*claim);
+    slots.push_back(BuyerSlot(*server_, *store, buyer));
+    // Only the full grant asks HEXISTS: it, not the general path, wrote the claim.
+    const absl::StatusOr<RedisValue> stats = server_->Run({"INFO", "commandstats"});
+    ASSERT_THAT(stats, IsOk());
+    EXPECT_EQ(absl::StrContains(stats->str(), "cmdstat_hexists:calls=1,"), full_grants);
+  }
+  EXPECT_EQ(slots[1], slots[0]);
+  EXPECT_THAT(slots[0], HasSubstr("u:phones\n2\n")) << "the phones' units were charged";
+  const ClaimRecord& general = answers[0];
+  const ClaimRecord& full = answers[1];
+  EXPECT_EQ(full.state, ClaimState::kReserved);
+  EXPECT_EQ(full.grants, general.grants);
+  EXPECT_EQ(full.refunds, general.refunds);
+  EXPECT_EQ(full.GrantedFen(), 5 * kFen);
+  EXPECT_EQ(std::tie(full.claim_id, full.retailer_id, full.request_id, full.draft, full.confirmation),
+            std::tie(general.claim_id, general.retailer_id, general.request_id, general.draft,
+                     general.confirmation));
+  EXPECT_EQ(std::tie(full.created_at, full.updated_at, full.expires_at, full.replayed),
+            std::tie(general.created_at, general.updated_at, general.expires_at, general.replayed));
+}
+
+// A claim the full grant cannot cover in full (a counter short, or a claim whose hold is due in the slot) is
+// decided by the general path: the same answer as without full grants.
+TEST_F(RedisQuotaStoreTest, AFullGrantThatDoesNotFitFallsBackToTheGeneralPath) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::unique_ptr<RedisQuotaStore> store = MakeStore();
+  SyncStore sync(*store);
+  const BuyerRef buyer = TestBuyer(1);
+  const ClaimRecord first =
+      *sync.Reserve(ReserveBuilder(buyer, "shop", "r1", kT0).Line("1", 2, kFen, {Units("u", 3)}).Build());
+  EXPECT_EQ(first.grants[0].units, 2);
+  // One unit left of three: cut to it, QUOTA_EXHAUSTED, by the general path.
+  const ClaimRecord second = *sync.Reserve(
+      ReserveBuilder(buyer, "shop", "r2", kT0 + absl::Seconds(1)).Line("1", 2, kFen, {Units("u", 3)}).Build());
+  EXPECT_EQ(second.grants[0].units, 1);
+  EXPECT_TRUE(second.grants[0].reasons.Contains(ReasonCode::kQuotaExhausted));
+  // After both holds ended, a full grant finds them due: the general path expires them first, then grants.
+  const ClaimRecord third = *sync.Reserve(
+      ReserveBuilder(buyer, "shop", "r3", kT0 + absl::Hours(1)).Line("1", 3, kFen, {Units("u", 3)}).Build());
+  EXPECT_EQ(third.grants[0].units, 3);
+  EXPECT_EQ(sync.Get(first.claim_id, kT0 + absl::Hours(1))->state, ClaimState::kExpired);
+  // A retry of a decided claim is a replay either way.
+  const ClaimRecord again = *sync.Reserve(
+      ReserveBuilder(buyer, "shop", "r3", kT0 + absl::Hours(1)).Line("1", 3, kFen, {Units("u", 3)}).Build());
+  EXPECT_TRUE(again.replayed);
+  EXPECT_EQ(again.grants, third.grants);
+}
 
 // Rolling deploy from the layout before claim histories (docs/quota-ledger.md): the history is the claims
 // hash's field "<claim id>:h", beside the record and never inside it. Instances of the previous version

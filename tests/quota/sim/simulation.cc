@@ -274,12 +274,67 @@ struct RedisTarget::Server {
   std::unique_ptr<redis::RedisClient> client;
 };
 
-RedisTarget::RedisTarget(std::unique_ptr<Server> server) : server_(std::move(server)) {}
+namespace {
+
+// Two instances on one ledger: each call goes to the next one in turn.
+class AlternatingStore final : public QuotaStore {
+ public:
+  AlternatingStore(std::unique_ptr<QuotaStore> a, std::unique_ptr<QuotaStore> b) {
+    stores_[0] = std::move(a);
+    stores_[1] = std::move(b);
+  }
+  void Reserve(ReserveRequest r, absl::Time d, Callback<ClaimRecord> done) override {
+    Next().Reserve(std::move(r), d, std::move(done));
+  }
+  void Confirm(ConfirmRequest r, absl::Time d, Callback<ClaimRecord> done) override {
+    Next().Confirm(std::move(r), d, std::move(done));
+  }
+  void Cancel(CancelRequest r, absl::Time d, Callback<ClaimRecord> done) override {
+    Next().Cancel(std::move(r), d, std::move(done));
+  }
+  void Refund(RefundRequest r, absl::Time d, Callback<ClaimRecord> done) override {
+    Next().Refund(std::move(r), d, std::move(done));
+  }
+  void Void(VoidRequest r, absl::Time d, Callback<ClaimRecord> done) override {
+    Next().Void(std::move(r), d, std::move(done));
+  }
+  void Correct(CorrectRequest r, absl::Time d, Callback<ClaimRecord> done) override {
+    Next().Correct(std::move(r), d, std::move(done));
+  }
+  void ListClaims(ClaimPageRequest r, absl::Time d, Callback<ClaimPage> done) override {
+    Next().ListClaims(std::move(r), d, std::move(done));
+  }
+  void Get(std::string id, absl::Time now, absl::Time d, Callback<ClaimRecord> done) override {
+    Next().Get(std::move(id), now, d, std::move(done));
+  }
+  void GetUsage(UsageRequest r, absl::Time d, Callback<std::vector<int64_t>> done) override {
+    Next().GetUsage(std::move(r), d, std::move(done));
+  }
+  void GetBudgetUsage(std::vector<BudgetRef> b, absl::Time now, absl::Time d,
+                      Callback<std::vector<int64_t>> done) override {
+    Next().GetBudgetUsage(std::move(b), now, d, std::move(done));
+  }
+  void Sweep(absl::Time now, int limit, absl::Time d, Callback<SweepResult> done) override {
+    Next().Sweep(now, limit, d, std::move(done));
+  }
+  void Ping(absl::Time d, Callback<bool> done) override { Next().Ping(d, std::move(done)); }
+  absl::string_view kind() const override { return stores_[0]->kind(); }
+
+ private:
+  QuotaStore& Next() { return *stores_[calls_++ % 2]; }
+  std::unique_ptr<QuotaStore> stores_[2];
+  uint64_t calls_ = 0;
+};
+
+}  // namespace
+
+RedisTarget::RedisTarget(std::unique_ptr<Server> server, Versions versions)
+    : server_(std::move(server)), versions_(versions) {}
 RedisTarget::~RedisTarget() {
   if (server_ != nullptr) server_->client.reset();  // before the server goes
 }
 
-absl::StatusOr<std::unique_ptr<RedisTarget>> RedisTarget::Start() {
+absl::StatusOr<std::unique_ptr<RedisTarget>> RedisTarget::Start(Versions versions) {
   auto server = std::make_unique<Server>();
   tradein::testing::RedisServerOptions options;
   options.appendonly = true;
@@ -288,7 +343,7 @@ absl::StatusOr<std::unique_ptr<RedisTarget>> RedisTarget::Start() {
   TRADEIN_ASSIGN_OR_RETURN(redis::RedisOptions client_options, redis::ParseRedisUrl(server->process->url()));
   client_options.connections = 1;  // one connection: replies in the order sent, nothing to race
   TRADEIN_ASSIGN_OR_RETURN(server->client, redis::RedisClient::Create(client_options));
-  auto target = std::unique_ptr<RedisTarget>(new RedisTarget(std::move(server)));
+  auto target = std::unique_ptr<RedisTarget>(new RedisTarget(std::move(server), versions));
   TRADEIN_RETURN_IF_ERROR(target->AwaitPing());
   return target;
 }
@@ -298,7 +353,11 @@ std::unique_ptr<QuotaStore> RedisTarget::MakeStore(StepGate* gate) {
   options.key_prefix = absl::StrCat("sim", ++stores_, ":");
   options.step_gate = gate;
   options.sweep_parallelism = 1;  // entries one after the other: their steps park in a fixed order
-  return std::make_unique<RedisQuotaStore>(*server_->client, std::move(options));
+  auto store = std::make_unique<RedisQuotaStore>(*server_->client, options);
+  if (versions_ == Versions::kCurrent) return store;
+  options.full_grants = false;
+  return std::make_unique<AlternatingStore>(std::move(store),
+                                            std::make_unique<RedisQuotaStore>(*server_->client, options));
 }
 
 std::vector<std::string> RedisTarget::ProtocolSteps() const { return RedisQuotaStore::ProtocolSteps(); }
@@ -476,7 +535,9 @@ class Simulator::History {
     ReserveBuilder builder(TestBuyer(buyer), absl::StrCat("shop", rng_.Below(2)),
                            absl::StrCat("req", next_request_++), now_, kHold);
     const int lines = 1 + static_cast<int>(rng_.Below(3));
-    for (int i = 0; i < lines; ++i) AddLine(builder, absl::StrCat("l", i));
+    // A third of the claims are of the common path (no once-keys, no budgets): buyer_reserve's full grant.
+    const bool common_path = rng_.Chance(333);
+    for (int i = 0; i < lines; ++i) AddLine(builder, absl::StrCat("l", i), common_path);
     builder.RestoresQuotaOnRefund(!rng_.Chance(250));
     Call call;
     call.kind = Call::Kind::kReserve;
@@ -486,10 +547,10 @@ class Simulator::History {
     return call;
   }
 
-  void AddLine(ReserveBuilder& builder, const std::string& id) {
+  void AddLine(ReserveBuilder& builder, const std::string& id, bool common_path) {
     const BudgetRef& pool = Budgets()[0];
     const BudgetRef& region = Budgets()[1];
-    switch (rng_.Below(6)) {
+    switch (common_path ? 1 + rng_.Below(2) : rng_.Below(6)) {
       case 0:
         builder.Line(id, 1, 100000, {CounterNamed("fridge")}, {}, {pool});
         break;

@@ -77,10 +77,13 @@ class MemoryTarget final : public Target {
 // prefix, its steps gated.
 class RedisTarget final : public Target {
  public:
-  static absl::StatusOr<std::unique_ptr<RedisTarget>> Start();
+  // kMixed: the calls of a history alternate between an instance of this version and one of the version
+  // before full grants (RedisQuotaStoreOptions::full_grants off), on one ledger — a rolling deploy.
+  enum class Versions : uint8_t { kCurrent, kMixed };
+  static absl::StatusOr<std::unique_ptr<RedisTarget>> Start(Versions versions = Versions::kCurrent);
   ~RedisTarget() override;
 
-  std::string name() const override { return "redis"; }
+  std::string name() const override { return versions_ == Versions::kMixed ? "redis-mixed" : "redis"; }
   std::unique_ptr<QuotaStore> MakeStore(StepGate* gate) override;
   std::vector<std::string> ProtocolSteps() const override;
   bool HasServerFaults() const override { return true; }
@@ -89,9 +92,10 @@ class RedisTarget final : public Target {
 
  private:
   struct Server;
-  explicit RedisTarget(std::unique_ptr<Server> server);
+  RedisTarget(std::unique_ptr<Server> server, Versions versions);
   absl::Status AwaitPing();
   std::unique_ptr<Server> server_;
+  const Versions versions_;
   int stores_ = 0;
 };
 

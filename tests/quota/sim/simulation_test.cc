@@ -87,6 +87,17 @@ TEST(SimulationTest, RedisStoreAnswersLikeTheModelThroughCrashesAndServerFaults)
   EXPECT_GT(simulator.stats().script_flushes, 0);
 }
 
+// A rolling deploy: instances with and without full grants (the version before) share the ledger call by call.
+// Half the budget: the protocol steps are the same as above; what is new is the mix.
+TEST(SimulationTest, MixedVersionsOnOneRedisAnswerLikeTheModel) {
+  absl::StatusOr<std::unique_ptr<RedisTarget>> target = RedisTarget::Start(RedisTarget::Versions::kMixed);
+  ASSERT_TRUE(target.ok()) << target.status();
+  Simulator simulator(**target, {});
+  RunFor(**target, Budget() / 2, simulator);
+  EXPECT_GT(simulator.stats().histories, 0);
+  EXPECT_GT(simulator.stats().crashes, 0);
+}
+
 TEST(SimulationTest, ASeedReplaysToTheSameTraceDigest) {
   MemoryTarget memory;
   absl::StatusOr<std::unique_ptr<RedisTarget>> redis = RedisTarget::Start();
