@@ -165,8 +165,9 @@ absl::Status TradeinServer::BuildStore(const ServerOptions& options) {
     redis::KeyedClient& client = *redis.client;
     store_options.legacy_retailer_index = options.redis_legacy_retailer_index;
     store_ = std::make_unique<quota::RedisQuotaStore>(std::move(redis.client), std::move(store_options));
-    store_description_ = absl::StrCat(redis.description, options.redis_key_prefix.empty() ? "" : ", keys ",
-                                      LedgerKeyPrefix(options), "*");
+    store_description_ = absl::StrCat(
+        redis.description,
+        options.redis_key_prefix.empty() ? "" : absl::StrCat(", keys ", LedgerKeyPrefix(options), "*"));
     redis_ = std::move(redis);
     return JoinInstances(options, client);
   }

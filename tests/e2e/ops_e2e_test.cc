@@ -241,6 +241,8 @@ TEST_P(SharedRedisE2eTest, AnInstanceWhoseClockDisagreesRefusesToStartAndAPrefix
   absl::StatusOr<std::unique_ptr<testing::ServerProcess>> apart =
       StartNeighbour({"--simulated_now=2025-06-03T10:00:00+08:00", "--redis_key_prefix=rehearsal-2"});
   ASSERT_TRUE(apart.ok()) << apart.status() << " (two days ahead, on its own keys)";
+  EXPECT_THAT((*apart)->Stdout(), HasSubstr(", keys tq:rehearsal-2:*\n")) << "the banner names its keys";
+  EXPECT_THAT((*twin)->Stdout(), Not(HasSubstr("tq:"))) << "no prefix, no keys named";
   auto stub = v1::ClaimService::NewStub((*apart)->channel());
   const v1::ClaimRequest request = ClaimRequest("ops-prefix-1", PrcId(7200), kFridge, "2025-06-02");
   grpc::ClientContext context;
