@@ -1196,10 +1196,14 @@ TEST_F(RedisQuotaStoreTest, AFullGrantLeavesWhatTheGeneralPathLeaves) {
                                      .Line("free", 1, 0, {Units("u:phones", 3)})
                                      .Line("none", 0, kFen, {Fen("f:total", 10 * kFen)})
                                      .Line("tv", 1, 3 * kFen, {Fen("f:total", 10 * kFen)})
+                                     .Line("kitchen", 1, 2 * kFen, {Units("u:reno", 1)}, {Home("h1")},
+                                           {Budget("pool", 10 * kFen)})
+                                     .Line("fridge", 2, kFen, {Units("u:fridge", 2)}, {}, {Budget("pool", 10 * kFen)})
                                      .RestoresQuotaOnRefund(true)
                                      .Build();
   std::vector<std::string> slots;
   std::vector<ClaimRecord> answers;
+  std::vector<int64_t> budget_used;
   for (bool full_grants : {false, true}) {
     ASSERT_THAT(server_->Run({"FLUSHALL"}), IsOk());
     ASSERT_THAT(server_->Run({"CONFIG", "RESETSTAT"}), IsOk());
@@ -1211,6 +1215,7 @@ TEST_F(RedisQuotaStoreTest, AFullGrantLeavesWhatTheGeneralPathLeaves) {
     ASSERT_THAT(claim, IsOk());
     answers.push_back(*claim);
     slots.push_back(BuyerSlot(*server_, *store, buyer));
+    budget_used.push_back(sync.BudgetUsage({Budget("pool", 10 * kFen)}, kT0)->at(0));
     // Only the full grant asks HEXISTS: it, not the general path, wrote the claim.
     const absl::StatusOr<RedisValue> stats = server_->Run({"INFO", "commandstats"});
     ASSERT_THAT(stats, IsOk());
@@ -1223,7 +1228,8 @@ TEST_F(RedisQuotaStoreTest, AFullGrantLeavesWhatTheGeneralPathLeaves) {
   EXPECT_EQ(full.state, ClaimState::kReserved);
   EXPECT_EQ(full.grants, general.grants);
   EXPECT_EQ(full.refunds, general.refunds);
-  EXPECT_EQ(full.GrantedFen(), 5 * kFen);
+  EXPECT_EQ(full.GrantedFen(), 9 * kFen);
+  EXPECT_EQ(budget_used, (std::vector<int64_t>{4 * kFen, 4 * kFen})) << "the kitchen's and the fridges' fen";
   EXPECT_EQ(std::tie(full.claim_id, full.retailer_id, full.request_id, full.draft, full.confirmation),
             std::tie(general.claim_id, general.retailer_id, general.request_id, general.draft,
                      general.confirmation));

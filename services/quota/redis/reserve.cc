@@ -446,7 +446,11 @@ class ReserveCall : public SteppedCall<ReserveCall> {
                  [self = shared_from_this(), full = std::move(full)](Reply reply) mutable {
                    absl::StatusOr<ClaimReply> answer = scripts::ParseClaimReply(reply, "buyer_reserve");
                    if (!answer.ok()) return self->Finish(answer.status());
-                   if (answer->status == "FULL" && full) return self->Done(std::move(full->record));
+                   if (answer->status == "FULL" && full) {
+                     answer->status = "OK";
+                     answer->record = std::move(full->record);
+                     answer->plan = std::move(full->plan);
+                   }
                    if (answer->status != "OK") return self->Finish(AnswerError(*answer, "reserved"));
                    if (!self->NeedsReconcile(*answer)) return self->Done(std::move(answer->record));
                    self->PassStep("reserve.reconcile",

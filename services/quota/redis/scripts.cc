@@ -1,7 +1,9 @@
 #include "services/quota/redis/scripts.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
+#include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -158,10 +160,27 @@ absl::StatusOr<ClaimReply> ParseClaimReply(const absl::StatusOr<redis::RedisValu
 
 namespace {
 
+// The keys of `names` this claim holds (`taken`), each once, in order (buyer_reserve.lua held_keys()).
+std::vector<std::string> HeldKeys(const std::vector<std::string>& names, const std::vector<bool>& taken) {
+  std::vector<std::string> out;
+  for (size_t k = 0; k < names.size(); ++k) {
+    if (taken[k] && std::find(out.begin(), out.end(), names[k]) == out.end()) out.push_back(names[k]);
+  }
+  return out;
+}
+
+void StrArray(const std::vector<std::string>& items, Writer& w) {
+  w.Array(items.size());
+  for (const std::string& item : items) w.Str(item);
+}
+
+}  // namespace
+
 // The claim of a full grant as prelude_buyer.lua stores it: the record buyer_reserve.lua builds, field for field
 // (an empty Lua table packs as an empty array).
-std::string StoredFullGrant(const ReserveRequest& r, absl::Time created, const std::vector<uint32_t>& reasons,
-                            const std::vector<LineGrant>& grants) {
+std::string ReserveArgs::Stored(const std::vector<LineGrant>& grants, const std::vector<std::string>& held_budgets,
+                                const std::vector<std::string>& held_once) const {
+  const ReserveRequest& r = request;
   Writer w;
   w.Map(17).Key("st").Int(static_cast<int64_t>(ClaimState::kReserved));
   w.Key("rt").Str(r.retailer_id).Key("rq").Str(r.request_id).Key("fp").Str(r.fingerprint);
@@ -169,42 +188,54 @@ std::string StoredFullGrant(const ReserveRequest& r, absl::Time created, const s
   w.Key("ex").Str(TimeText(r.expires_at)).Key("rs").Int(r.refund_restores_quota ? 1 : 0);
   w.Key("ln").Array(r.lines.size());
   for (size_t i = 0; i < r.lines.size(); ++i) {
+    const LineRequest& line = r.lines[i];
     const LineGrant& grant = grants[i];
-    w.Map(9).Key("id").Str(r.lines[i].line_id).Key("u").Int(grant.units).Key("f").Int(grant.fen);
+    const bool granted = grant.units > 0;  // a line granted nothing charges and holds nothing
+    w.Map(9).Key("id").Str(line.line_id).Key("u").Int(grant.units).Key("f").Int(grant.fen);
     w.Key("r").Int(reasons[i]).Key("ru").Int(0).Key("rf").Int(0);
-    w.Key("ch").Array(grant.units > 0 ? r.lines[i].counters.size() : 0);
-    for (uint16_t c : r.lines[i].counters) {
-      if (grant.units == 0) break;
+    w.Key("ch").Array(granted ? line.counters.size() : 0);
+    for (uint16_t c : granted ? line.counters : std::vector<uint16_t>{}) {
       const CounterLimit& counter = r.counters[c];
-      const bool units = counter.kind == CounterLimit::Kind::kUnits;
+      const bool in_units = counter.kind == CounterLimit::Kind::kUnits;
       w.Map(3).Key("k").Str(RedisQuotaKeys::CounterField(r.buyer.key, counter.programme, counter.field));
-      w.Key("a").Int(units ? grant.units : grant.fen).Key("u").Int(units ? 1 : 0);
+      w.Key("a").Int(in_units ? grant.units : grant.fen).Key("u").Int(in_units ? 1 : 0);
     }
-    w.Key("ok").Array(0).Key("bg").Array(0);
+    w.Key("ok").Array(granted ? line.once_keys.size() : 0);
+    for (uint16_t o : granted ? line.once_keys : std::vector<uint16_t>{}) w.Str(once_keys[o]);
+    w.Key("bg").Array(granted ? line.budgets.size() : 0);
+    for (uint16_t b : granted ? line.budgets : std::vector<uint16_t>{}) {
+      w.Map(2).Key("k").Str(budget_keys[b]).Key("f").Int(grant.fen);
+    }
   }
-  for (const char* empty : {"rf", "vd", "co", "bk", "ok", "okr", "sp"}) w.Key(empty).Array(0);
+  w.Key("bk");
+  StrArray(held_budgets, w);
+  w.Key("ok");
+  StrArray(held_once, w);
+  for (const char* empty : {"rf", "vd", "co", "okr", "sp"}) w.Key(empty).Array(0);
   return w.Take();
 }
 
-}  // namespace
-
 std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
   const ReserveRequest& r = request;
-  if (!r.once_keys.empty() || !r.budgets.empty()) return std::nullopt;
   FullGrant full;
   ClaimRecord& record = full.record;
   std::vector<int64_t> charged(r.counters.size(), 0);
+  std::map<std::string, int64_t> budget_fen;  // per budget key: the fen the lines hold there
+  std::set<std::string> once_kept;            // the once-keys the granted lines hold
   int64_t total = 0;
   for (size_t i = 0; i < r.lines.size(); ++i) {
+    const LineRequest& line = r.lines[i];
     // As the script: a line whose grant comes to no fen gets no units either.
-    const int64_t fen = int64_t{units[i]} * r.lines[i].unit_fen;
+    const int64_t fen = int64_t{units[i]} * line.unit_fen;
     const int32_t granted = fen > 0 ? units[i] : 0;
     record.grants.push_back({granted, granted > 0 ? fen : 0, ReasonSet::FromBits(reasons[i])});
     record.refunds.push_back({});
     if (granted == 0) continue;
-    for (uint16_t c : r.lines[i].counters) {
+    for (uint16_t c : line.counters) {
       charged[c] += r.counters[c].kind == CounterLimit::Kind::kUnits ? granted : fen;
     }
+    for (uint16_t b : line.budgets) budget_fen[budget_keys[b]] += fen;
+    for (uint16_t o : line.once_keys) once_kept.insert(once_keys[o]);
     total += fen;
   }
   if (total == 0) return std::nullopt;
@@ -213,6 +244,11 @@ std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
     full.charges.push_back({RedisQuotaKeys::CounterField(r.buyer.key, r.counters[c].programme, r.counters[c].field),
                             charged[c], r.counters[c].limit});
   }
+  // What the other slots must hold for it (prelude_buyer.lua plan() of a RESERVED claim).
+  const std::vector<std::string> held_budgets = HeldKeys(budget_keys, budget_taken);
+  const std::vector<std::string> held_once = HeldKeys(once_keys, once_taken);
+  for (const std::string& key : held_budgets) full.plan.budgets.push_back({key, budget_fen[key]});
+  for (const std::string& key : held_once) full.plan.once.push_back({key, once_kept.contains(key)});
   record.claim_id = r.claim_id;
   record.state = ClaimState::kReserved;
   record.retailer_id = r.retailer_id;
@@ -221,7 +257,7 @@ std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
   record.created_at = created;
   record.updated_at = r.now;
   record.expires_at = r.expires_at;
-  full.stored = StoredFullGrant(r, created, reasons, record.grants);
+  full.stored = Stored(record.grants, held_budgets, held_once);
   full.ledger = absl::StrCat(R"({"at":")", TimeText(r.now), R"(","claim":")", r.claim_id, R"(","buyer":")",
                              r.buyer.key, R"(","event":"reserve","fen":)", total, "}");
   return full;

@@ -78,20 +78,20 @@ struct ClaimReply {
 absl::StatusOr<ClaimReply> ParseClaimReply(const absl::StatusOr<redis::RedisValue>& reply,
                                            absl::string_view script);
 
-// buyer_reserve.lua's full grant. On the common path — a claim without once-keys or budgets — the claim the
-// script stores when the buyer's counters have room for every line is known before the script runs: each
-// line gets its units and fen. The caller works it out and sends it whole; the script, when the claim is new,
-// nothing in its slot is due and every counter has room, only adds the charges and writes it — no unpacking
-// of its argument, no claim built in Lua (docs/quota-ledger.md, "Claim (Reserve)"). Otherwise it decides as
-// usual. The stored claim is the one the script itself would store, so instances with and without this share
-// one Redis.
+// buyer_reserve.lua's full grant. When the buyer's counters have room for every line, the claim the script
+// stores is known before it runs: each line gets what the once-keys and budgets allowed (step 1). The caller
+// works it out and sends it whole; the script, when the claim is new, nothing in its slot is due and every
+// counter has room, only adds the charges and writes it — no unpacking of its argument, no claim built in Lua
+// (docs/quota-ledger.md, "Claim (Reserve)"). Otherwise it decides as usual. The stored claim is the one the
+// script itself would store, so instances with and without this share one Redis.
 struct FullGrant {
   struct Charge {
     std::string field;   // the counter's field
     int64_t amount = 0;  // what the grant adds to it (units or fen)
     int64_t limit = 0;
   };
-  ClaimRecord record;  // the answer: RESERVED, every line granted in full
+  ClaimRecord record;  // the answer: RESERVED, every line granted what step 1 allowed
+  Plan plan;           // what the other slots must hold for it (as the script's answer would say)
   std::string stored;  // the claim as prelude_buyer.lua stores it (MessagePack)
   std::string ledger;  // its ledger line (prelude_buyer.lua ledger())
   std::vector<Charge> charges;
@@ -107,13 +107,15 @@ struct ReserveArgs {
   std::vector<bool> budget_taken;  // per request budget: this claim has an entry
   std::vector<int32_t> units;      // per line: what the once-keys and budgets allow
   std::vector<uint32_t> reasons;   // per line: reason bits so far
-  // The full grant; nullopt when the claim holds once-keys or budgets, or would be granted nothing.
+  // The full grant; nullopt when the claim would be granted nothing (REJECTED: the script decides).
   std::optional<FullGrant> FullGrantOf() const;
   // The script's ARGV: its argument map, or (with `full`) an empty map, the argument map and the full grant.
   std::vector<std::string> Encode(const FullGrant* full) const;
 
  private:
   std::string Map() const;
+  std::string Stored(const std::vector<LineGrant>& grants, const std::vector<std::string>& held_budgets,
+                     const std::vector<std::string>& held_once) const;
 };
 
 // buyer_confirm.lua: `committed` = the claim's other slots are committed (the last step).
