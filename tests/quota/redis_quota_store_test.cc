@@ -1191,16 +1191,16 @@ std::string BuyerSlot(RedisServer& server, const RedisQuotaStore& store, const B
 TEST_F(RedisQuotaStoreTest, AFullGrantLeavesWhatTheGeneralPathLeaves) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   const BuyerRef buyer = TestBuyer(1);
-  const ReserveRequest request = ReserveBuilder(buyer, "shop", "r1", kT0)
-                                     .Line("phone", 2, kFen, {Units("u:phones", 3), Fen("f:total", 10 * kFen)})
-                                     .Line("free", 1, 0, {Units("u:phones", 3)})
-                                     .Line("none", 0, kFen, {Fen("f:total", 10 * kFen)})
-                                     .Line("tv", 1, 3 * kFen, {Fen("f:total", 10 * kFen)})
-                                     .Line("kitchen", 1, 2 * kFen, {Units("u:reno", 1)}, {Home("h1")},
-                                           {Budget("pool", 10 * kFen)})
-                                     .Line("fridge", 2, kFen, {Units("u:fridge", 2)}, {}, {Budget("pool", 10 * kFen)})
-                                     .RestoresQuotaOnRefund(true)
-                                     .Build();
+  const ReserveRequest request =
+      ReserveBuilder(buyer, "shop", "r1", kT0)
+          .Line("phone", 2, kFen, {Units("u:phones", 3), Fen("f:total", 10 * kFen)})
+          .Line("free", 1, 0, {Units("u:phones", 3)})
+          .Line("none", 0, kFen, {Fen("f:total", 10 * kFen)})
+          .Line("tv", 1, 3 * kFen, {Fen("f:total", 10 * kFen)})
+          .Line("kitchen", 1, 2 * kFen, {Units("u:reno", 1)}, {Home("h1")}, {Budget("pool", 10 * kFen)})
+          .Line("fridge", 2, kFen, {Units("u:fridge", 2)}, {}, {Budget("pool", 10 * kFen)})
+          .RestoresQuotaOnRefund(true)
+          .Build();
   std::vector<std::string> slots;
   std::vector<ClaimRecord> answers;
   std::vector<int64_t> budget_used;
@@ -1248,8 +1248,9 @@ TEST_F(RedisQuotaStoreTest, AFullGrantThatDoesNotFitFallsBackToTheGeneralPath) {
       *sync.Reserve(ReserveBuilder(buyer, "shop", "r1", kT0).Line("1", 2, kFen, {Units("u", 3)}).Build());
   EXPECT_EQ(first.grants[0].units, 2);
   // One unit left of three: cut to it, QUOTA_EXHAUSTED, by the general path.
-  const ClaimRecord second = *sync.Reserve(
-      ReserveBuilder(buyer, "shop", "r2", kT0 + absl::Seconds(1)).Line("1", 2, kFen, {Units("u", 3)}).Build());
+  const ClaimRecord second = *sync.Reserve(ReserveBuilder(buyer, "shop", "r2", kT0 + absl::Seconds(1))
+                                               .Line("1", 2, kFen, {Units("u", 3)})
+                                               .Build());
   EXPECT_EQ(second.grants[0].units, 1);
   EXPECT_TRUE(second.grants[0].reasons.Contains(ReasonCode::kQuotaExhausted));
   // After both holds ended, a full grant finds them due: the general path expires them first, then grants.

@@ -44,8 +44,8 @@ class Core {
   void Write(const redis::RedisScript& script, std::vector<std::string> script_keys, std::string args,
              absl::Time deadline, ReplyCallback done) const;
   // The same with several ARGV (buyer_reserve's full grant).
-  void Write(const redis::RedisScript& script, std::vector<std::string> script_keys, std::vector<std::string> argv,
-             absl::Time deadline, ReplyCallback done) const;
+  void Write(const redis::RedisScript& script, std::vector<std::string> script_keys,
+             std::vector<std::string> argv, absl::Time deadline, ReplyCallback done) const;
   // A script that only reads (it may expire what is due, which any later call redoes).
   void Read(const redis::RedisScript& script, std::vector<std::string> script_keys, std::string args,
             absl::Time deadline, ReplyCallback done) const;

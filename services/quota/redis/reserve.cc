@@ -442,8 +442,8 @@ class ReserveCall : public SteppedCall<ReserveCall> {
     std::optional<scripts::FullGrant> full;
     if (core_->options.full_grants) full = args.FullGrantOf();
     std::vector<std::string> argv = args.Encode(full ? &*full : nullptr);
-    core_->Write(scripts::Get().buyer_reserve, core_->keys.Buyer(request_.buyer.tag), std::move(argv), deadline_,
-                 [self = shared_from_this(), full = std::move(full)](Reply reply) mutable {
+    core_->Write(scripts::Get().buyer_reserve, core_->keys.Buyer(request_.buyer.tag), std::move(argv),
+                 deadline_, [self = shared_from_this(), full = std::move(full)](Reply reply) mutable {
                    absl::StatusOr<ClaimReply> answer = scripts::ParseClaimReply(reply, "buyer_reserve");
                    if (!answer.ok()) return self->Finish(answer.status());
                    if (answer->status == "FULL" && full) {

@@ -176,9 +176,10 @@ void StrArray(const std::vector<std::string>& items, Writer& w) {
 
 }  // namespace
 
-// The claim of a full grant as prelude_buyer.lua stores it: the record buyer_reserve.lua builds, field for field
-// (an empty Lua table packs as an empty array).
-std::string ReserveArgs::Stored(const std::vector<LineGrant>& grants, const std::vector<std::string>& held_budgets,
+// The claim of a full grant as prelude_buyer.lua stores it: the record buyer_reserve.lua builds, field for
+// field (an empty Lua table packs as an empty array).
+std::string ReserveArgs::Stored(const std::vector<LineGrant>& grants,
+                                const std::vector<std::string>& held_budgets,
                                 const std::vector<std::string>& held_once) const {
   const ReserveRequest& r = request;
   Writer w;
@@ -241,8 +242,9 @@ std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
   if (total == 0) return std::nullopt;
   for (size_t c = 0; c < r.counters.size(); ++c) {
     if (charged[c] == 0) continue;
-    full.charges.push_back({RedisQuotaKeys::CounterField(r.buyer.key, r.counters[c].programme, r.counters[c].field),
-                            charged[c], r.counters[c].limit});
+    full.charges.push_back(
+        {RedisQuotaKeys::CounterField(r.buyer.key, r.counters[c].programme, r.counters[c].field), charged[c],
+         r.counters[c].limit});
   }
   // What the other slots must hold for it (prelude_buyer.lua plan() of a RESERVED claim).
   const std::vector<std::string> held_budgets = HeldKeys(budget_keys, budget_taken);

@@ -87,8 +87,8 @@ TEST(SimulationTest, RedisStoreAnswersLikeTheModelThroughCrashesAndServerFaults)
   EXPECT_GT(simulator.stats().script_flushes, 0);
 }
 
-// A rolling deploy: instances with and without full grants (the version before) share the ledger call by call.
-// Half the budget: the protocol steps are the same as above; what is new is the mix.
+// A rolling deploy: instances with and without full grants (the version before) share the ledger call by
+// call. Half the budget: the protocol steps are the same as above; what is new is the mix.
 TEST(SimulationTest, MixedVersionsOnOneRedisAnswerLikeTheModel) {
   absl::StatusOr<std::unique_ptr<RedisTarget>> target = RedisTarget::Start(RedisTarget::Versions::kMixed);
   ASSERT_TRUE(target.ok()) << target.status();
