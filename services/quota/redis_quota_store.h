@@ -137,8 +137,9 @@ struct RedisQuotaStoreOptions {
   // rolling deploy may mix versions; off once every instance runs this one. This version always reads both.
   bool legacy_retailer_index = true;
   // Send buyer_reserve the claim worked out beforehand when it can only be granted in full (scripts.h
-  // FullGrant): the common path's cheapest form. Off: every claim is decided by the script's general path,
-  // as instances before it did (tests and the simulator compare the two).
+  // FullGrant), and let buyer_confirm confirm such a claim in place: the common path's cheapest form. Off:
+  // every claim is decided and confirmed by the scripts' general path, as instances before it did (tests and
+  // the simulator compare the two).
   bool full_grants = true;
   // Tests only (not owned; outlives the store): asked before each protocol step of every call
   // (RedisQuotaStore::ProtocolSteps()), to abandon the call there as if its instance crashed, or to order the

@@ -1165,8 +1165,8 @@ std::string Canonical(const msgpack::Value& v) {
   return "?";
 }
 
-// Everything a claim's reservation leaves in its buyer's slot, claims decoded: what the full grant must
-// reproduce.
+// Everything a claim leaves in its buyer's slot, claims decoded (without gf, which only full grants write):
+// what full grants and confirmations in place must reproduce.
 std::string BuyerSlot(RedisServer& server, const RedisQuotaStore& store, const BuyerRef& buyer) {
   const std::vector<std::string> keys = store.keys().Buyer(buyer.tag);
   std::string out;
@@ -1178,8 +1178,13 @@ std::string BuyerSlot(RedisServer& server, const RedisQuotaStore& store, const B
     if (!reply->ok()) return reply->status().ToString();
     for (const RedisValue& element : (*reply)->elements()) {
       const absl::StatusOr<msgpack::Value> record = msgpack::Parse(element.str());
-      const bool map = record.ok() && record->type() == msgpack::Value::Type::kMap;
-      absl::StrAppend(&out, map ? Canonical(*record) : element.str(), "\n");
+      if (!record.ok() || record->type() != msgpack::Value::Type::kMap) {
+        absl::StrAppend(&out, element.str(), "\n");
+        continue;
+      }
+      std::vector<std::pair<std::string, msgpack::Value>> fields = record->AsMap();
+      std::erase_if(fields, [](const auto& field) { return field.first == "gf"; });
+      absl::StrAppend(&out, Canonical(msgpack::Value::Map(std::move(fields))), "\n");
     }
     absl::StrAppend(&out, "--\n");
   }
@@ -1187,8 +1192,9 @@ std::string BuyerSlot(RedisServer& server, const RedisQuotaStore& store, const B
 }
 
 // The full grant (scripts.h FullGrant) stores the claim, counters, hold and ledger line the script's general
-// path stores for the same request, and answers the same claim: instances with and without it share a Redis.
-TEST_F(RedisQuotaStoreTest, AFullGrantLeavesWhatTheGeneralPathLeaves) {
+// path stores for the same request, and the confirmation in place (buyer_confirm.lua confirm_in_place) what
+// the general confirmation does; both answer the same claim. So instances with and without them share a Redis.
+TEST_F(RedisQuotaStoreTest, FullGrantsAndConfirmationsInPlaceLeaveWhatTheGeneralPathLeaves) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   const BuyerRef buyer = TestBuyer(1);
   const ReserveRequest request =
@@ -1197,13 +1203,10 @@ TEST_F(RedisQuotaStoreTest, AFullGrantLeavesWhatTheGeneralPathLeaves) {
           .Line("free", 1, 0, {Units("u:phones", 3)})
           .Line("none", 0, kFen, {Fen("f:total", 10 * kFen)})
           .Line("tv", 1, 3 * kFen, {Fen("f:total", 10 * kFen)})
-          .Line("kitchen", 1, 2 * kFen, {Units("u:reno", 1)}, {Home("h1")}, {Budget("pool", 10 * kFen)})
-          .Line("fridge", 2, kFen, {Units("u:fridge", 2)}, {}, {Budget("pool", 10 * kFen)})
           .RestoresQuotaOnRefund(true)
           .Build();
-  std::vector<std::string> slots;
+  std::vector<std::string> reserved, confirmed;
   std::vector<ClaimRecord> answers;
-  std::vector<int64_t> budget_used;
   for (bool full_grants : {false, true}) {
     ASSERT_THAT(server_->Run({"FLUSHALL"}), IsOk());
     ASSERT_THAT(server_->Run({"CONFIG", "RESETSTAT"}), IsOk());
@@ -1214,27 +1217,71 @@ TEST_F(RedisQuotaStoreTest, AFullGrantLeavesWhatTheGeneralPathLeaves) {
     const absl::StatusOr<ClaimRecord> claim = sync.Reserve(request);
     ASSERT_THAT(claim, IsOk());
     answers.push_back(*claim);
-    slots.push_back(BuyerSlot(*server_, *store, buyer));
-    budget_used.push_back(sync.BudgetUsage({Budget("pool", 10 * kFen)}, kT0)->at(0));
-    // Only the full grant asks HEXISTS: it, not the general path, wrote the claim.
+    reserved.push_back(BuyerSlot(*server_, *store, buyer));
+    const absl::StatusOr<ClaimRecord> done = sync.Confirm(claim->claim_id, kT0 + absl::Minutes(1), "shop");
+    ASSERT_THAT(done, IsOk());
+    answers.push_back(*done);
+    confirmed.push_back(BuyerSlot(*server_, *store, buyer));
+    // Only the full grant asks HEXISTS, and only the confirmation in place HMGET: they, not the general
+    // path, did the work.
     const absl::StatusOr<RedisValue> stats = server_->Run({"INFO", "commandstats"});
     ASSERT_THAT(stats, IsOk());
     EXPECT_EQ(absl::StrContains(stats->str(), "cmdstat_hexists:calls=1,"), full_grants);
+    EXPECT_EQ(absl::StrContains(stats->str(), "cmdstat_hmget:calls=1,"), full_grants);
+    if (full_grants) {
+      const absl::StatusOr<RedisValue> packed =
+          server_->Run({"HGET", store->keys().Buyer(buyer.tag)[0], claim->claim_id});
+      ASSERT_THAT(packed, IsOk());
+      EXPECT_EQ((*msgpack::Parse(packed->str()))["gf"].AsInt(), 5 * kFen) << "the fen granted";
+    }
+  }
+  EXPECT_EQ(reserved[1], reserved[0]);
+  EXPECT_EQ(confirmed[1], confirmed[0]);
+  EXPECT_THAT(reserved[0], HasSubstr("u:phones\n2\n")) << "the phones' units were charged";
+  EXPECT_THAT(confirmed[0], HasSubstr("invoice-1")) << "the confirmation was stored";
+  for (size_t general = 0; general < 2; ++general) {
+    const ClaimRecord& g = answers[general];
+    const ClaimRecord& f = answers[general + 2];
+    EXPECT_EQ(f.state, general == 0 ? ClaimState::kReserved : ClaimState::kConfirmed);
+    EXPECT_EQ(f.grants, g.grants);
+    EXPECT_EQ(f.refunds, g.refunds);
+    EXPECT_EQ(f.GrantedFen(), 5 * kFen);
+    EXPECT_EQ(std::tie(f.claim_id, f.retailer_id, f.request_id, f.draft, f.confirmation),
+              std::tie(g.claim_id, g.retailer_id, g.request_id, g.draft, g.confirmation));
+    EXPECT_EQ(std::tie(f.created_at, f.updated_at, f.expires_at, f.replayed),
+              std::tie(g.created_at, g.updated_at, g.expires_at, g.replayed));
+  }
+}
+
+// With once-keys and budgets the full grant stores what the general path stores too (the claim holds them;
+// its confirmation then commits them in their slots, by the general path).
+TEST_F(RedisQuotaStoreTest, AFullGrantWithOnceKeysAndBudgetsLeavesWhatTheGeneralPathLeaves) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const BuyerRef buyer = TestBuyer(1);
+  const BudgetRef pool = Budget("pool", 10 * kFen);
+  const ReserveRequest request =
+      ReserveBuilder(buyer, "shop", "r1", kT0)
+          .Line("kitchen", 1, 2 * kFen, {Units("u:reno", 1)}, {Home("h1")}, {pool})
+          .Line("fridge", 2, kFen, {Units("u:fridge", 2)}, {}, {pool})
+          .Line("phone", 1, kFen, {Units("u:phones", 3)})
+          .Build();
+  std::vector<std::string> slots;
+  std::vector<int64_t> budget_used;
+  for (bool full_grants : {false, true}) {
+    ASSERT_THAT(server_->Run({"FLUSHALL"}), IsOk());
+    RedisQuotaStoreOptions options;
+    options.full_grants = full_grants;
+    std::unique_ptr<RedisQuotaStore> store = MakeStore(std::move(options));
+    SyncStore sync(*store);
+    const absl::StatusOr<ClaimRecord> claim = sync.Reserve(request);
+    ASSERT_THAT(claim, IsOk());
+    EXPECT_EQ(claim->GrantedFen(), 5 * kFen);
+    slots.push_back(BuyerSlot(*server_, *store, buyer));
+    ASSERT_THAT(sync.Confirm(claim->claim_id, kT0 + absl::Minutes(1), "shop"), IsOk());
+    budget_used.push_back(sync.BudgetUsage({pool}, kT0 + absl::Hours(2))->at(0));
   }
   EXPECT_EQ(slots[1], slots[0]);
-  EXPECT_THAT(slots[0], HasSubstr("u:phones\n2\n")) << "the phones' units were charged";
-  const ClaimRecord& general = answers[0];
-  const ClaimRecord& full = answers[1];
-  EXPECT_EQ(full.state, ClaimState::kReserved);
-  EXPECT_EQ(full.grants, general.grants);
-  EXPECT_EQ(full.refunds, general.refunds);
-  EXPECT_EQ(full.GrantedFen(), 9 * kFen);
-  EXPECT_EQ(budget_used, (std::vector<int64_t>{4 * kFen, 4 * kFen})) << "the kitchen's and the fridges' fen";
-  EXPECT_EQ(std::tie(full.claim_id, full.retailer_id, full.request_id, full.draft, full.confirmation),
-            std::tie(general.claim_id, general.retailer_id, general.request_id, general.draft,
-                     general.confirmation));
-  EXPECT_EQ(std::tie(full.created_at, full.updated_at, full.expires_at, full.replayed),
-            std::tie(general.created_at, general.updated_at, general.expires_at, general.replayed));
+  EXPECT_EQ(budget_used, (std::vector<int64_t>{4 * kFen, 4 * kFen})) << "committed: the kitchen and fridges";
 }
 
 // A claim the full grant cannot cover in full (a counter short, or a claim whose hold is due in the slot) is
@@ -1280,13 +1327,14 @@ TEST_F(RedisQuotaStoreTest, HistoriesWorkAcrossTheOldAndNewClaimLayouts) {
   ASSERT_THAT(sync.Refund({claim.claim_id, "", "r1", "f", {{"1", 1}}, kT0, {"till", "returned"}}), IsOk());
   const std::string claims = store->keys().Buyer(TagOfClaimId(claim.claim_id))[0];
 
-  // The record holds only the fields the previous version knows.
+  // The record holds only the fields the previous version knows, and gf (the fen granted, which full grants
+  // write since 2026-12-05 and only a RESERVED claim's confirmation reads): a field it keeps without knowing.
   absl::StatusOr<RedisValue> packed = server_->Run({"HGET", claims, claim.claim_id});
   ASSERT_THAT(packed, IsOk());
   absl::StatusOr<msgpack::Value> record = msgpack::Parse(packed->str());
   ASSERT_THAT(record, IsOk());
-  const std::set<std::string> known = {"st", "rt", "rq", "fp", "bu", "cr", "up",  "ex", "rs",
-                                       "ln", "rf", "vd", "co", "bk", "ok", "okr", "sp", "rp"};
+  const std::set<std::string> known = {"st", "rt", "rq", "fp", "bu", "cr", "up", "ex", "rs", "ln",
+                                       "rf", "vd", "co", "bk", "ok", "okr", "sp", "rp", "gf"};
   for (const auto& [field, value] : record->AsMap()) EXPECT_TRUE(known.contains(field)) << field;
 
   // The previous version's refund rewrites the record (the same layout) and leaves the history alone.

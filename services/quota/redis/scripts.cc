@@ -69,30 +69,48 @@ bool ReadHistory(const std::string& packed, ClaimRecord& r) {
   return true;
 }
 
-// The claim of a buyer script's answer (prelude_buyer.lua claim_view()); false when malformed.
+// A line of a claim: {u, f, r, ru, rf} as claim_view() sends it, or the stored line's map of those names.
+bool ReadLine(const Value& line, ClaimRecord& r) {
+  std::vector<const Value*> f;
+  if (line.type() == Value::Type::kMap) {
+    for (const char* name : {"u", "f", "r", "ru", "rf"}) f.push_back(&line[name]);
+  } else {
+    for (const Value& v : line.AsArray()) f.push_back(&v);
+  }
+  if (f.size() != 5) return false;
+  r.grants.push_back(LineGrant{static_cast<int32_t>(f[0]->AsInt()), f[1]->AsInt(),
+                               ReasonSet::FromBits(static_cast<uint32_t>(f[2]->AsInt()))});
+  r.refunds.push_back(LineRefund{static_cast<int32_t>(f[3]->AsInt()), f[4]->AsInt()});
+  return true;
+}
+
+// The claim of a buyer script's answer: prelude_buyer.lua claim_view(), or — buyer_confirm.lua's
+// confirm_in_place() — id, d, k and h beside the stored record itself (r); false when malformed.
 bool ReadClaim(const Value& view, ClaimRecord& r) {
   const Value& c = view["c"];
-  const int64_t state = c["st"].AsInt();
+  absl::StatusOr<Value> stored = absl::NotFoundError("no stored record");
+  if (const Value* packed = c.Find("r")) {
+    stored = msgpack::Parse(packed->AsBytes());
+    if (!stored.ok()) return false;
+  }
+  const Value& fields = stored.ok() ? *stored : c;
+  const int64_t state = fields["st"].AsInt();
   if (state < 1 || state > 8) return false;
   r.state = static_cast<ClaimState>(state);
   r.claim_id = c["id"].AsBytes();
-  r.retailer_id = c["rt"].AsBytes();
-  r.request_id = c["rq"].AsBytes();
+  r.retailer_id = fields["rt"].AsBytes();
+  r.request_id = fields["rq"].AsBytes();
   r.draft = c["d"].AsBytes();
   r.confirmation = c["k"].AsBytes();
   r.replayed = view["rp"].AsBool();
   r.last_change_fen = view["ch"].AsInt();
-  if (!ReadTime(c["cr"], r.created_at) || !ReadTime(c["up"], r.updated_at) ||
-      !ReadTime(c["ex"], r.expires_at)) {
+  if (!ReadTime(fields["cr"], r.created_at) || !ReadTime(fields["up"], r.updated_at) ||
+      !ReadTime(fields["ex"], r.expires_at)) {
     return false;
   }
   if (!ReadHistory(c["h"].AsBytes(), r)) return false;
-  for (const Value& line : c["ln"].AsArray()) {
-    const std::vector<Value>& f = line.AsArray();
-    if (f.size() != 5) return false;
-    r.grants.push_back(LineGrant{static_cast<int32_t>(f[0].AsInt()), f[1].AsInt(),
-                                 ReasonSet::FromBits(static_cast<uint32_t>(f[2].AsInt()))});
-    r.refunds.push_back(LineRefund{static_cast<int32_t>(f[3].AsInt()), f[4].AsInt()});
+  for (const Value& line : fields["ln"].AsArray()) {
+    if (!ReadLine(line, r)) return false;
   }
   return true;
 }
@@ -177,16 +195,23 @@ void StrArray(const std::vector<std::string>& items, Writer& w) {
 }  // namespace
 
 // The claim of a full grant as prelude_buyer.lua stores it: the record buyer_reserve.lua builds, field for
-// field (an empty Lua table packs as an empty array).
+// field (an empty Lua table packs as an empty array), plus gf, the fen granted. The first fields are in the
+// order buyer_confirm.lua's confirm_in_place() reads them at fixed places: st, up, ex, gf, bk, ok, rt, bu.
 std::string ReserveArgs::Stored(const std::vector<LineGrant>& grants,
                                 const std::vector<std::string>& held_budgets,
                                 const std::vector<std::string>& held_once) const {
   const ReserveRequest& r = request;
+  int64_t granted_fen = 0;
+  for (const LineGrant& grant : grants) granted_fen += grant.fen;
   Writer w;
-  w.Map(17).Key("st").Int(static_cast<int64_t>(ClaimState::kReserved));
-  w.Key("rt").Str(r.retailer_id).Key("rq").Str(r.request_id).Key("fp").Str(r.fingerprint);
-  w.Key("bu").Str(r.buyer.key).Key("cr").Str(TimeText(created)).Key("up").Str(TimeText(r.now));
-  w.Key("ex").Str(TimeText(r.expires_at)).Key("rs").Int(r.refund_restores_quota ? 1 : 0);
+  w.Map(18).Key("st").Int(static_cast<int64_t>(ClaimState::kReserved)).Key("up").Str(TimeText(r.now));
+  w.Key("ex").Str(TimeText(r.expires_at)).Key("gf").Int(granted_fen).Key("bk");
+  StrArray(held_budgets, w);
+  w.Key("ok");
+  StrArray(held_once, w);
+  w.Key("rt").Str(r.retailer_id).Key("bu").Str(r.buyer.key).Key("rq").Str(r.request_id);
+  w.Key("fp").Str(r.fingerprint).Key("cr").Str(TimeText(created));
+  w.Key("rs").Int(r.refund_restores_quota ? 1 : 0);
   w.Key("ln").Array(r.lines.size());
   for (size_t i = 0; i < r.lines.size(); ++i) {
     const LineRequest& line = r.lines[i];
@@ -208,10 +233,6 @@ std::string ReserveArgs::Stored(const std::vector<LineGrant>& grants,
       w.Map(2).Key("k").Str(budget_keys[b]).Key("f").Int(grant.fen);
     }
   }
-  w.Key("bk");
-  StrArray(held_budgets, w);
-  w.Key("ok");
-  StrArray(held_once, w);
   for (const char* empty : {"rf", "vd", "co", "okr", "sp"}) w.Key(empty).Array(0);
   return w.Take();
 }
@@ -334,7 +355,8 @@ std::string ReserveArgs::Map() const {
 
 std::string ConfirmArgs::Encode() const {
   Writer w;
-  w.Map(6).Key("claim").Str(request.claim_id).Key("retailer").Str(request.retailer_id);
+  w.Map(7).Key("claim").Str(request.claim_id).Key("retailer").Str(request.retailer_id);
+  w.Key("in_place").Bool(in_place);
   w.Key("now").Str(TimeText(request.now)).Key("confirmation").Str(request.confirmation);
   w.Key("committed").Bool(committed).Key("serials").Array(request.serials.size());
   for (size_t n = 0; n < request.serials.size(); ++n) {

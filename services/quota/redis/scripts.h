@@ -123,6 +123,7 @@ struct ConfirmArgs {
   const ConfirmRequest& request;
   const std::vector<std::string>& serial_keys;  // per request serial: its key
   bool committed = false;
+  bool in_place = true;  // may confirm a full grant's claim in place (buyer_confirm.lua confirm_in_place)
   std::string Encode() const;
 };
 

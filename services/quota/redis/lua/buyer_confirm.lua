@@ -2,7 +2,7 @@
 --
 -- A (scripts.h ConfirmArgs): claim, retailer ('' = any), now, confirmation, committed (true when the caller
 -- committed every budget entry, once-key and serial key the claim holds in other slots), serials {{k = serial key,
--- line = line id}...}.
+-- line = line id}...}, in_place (a full grant's claim may be confirmed in place: confirm_in_place below).
 -- RESERVED and not due:
 --   not committed: the serials are checked, in order: a serial of an unknown line → LINE_NOT_FOUND {n}; a line
 --     whose serials do not number its granted units → SERIAL_COUNT {n of its first serial, u = its units}; a
@@ -16,6 +16,86 @@
 -- retailer → NOT_FOUND. Other states → WRONG_STATE.
 local id, retailer, now, confirmation, committed = A.claim, A.retailer, A.now, A.confirmation, A.committed
 local serials = A.serials
+
+-- The MessagePack unsigned integer at byte p of s (as the C++ writes one: fixint, uint16, uint32 or int64), and
+-- the position after it; nil for another type.
+local function uint_at(s, p)
+  local b = string.byte(s, p)
+  if b < 128 then
+    return b, p + 1
+  end
+  local size = (b == 205 and 2) or (b == 206 and 4) or (b == 211 and 8) or nil
+  if not size then
+    return nil
+  end
+  local n = 0
+  for i = p + 1, p + size do
+    n = n * 256 + string.byte(s, i)
+  end
+  return n, p + 1 + size
+end
+
+-- The MessagePack string at byte p of s (fixstr or str8: ids and keys are shorter than 256 bytes), and the
+-- position after it; nil for another type.
+local function str_at(s, p)
+  local b = string.byte(s, p)
+  local size, from
+  if b >= 160 and b <= 191 then
+    size, from = b - 160, p + 1
+  elseif b == 217 then
+    size, from = string.byte(s, p + 1), p + 2
+  else
+    return nil
+  end
+  return string.sub(s, from, from + size - 1), from + size
+end
+
+-- The common path's confirmation, on a claim as a full grant stored it (scripts.cc ReserveArgs::Stored: a map of
+-- 18 whose first fields are st, up, ex, gf, bk, ok, rt and bu): RESERVED -> CONFIRMED is then a change of the
+-- bytes of st and up, with no unpacking or packing. Taken when no serials are given, nothing in the slot is
+-- due, the claim is RESERVED and live, holds nothing elsewhere (bk and ok empty) and is this retailer's;
+-- else nil (nothing changed) and the general path below decides. Answers as reply() would, with the stored
+-- record itself in place of the claim's fields (scripts.cc ReadClaim).
+local function confirm_in_place()
+  if committed or #serials > 0 then
+    return nil
+  end
+  local packed = redis.call('HGET', CLAIMS, id)
+  if not packed or string.sub(packed, 1, 11) ~= '\222\0\18\162st\1\162up\179' or
+      string.sub(packed, 31, 34) ~= '\162ex\179' or string.sub(packed, 54, 56) ~= '\162gf' then
+    return nil
+  end
+  if le(string.sub(packed, 35, 53), now) then
+    return nil
+  end
+  local granted, p = uint_at(packed, 57)
+  if not granted or string.sub(packed, p, p + 10) ~= '\162bk\144\162ok\144\162rt' then
+    return nil
+  end
+  local rt, q = str_at(packed, p + 11)
+  if not rt or (retailer ~= '' and rt ~= retailer) or string.sub(packed, q, q + 2) ~= '\162bu' then
+    return nil
+  end
+  local buyer = str_at(packed, q + 3)
+  -- Last, as the dearest check: anything due in the slot is expired first, by the general path.
+  if not buyer or redis.call('ZRANGEBYSCORE', HOLDS, '-inf', fmt(ms_of(now)), 'LIMIT', 0, 1)[1] then
+    return nil
+  end
+  local confirmed = string.sub(packed, 1, 6) .. '\2\162up\179' .. now .. string.sub(packed, 31)
+  redis.call('HSET', CLAIMS, id, confirmed, id .. ':k', confirmation)
+  redis.call('ZREM', HOLDS, id)
+  ledger(now, id, {bu = buyer}, 'confirm', granted)
+  local more = redis.call('HMGET', CLAIMS, id .. ':d', id .. ':h')
+  return answer('OK', {rp = false,
+    c = {id = id, r = confirmed, d = more[1] or '', k = confirmation, h = more[2] or ''}})
+end
+if A.in_place then
+  local done = confirm_in_place()
+  if done then
+    return done
+  end
+end
+
 local rec = find_claim(id, retailer, now)
 if not rec then
   return answer('NOT_FOUND')

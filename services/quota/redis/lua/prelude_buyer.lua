@@ -14,7 +14,9 @@
 -- confirmation in progress is taking (key -> true; held while the claim is RESERVED, cleared when it is confirmed).
 -- A line: id, u/f units/fen granted, r reason bits, ru/rf units/fen refunded, ch counter charges {k field, a amount,
 -- u 1 = units}, ok once-keys and serial keys held, bg budget charges {k budget key, f fen}. rp 1 once a sweeper
--- reported the claim's expiry (each expiry is reported once, by the sweeper that sets it).
+-- reported the claim's expiry (each expiry is reported once, by the sweeper that sets it). gf, in claims a full
+-- grant stored (scripts.h FullGrant, since 2026-12-05): the fen granted, read only while the claim is RESERVED
+-- (buyer_confirm.lua confirm_in_place); the scripts keep it as any other field.
 local CLAIMS, COUNTERS, HOLDS, LEDGER = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local RESERVED, CONFIRMED, CANCELLED, EXPIRED, REFUNDED, PARTIALLY_REFUNDED, REJECTED, VOIDED = 1, 2, 3, 4, 5, 6, 7, 8
 
