@@ -1193,7 +1193,8 @@ std::string BuyerSlot(RedisServer& server, const RedisQuotaStore& store, const B
 
 // The full grant (scripts.h FullGrant) stores the claim, counters, hold and ledger line the script's general
 // path stores for the same request, and the confirmation in place (buyer_confirm.lua confirm_in_place) what
-// the general confirmation does; both answer the same claim. So instances with and without them share a Redis.
+// the general confirmation does; both answer the same claim. So instances with and without them share a
+// Redis.
 TEST_F(RedisQuotaStoreTest, FullGrantsAndConfirmationsInPlaceLeaveWhatTheGeneralPathLeaves) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   const BuyerRef buyer = TestBuyer(1);
@@ -1259,12 +1260,11 @@ TEST_F(RedisQuotaStoreTest, AFullGrantWithOnceKeysAndBudgetsLeavesWhatTheGeneral
   ASSERT_NO_FATAL_FAILURE(StartServer());
   const BuyerRef buyer = TestBuyer(1);
   const BudgetRef pool = Budget("pool", 10 * kFen);
-  const ReserveRequest request =
-      ReserveBuilder(buyer, "shop", "r1", kT0)
-          .Line("kitchen", 1, 2 * kFen, {Units("u:reno", 1)}, {Home("h1")}, {pool})
-          .Line("fridge", 2, kFen, {Units("u:fridge", 2)}, {}, {pool})
-          .Line("phone", 1, kFen, {Units("u:phones", 3)})
-          .Build();
+  const ReserveRequest request = ReserveBuilder(buyer, "shop", "r1", kT0)
+                                     .Line("kitchen", 1, 2 * kFen, {Units("u:reno", 1)}, {Home("h1")}, {pool})
+                                     .Line("fridge", 2, kFen, {Units("u:fridge", 2)}, {}, {pool})
+                                     .Line("phone", 1, kFen, {Units("u:phones", 3)})
+                                     .Build();
   std::vector<std::string> slots;
   std::vector<int64_t> budget_used;
   for (bool full_grants : {false, true}) {
@@ -1333,7 +1333,7 @@ TEST_F(RedisQuotaStoreTest, HistoriesWorkAcrossTheOldAndNewClaimLayouts) {
   ASSERT_THAT(packed, IsOk());
   absl::StatusOr<msgpack::Value> record = msgpack::Parse(packed->str());
   ASSERT_THAT(record, IsOk());
-  const std::set<std::string> known = {"st", "rt", "rq", "fp", "bu", "cr", "up", "ex", "rs", "ln",
+  const std::set<std::string> known = {"st", "rt", "rq", "fp", "bu", "cr",  "up", "ex", "rs", "ln",
                                        "rf", "vd", "co", "bk", "ok", "okr", "sp", "rp", "gf"};
   for (const auto& [field, value] : record->AsMap()) EXPECT_TRUE(known.contains(field)) << field;
 

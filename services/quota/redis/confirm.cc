@@ -43,9 +43,8 @@ class ConfirmCall : public SteppedCall<ConfirmCall> {
 
   // 1. (committed = false) the check, and the serials recorded as pending; 4. (true) CONFIRMED.
   void Run(bool committed) {
-    core_->Write(scripts::Get().buyer_confirm, core_->keys.Buyer(tag_),
-                 scripts::ConfirmArgs{request_, serial_names_, committed, core_->options.full_grants}.Encode(),
-                 deadline_,
+    const scripts::ConfirmArgs args{request_, serial_names_, committed, core_->options.full_grants};
+    core_->Write(scripts::Get().buyer_confirm, core_->keys.Buyer(tag_), args.Encode(), deadline_,
                  [self = shared_from_this(), committed](Reply reply) {
                    absl::StatusOr<ClaimReply> answer = scripts::ParseClaimReply(reply, "buyer_confirm");
                    if (!answer.ok()) return self->Finish(answer.status());
