@@ -85,9 +85,8 @@ local function confirm_in_place()
   redis.call('HSET', CLAIMS, id, confirmed, id .. ':k', confirmation)
   redis.call('ZREM', HOLDS, id)
   ledger(now, id, {bu = buyer}, 'confirm', granted)
-  local more = redis.call('HMGET', CLAIMS, id .. ':d', id .. ':h')
   return answer('OK', {rp = false,
-    c = {id = id, r = confirmed, d = more[1] or '', k = confirmation, h = more[2] or ''}})
+    c = {id = id, r = confirmed, d = claim_field(id, ':d'), k = confirmation, h = claim_field(id, ':h')}})
 end
 if A.in_place then
   local done = confirm_in_place()

@@ -20,8 +20,9 @@
 -- The full grant, or nil when it does not apply (nothing was changed).
 local function reserve_in_full()
   local id, now = ARGV[3], ARGV[4]
+  -- (HGET, not HEXISTS: the commands the scripts run are the ones deploy/redis/users.acl grants.)
   if redis.call('ZRANGEBYSCORE', HOLDS, '-inf', fmt(ms_of(now)), 'LIMIT', 0, 1)[1] or
-      redis.call('HEXISTS', CLAIMS, id) == 1 then
+      redis.call('HGET', CLAIMS, id) then
     return nil
   end
   local last = 9 + 3 * tonumber(ARGV[9])
