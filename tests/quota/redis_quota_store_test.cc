@@ -144,6 +144,14 @@ class RedisQuotaStoreTest : public ::testing::Test {
     return std::make_unique<RedisQuotaStore>(*client_, std::move(options));
   }
 
+  // A store on an emptied Redis, with or without full grants (RedisQuotaStoreOptions::full_grants).
+  std::unique_ptr<RedisQuotaStore> EmptyStore(bool full_grants) {
+    EXPECT_THAT(server_->Run({"FLUSHALL"}), IsOk());
+    RedisQuotaStoreOptions options;
+    options.full_grants = full_grants;
+    return MakeStore(std::move(options));
+  }
+
   // A store whose calls ask `crash(step)` before each protocol step and die there when it says true.
   template <typename Predicate>
   std::unique_ptr<RedisQuotaStore> MakeCrashingStore(Predicate crash) {
@@ -1209,10 +1217,7 @@ TEST_F(RedisQuotaStoreTest, FullGrantsAndConfirmationsInPlaceLeaveWhatTheGeneral
   std::vector<std::string> reserved, confirmed;
   std::vector<ClaimRecord> answers;
   for (bool full_grants : {false, true}) {
-    ASSERT_THAT(server_->Run({"FLUSHALL"}), IsOk());
-    RedisQuotaStoreOptions options;
-    options.full_grants = full_grants;
-    std::unique_ptr<RedisQuotaStore> store = MakeStore(std::move(options));
+    std::unique_ptr<RedisQuotaStore> store = EmptyStore(full_grants);
     SyncStore sync(*store);
     const absl::StatusOr<ClaimRecord> claim = sync.Reserve(request);
     ASSERT_THAT(claim, IsOk());
@@ -1262,10 +1267,7 @@ TEST_F(RedisQuotaStoreTest, AFullGrantWithOnceKeysAndBudgetsLeavesWhatTheGeneral
   std::vector<std::string> slots;
   std::vector<int64_t> budget_used;
   for (bool full_grants : {false, true}) {
-    ASSERT_THAT(server_->Run({"FLUSHALL"}), IsOk());
-    RedisQuotaStoreOptions options;
-    options.full_grants = full_grants;
-    std::unique_ptr<RedisQuotaStore> store = MakeStore(std::move(options));
+    std::unique_ptr<RedisQuotaStore> store = EmptyStore(full_grants);
     SyncStore sync(*store);
     const absl::StatusOr<ClaimRecord> claim = sync.Reserve(request);
     ASSERT_THAT(claim, IsOk());
