@@ -88,12 +88,13 @@ bool ReadLine(const Value& line, ClaimRecord& r) {
 // confirm_in_place() — id, d, k and h beside the stored record itself (r); false when malformed.
 bool ReadClaim(const Value& view, ClaimRecord& r) {
   const Value& c = view["c"];
-  absl::StatusOr<Value> stored = absl::NotFoundError("no stored record");
+  std::optional<Value> stored;
   if (const Value* packed = c.Find("r")) {
-    stored = msgpack::Parse(packed->AsBytes());
-    if (!stored.ok()) return false;
+    absl::StatusOr<Value> parsed = msgpack::Parse(packed->AsBytes());
+    if (!parsed.ok()) return false;
+    stored = *std::move(parsed);
   }
-  const Value& fields = stored.ok() ? *stored : c;
+  const Value& fields = stored ? *stored : c;
   const int64_t state = fields["st"].AsInt();
   if (state < 1 || state > 8) return false;
   r.state = static_cast<ClaimState>(state);
@@ -197,7 +198,7 @@ void StrArray(const std::vector<std::string>& items, Writer& w) {
 // The claim of a full grant as prelude_buyer.lua stores it: the record buyer_reserve.lua builds, field for
 // field (an empty Lua table packs as an empty array), plus gf, the fen granted. The first fields are in the
 // order buyer_confirm.lua's confirm_in_place() reads them at fixed places: st, up, ex, gf, bk, ok, rt, bu.
-std::string ReserveArgs::Stored(const std::vector<LineGrant>& grants,
+std::string ReserveArgs::Stored(const std::vector<LineGrant>& grants, const std::vector<std::string>& fields,
                                 const std::vector<std::string>& held_budgets,
                                 const std::vector<std::string>& held_once) const {
   const ReserveRequest& r = request;
@@ -221,10 +222,14 @@ std::string ReserveArgs::Stored(const std::vector<LineGrant>& grants,
     w.Key("r").Int(reasons[i]).Key("ru").Int(0).Key("rf").Int(0);
     w.Key("ch").Array(granted ? line.counters.size() : 0);
     for (uint16_t c : granted ? line.counters : std::vector<uint16_t>{}) {
-      const CounterLimit& counter = r.counters[c];
-      const bool in_units = counter.kind == CounterLimit::Kind::kUnits;
-      w.Map(3).Key("k").Str(RedisQuotaKeys::CounterField(r.buyer.key, counter.programme, counter.field));
-      w.Key("a").Int(in_units ? grant.units : grant.fen).Key("u").Int(in_units ? 1 : 0);
+      const bool in_units = r.counters[c].kind == CounterLimit::Kind::kUnits;
+      w.Map(3)
+          .Key("k")
+          .Str(fields[c])
+          .Key("a")
+          .Int(in_units ? grant.units : grant.fen)
+          .Key("u")
+          .Int(in_units ? 1 : 0);
     }
     w.Key("ok").Array(granted ? line.once_keys.size() : 0);
     for (uint16_t o : granted ? line.once_keys : std::vector<uint16_t>{}) w.Str(once_keys[o]);
@@ -261,11 +266,12 @@ std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
     total += fen;
   }
   if (total == 0) return std::nullopt;
+  std::vector<std::string> fields;  // per counter: its field in the buyer's counters hash
+  for (const CounterLimit& counter : r.counters) {
+    fields.push_back(RedisQuotaKeys::CounterField(r.buyer.key, counter.programme, counter.field));
+  }
   for (size_t c = 0; c < r.counters.size(); ++c) {
-    if (charged[c] == 0) continue;
-    full.charges.push_back(
-        {RedisQuotaKeys::CounterField(r.buyer.key, r.counters[c].programme, r.counters[c].field), charged[c],
-         r.counters[c].limit});
+    if (charged[c] > 0) full.charges.push_back({fields[c], charged[c], r.counters[c].limit});
   }
   // What the other slots must hold for it (prelude_buyer.lua plan() of a RESERVED claim).
   const std::vector<std::string> held_budgets = HeldKeys(budget_keys, budget_taken);
@@ -280,7 +286,7 @@ std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
   record.created_at = created;
   record.updated_at = r.now;
   record.expires_at = r.expires_at;
-  full.stored = Stored(record.grants, held_budgets, held_once);
+  full.stored = Stored(record.grants, fields, held_budgets, held_once);
   full.ledger = absl::StrCat(R"({"at":")", TimeText(r.now), R"(","claim":")", r.claim_id, R"(","buyer":")",
                              r.buyer.key, R"(","event":"reserve","fen":)", total, "}");
   return full;

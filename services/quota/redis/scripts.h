@@ -9,10 +9,10 @@
 //
 //   const std::string args = scripts::ConfirmArgs{claim_id, retailer, now, confirmation, false, {}}.Encode();
 //   client.EvalScript(scripts::Get().buyer_confirm, keys, {args}, ...);
+//   absl::StatusOr<ClaimReply> reply = ParseClaimReply(value, "buyer_confirm");
 //
 // One exception to "one map": buyer_reserve's full grant (FullGrant) travels as plain ARGV strings, because
 // unpacking a map costs Redis's Lua more than the whole full-grant path.
-//   absl::StatusOr<ClaimReply> reply = ParseClaimReply(value, "buyer_confirm");
 //
 // Thread safety: the scripts are immutable; the rest are pure functions of their arguments.
 // Errors: the Parse functions answer INTERNAL for an answer of an unexpected shape (never quoting it: it may
@@ -114,7 +114,9 @@ struct ReserveArgs {
 
  private:
   std::string Map() const;
-  std::string Stored(const std::vector<LineGrant>& grants, const std::vector<std::string>& held_budgets,
+  // `fields`: per counter, its field (RedisQuotaKeys::CounterField).
+  std::string Stored(const std::vector<LineGrant>& grants, const std::vector<std::string>& fields,
+                     const std::vector<std::string>& held_budgets,
                      const std::vector<std::string>& held_once) const;
 };
 

@@ -78,7 +78,7 @@ local function confirm_in_place()
   end
   local buyer = str_at(packed, q + 3)
   -- Last, as the dearest check: anything due in the slot is expired first, by the general path.
-  if not buyer or redis.call('ZRANGEBYSCORE', HOLDS, '-inf', fmt(ms_of(now)), 'LIMIT', 0, 1)[1] then
+  if not buyer or anything_due(now) then
     return nil
   end
   local confirmed = string.sub(packed, 1, 6) .. '\2\162up\179' .. now .. string.sub(packed, 31)

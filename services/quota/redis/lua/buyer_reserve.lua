@@ -21,8 +21,7 @@
 local function reserve_in_full()
   local id, now = ARGV[3], ARGV[4]
   -- (HGET, not HEXISTS: the commands the scripts run are the ones deploy/redis/users.acl grants.)
-  if redis.call('ZRANGEBYSCORE', HOLDS, '-inf', fmt(ms_of(now)), 'LIMIT', 0, 1)[1] or
-      redis.call('HGET', CLAIMS, id) then
+  if anything_due(now) or redis.call('HGET', CLAIMS, id) then
     return nil
   end
   local last = 9 + 3 * tonumber(ARGV[9])

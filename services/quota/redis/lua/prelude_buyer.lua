@@ -72,6 +72,11 @@ local function expire_claim(id, rec)
   ledger(rec.ex, id, rec, 'expire', -fen)
 end
 
+-- True when expire_due(now) may have something to do: a hold in this slot ended by now (to the millisecond).
+local function anything_due(now)
+  return redis.call('ZRANGEBYSCORE', HOLDS, '-inf', fmt(ms_of(now)), 'LIMIT', 0, 1)[1] ~= nil
+end
+
 -- Expires every RESERVED claim of this slot whose hold ended by `now`.
 local function expire_due(now)
   local ids = redis.call('ZRANGEBYSCORE', HOLDS, '-inf', fmt(ms_of(now)))
