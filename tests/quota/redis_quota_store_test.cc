@@ -1253,8 +1253,9 @@ TEST_F(RedisQuotaStoreTest, FullGrantsAndConfirmationsInPlaceLeaveWhatTheGeneral
   }
 }
 
-// With once-keys and budgets the full grant stores what the general path stores too (the claim holds them;
-// its confirmation then commits them in their slots, by the general path).
+// With once-keys and budgets the full grant stores what the general path stores too (the claim holds them),
+// and its confirmation in place asks the caller to commit them in their slots (NEEDS_COMMIT with the stored
+// record, whose plan the C++ reads from its lines) and then confirms it: the same claim, slot and budget.
 TEST_F(RedisQuotaStoreTest, AFullGrantWithOnceKeysAndBudgetsLeavesWhatTheGeneralPathLeaves) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   const BuyerRef buyer = TestBuyer(1);
@@ -1264,7 +1265,8 @@ TEST_F(RedisQuotaStoreTest, AFullGrantWithOnceKeysAndBudgetsLeavesWhatTheGeneral
                                      .Line("fridge", 2, kFen, {Units("u:fridge", 2)}, {}, {pool})
                                      .Line("phone", 1, kFen, {Units("u:phones", 3)})
                                      .Build();
-  std::vector<std::string> slots;
+  std::vector<std::string> reserved, confirmed;
+  std::vector<ClaimRecord> answers;
   std::vector<int64_t> budget_used;
   for (bool full_grants : {false, true}) {
     std::unique_ptr<RedisQuotaStore> store = EmptyStore(full_grants);
@@ -1272,11 +1274,31 @@ TEST_F(RedisQuotaStoreTest, AFullGrantWithOnceKeysAndBudgetsLeavesWhatTheGeneral
     const absl::StatusOr<ClaimRecord> claim = sync.Reserve(request);
     ASSERT_THAT(claim, IsOk());
     EXPECT_EQ(claim->GrantedFen(), 5 * kFen);
-    slots.push_back(BuyerSlot(*server_, *store, buyer));
-    ASSERT_THAT(sync.Confirm(claim->claim_id, kT0 + absl::Minutes(1), "shop"), IsOk());
+    reserved.push_back(BuyerSlot(*server_, *store, buyer));
+    const absl::StatusOr<ClaimRecord> done = sync.Confirm(claim->claim_id, kT0 + absl::Minutes(1), "shop");
+    ASSERT_THAT(done, IsOk());
+    answers.push_back(*done);
+    confirmed.push_back(BuyerSlot(*server_, *store, buyer));
+    // Confirmed in place: the full grant's field order kept, st first.
+    const absl::StatusOr<RedisValue> packed =
+        server_->Run({"HGET", store->keys().Buyer(buyer.tag)[0], claim->claim_id});
+    ASSERT_THAT(packed, IsOk());
+    EXPECT_EQ(absl::StartsWith(packed->str(), std::string("\xde\x00\x12\xa2st\x02", 7)), full_grants);
     budget_used.push_back(sync.BudgetUsage({pool}, kT0 + absl::Hours(2))->at(0));
+    // Committed elsewhere too: the home's once-key outlives the hold, so a second kitchen is refused.
+    const absl::StatusOr<ClaimRecord> again =
+        sync.Reserve(ReserveBuilder(buyer, "shop", "r2", kT0 + absl::Hours(2))
+                         .Line("kitchen", 1, 2 * kFen, {Units("u:reno", 5)}, {Home("h1")}, {pool})
+                         .Build());
+    ASSERT_THAT(again, IsOk());
+    EXPECT_EQ(again->grants[0].units, 0) << "the home's renovation was subsidised";
   }
-  EXPECT_EQ(slots[1], slots[0]);
+  EXPECT_EQ(reserved[1], reserved[0]);
+  EXPECT_EQ(confirmed[1], confirmed[0]);
+  EXPECT_EQ(answers[1].state, ClaimState::kConfirmed);
+  EXPECT_EQ(answers[1].grants, answers[0].grants);
+  EXPECT_EQ(std::tie(answers[1].draft, answers[1].confirmation, answers[1].updated_at, answers[1].replayed),
+            std::tie(answers[0].draft, answers[0].confirmation, answers[0].updated_at, answers[0].replayed));
   EXPECT_EQ(budget_used, (std::vector<int64_t>{4 * kFen, 4 * kFen})) << "committed: the kitchen and fridges";
 }
 

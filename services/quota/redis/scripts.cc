@@ -85,10 +85,12 @@ bool ReadLine(const Value& line, ClaimRecord& r) {
 }
 
 // The claim of a buyer script's answer: prelude_buyer.lua claim_view(), or — buyer_confirm.lua's
-// confirm_in_place() — id, d, k and h beside the stored record itself (r); false when malformed.
-bool ReadClaim(const Value& view, ClaimRecord& r) {
+// confirm_in_place() — id, d, k and h beside the stored record itself (r), which is then also parsed into
+// `*stored` when given; false when malformed.
+bool ReadClaim(const Value& view, ClaimRecord& r, std::optional<Value>* stored_out = nullptr) {
   const Value& c = view["c"];
-  std::optional<Value> stored;
+  std::optional<Value> local;
+  std::optional<Value>& stored = stored_out != nullptr ? *stored_out : local;
   if (const Value* packed = c.Find("r")) {
     absl::StatusOr<Value> parsed = msgpack::Parse(packed->AsBytes());
     if (!parsed.ok()) return false;
@@ -130,6 +132,23 @@ bool ReadPlan(const Value& p, Plan& plan) {
   return true;
 }
 
+// The plan of a claim a full grant stored, as prelude_buyer.lua plan() gives it: confirm_in_place() answers
+// with such a record only while it is RESERVED or just CONFIRMED, with no pending serials and nothing
+// released (sp and okr empty), so each budget in bk holds what the lines draw on it, and each once-key in ok
+// stays held when a line holds it.
+void PlanOfStored(const Value& stored, Plan& plan) {
+  std::map<std::string, int64_t> target;
+  std::set<std::string> held;
+  for (const Value& line : stored["ln"].AsArray()) {
+    for (const Value& charge : line["bg"].AsArray()) target[charge["k"].AsBytes()] += charge["f"].AsInt();
+    for (const Value& key : line["ok"].AsArray()) held.insert(key.AsBytes());
+  }
+  for (const Value& key : stored["bk"].AsArray())
+    plan.budgets.push_back({key.AsBytes(), target[key.AsBytes()]});
+  for (const Value& key : stored["ok"].AsArray())
+    plan.once.push_back({key.AsBytes(), held.contains(key.AsBytes())});
+}
+
 absl::StatusOr<ClaimReply> ReadClaimReply(const Value& view, absl::string_view script) {
   ClaimReply out;
   out.status = view["s"].AsBytes();
@@ -138,7 +157,13 @@ absl::StatusOr<ClaimReply> ReadClaimReply(const Value& view, absl::string_view s
   out.units = view["u"].AsInt();
   out.report = view["report"].AsBool();
   if (out.status == "OK" || out.status == "NEEDS_COMMIT") {
-    if (!ReadClaim(view, out.record) || !ReadPlan(view["p"], out.plan)) return BadReply(script);
+    std::optional<Value> stored;
+    if (!ReadClaim(view, out.record, &stored)) return BadReply(script);
+    if (stored) {
+      PlanOfStored(*stored, out.plan);
+    } else if (!ReadPlan(view["p"], out.plan)) {
+      return BadReply(script);
+    }
   }
   return out;
 }
@@ -249,6 +274,7 @@ std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
   std::vector<int64_t> charged(r.counters.size(), 0);
   std::map<std::string, int64_t> budget_fen;  // per budget key: the fen the lines hold there
   std::set<std::string> once_kept;            // the once-keys the granted lines hold
+  bool lines_hold_elsewhere = false;          // a granted line holds a once-key or budget entry
   int64_t total = 0;
   for (size_t i = 0; i < r.lines.size(); ++i) {
     const LineRequest& line = r.lines[i];
@@ -263,6 +289,7 @@ std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
     }
     for (uint16_t b : line.budgets) budget_fen[budget_keys[b]] += fen;
     for (uint16_t o : line.once_keys) once_kept.insert(once_keys[o]);
+    lines_hold_elsewhere = lines_hold_elsewhere || !line.once_keys.empty() || !line.budgets.empty();
     total += fen;
   }
   if (total == 0) return std::nullopt;
@@ -276,6 +303,10 @@ std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
   // What the other slots must hold for it (prelude_buyer.lua plan() of a RESERVED claim).
   const std::vector<std::string> held_budgets = HeldKeys(budget_keys, budget_taken);
   const std::vector<std::string> held_once = HeldKeys(once_keys, once_taken);
+  // A claim that holds something elsewhere only for lines granted nothing is confirmed at once by the general
+  // path (holds_elsewhere() is false) and left to its hold end there; a full grant's claim holds something
+  // elsewhere exactly when its lines do, which is how the confirmation in place tells (bk or ok not empty).
+  if ((!held_budgets.empty() || !held_once.empty()) && !lines_hold_elsewhere) return std::nullopt;
   for (const std::string& key : held_budgets) full.plan.budgets.push_back({key, budget_fen[key]});
   for (const std::string& key : held_once) full.plan.once.push_back({key, once_kept.contains(key)});
   record.claim_id = r.claim_id;

@@ -71,7 +71,9 @@ struct ClaimReply {
   int64_t state = 0;   // WRONG_STATE: the claim's state
   int64_t serial = 0;  // serial errors: the serial (1-based into the request's)
   int64_t units = 0;   // SERIAL_COUNT: the line's granted units
-  ClaimRecord record;  // OK / NEEDS_COMMIT (record.replayed, record.last_change_fen included)
+  // OK / NEEDS_COMMIT (record.replayed, record.last_change_fen included). A NEEDS_COMMIT of a confirmation in
+  // place carries no draft, confirmation or history: the caller needs only the hold end and the plan.
+  ClaimRecord record;
   Plan plan;
   bool report = false;  // buyer_sweep: this call reports the claim's expiry
 };
@@ -107,7 +109,8 @@ struct ReserveArgs {
   std::vector<bool> budget_taken;  // per request budget: this claim has an entry
   std::vector<int32_t> units;      // per line: what the once-keys and budgets allow
   std::vector<uint32_t> reasons;   // per line: reason bits so far
-  // The full grant; nullopt when the claim would be granted nothing (REJECTED: the script decides).
+  // The full grant; nullopt when the claim would be granted nothing (REJECTED: the script decides), or holds
+  // a once-key or budget entry only for lines granted nothing (the general path confirms that one at once).
   std::optional<FullGrant> FullGrantOf() const;
   // The script's ARGV: its argument map, or (with `full`) an empty map, the argument map and the full grant.
   std::vector<std::string> Encode(const FullGrant* full) const;

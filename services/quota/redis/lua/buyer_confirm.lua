@@ -50,14 +50,35 @@ local function str_at(s, p)
   return string.sub(s, from, from + size - 1), from + size
 end
 
--- The common path's confirmation, on a claim as a full grant stored it (scripts.cc ReserveArgs::Stored: a map of
--- 18 whose first fields are st, up, ex, gf, bk, ok, rt and bu): RESERVED -> CONFIRMED is then a change of the
--- bytes of st and up, with no unpacking or packing. Taken when no serials are given, nothing in the slot is
--- due, the claim is RESERVED and live, holds nothing elsewhere (bk and ok empty) and is this retailer's;
--- else nil (nothing changed) and the general path below decides. Answers as reply() would, with the stored
--- record itself in place of the claim's fields (scripts.cc ReadClaim).
+-- The number of strings in the MessagePack array at byte p of s (a fixarray of strings as str_at reads them), and
+-- the position after it; nil for another type.
+local function strings_at(s, p)
+  local b = string.byte(s, p)
+  if b < 144 or b > 159 then
+    return nil
+  end
+  p = p + 1
+  for _ = 1, b - 144 do
+    local item
+    item, p = str_at(s, p)
+    if not item then
+      return nil
+    end
+  end
+  return b - 144, p
+end
+
+-- The confirmation of a claim as a full grant stored it (scripts.cc ReserveArgs::Stored: a map of 18 whose first
+-- fields are st, up, ex, gf, bk, ok, rt and bu), with no unpacking or packing. Taken when no serials are given,
+-- nothing in the slot is due, the claim is RESERVED and live and is this retailer's; else nil (nothing changed)
+-- and the general path below decides. Then:
+--   the claim holds something elsewhere (bk or ok not empty: a full grant's claim then has a line that holds it,
+--     so this is the general path's holds_elsewhere()) that the caller has not committed: NEEDS_COMMIT, with
+--     the stored record (the caller reads only its hold end and plan: no draft, confirmation or history);
+--   else RESERVED -> CONFIRMED is a change of the bytes of st and up, answered as reply() would, with the stored
+--     record itself in place of the claim's fields (scripts.cc ReadClaim).
 local function confirm_in_place()
-  if committed or #serials > 0 then
+  if #serials > 0 then
     return nil
   end
   local packed = redis.call('HGET', CLAIMS, id)
@@ -69,10 +90,18 @@ local function confirm_in_place()
     return nil
   end
   local granted, p = uint_at(packed, 57)
-  if not granted or string.sub(packed, p, p + 10) ~= '\162bk\144\162ok\144\162rt' then
+  if not granted or string.sub(packed, p, p + 2) ~= '\162bk' then
     return nil
   end
-  local rt, q = str_at(packed, p + 11)
+  local budgets, after_budgets = strings_at(packed, p + 3)
+  if not budgets or string.sub(packed, after_budgets, after_budgets + 2) ~= '\162ok' then
+    return nil
+  end
+  local onces, after_onces = strings_at(packed, after_budgets + 3)
+  if not onces or string.sub(packed, after_onces, after_onces + 2) ~= '\162rt' then
+    return nil
+  end
+  local rt, q = str_at(packed, after_onces + 3)
   if not rt or (retailer ~= '' and rt ~= retailer) or string.sub(packed, q, q + 2) ~= '\162bu' then
     return nil
   end
@@ -80,6 +109,9 @@ local function confirm_in_place()
   -- Last, as the dearest check: anything due in the slot is expired first, by the general path.
   if not buyer or anything_due(now) then
     return nil
+  end
+  if budgets + onces > 0 and not committed then
+    return answer('NEEDS_COMMIT', {rp = false, c = {id = id, r = packed}})
   end
   local confirmed = string.sub(packed, 1, 6) .. '\2\162up\179' .. now .. string.sub(packed, 31)
   redis.call('HSET', CLAIMS, id, confirmed, id .. ':k', confirmation)
