@@ -90,18 +90,26 @@ local function confirm_in_place()
     return nil
   end
   local granted, p = uint_at(packed, 57)
-  if not granted or string.sub(packed, p, p + 2) ~= '\162bk' then
+  if not granted then
     return nil
   end
-  local budgets, after_budgets = strings_at(packed, p + 3)
-  if not budgets or string.sub(packed, after_budgets, after_budgets + 2) ~= '\162ok' then
-    return nil
+  -- bk and ok: both empty on the common path, else counted (the claim holds something elsewhere when either is not).
+  local elsewhere, rt_at = false, p + 11
+  if string.sub(packed, p, p + 10) ~= '\162bk\144\162ok\144\162rt' then
+    local budgets, onces, at
+    if string.sub(packed, p, p + 2) == '\162bk' then
+      budgets, at = strings_at(packed, p + 3)
+    end
+    if not budgets or string.sub(packed, at, at + 2) ~= '\162ok' then
+      return nil
+    end
+    onces, at = strings_at(packed, at + 3)
+    if not onces or string.sub(packed, at, at + 2) ~= '\162rt' then
+      return nil
+    end
+    elsewhere, rt_at = budgets + onces > 0, at + 3
   end
-  local onces, after_onces = strings_at(packed, after_budgets + 3)
-  if not onces or string.sub(packed, after_onces, after_onces + 2) ~= '\162rt' then
-    return nil
-  end
-  local rt, q = str_at(packed, after_onces + 3)
+  local rt, q = str_at(packed, rt_at)
   if not rt or (retailer ~= '' and rt ~= retailer) or string.sub(packed, q, q + 2) ~= '\162bu' then
     return nil
   end
@@ -110,7 +118,7 @@ local function confirm_in_place()
   if not buyer or anything_due(now) then
     return nil
   end
-  if budgets + onces > 0 and not committed then
+  if elsewhere and not committed then
     return answer('NEEDS_COMMIT', {rp = false, c = {id = id, r = packed}})
   end
   local confirmed = string.sub(packed, 1, 6) .. '\2\162up\179' .. now .. string.sub(packed, 31)
@@ -126,6 +134,7 @@ if A.in_place then
     return done
   end
 end
+-- (prelude_buyer.lua)
 
 local rec = find_claim(id, retailer, now)
 if not rec then

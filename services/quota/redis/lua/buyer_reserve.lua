@@ -45,6 +45,7 @@ if #ARGV > 1 then
   end
   A = cmsgpack.unpack(ARGV[2])
 end
+-- (prelude_buyer.lua)
 
 local id, buyer, retailer, request, fp, now, hold_end = A.claim, A.buyer, A.retailer, A.request, A.fp, A.now, A.hold
 local created, restores, draft = A.created, A.restores, A.draft
