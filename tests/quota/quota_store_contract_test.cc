@@ -317,6 +317,25 @@ TEST_P(QuotaStoreContractTest, BudgetsGrantWholeUnitsUntilTheyRunOut) {
       3);
 }
 
+// A hold that ended gives its budget share back to the next claim that needs it, whether or not anything
+// swept it first (the Redis store gives ended holds back only when a line would not fit without them).
+TEST_P(QuotaStoreContractTest, AHoldThatEndedGivesItsBudgetShareToTheNextClaim) {
+  const BudgetRef budget = Budget("b", 250);
+  const ClaimRecord first = *sync_->Reserve(
+      ReserveBuilder(TestBuyer(1), "shop", "r1", t0_).Line("1", 2, 100, {}, {}, {budget}).Build());
+  EXPECT_EQ(first.grants[0].units, 2);
+  const ClaimRecord meanwhile =
+      *sync_->Reserve(ReserveBuilder(TestBuyer(2), "shop", "r2", t0_ + absl::Minutes(1))
+                          .Line("1", 2, 100, {}, {}, {budget})
+                          .Build());
+  EXPECT_EQ(meanwhile.grants[0].units, 0) << "50 fen left while the first claim holds 200";
+  const absl::Time later = t0_ + absl::Hours(2);
+  const ClaimRecord after = *sync_->Reserve(
+      ReserveBuilder(TestBuyer(3), "shop", "r3", later).Line("1", 2, 100, {}, {}, {budget}).Build());
+  EXPECT_EQ(after.grants[0].units, 2) << "the first claim's hold ended: its 200 fen are free again";
+  EXPECT_EQ(*sync_->BudgetUsage({budget}, later), std::vector<int64_t>{200});
+}
+
 TEST_P(QuotaStoreContractTest, BudgetIsAllocatedBeforeCountersAndUnusedPartGoesBack) {
   const BuyerRef buyer = TestBuyer(1);
   const CounterLimit one = Units("one", 1);

@@ -174,7 +174,9 @@ class ReserveCall : public SteppedCall<ReserveCall> {
     };
   }
 
-  Step WriteScript(const redis::RedisScript& script, std::vector<std::string> keys, std::string args) {
+  // `args`: the script's argument map (std::string), or its ARGV (std::vector<std::string>).
+  template <typename Args>
+  Step WriteScript(const redis::RedisScript& script, std::vector<std::string> keys, Args args) {
     return [core = core_, &script, keys = std::move(keys), args = std::move(args),
             deadline = deadline_](ReplyCallback done) mutable {
       core->Write(script, std::move(keys), std::move(args), deadline, std::move(done));

@@ -551,15 +551,17 @@ std::string OnceSettleArgs(absl::string_view claim_id, SettleMode mode, absl::Ti
   return w.Take();
 }
 
-std::string BudgetSettleArgs(absl::string_view claim_id, SettleMode mode, int64_t target, absl::Time hold_end,
-                             absl::Time now) {
-  Writer w;
-  ClaimAndNow(claim_id, now, 3, w);
+std::vector<std::string> BudgetSettleArgs(absl::string_view claim_id, SettleMode mode, int64_t target,
+                                          absl::Time hold_end, absl::Time now) {
   // A release is a target of 0 in budget_settle.lua, and never a commit (which would find a missing entry
   // gone).
-  w.Key("mode").Str(mode == SettleMode::kCommit && target > 0 ? "commit" : "hold").Key("target").Int(target);
-  w.Key("hold").Str(TimeText(hold_end));
-  return w.Take();
+  return {Writer().Map(0).Take(),
+          std::string(claim_id),
+          mode == SettleMode::kCommit && target > 0 ? "commit" : "hold",
+          absl::StrCat(target),
+          TimeText(hold_end),
+          absl::StrCat(Millis(hold_end)),
+          TimeText(now)};
 }
 
 absl::StatusOr<SettleReply> ParseSettleReply(const absl::StatusOr<redis::RedisValue>& reply) {
@@ -570,21 +572,17 @@ absl::StatusOr<SettleReply> ParseSettleReply(const absl::StatusOr<redis::RedisVa
   return SettleReply{status == "GONE", (*value)["changed"].AsInt() != 0};
 }
 
-std::string BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
-                            int64_t total_fen, const std::vector<BudgetLine>& lines) {
-  Writer w;
-  ClaimAndNow(claim_id, now, 3, w);
-  w.Key("hold").Str(TimeText(hold_end)).Key("total").Int(total_fen).Key("lines").Array(lines.size());
+std::vector<std::string> BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
+                                         int64_t total_fen, const std::vector<BudgetLine>& lines) {
+  std::vector<std::string> argv = {
+      Writer().Map(0).Take(), std::string(claim_id),          TimeText(now),
+      TimeText(hold_end),     absl::StrCat(Millis(hold_end)), absl::StrCat(total_fen)};
   for (const BudgetLine& line : lines) {
-    w.Map(3)
-        .Key("i")
-        .Int(static_cast<int64_t>(line.index))
-        .Key("cap")
-        .Int(line.cap)
-        .Key("fen")
-        .Int(line.unit_fen);
+    argv.push_back(absl::StrCat(line.index));
+    argv.push_back(absl::StrCat(line.cap));
+    argv.push_back(absl::StrCat(line.unit_fen));
   }
-  return w.Take();
+  return argv;
 }
 
 absl::StatusOr<std::vector<int32_t>> ParseBudgetAllocReply(const absl::StatusOr<redis::RedisValue>& reply,

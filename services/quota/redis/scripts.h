@@ -169,8 +169,9 @@ absl::StatusOr<OnceTakeReply> ParseOnceTakeReply(const absl::StatusOr<redis::Red
 enum class SettleMode { kHold, kCommit, kRelease, kDrop };
 std::string OnceSettleArgs(absl::string_view claim_id, SettleMode mode, absl::Time hold_end, absl::Time now,
                            absl::Duration grace);
-std::string BudgetSettleArgs(absl::string_view claim_id, SettleMode mode, int64_t target, absl::Time hold_end,
-                             absl::Time now);
+// budget_settle's ARGV: an empty map, then plain strings (budget_settle.lua).
+std::vector<std::string> BudgetSettleArgs(absl::string_view claim_id, SettleMode mode, int64_t target,
+                                          absl::Time hold_end, absl::Time now);
 struct SettleReply {
   bool gone = false;     // a commit found the entry missing or its hold over
   bool changed = false;  // it released something still live
@@ -183,8 +184,9 @@ struct BudgetLine {
   int32_t cap = 0;   // units at most
   int64_t unit_fen = 0;
 };
-std::string BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
-                            int64_t total_fen, const std::vector<BudgetLine>& lines);
+// Its ARGV: an empty map, then plain strings (budget_alloc.lua).
+std::vector<std::string> BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
+                                         int64_t total_fen, const std::vector<BudgetLine>& lines);
 absl::StatusOr<std::vector<int32_t>> ParseBudgetAllocReply(const absl::StatusOr<redis::RedisValue>& reply,
                                                            size_t count);
 

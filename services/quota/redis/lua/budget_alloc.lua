@@ -1,46 +1,66 @@
 -- budget_alloc.lua: allocates a programme budget to a claim's lines before the buyer's script decides.
 --
--- A (scripts.h BudgetAllocArgs): claim, now, hold (end), total (fen, from the policy in force), lines {{i = line
--- index, cap = units at most, fen = unit fen}...} in request order.
--- Purges holds that ended; when the claim already has an entry (a retry) answers its allocation; else gives each
--- line, in order, the whole units that still fit (total − used), at most its cap, and holds their fen until the
--- hold end. Answers {units = {units per line, in the order of `lines`}}.
-local claim, now, hold_end, total = A.claim, A.now, A.hold, A.total
-local n = #A.lines
-purge(now)
+-- ARGV (scripts.h BudgetAllocArgs; ARGV[1] is an empty map, the prelude's A): claim, now, hold (end), the hold
+-- end's score (ms), total (fen, from the policy in force), then per line in request order its index, cap (units
+-- at most) and unit fen — plain strings, so that no table is built for them.
+-- When the claim already has a live or committed entry (a retry) answers its allocation; else gives each line, in
+-- order, the whole units that still fit (total − used), at most its cap, and holds their fen until the hold end.
+-- Holds that ended (their claims expired) are given back first, but only when they could make a difference: a
+-- line did not get its cap without them, or the claim's own entry is one of them (it is allocated again). A purge
+-- only adds room, so every answer is the one a purge first would give. Answers {units = {units per line}}.
+local claim, now, hold_end, hold_score, total = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local n = (#ARGV - 6) / 3
+local field = 'c:' .. claim
 local out = {}
-local entry = redis.call('HGET', BUDGET, 'c:' .. claim)
+local entry = redis.call('HGET', BUDGET, field)
 if entry then
   local fen, hold, lines = parse_entry(entry)
-  if hold ~= '0' and le(hold, hold_end) and hold ~= hold_end then
-    redis.call('HSET', BUDGET, 'c:' .. claim, fmt(fen) .. '|' .. hold_end .. '|' .. lines)
-    redis.call('ZADD', BUDGET_HOLDS, fmt(ms_of(hold_end)), claim)
+  if hold == '0' or not le(hold, now) then
+    if hold ~= '0' and le(hold, hold_end) and hold ~= hold_end then
+      redis.call('HSET', BUDGET, field, fmt(fen) .. '|' .. hold_end .. '|' .. lines)
+      redis.call('ZADD', BUDGET_HOLDS, hold_score, claim)
+    end
+    local got = {}
+    for index, units in string.gmatch(lines, '(%d+):(%d+)') do
+      got[index] = tonumber(units)
+    end
+    for i = 1, n do
+      out[i] = got[ARGV[4 + 3 * i]] or 0
+    end
+    return answer('OK', {units = out})
   end
-  local got = {}
-  for index, units in string.gmatch(lines, '(%d+):(%d+)') do
-    got[index] = tonumber(units)
-  end
-  for i = 1, n do
-    out[i] = got[fmt(A.lines[i].i)] or 0
-  end
-  return answer('OK', {units = out})
 end
-local remaining = total - used()
-local fen, parts = 0, {}
-for i = 1, n do
-  local index, cap, unit_fen = fmt(A.lines[i].i), A.lines[i].cap, A.lines[i].fen
-  local fit = cap
-  if unit_fen > 0 then
-    fit = math.max(0, math.min(math.floor(remaining / unit_fen), cap))
+
+-- Each line's units of `remaining` fen, in order (into `out`); the fen they hold, the entry's line parts, and
+-- whether every line got its cap.
+local function allocate(remaining)
+  local fen, parts, all = 0, {}, true
+  for i = 1, n do
+    local cap, unit_fen = tonumber(ARGV[5 + 3 * i]), tonumber(ARGV[6 + 3 * i])
+    local fit = cap
+    if unit_fen > 0 then
+      fit = math.max(0, math.min(math.floor(remaining / unit_fen), cap))
+    end
+    remaining = remaining - fit * unit_fen
+    fen = fen + fit * unit_fen
+    out[i] = fit
+    parts[i] = ARGV[4 + 3 * i] .. ':' .. fmt(fit)
+    all = all and fit == cap
   end
-  remaining = remaining - fit * unit_fen
-  fen = fen + fit * unit_fen
-  out[i] = fit
-  parts[#parts + 1] = index .. ':' .. fmt(fit)
+  return fen, parts, all
+end
+
+local fen, parts, all = 0, nil, false
+if not entry then
+  fen, parts, all = allocate(total - used())
+end
+if not all then
+  purge(now)
+  fen, parts = allocate(total - used())
 end
 if fen > 0 then
-  redis.call('HSET', BUDGET, 'c:' .. claim, fmt(fen) .. '|' .. hold_end .. '|' .. table.concat(parts, ','))
+  redis.call('HSET', BUDGET, field, fmt(fen) .. '|' .. hold_end .. '|' .. table.concat(parts, ','))
   redis.call('HINCRBY', BUDGET, 'used', fmt(fen))
-  redis.call('ZADD', BUDGET_HOLDS, fmt(ms_of(hold_end)), claim)
+  redis.call('ZADD', BUDGET_HOLDS, hold_score, claim)
 end
 return answer('OK', {units = out})

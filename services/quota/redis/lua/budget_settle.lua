@@ -3,13 +3,14 @@
 -- shrinks over its life (allocation → granted → granted − refunded → 0), so a late, stale call cannot undo a newer
 -- one.
 --
--- A: claim, mode ('hold' | 'commit'), target (fen), hold (end), now.
+-- ARGV (scripts.h BudgetSettleArgs; ARGV[1] is an empty map, the prelude's A): claim, mode ('hold' | 'commit'),
+-- target (fen), hold (end), the hold end's score (ms), now — plain strings.
 --   target 0   the claim holds nothing here → entry deleted, its fen given back.
 --   hold       (RESERVED) fen lowered to the target, held until the claim's hold end (a committed entry stays).
 --   commit     (confirmed) fen lowered to the target, committed: purges no longer touch it; 'GONE' when there is
 --              no entry or its hold ended by now.
 -- Answers OK or GONE with changed = 1 when it gave back fen that was still live (something a crash left behind).
-local claim, mode, target, hold_end, now = A.claim, A.mode, A.target, A.hold, A.now
+local claim, mode, target, hold_end, hold_score, now = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
 local field = 'c:' .. claim
 local entry = redis.call('HGET', BUDGET, field)
 if not entry then
@@ -38,7 +39,7 @@ if mode == 'commit' then
   redis.call('ZREM', BUDGET_HOLDS, claim)
 elseif hold ~= '0' and hold ~= hold_end then
   new_hold = hold_end
-  redis.call('ZADD', BUDGET_HOLDS, fmt(ms_of(hold_end)), claim)
+  redis.call('ZADD', BUDGET_HOLDS, hold_score, claim)
 end
 redis.call('HSET', BUDGET, field, fmt(new_fen) .. '|' .. new_hold .. '|' .. lines)
 return answer('OK', {changed = changed})

@@ -1,7 +1,8 @@
 -- prelude_time.lua: embedded before every script of RedisQuotaStore (see embed_lua.cmake).
 --
 -- Every script takes one argument, ARGV[1]: a MessagePack map of named fields (A below), and answers one MessagePack
--- map (answer()). Each script's fields are defined once, by the C++ that encodes and decodes them
+-- map (answer()). The hottest calls send an empty map there and plain strings after it (buyer_reserve's full
+-- grant, budget_alloc, budget_settle): a string argument costs Lua less than a field of a map. Each script's fields are defined once, by the C++ that encodes and decodes them
 -- (services/quota/redis/scripts.h); the Lua reads them by name.
 --
 -- Times are the caller's `now` and hold ends, never Redis TIME: 19-digit zero-padded nanoseconds since the Unix
