@@ -1199,57 +1199,80 @@ std::string BuyerSlot(RedisServer& server, const RedisQuotaStore& store, const B
   return out;
 }
 
+// `request` reserved, then confirmed (a minute later, by its retailer), on `store`: both answers, the buyer's
+// slot after each (BuyerSlot), and the claim's record as stored after the confirmation. A call that fails
+// fails the test, and what is left stays empty.
+struct ReservedThenConfirmed {
+  ClaimRecord reserved, confirmed;
+  std::string slot_reserved, slot_confirmed, stored;
+};
+ReservedThenConfirmed ReserveThenConfirm(RedisServer& server, RedisQuotaStore& store,
+                                         const ReserveRequest& request) {
+  ReservedThenConfirmed out;
+  SyncStore sync(store);
+  const absl::StatusOr<ClaimRecord> claim = sync.Reserve(request);
+  EXPECT_THAT(claim, IsOk());
+  if (!claim.ok()) return out;
+  out.reserved = *claim;
+  out.slot_reserved = BuyerSlot(server, store, request.buyer);
+  const absl::StatusOr<ClaimRecord> done =
+      sync.Confirm(claim->claim_id, request.now + absl::Minutes(1), request.retailer_id);
+  EXPECT_THAT(done, IsOk());
+  if (!done.ok()) return out;
+  out.confirmed = *done;
+  out.slot_confirmed = BuyerSlot(server, store, request.buyer);
+  const absl::StatusOr<RedisValue> packed =
+      server.Run({"HGET", store.keys().Buyer(request.buyer.tag)[0], claim->claim_id});
+  EXPECT_THAT(packed, IsOk());
+  if (packed.ok()) out.stored = packed->str();
+  return out;
+}
+
+// Only a full grant writes its record in its own field order, st first, which a confirmation in place keeps
+// (the general path packs it in Lua's order): true when both did the work.
+bool ConfirmedInPlace(const std::string& stored) {
+  return absl::StartsWith(stored, std::string("\xde\x00\x12\xa2st\x02", 7));
+}
+
 // The full grant (scripts.h FullGrant) stores the claim, counters, hold and ledger line the script's general
 // path stores for the same request, and the confirmation in place (buyer_confirm.lua confirm_in_place) what
 // the general confirmation does; both answer the same claim. So instances with and without them share a
 // Redis.
 TEST_F(RedisQuotaStoreTest, FullGrantsAndConfirmationsInPlaceLeaveWhatTheGeneralPathLeaves) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  const BuyerRef buyer = TestBuyer(1);
   const ReserveRequest request =
-      ReserveBuilder(buyer, "shop", "r1", kT0)
+      ReserveBuilder(TestBuyer(1), "shop", "r1", kT0)
           .Line("phone", 2, kFen, {Units("u:phones", 3), Fen("f:total", 10 * kFen)})
           .Line("free", 1, 0, {Units("u:phones", 3)})
           .Line("none", 0, kFen, {Fen("f:total", 10 * kFen)})
           .Line("tv", 1, 3 * kFen, {Fen("f:total", 10 * kFen)})
           .RestoresQuotaOnRefund(true)
           .Build();
-  std::vector<std::string> reserved, confirmed;
-  std::vector<ClaimRecord> answers;
+  std::vector<ReservedThenConfirmed> runs;  // the general path, then full grants
   for (bool full_grants : {false, true}) {
-    std::unique_ptr<RedisQuotaStore> store = EmptyStore(full_grants);
-    SyncStore sync(*store);
-    const absl::StatusOr<ClaimRecord> claim = sync.Reserve(request);
-    ASSERT_THAT(claim, IsOk());
-    answers.push_back(*claim);
-    reserved.push_back(BuyerSlot(*server_, *store, buyer));
-    const absl::StatusOr<ClaimRecord> done = sync.Confirm(claim->claim_id, kT0 + absl::Minutes(1), "shop");
-    ASSERT_THAT(done, IsOk());
-    answers.push_back(*done);
-    confirmed.push_back(BuyerSlot(*server_, *store, buyer));
-    // Only a full grant writes gf, and only it writes the record in its own field order, st first, which a
-    // confirmation in place keeps (the general path packs it in Lua's order): they did the work.
-    const absl::StatusOr<RedisValue> packed =
-        server_->Run({"HGET", store->keys().Buyer(buyer.tag)[0], claim->claim_id});
-    ASSERT_THAT(packed, IsOk());
-    EXPECT_EQ((*msgpack::Parse(packed->str()))["gf"].AsInt(), full_grants ? 5 * kFen : 0) << "the fen granted";
-    EXPECT_EQ(absl::StartsWith(packed->str(), std::string("\xde\x00\x12\xa2st\x02", 7)), full_grants);
+    runs.push_back(ReserveThenConfirm(*server_, *EmptyStore(full_grants), request));
+    // Only a full grant writes gf.
+    EXPECT_EQ((*msgpack::Parse(runs.back().stored))["gf"].AsInt(), full_grants ? 5 * kFen : 0)
+        << "the fen granted";
+    EXPECT_EQ(ConfirmedInPlace(runs.back().stored), full_grants);
   }
-  EXPECT_EQ(reserved[1], reserved[0]);
-  EXPECT_EQ(confirmed[1], confirmed[0]);
-  EXPECT_THAT(reserved[0], HasSubstr("u:phones\n2\n")) << "the phones' units were charged";
-  EXPECT_THAT(confirmed[0], HasSubstr("invoice-1")) << "the confirmation was stored";
-  for (size_t general = 0; general < 2; ++general) {
-    const ClaimRecord& g = answers[general];
-    const ClaimRecord& f = answers[general + 2];
-    EXPECT_EQ(f.state, general == 0 ? ClaimState::kReserved : ClaimState::kConfirmed);
-    EXPECT_EQ(f.grants, g.grants);
-    EXPECT_EQ(f.refunds, g.refunds);
-    EXPECT_EQ(f.GrantedFen(), 5 * kFen);
-    EXPECT_EQ(std::tie(f.claim_id, f.retailer_id, f.request_id, f.draft, f.confirmation),
-              std::tie(g.claim_id, g.retailer_id, g.request_id, g.draft, g.confirmation));
-    EXPECT_EQ(std::tie(f.created_at, f.updated_at, f.expires_at, f.replayed),
-              std::tie(g.created_at, g.updated_at, g.expires_at, g.replayed));
+  const ReservedThenConfirmed& g = runs[0];
+  const ReservedThenConfirmed& f = runs[1];
+  EXPECT_EQ(f.slot_reserved, g.slot_reserved);
+  EXPECT_EQ(f.slot_confirmed, g.slot_confirmed);
+  EXPECT_THAT(g.slot_reserved, HasSubstr("u:phones\n2\n")) << "the phones' units were charged";
+  EXPECT_THAT(g.slot_confirmed, HasSubstr("invoice-1")) << "the confirmation was stored";
+  for (const auto& [general, full] :
+       {std::pair{&g.reserved, &f.reserved}, std::pair{&g.confirmed, &f.confirmed}}) {
+    EXPECT_EQ(full->state, general == &g.reserved ? ClaimState::kReserved : ClaimState::kConfirmed);
+    EXPECT_EQ(full->grants, general->grants);
+    EXPECT_EQ(full->refunds, general->refunds);
+    EXPECT_EQ(full->GrantedFen(), 5 * kFen);
+    EXPECT_EQ(std::tie(full->claim_id, full->retailer_id, full->request_id, full->draft, full->confirmation),
+              std::tie(general->claim_id, general->retailer_id, general->request_id, general->draft,
+                       general->confirmation));
+    EXPECT_EQ(std::tie(full->created_at, full->updated_at, full->expires_at, full->replayed),
+              std::tie(general->created_at, general->updated_at, general->expires_at, general->replayed));
   }
 }
 
@@ -1265,25 +1288,14 @@ TEST_F(RedisQuotaStoreTest, AFullGrantWithOnceKeysAndBudgetsLeavesWhatTheGeneral
                                      .Line("fridge", 2, kFen, {Units("u:fridge", 2)}, {}, {pool})
                                      .Line("phone", 1, kFen, {Units("u:phones", 3)})
                                      .Build();
-  std::vector<std::string> reserved, confirmed;
-  std::vector<ClaimRecord> answers;
+  std::vector<ReservedThenConfirmed> runs;  // the general path, then full grants
   std::vector<int64_t> budget_used;
   for (bool full_grants : {false, true}) {
     std::unique_ptr<RedisQuotaStore> store = EmptyStore(full_grants);
+    runs.push_back(ReserveThenConfirm(*server_, *store, request));
+    EXPECT_EQ(runs.back().reserved.GrantedFen(), 5 * kFen);
+    EXPECT_EQ(ConfirmedInPlace(runs.back().stored), full_grants);
     SyncStore sync(*store);
-    const absl::StatusOr<ClaimRecord> claim = sync.Reserve(request);
-    ASSERT_THAT(claim, IsOk());
-    EXPECT_EQ(claim->GrantedFen(), 5 * kFen);
-    reserved.push_back(BuyerSlot(*server_, *store, buyer));
-    const absl::StatusOr<ClaimRecord> done = sync.Confirm(claim->claim_id, kT0 + absl::Minutes(1), "shop");
-    ASSERT_THAT(done, IsOk());
-    answers.push_back(*done);
-    confirmed.push_back(BuyerSlot(*server_, *store, buyer));
-    // Confirmed in place: the full grant's field order kept, st first.
-    const absl::StatusOr<RedisValue> packed =
-        server_->Run({"HGET", store->keys().Buyer(buyer.tag)[0], claim->claim_id});
-    ASSERT_THAT(packed, IsOk());
-    EXPECT_EQ(absl::StartsWith(packed->str(), std::string("\xde\x00\x12\xa2st\x02", 7)), full_grants);
     budget_used.push_back(sync.BudgetUsage({pool}, kT0 + absl::Hours(2))->at(0));
     // Committed elsewhere too: the home's once-key outlives the hold, so a second kitchen is refused.
     const absl::StatusOr<ClaimRecord> again =
@@ -1293,12 +1305,15 @@ TEST_F(RedisQuotaStoreTest, AFullGrantWithOnceKeysAndBudgetsLeavesWhatTheGeneral
     ASSERT_THAT(again, IsOk());
     EXPECT_EQ(again->grants[0].units, 0) << "the home's renovation was subsidised";
   }
-  EXPECT_EQ(reserved[1], reserved[0]);
-  EXPECT_EQ(confirmed[1], confirmed[0]);
-  EXPECT_EQ(answers[1].state, ClaimState::kConfirmed);
-  EXPECT_EQ(answers[1].grants, answers[0].grants);
-  EXPECT_EQ(std::tie(answers[1].draft, answers[1].confirmation, answers[1].updated_at, answers[1].replayed),
-            std::tie(answers[0].draft, answers[0].confirmation, answers[0].updated_at, answers[0].replayed));
+  const ReservedThenConfirmed& g = runs[0];
+  const ReservedThenConfirmed& f = runs[1];
+  EXPECT_EQ(f.slot_reserved, g.slot_reserved);
+  EXPECT_EQ(f.slot_confirmed, g.slot_confirmed);
+  EXPECT_EQ(f.confirmed.state, ClaimState::kConfirmed);
+  EXPECT_EQ(f.confirmed.grants, g.confirmed.grants);
+  EXPECT_EQ(
+      std::tie(f.confirmed.draft, f.confirmed.confirmation, f.confirmed.updated_at, f.confirmed.replayed),
+      std::tie(g.confirmed.draft, g.confirmed.confirmation, g.confirmed.updated_at, g.confirmed.replayed));
   EXPECT_EQ(budget_used, (std::vector<int64_t>{4 * kFen, 4 * kFen})) << "committed: the kitchen and fridges";
 }
 
