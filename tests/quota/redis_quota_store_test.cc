@@ -990,6 +990,27 @@ TEST_F(CrashTest, BeforeTheReconcileOfARefundTheSweeperFinishesIt) {
   EXPECT_EQ(sync.Reserve(ForTheHome(now))->state, ClaimState::kReserved);
 }
 
+// A second refund with the same id but other content is refused as reused, and leaves the due entry it shares
+// with the first (which changed the claim and died before its reconcile) to the sweeper: it used to remove
+// it, and the budget stayed charged for good (the simulator found it, seed 7153).
+TEST_F(CrashTest, ARefundIdReusedDoesNotTakeAwayTheSweeperEntryOfTheRefundThatDied) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("refund.reconcile");
+  SyncStore sync(*store);
+  const ClaimRecord claim = *sync.Reserve(Request());
+  ASSERT_THAT(sync.Confirm(claim.claim_id, kT0), IsOk());
+  const absl::Time now = kT0 + absl::Hours(5);
+  ASSERT_THAT(sync.Sweep(now), IsOk());
+  EXPECT_THAT(sync.Refund({claim.claim_id, "", "rf", "fp", {}, now}),
+              StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(sync.Refund({claim.claim_id, "", "rf", "other-fp", {{"1", 1}}, now}),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, now), std::vector<int64_t>{kFen}) << "not reconciled yet";
+  absl::StatusOr<SweepResult> swept = sync.Sweep(now + absl::Seconds(5));
+  ASSERT_THAT(swept, IsOk());
+  EXPECT_EQ(swept->reconciled, 1);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, now), std::vector<int64_t>{0});
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Listings, serials, voids and corrections across a crash
 

@@ -97,9 +97,11 @@ class ChangeCall : public SteppedCall<ChangeCall> {
           absl::StatusOr<ClaimReply> answer = scripts::ParseClaimReply(reply, self->kind_.name);
           if (!answer.ok()) return self->Finish(answer.status());
           if (answer->status != "OK") {
-            // Nothing changed. A change's own due entry can go; a claim's must stay (e.g. HOLD_EXPIRED: the
-            // sweeper still has to report that expiry).
-            if (self->kind_.own_due_entry) self->Cleanup();
+            // Nothing changed, and the due entry stays: a claim's (e.g. HOLD_EXPIRED: the sweeper still has
+            // to report that expiry), and a change's own too, which is also the entry of every other attempt
+            // with this change id. One with other content (refused here as reused) must not take away the
+            // entry of one that changed the claim and died before its reconcile (the simulator found it: seed
+            // 7153). The sweeper reconciles at the entry and removes it.
             self->DropTakenSerial();
             return self->Finish(answer->status == "SERIAL_ALREADY_SUBSIDISED" && self->take_.has_value()
                                     ? SerialTaken(self->take_->field)
