@@ -170,6 +170,20 @@ SerialKey Serial(const std::string& number, const std::string& line_id, int line
   return {"", number, line_id, absl::StrCat("lineSerials[", line, "].serialNumbers[", n, "]")};
 }
 
+CorrectRequest SerialFix(const std::string& claim_id, const std::string& request_id, const std::string& line_id,
+                         const std::string& from, const std::string& to, absl::Time now) {
+  CorrectRequest::Fix fix;
+  fix.kind = ClaimEvent::Kind::kSerialCorrected;
+  fix.expected_confirmation = "invoice-1";
+  fix.confirmation = "invoice-1";
+  fix.before = from;
+  fix.after = to;
+  fix.old_serial = Serial(from, line_id);
+  fix.new_serial = Serial(to, line_id, 0, 0);
+  fix.new_serial.field = "serial.newSerialNumber";
+  return {claim_id, request_id, absl::StrCat("fp-", to), {}, now, {"ops", "typo"}, std::move(fix)};
+}
+
 BudgetRef Budget(const std::string& id, int64_t total_fen, const std::string& programme) {
   return {programme, id, total_fen};
 }

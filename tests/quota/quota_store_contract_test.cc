@@ -851,20 +851,6 @@ CorrectRequest InvoiceFix(const std::string& claim_id, const std::string& reques
   return {claim_id, request_id, absl::StrCat("fp-", to), {}, now, {"ops", "typo"}, std::move(fix)};
 }
 
-CorrectRequest SerialFix(const std::string& claim_id, const std::string& request_id, const std::string& line,
-                         const std::string& from, const std::string& to, absl::Time now) {
-  CorrectRequest::Fix fix;
-  fix.kind = ClaimEvent::Kind::kSerialCorrected;
-  fix.expected_confirmation = "invoice-1";
-  fix.confirmation = "invoice-1";
-  fix.before = from;
-  fix.after = to;
-  fix.old_serial = Serial(from, line);
-  fix.new_serial = Serial(to, line, 0, 0);
-  fix.new_serial.field = "serial.newSerialNumber";
-  return {claim_id, request_id, absl::StrCat("fp-", to), {}, now, {"ops", "typo"}, std::move(fix)};
-}
-
 TEST_P(VoidAndCorrectTest, AnInvoiceFixReplacesTheConfirmationItWasComputedFrom) {
   const ClaimRecord claim = Confirmed();
   const absl::StatusOr<ClaimRecord> stale =

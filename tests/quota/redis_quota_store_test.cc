@@ -1119,6 +1119,26 @@ TEST_F(CrashTest, SerialsCommittedForAClaimThatNeverGotConfirmedAreReleasedByThe
   EXPECT_THAT(sync.ConfirmWith(other.claim_id, end_, {Serial("S1", "1")}), IsOk());
 }
 
+// A serial fix whose first attempt died after taking the new serial, tried again after that hold ended and
+// refused, lets the serial go: a hold of the claim's that ended is no longer the claim's, so the retry takes it
+// fresh. It used to keep it for 10 more minutes, and another claim's confirmation with that serial was refused
+// (the simulator found it: seed 20070).
+TEST_F(CrashTest, ARefusedSerialFixLetsGoOfTheSerialAnEarlierAttemptHeldUntilItsHoldEnded) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("correct.buyer");
+  SyncStore sync(*store);
+  const ClaimRecord claim =
+      *sync.Reserve(ReserveBuilder(TestBuyer(3), "shop", "s", kT0).Line("1", 1, kFen).Build());
+  ASSERT_THAT(sync.ConfirmWith(claim.claim_id, kT0, {Serial("S1", "1")}), IsOk());
+  EXPECT_THAT(sync.Correct(SerialFix(claim.claim_id, "f1", "1", "S1", "S2", kT0)),
+              StatusIs(absl::StatusCode::kUnavailable));
+  const absl::Time later = kT0 + absl::Hours(1);  // the first attempt's hold of S2 has ended
+  EXPECT_EQ(ErrorReason(sync.Correct(SerialFix(claim.claim_id, "f2", "1", "S9", "S2", later)).status()),
+            "SERIAL_NOT_ON_LINE");
+  const ClaimRecord other =
+      *sync.Reserve(ReserveBuilder(TestBuyer(5), "shop", "o", later).Line("1", 1, kFen).Build());
+  EXPECT_THAT(sync.ConfirmWith(other.claim_id, later, {Serial("S2", "1")}), IsOk());
+}
+
 TEST_F(CrashTest, BeforeTheReconcileOfAVoidTheSweeperFinishesIt) {
   std::unique_ptr<RedisQuotaStore> store = Crashing("void.reconcile");
   SyncStore sync(*store);
