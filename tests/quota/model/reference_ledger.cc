@@ -147,6 +147,24 @@ bool ReferenceLedger::Live(const Claim& claim) {
          claim.state == ClaimState::kPartiallyRefunded;
 }
 
+bool ReferenceLedger::HoldsOnceKey(const std::string& claim_id, const OnceKey& key) const {
+  const auto holder = once_holders_.find({key.programme, key.quota_id, key.value_hash});
+  return holder != once_holders_.end() && holder->second == claim_id;
+}
+
+bool ReferenceLedger::DrawsOnBudget(const std::string& claim_id, const BudgetRef& budget) const {
+  const auto claim = claims_.find(claim_id);
+  if (claim == claims_.end() || !Live(claim->second)) return false;
+  for (const Line& line : claim->second.lines) {
+    if (line.fen > line.refunded_fen &&
+        std::find(line.budgets.begin(), line.budgets.end(), BudgetKey{budget.programme, budget.budget_id}) !=
+            line.budgets.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
 ClaimRecord ReferenceLedger::RecordOf(const Claim& claim) const {
   ClaimRecord r;
   r.claim_id = claim.id;
