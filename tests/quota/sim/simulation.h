@@ -20,8 +20,9 @@
 // client never learned, whether it took effect (told by reading the claim) — under which the model gives
 // every answer the store gave and ends in the state the store shows (claims, buyer counters exactly; budgets
 // up to the holds crashed calls may leave until they end). The documented provisional refusals (a home, old
-// car, budget or serial held for a moment by a claim that is undecided, crashed or concurrent) are accepted
-// only when such a claim exists; never an over-grant. At the end of a history the clock passes every hold,
+// car, budget or serial held for a moment by a claim that is undecided, crashed or concurrent, or that a
+// concurrent cancel, refund, void or correction is giving back) are accepted only when such a claim exists;
+// never an over-grant. At the end of a history the clock passes every hold,
 // sweeps run, and everything must match exactly: budgets, counters, every claim, the full listing, each
 // expiry reported once.
 //
