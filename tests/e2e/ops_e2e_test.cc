@@ -2,6 +2,8 @@
 // request; the ports chosen for `:0` listeners in the JSON start line; grpc.reflection.v1 answered (grpcurl's
 // first probe), neither an error in the log nor in grpc_server_handled_total; instances on one Redis whose
 // clocks disagree refused, and --redis_key_prefix keeping ledgers apart.
+#include <signal.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -128,6 +130,20 @@ TEST_P(OpsE2eTest, TheStartLineNamesThePortsChosenForListenersOnPortZero) {
   EXPECT_THAT(HttpGet(metrics, "/metrics"), HasSubstr("grpc_server_started_total"))
       << "the logged metrics address is the one serving";
   EXPECT_THAT(HttpGet(http, "/v1/policies"), HasSubstr("policies")) << "the logged gateway address serves";
+}
+
+// A crash leaves what an operator needs on stderr: the signal and a symbolized stack (Abseil's failure signal
+// handler), before the process dies of it.
+TEST_P(OpsE2eTest, ACrashWritesTheSignalAndAStackToStderr) {
+  ASSERT_TRUE(StartServer({}, "2025-06-01T10:00:00+08:00"));
+  ASSERT_TRUE(server().process().Signal(SIGSEGV).ok());
+  const absl::StatusOr<int> exit_code = server().process().Wait(absl::Seconds(30));
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_NE(*exit_code, 0);
+  const std::string stderr_text = server().Stderr();
+  EXPECT_THAT(stderr_text, HasSubstr("*** SIGSEGV received at time="));
+  // Where it was, by name (here the thread that took the signal: main, waiting in sigwait).
+  EXPECT_THAT(stderr_text, ::testing::ContainsRegex("PC: @ +0x[0-9a-f]+ +[^ ]+ +[A-Za-z_]"));
 }
 
 TEST_P(OpsE2eTest, ReflectionV1AnswersAndIsNeitherAnErrorLineNorAnErrorMetric) {
