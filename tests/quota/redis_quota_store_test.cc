@@ -272,6 +272,45 @@ TEST(RedisQuotaScriptsTest, EveryKeyAScriptTouchesIsDeclared) {
   EXPECT_GT(calls, 50);
 }
 
+// A listing index key gets its TTL from the first claim of this instance that writes it: the claims after it
+// would set the same deadline again, so they send no PEXPIRE for it (ExpiryMemo), and a day's claims send a
+// few dozen, not three each.
+TEST_F(RedisQuotaStoreTest, AnIndexKeysTtlIsSentOnceByAnInstance) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::unique_ptr<RedisQuotaStore> store = MakeStore();
+  SyncStore sync(*store);
+  auto pexpires_sent = [&] {
+    const absl::StatusOr<RedisValue> info = server_->Run({"INFO", "commandstats"});
+    int64_t calls = 0;
+    if (info.ok()) {
+      const std::string& text = info->str();
+      const size_t at = text.find("cmdstat_pexpire:calls=");
+      if (at != std::string::npos) calls = std::stoll(text.substr(at + 22));
+    }
+    return calls;
+  };
+  const int64_t before = pexpires_sent();
+  for (int i = 0; i < 40; ++i) {
+    const ReserveRequest request =
+        ReserveBuilder(TestBuyer(10 + i), "shop", absl::StrCat("r", i), kT0).Line("1", 1, kFen).Build();
+    ASSERT_EQ(sync.Reserve(request)->state, ClaimState::kReserved);
+  }
+  const absl::StatusOr<RedisValue> indexes = server_->Run({"KEYS", "*:cd"});
+  ASSERT_THAT(indexes, IsOk());
+  // The day's shards, the retailer's and its legacy key: fewer keys than claims.
+  ASSERT_GT(indexes->elements().size(), 8u);
+  ASSERT_LT(indexes->elements().size(), 40u);
+  for (const RedisValue& index : indexes->elements()) {
+    const absl::StatusOr<RedisValue> ttl = server_->Run({"PTTL", index.str()});
+    ASSERT_THAT(ttl, IsOk());
+    EXPECT_GT(ttl->integer(), absl::ToInt64Milliseconds(absl::Hours(400 * 24))) << index.str();
+  }
+  // One per key, and again for a key whose first PEXPIRE ran before its ZADD (on another connection).
+  const int64_t sent = pexpires_sent() - before;
+  EXPECT_GE(sent, static_cast<int64_t>(indexes->elements().size()));
+  EXPECT_LT(sent, 40) << "three a claim before";
+}
+
 TEST_F(RedisQuotaStoreTest, AScenarioCreatesOnlyKeysOfItsOwnersSlots) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   std::unique_ptr<RedisQuotaStore> store = MakeStore();

@@ -8,7 +8,7 @@
 // change.cc, listing.cc, sweep.cc, reads.cc) as a call object that owns itself through shared_ptr while Redis
 // answers.
 //
-// Thread safety: Core is immutable; calls' continuations run on the Redis client's threads, one at a time per
+// Thread safety: Core is immutable but for its index expiry memo, which is thread-safe; calls' continuations run on the Redis client's threads, one at a time per
 // call.
 #ifndef TRADEIN_SERVICES_QUOTA_REDIS_CORE_H_
 #define TRADEIN_SERVICES_QUOTA_REDIS_CORE_H_
@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/quota/quota_store.h"
+#include "services/quota/redis/expiry_memo.h"
 #include "services/quota/redis/keys.h"
 #include "services/quota/redis/scripts.h"
 #include "services/quota/redis_quota_store.h"
@@ -59,6 +60,10 @@ class Core {
 
   const RedisQuotaStoreOptions options;
   const RedisQuotaKeys keys;
+  // The listing index keys whose TTL this instance set lately (Reserve sends a key's PEXPIRE once per
+  // kIndexExpiryRefresh); the one thing calls change in a Core, thread-safe.
+  static constexpr absl::Duration kIndexExpiryRefresh = absl::Minutes(10);
+  mutable ExpiryMemo index_expiries{kIndexExpiryRefresh};
 
  private:
   // With a step gate, tells it about every command in flight, so that a simulator knows when the store is

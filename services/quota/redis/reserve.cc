@@ -48,6 +48,12 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   void Finish(absl::StatusOr<ClaimRecord> result) { answer_(std::move(result)); }
 
  private:
+  // A listing index command of steps 1–2: a ZADD, or a key's PEXPIRE (`expire`).
+  struct IndexCommand {
+    std::vector<std::string> args;
+    bool expire = false;
+  };
+
   absl::Status Validate() const {
     const std::string tag = TagOfClaimId(request_.claim_id);
     if (tag.empty() || tag != request_.buyer.tag) {
@@ -95,13 +101,14 @@ class ReserveCall : public SteppedCall<ReserveCall> {
     // puts back the claim's own hold end (Done).
     steps.push_back(WriteCommand({"ZADD", DueKey(), absl::StrCat(scripts::Millis(request_.expires_at)),
                                   request_.claim_id}));
-    for (std::vector<std::string>& command : IndexCommands(request_.now, /*only_new=*/true))
-      steps.push_back(WriteCommand(std::move(command)));
+    index_ = IndexCommands(request_.now, /*only_new=*/true);
+    for (const IndexCommand& command : index_) steps.push_back(WriteCommand(command.args));
     All(std::move(steps),
         [self = shared_from_this()](std::vector<Reply> replies) { self->OnFirst(replies); });
   }
 
   void OnFirst(const std::vector<Reply>& replies) {
+    CheckExpiries(replies, 2);
     absl::StatusOr<absl::Time> created = CreationTime(replies[0]);
     if (!created.ok()) {
       if (replies[0].ok() && replies[1].ok()) return PutBackDueEntryOfTheClaim(created.status());
@@ -111,8 +118,8 @@ class ReserveCall : public SteppedCall<ReserveCall> {
     bool indexed = created_ == request_.now && replies[0]->is_nil();
     for (size_t j = 1; j < replies.size(); ++j) {
       if (!replies[j].ok()) return Finish(replies[j].status());
-      // Index steps alternate ZADD NX (1 = added at this attempt's now) and PEXPIRE (when a retention is set).
-      if (j >= 2 && (j - 2) % IndexCommandsPerKey() == 0) indexed = indexed && replies[j]->integer() == 1;
+      // ZADD NX: 1 = added at this attempt's now.
+      if (j >= 2 && !index_[j - 2].expire) indexed = indexed && replies[j]->integer() == 1;
     }
     reindex_ = !indexed;
     once_wanted_ = WantedOnceKeys();
@@ -129,11 +136,9 @@ class ReserveCall : public SteppedCall<ReserveCall> {
 
   void TakeHolds() {
     std::vector<Step> steps;
-    if (reindex_) {
-      for (std::vector<std::string>& command : IndexCommands(created_, /*only_new=*/false))
-        steps.push_back(WriteCommand(std::move(command)));
-    }
-    index_steps_ = steps.size();
+    index_.clear();
+    if (reindex_) index_ = IndexCommands(created_, /*only_new=*/false);
+    for (const IndexCommand& command : index_) steps.push_back(WriteCommand(command.args));
     for (uint16_t k : once_wanted_) {
       steps.push_back(WriteScript(scripts::Get().once_take, {once_names_[k]},
                                   scripts::OnceTakeArgs(request_.claim_id, request_.now, request_.expires_at,
@@ -147,10 +152,11 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   }
 
   void OnHolds(std::vector<Reply> replies, std::vector<std::string> budget_reads) {
-    for (size_t j = 0; j < index_steps_; ++j) {
+    CheckExpiries(replies, 0);
+    for (size_t j = 0; j < index_.size(); ++j) {
       if (!replies[j].ok()) return Finish(replies[j].status());
     }
-    replies.erase(replies.begin(), replies.begin() + static_cast<long>(index_steps_));
+    replies.erase(replies.begin(), replies.begin() + static_cast<long>(index_.size()));
     const size_t once = once_wanted_.size();
     for (size_t j = 0; j < once; ++j) {
       absl::StatusOr<scripts::OnceTakeReply> took = scripts::ParseOnceTakeReply(replies[j]);
@@ -187,8 +193,9 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   // one for another time: a stray of a retry), and never misses a claim. The claim's created_at is its first
   // attempt's now (kept with the request id): the first attempt adds the entries in step 1 (`only_new`, so
   // that a concurrent retry's stray cannot move them); any other attempt, or a first one that found an entry
-  // there, sets them at the creation time in step 2, before the buyer's script may create the claim.
-  std::vector<std::vector<std::string>> IndexCommands(absl::Time created, bool only_new) const {
+  // there, sets them at the creation time in step 2, before the buyer's script may create the claim. Each key's
+  // PEXPIRE goes with it unless this instance set that key's TTL lately (ExpiryMemo: the same deadline).
+  std::vector<IndexCommand> IndexCommands(absl::Time created, bool only_new) const {
     const ClaimPosition position = PositionOf(created, request_.claim_id);
     const std::string score = absl::StrCat(position.nanos_in_day);
     std::vector<std::string> indexes = {
@@ -198,26 +205,40 @@ class ReserveCall : public SteppedCall<ReserveCall> {
     if (core_->options.legacy_retailer_index) {
       indexes.push_back(core_->keys.LegacyRetailerDayIndex(request_.retailer_id, position.day));
     }
-    std::vector<std::vector<std::string>> commands;
-    for (const std::string& index : indexes) {
+    std::vector<IndexCommand> commands;
+    const absl::Time real_now = absl::Now();
+    for (std::string& index : indexes) {
       if (only_new) {
-        commands.push_back({"ZADD", index, "NX", score, request_.claim_id});
+        commands.push_back({{"ZADD", index, "NX", score, request_.claim_id}, false});
       } else {
-        commands.push_back({"ZADD", index, score, request_.claim_id});
+        commands.push_back({{"ZADD", index, score, request_.claim_id}, false});
       }
-      if (IndexCommandsPerKey() == 2) {
+      if (core_->options.index_retention > absl::ZeroDuration() &&
+          core_->index_expiries.ShouldSet(index, real_now)) {
         // Garbage collection only: from now to the end of the entry's day plus the retention.
         const int64_t ttl = std::max<int64_t>(
             absl::ToInt64Milliseconds(StartOfChinaDay(position.day + 1) + core_->options.index_retention -
                                       request_.now),
             1);
-        commands.push_back({"PEXPIRE", index, absl::StrCat(ttl)});
+        commands.push_back({{"PEXPIRE", std::move(index), absl::StrCat(ttl)}, true});
       }
     }
     return commands;
   }
 
-  size_t IndexCommandsPerKey() const { return core_->options.index_retention > absl::ZeroDuration() ? 2 : 1; }
+  // A PEXPIRE that failed (or may not have run) is sent by the next claim. One that ran before its key's ZADD
+  // (they may travel on two connections) found no key and set nothing: sent again now that the ZADD is done.
+  void CheckExpiries(const std::vector<Reply>& replies, size_t first) const {
+    for (size_t k = 0; k < index_.size(); ++k) {
+      if (!index_[k].expire) continue;
+      const Reply& reply = replies[first + k];
+      if (!reply.ok()) {
+        core_->index_expiries.Forget(index_[k].args[1]);
+      } else if (reply->type() == redis::RedisValue::Type::kInteger && reply->integer() == 0) {
+        core_->FireAndForget(index_[k].args, deadline_);
+      }
+    }
+  }
 
   // The once-keys of the lines the rules grant, each once.
   std::vector<uint16_t> WantedOnceKeys() const {
@@ -565,7 +586,7 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   std::vector<ReasonSet> reasons_;
   absl::Time created_;                            // the first attempt's now (step 1)
   bool reindex_ = false;                          // step 2 sets the listing entries at created_
-  size_t index_steps_ = 0;                        // of step 2, the first ones
+  std::vector<IndexCommand> index_;               // the listing index commands of step 1, then of step 2
   std::vector<uint16_t> once_wanted_;             // the once-keys taken in step 1, in its order
   std::vector<Allocation> allocations_;           // the budget_alloc steps, in their order
   std::map<std::string, int64_t> allocated_fen_;  // per budget key: fen this attempt allocated
