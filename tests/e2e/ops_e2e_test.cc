@@ -144,6 +144,9 @@ TEST_P(OpsE2eTest, ACrashWritesTheSignalAndAStackToStderr) {
   EXPECT_THAT(stderr_text, HasSubstr("*** SIGSEGV received at time="));
   // Where it was, by name (here the thread that took the signal: main, waiting in sigwait).
   EXPECT_THAT(stderr_text, ::testing::ContainsRegex("PC: @ +0x[0-9a-f]+ +[^ ]+ +[A-Za-z_]"));
+  // And the whole stack, unwound from the tables: libc's sigwait called from the server's main.
+  EXPECT_THAT(stderr_text, HasSubstr("*** stack (glibc backtrace):"));
+  EXPECT_THAT(stderr_text, ::testing::ContainsRegex("libc\\.so\\.6\\(__libc_start_main"));
 }
 
 TEST_P(OpsE2eTest, ReflectionV1AnswersAndIsNeitherAnErrorLineNorAnErrorMetric) {
