@@ -155,7 +155,6 @@ struct RedisClient::Connection {
   absl::Time wait_until;      // when the last WAIT sent on it times out at the latest
   absl::Duration backoff;
   bool recovering = false;  // failed or dropped since it was last up
-  bool unflushed = false;   // commands were queued on `context` since the last Flush
 };
 
 // The C callbacks handed to hiredis and libevent; they only find the object and forward.
@@ -221,9 +220,10 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Create(RedisOptions op
   if (!openssl_ready) return absl::InternalError("OpenSSL: OPENSSL_init_crypto failed");
 
   std::unique_ptr<RedisClient> client(new RedisClient(std::move(options)));
-  // epoll's changelist: an interest added and dropped again in one loop turn costs no epoll_ctl, and OnWake
-  // writes what it queued at once (Flush), so hiredis's write interest of a command never reaches epoll.
-  // libevent's one caveat, descriptors dup()ed from one another, does not apply: each is its own socket.
+  // epoll's changelist: interest changes reach epoll once per loop turn, when they still differ from what it
+  // has — hiredis adds a connection's write interest for each command queued and drops it once written, which
+  // was an epoll_ctl each (docs/performance.md, stop 19). libevent's one caveat, descriptors dup()ed from one
+  // another, does not apply: each is its own socket.
   event_config* config = event_config_new();
   if (config == nullptr) return absl::InternalError("libevent: event_config_new failed");
   event_config_set_flag(config, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
@@ -365,19 +365,6 @@ void RedisClient::OnWake() {
   WaitGroup* group = nullptr;  // this wake-up's durable commands, answered after one WAIT
   for (Request& request : batch) Dispatch(std::move(request), group);
   if (group != nullptr) SendWait(*group->connection, group);
-  Flush();
-}
-
-// Writes the commands queued on each connection now rather than in a write event of the next loop turn: one
-// write(2) per connection and wake-up, and no epoll_ctl (the changelist, Create). Whatever the socket does not
-// take stays with hiredis, which keeps its write interest for the rest.
-void RedisClient::Flush() {
-  for (const std::unique_ptr<Connection>& connection : connections_) {
-    if (!connection->unflushed) continue;
-    connection->unflushed = false;
-    // A failed write drops the connection (OnDisconnect clears `context`), failing its calls as usual.
-    if (connection->context != nullptr) redisAsyncHandleWrite(connection->context);
-  }
 }
 
 void RedisClient::Dispatch(Request request, WaitGroup*& group) {
@@ -456,7 +443,6 @@ bool RedisClient::Send(Connection& connection, Pending& pending) {
   Bump(counters_->commands_sent);
   ++connection.in_flight;
   ++pending.refs;
-  connection.unflushed = true;
   return true;
 }
 
@@ -477,7 +463,6 @@ void RedisClient::SendWait(Connection& connection, WaitGroup* group) {
     return;
   }
   Bump(counters_->waits);
-  connection.unflushed = true;
   ++connection.in_flight;
   ++connection.waits_in_flight;
   connection.wait_until = std::max(connection.wait_until, absl::Now() + absl::Milliseconds(timeout_ms));

@@ -199,7 +199,6 @@ class RedisClient {
   // Everything below runs on the loop thread only.
   void Run();
   void OnWake();
-  void Flush();
   void Dispatch(Request request, WaitGroup*& group);
   Connection* PickConnection(bool& any_ready, int needed);
   bool Send(Connection& connection, Pending& pending);
