@@ -390,16 +390,19 @@ std::string ReserveArgs::Map() const {
   return w.Take();
 }
 
-std::string ConfirmArgs::Encode() const {
-  Writer w;
-  w.Map(7).Key("claim").Str(request.claim_id).Key("retailer").Str(request.retailer_id);
-  w.Key("in_place").Bool(in_place);
-  w.Key("now").Str(TimeText(request.now)).Key("confirmation").Str(request.confirmation);
-  w.Key("committed").Bool(committed).Key("serials").Array(request.serials.size());
+std::vector<std::string> ConfirmArgs::Encode() const {
+  std::vector<std::string> argv = {Writer().Map(0).Take(),
+                                   request.claim_id,
+                                   request.retailer_id,
+                                   TimeText(request.now),
+                                   request.confirmation,
+                                   committed ? "1" : "0",
+                                   in_place ? "1" : "0"};
   for (size_t n = 0; n < request.serials.size(); ++n) {
-    w.Map(2).Key("k").Str(serial_keys[n]).Key("line").Str(request.serials[n].line_id);
+    argv.push_back(serial_keys[n]);
+    argv.push_back(request.serials[n].line_id);
   }
-  return w.Take();
+  return argv;
 }
 
 std::string CancelArgs(const CancelRequest& request) {

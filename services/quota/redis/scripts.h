@@ -7,12 +7,13 @@
 // answer (a MessagePack map, read here). The .lua files read the same names; nothing is positional, so the
 // layout is written once. The KEYS of each script are in its .lua header and built by keys.h.
 //
-//   const std::string args = scripts::ConfirmArgs{claim_id, retailer, now, confirmation, false, {}}.Encode();
-//   client.EvalScript(scripts::Get().buyer_confirm, keys, {args}, ...);
-//   absl::StatusOr<ClaimReply> reply = ParseClaimReply(value, "buyer_confirm");
+//   const std::string args = scripts::CancelArgs(request);
+//   client.EvalScript(scripts::Get().buyer_cancel, keys, {args}, ...);
+//   absl::StatusOr<ClaimReply> reply = ParseClaimReply(value, "buyer_cancel");
 //
-// One exception to "one map": buyer_reserve's full grant (FullGrant) travels as plain ARGV strings, because
-// unpacking a map costs Redis's Lua more than the whole full-grant path.
+// Exceptions to "one map", on the hot paths: buyer_reserve's full grant (FullGrant), buyer_confirm's argument
+// and the budget scripts' travel as plain ARGV strings after an empty map, because unpacking a map costs
+// Redis's Lua more than the rest of those paths.
 //
 // Thread safety: the scripts are immutable; the rest are pure functions of their arguments.
 // Errors: the Parse functions answer INTERNAL for an answer of an unexpected shape (never quoting it: it may
@@ -129,7 +130,8 @@ struct ConfirmArgs {
   const std::vector<std::string>& serial_keys;  // per request serial: its key
   bool committed = false;
   bool in_place = true;  // may confirm a full grant's claim in place (buyer_confirm.lua confirm_in_place)
-  std::string Encode() const;
+  // Its ARGV: an empty map, then plain strings (the common path unpacks no map).
+  std::vector<std::string> Encode() const;
 };
 
 std::string CancelArgs(const CancelRequest& request);

@@ -1,8 +1,9 @@
 -- buyer_confirm.lua: RESERVED → CONFIRMED, in the buyer's slot.
 --
--- A (scripts.h ConfirmArgs): claim, retailer ('' = any), now, confirmation, committed (true when the caller
--- committed every budget entry, once-key and serial key the claim holds in other slots), serials {{k = serial key,
--- line = line id}...}, in_place (a full grant's claim may be confirmed in place: confirm_in_place below).
+-- ARGV (scripts.h ConfirmArgs; ARGV[1] is an empty map, the prelude's A): claim, retailer ('' = any), now,
+-- confirmation, committed ('1' when the caller committed every budget entry, once-key and serial key the claim
+-- holds in other slots), in_place ('1': a full grant's claim may be confirmed in place, confirm_in_place below),
+-- then per serial its key and its line id — plain strings, so that the common path unpacks no map.
 -- RESERVED and not due:
 --   not committed: the serials are checked, in order: a serial of an unknown line → LINE_NOT_FOUND {n}; a line
 --     whose serials do not number its granted units → SERIAL_COUNT {n of its first serial, u = its units}; a
@@ -14,8 +15,12 @@
 --     keys; the pending serials are cleared.
 -- CONFIRMED → it, replayed (the serials are ignored). EXPIRED (or due) → HOLD_EXPIRED. No such claim of this
 -- retailer → NOT_FOUND. Other states → WRONG_STATE.
-local id, retailer, now, confirmation, committed = A.claim, A.retailer, A.now, A.confirmation, A.committed
-local serials = A.serials
+local id, retailer, now, confirmation = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local committed, in_place = ARGV[6] == '1', ARGV[7] == '1'
+local serials = {}
+for i = 8, #ARGV - 1, 2 do
+  serials[#serials + 1] = {k = ARGV[i], line = ARGV[i + 1]}
+end
 
 -- The MessagePack unsigned integer at byte p of s (as the C++ writes one: fixint, uint16, uint32 or int64), and
 -- the position after it; nil for another type.
@@ -128,7 +133,7 @@ local function confirm_in_place()
   return answer('OK', {rp = false,
     c = {id = id, r = confirmed, d = claim_field(id, ':d'), k = confirmation, h = claim_field(id, ':h')}})
 end
-if A.in_place then
+if in_place then
   local done = confirm_in_place()
   if done then
     return done
