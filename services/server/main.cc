@@ -88,9 +88,9 @@ void PrintBanner(const tradein::server::TradeinServer& server,
 
 int main(int argc, char** argv) {
   // A crash (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP) writes the signal and the crashing thread's
-  // stack to stderr before the process dies of it (a core dump as before, where enabled); under a sanitizer its
-  // own report follows. SIGTERM is on Abseil's list too, but it is blocked in every thread and taken by sigwait
-  // below, so it never reaches the handler.
+  // stack to stderr before the process dies of it (a core dump as before, where enabled); under a sanitizer
+  // its own report follows. SIGTERM is on Abseil's list too, but it is blocked in every thread and taken by
+  // sigwait below, so it never reaches the handler.
   absl::InitializeSymbolizer(argv[0]);
   void* warm_up[1];
   backtrace(warm_up, 1);  // loads the unwinder now: loading it in a signal handler would allocate

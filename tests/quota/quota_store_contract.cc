@@ -170,8 +170,9 @@ SerialKey Serial(const std::string& number, const std::string& line_id, int line
   return {"", number, line_id, absl::StrCat("lineSerials[", line, "].serialNumbers[", n, "]")};
 }
 
-CorrectRequest SerialFix(const std::string& claim_id, const std::string& request_id, const std::string& line_id,
-                         const std::string& from, const std::string& to, absl::Time now) {
+CorrectRequest SerialFix(const std::string& claim_id, const std::string& request_id,
+                         const std::string& line_id, const std::string& from, const std::string& to,
+                         absl::Time now) {
   CorrectRequest::Fix fix;
   fix.kind = ClaimEvent::Kind::kSerialCorrected;
   fix.expected_confirmation = "invoice-1";

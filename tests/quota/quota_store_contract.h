@@ -107,8 +107,9 @@ SerialKey Serial(const std::string& number, const std::string& line_id, int line
 
 // A serial fix of line `line_id` of a claim confirmed with SyncStore::ConfirmWith ("invoice-1"): its serial
 // `from` becomes `to`.
-CorrectRequest SerialFix(const std::string& claim_id, const std::string& request_id, const std::string& line_id,
-                         const std::string& from, const std::string& to, absl::Time now);
+CorrectRequest SerialFix(const std::string& claim_id, const std::string& request_id,
+                         const std::string& line_id, const std::string& from, const std::string& to,
+                         absl::Time now);
 
 // Counters, once-keys and budgets by short names.
 CounterLimit Units(const std::string& field, int64_t limit, const std::string& programme = "prog");

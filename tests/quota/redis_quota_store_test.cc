@@ -1159,9 +1159,9 @@ TEST_F(CrashTest, SerialsCommittedForAClaimThatNeverGotConfirmedAreReleasedByThe
 }
 
 // A serial fix whose first attempt died after taking the new serial, tried again after that hold ended and
-// refused, lets the serial go: a hold of the claim's that ended is no longer the claim's, so the retry takes it
-// fresh. It used to keep it for 10 more minutes, and another claim's confirmation with that serial was refused
-// (the simulator found it: seed 20070).
+// refused, lets the serial go: a hold of the claim's that ended is no longer the claim's, so the retry takes
+// it fresh. It used to keep it for 10 more minutes, and another claim's confirmation with that serial was
+// refused (the simulator found it: seed 20070).
 TEST_F(CrashTest, ARefusedSerialFixLetsGoOfTheSerialAnEarlierAttemptHeldUntilItsHoldEnded) {
   std::unique_ptr<RedisQuotaStore> store = Crashing("correct.buyer");
   SyncStore sync(*store);

@@ -8,8 +8,8 @@
 // change.cc, listing.cc, sweep.cc, reads.cc) as a call object that owns itself through shared_ptr while Redis
 // answers.
 //
-// Thread safety: Core is immutable but for its index expiry memo, which is thread-safe; calls' continuations run on the Redis client's threads, one at a time per
-// call.
+// Thread safety: Core is immutable but for its index expiry memo, which is thread-safe; calls' continuations
+// run on the Redis client's threads, one at a time per call.
 #ifndef TRADEIN_SERVICES_QUOTA_REDIS_CORE_H_
 #define TRADEIN_SERVICES_QUOTA_REDIS_CORE_H_
 

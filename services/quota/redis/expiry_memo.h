@@ -5,8 +5,8 @@
 // ExpiryMemo remembers which listing index keys this instance has given their TTL (internal to
 // services/quota/redis), so that a claim sends the index's PEXPIRE only when no claim of this instance sent
 // it lately. An index key's TTL is the end of its day plus the retention whichever claim sets it, so every
-// PEXPIRE after the first sets the same deadline again: one per key every `refresh` is enough. The memo forgets
-// a key after `refresh` (the store uses 10 minutes), so a key that lost its TTL — deleted by hand and
+// PEXPIRE after the first sets the same deadline again: one per key every `refresh` is enough. The memo
+// forgets a key after `refresh` (the store uses 10 minutes), so a key that lost its TTL — deleted by hand and
 // re-created by the next claim's ZADD, or lost with a master's unreplicated writes — gets one back within
 // that time. A TTL is only garbage collection (docs/quota-ledger.md, "Keys"): nothing depends on it but
 // memory.
@@ -37,8 +37,8 @@ class ExpiryMemo {
  public:
   explicit ExpiryMemo(absl::Duration refresh) : refresh_(refresh) {}
 
-  // True when `key`'s TTL should be sent now: no call marked it within `refresh` before `now` (the real clock:
-  // Redis counts a TTL in its own time). True also marks it, so that concurrent claims send it once.
+  // True when `key`'s TTL should be sent now: no call marked it within `refresh` before `now` (the real
+  // clock: Redis counts a TTL in its own time). True also marks it, so that concurrent claims send it once.
   bool ShouldSet(const std::string& key, absl::Time now);
   // The PEXPIRE marked by ShouldSet did not run: the next claim sends it again.
   void Forget(const std::string& key);

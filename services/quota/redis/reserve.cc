@@ -193,8 +193,9 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   // one for another time: a stray of a retry), and never misses a claim. The claim's created_at is its first
   // attempt's now (kept with the request id): the first attempt adds the entries in step 1 (`only_new`, so
   // that a concurrent retry's stray cannot move them); any other attempt, or a first one that found an entry
-  // there, sets them at the creation time in step 2, before the buyer's script may create the claim. Each key's
-  // PEXPIRE goes with it unless this instance set that key's TTL lately (ExpiryMemo: the same deadline).
+  // there, sets them at the creation time in step 2, before the buyer's script may create the claim. Each
+  // key's PEXPIRE goes with it unless this instance set that key's TTL lately (ExpiryMemo: the same
+  // deadline).
   std::vector<IndexCommand> IndexCommands(absl::Time created, bool only_new) const {
     const ClaimPosition position = PositionOf(created, request_.claim_id);
     const std::string score = absl::StrCat(position.nanos_in_day);

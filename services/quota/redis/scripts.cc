@@ -391,12 +391,8 @@ std::string ReserveArgs::Map() const {
 }
 
 std::vector<std::string> ConfirmArgs::Encode() const {
-  std::vector<std::string> argv = {Writer().Map(0).Take(),
-                                   request.claim_id,
-                                   request.retailer_id,
-                                   TimeText(request.now),
-                                   request.confirmation,
-                                   committed ? "1" : "0",
+  std::vector<std::string> argv = {Writer().Map(0).Take(), request.claim_id,     request.retailer_id,
+                                   TimeText(request.now),  request.confirmation, committed ? "1" : "0",
                                    in_place ? "1" : "0"};
   for (size_t n = 0; n < request.serials.size(); ++n) {
     argv.push_back(serial_keys[n]);

@@ -100,9 +100,9 @@ class ReferenceLedger {
   // Every claim id the model knows, and whether a claim exists.
   std::vector<std::string> ClaimIds() const;
   bool HasClaim(const std::string& claim_id) const { return claims_.count(claim_id) > 0; }
-  // Whether the live claim `claim_id` holds once-key `key` (a home, an old car), and whether a line of it still
-  // draws fen on `budget`: what a cancel, refund or void of it gives back in those slots, after its buyer's
-  // step (the simulator asks the ledger of a round's start, to explain a concurrent claim's refusal).
+  // Whether the live claim `claim_id` holds once-key `key` (a home, an old car), and whether a line of it
+  // still draws fen on `budget`: what a cancel, refund or void of it gives back in those slots, after its
+  // buyer's step (the simulator asks the ledger of a round's start, to explain a concurrent claim's refusal).
   bool HoldsOnceKey(const std::string& claim_id, const OnceKey& key) const;
   bool DrawsOnBudget(const std::string& claim_id, const BudgetRef& budget) const;
   // Σ granted − refunded over every claim that counts for settlement (CONFIRMED, PARTIALLY_REFUNDED,

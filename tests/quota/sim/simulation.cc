@@ -1079,12 +1079,14 @@ class Simulator::History {
 
   // Whether a crashed call, or another call of the round, may have held `key` while call `c` looked: a
   // reservation naming it, or a change giving it back (GivenBackByAChange).
-  bool OnceKeyContended(const Round& round, size_t c, const OnceKey& key, const ReferenceLedger& start) const {
+  bool OnceKeyContended(const Round& round, size_t c, const OnceKey& key,
+                        const ReferenceLedger& start) const {
     const auto name = std::make_tuple(key.programme, key.quota_id, key.value_hash);
     for (const Phantom& p : phantoms_) {
       if (p.once_keys.count(name)) return true;
     }
-    if (GivenBackByAChange(round, c, [&](const std::string& claim) { return start.HoldsOnceKey(claim, key); }))
+    if (GivenBackByAChange(round, c,
+                           [&](const std::string& claim) { return start.HoldsOnceKey(claim, key); }))
       return true;
     for (size_t o = 0; o < round.calls.size(); ++o) {
       if (o == c || round.calls[o].kind != Call::Kind::kReserve) continue;
@@ -1094,9 +1096,11 @@ class Simulator::History {
     return false;
   }
 
-  bool BudgetContended(const Round& round, size_t c, const BudgetRef& budget, const ReferenceLedger& start) const {
+  bool BudgetContended(const Round& round, size_t c, const BudgetRef& budget,
+                       const ReferenceLedger& start) const {
     if (PhantomFen(budget) > 0) return true;
-    if (GivenBackByAChange(round, c, [&](const std::string& claim) { return start.DrawsOnBudget(claim, budget); }))
+    if (GivenBackByAChange(round, c,
+                           [&](const std::string& claim) { return start.DrawsOnBudget(claim, budget); }))
       return true;
     for (size_t o = 0; o < round.calls.size(); ++o) {
       if (o == c || round.calls[o].kind != Call::Kind::kReserve) continue;
@@ -1108,10 +1112,11 @@ class Simulator::History {
   }
 
   // Whether another call of the round cancels, refunds, voids or corrects a claim that `held` something when
-  // the round began. Such a change gives back the claim's once-keys and budget shares in their own slots after
-  // its buyer's step, each in its own step: a concurrent reservation may find one still held and another
-  // already given back — in no serial order, but never more than the text grants (docs/quota-ledger.md,
-  // "Under concurrency a provisional hold can refuse"; the simulator found it: `redis` seed 40895).
+  // the round began. Such a change gives back the claim's once-keys and budget shares in their own slots
+  // after its buyer's step, each in its own step: a concurrent reservation may find one still held and
+  // another already given back — in no serial order, but never more than the text grants
+  // (docs/quota-ledger.md, "Under concurrency a provisional hold can refuse"; the simulator found it: `redis`
+  // seed 40895).
   template <typename Held>
   static bool GivenBackByAChange(const Round& round, size_t c, Held held) {
     for (size_t o = 0; o < round.calls.size(); ++o) {
