@@ -1085,7 +1085,7 @@ class Simulator::History {
     for (const Phantom& p : phantoms_) {
       if (p.once_keys.count(name)) return true;
     }
-    if (GivenBackByAChange(round, c,
+    if (GivenBackByAChange(round, c, /*corrections=*/false,
                            [&](const std::string& claim) { return start.HoldsOnceKey(claim, key); }))
       return true;
     for (size_t o = 0; o < round.calls.size(); ++o) {
@@ -1099,7 +1099,7 @@ class Simulator::History {
   bool BudgetContended(const Round& round, size_t c, const BudgetRef& budget,
                        const ReferenceLedger& start) const {
     if (PhantomFen(budget) > 0) return true;
-    if (GivenBackByAChange(round, c,
+    if (GivenBackByAChange(round, c, /*corrections=*/true,
                            [&](const std::string& claim) { return start.DrawsOnBudget(claim, budget); }))
       return true;
     for (size_t o = 0; o < round.calls.size(); ++o) {
@@ -1111,22 +1111,19 @@ class Simulator::History {
     return false;
   }
 
-  // Whether another call of the round cancels, refunds, voids or corrects a claim that `held` something when
-  // the round began. Such a change gives back the claim's once-keys and budget shares in their own slots
-  // after its buyer's step, each in its own step: a concurrent reservation may find one still held and
-  // another already given back — in no serial order, but never more than the text grants
-  // (docs/quota-ledger.md, "Under concurrency a provisional hold can refuse"; the simulator found it: `redis`
-  // seed 40895).
+  // Whether another call of the round cancels, refunds or voids a claim that `held` something when the round
+  // began (or corrects it: `corrections` for budgets, whose shares a correction lowers). Such a change gives
+  // back the claim's once-keys and budget shares in their own slots after its buyer's step, each in its own
+  // step: a concurrent reservation may find one still held and another already given back — in no serial
+  // order, but never more than the text grants (docs/quota-ledger.md, "Under concurrency a provisional hold
+  // can refuse"; the simulator found it: `redis` seed 40895).
   template <typename Held>
-  static bool GivenBackByAChange(const Round& round, size_t c, Held held) {
+  static bool GivenBackByAChange(const Round& round, size_t c, bool corrections, Held held) {
     for (size_t o = 0; o < round.calls.size(); ++o) {
       const Call::Kind kind = round.calls[o].kind;
-      if (o != c &&
-          (kind == Call::Kind::kCancel || kind == Call::Kind::kRefund || kind == Call::Kind::kVoid ||
-           kind == Call::Kind::kCorrect) &&
-          held(round.calls[o].claim_id)) {
-        return true;
-      }
+      const bool gives_back = kind == Call::Kind::kCancel || kind == Call::Kind::kRefund ||
+                              kind == Call::Kind::kVoid || (corrections && kind == Call::Kind::kCorrect);
+      if (o != c && gives_back && held(round.calls[o].claim_id)) return true;
     }
     return false;
   }
