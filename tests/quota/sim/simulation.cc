@@ -1,6 +1,7 @@
 #include "tests/quota/sim/simulation.h"
 
 #include <algorithm>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -682,12 +683,16 @@ class Simulator::History {
       for (const SerialKey& s : SerialsTaken(call))
         confirm_serials_[call.claim_id].insert({s.programme, s.value_hash});
     }
-    std::vector<Outcome> outcomes(round.calls.size());
+    // Shared with the calls' answers: a round that fails on a hang returns while calls are still in flight, and
+    // their answers must not land in freed memory (a process stopped for minutes had every deadline pass at
+    // once: glibc's "corrupted double-linked list").
+    const auto shared = std::make_shared<std::vector<Outcome>>(round.calls.size());
+    std::vector<Outcome>& outcomes = *shared;
     // One call at a time, each until its first step or its answer: a call's commands before its first step
     // (all of a Get's, a sweep's first pass) must not race the next call's, or the order they reach the
     // server in — and so the answers and which steps park first — would depend on timing, not on the seed.
     for (size_t c = 0; c < round.calls.size() && failure_.empty(); ++c) {
-      Start(round.calls[c], outcomes[c]);
+      Start(round.calls[c], shared, c);
       if (!gate_.AwaitIdle(kCallTimeout)) Fail("the store never went idle (a call hangs)");
     }
     if (!failure_.empty()) return;
@@ -728,9 +733,9 @@ class Simulator::History {
     digest_.Add(fault == Round::Fault::kRestart ? "restart" : "flush");
   }
 
-  void Start(const Call& call, Outcome& outcome) {
+  void Start(const Call& call, const std::shared_ptr<std::vector<Outcome>>& outcomes, size_t c) {
     const absl::Time deadline = absl::Now() + kCallTimeout;
-    auto record = Recorder(outcome);
+    auto record = Recorder(outcomes, c);
     switch (call.kind) {
       case Call::Kind::kReserve:
         return store_->Reserve(call.reserve, deadline, std::move(record));
@@ -747,19 +752,21 @@ class Simulator::History {
       case Call::Kind::kGet:
         return store_->Get(call.claim_id, call.now, deadline, std::move(record));
       case Call::Kind::kSweep:
-        return store_->Sweep(call.now, 1000, deadline, [this, &outcome](absl::StatusOr<SweepResult> result) {
-          absl::MutexLock lock(&answers_mu_);
-          outcome.answered = true;
-          outcome.sweep = std::move(result);
-        });
+        return store_->Sweep(call.now, 1000, deadline,
+                             [this, outcomes, c](absl::StatusOr<SweepResult> result) {
+                               absl::MutexLock lock(&answers_mu_);
+                               (*outcomes)[c].answered = true;
+                               (*outcomes)[c].sweep = std::move(result);
+                             });
     }
   }
 
   // Records a call's answer. A call crashed by the scheduler answers at once, inside the resume that crashed
   // it, while nothing else runs: the crash step set then is its own.
-  QuotaStore::Callback<ClaimRecord> Recorder(Outcome& outcome) {
-    return [this, &outcome](absl::StatusOr<ClaimRecord> result) {
+  QuotaStore::Callback<ClaimRecord> Recorder(std::shared_ptr<std::vector<Outcome>> outcomes, size_t c) {
+    return [this, outcomes = std::move(outcomes), c](absl::StatusOr<ClaimRecord> result) {
       absl::MutexLock lock(&answers_mu_);
+      Outcome& outcome = (*outcomes)[c];
       outcome.answered = true;
       outcome.record = std::move(result);
       outcome.crashed_at = crashing_step_;
