@@ -683,9 +683,9 @@ class Simulator::History {
       for (const SerialKey& s : SerialsTaken(call))
         confirm_serials_[call.claim_id].insert({s.programme, s.value_hash});
     }
-    // Shared with the calls' answers: a round that fails on a hang returns while calls are still in flight, and
-    // their answers must not land in freed memory (a process stopped for minutes had every deadline pass at
-    // once: glibc's "corrupted double-linked list").
+    // Shared with the calls' answers: a round that fails on a hang returns while calls are still in flight,
+    // and their answers must not land in freed memory (a process stopped for minutes had every deadline pass
+    // at once: glibc's "corrupted double-linked list").
     const auto shared = std::make_shared<std::vector<Outcome>>(round.calls.size());
     std::vector<Outcome>& outcomes = *shared;
     // One call at a time, each until its first step or its answer: a call's commands before its first step
