@@ -1008,16 +1008,24 @@ TEST_F(CrashTest, BeforeTheReconcileOfACancelARetryOrTheSweeperFinishesIt) {
   EXPECT_EQ(sync.Reserve(ForTheHome(kT0))->state, ClaimState::kReserved);
 }
 
-TEST_F(CrashTest, BeforeTheReconcileOfARefundTheSweeperFinishesIt) {
-  std::unique_ptr<RedisQuotaStore> store = Crashing("refund.reconcile");
-  SyncStore sync(*store);
-  const ClaimRecord claim = *sync.Reserve(Request());
+// A confirmed claim, `now` long after its hold (its own due entry swept), refunded whole by refund "rf" on a
+// store that died before the refund's reconcile (Crashing("refund.reconcile")), into `claim`.
+void RefundedByARefundThatDied(SyncStore& sync, const ReserveRequest& request, absl::Time now,
+                               ClaimRecord& claim) {
+  claim = *sync.Reserve(request);
   ASSERT_THAT(sync.Confirm(claim.claim_id, kT0), IsOk());
-  // Long after the hold: the claim's own due entry is gone, the refund's makes the sweeper look.
-  const absl::Time now = kT0 + absl::Hours(5);
   ASSERT_THAT(sync.Sweep(now), IsOk());
   EXPECT_THAT(sync.Refund({claim.claim_id, "", "rf", "fp", {}, now}),
               StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST_F(CrashTest, BeforeTheReconcileOfARefundTheSweeperFinishesIt) {
+  std::unique_ptr<RedisQuotaStore> store = Crashing("refund.reconcile");
+  SyncStore sync(*store);
+  // Long after the hold: the claim's own due entry is gone, the refund's makes the sweeper look.
+  const absl::Time now = kT0 + absl::Hours(5);
+  ClaimRecord claim;
+  ASSERT_NO_FATAL_FAILURE(RefundedByARefundThatDied(sync, Request(), now, claim));
   EXPECT_EQ(sync.Get(claim.claim_id, now)->state, ClaimState::kRefunded);
   EXPECT_EQ(*sync.BudgetUsage({budget_}, now), std::vector<int64_t>{kFen});
   EXPECT_EQ(sync.Sweep(now)->reconciled, 0) << "not due yet";
@@ -1035,12 +1043,9 @@ TEST_F(CrashTest, BeforeTheReconcileOfARefundTheSweeperFinishesIt) {
 TEST_F(CrashTest, ARefundIdReusedDoesNotTakeAwayTheSweeperEntryOfTheRefundThatDied) {
   std::unique_ptr<RedisQuotaStore> store = Crashing("refund.reconcile");
   SyncStore sync(*store);
-  const ClaimRecord claim = *sync.Reserve(Request());
-  ASSERT_THAT(sync.Confirm(claim.claim_id, kT0), IsOk());
   const absl::Time now = kT0 + absl::Hours(5);
-  ASSERT_THAT(sync.Sweep(now), IsOk());
-  EXPECT_THAT(sync.Refund({claim.claim_id, "", "rf", "fp", {}, now}),
-              StatusIs(absl::StatusCode::kUnavailable));
+  ClaimRecord claim;
+  ASSERT_NO_FATAL_FAILURE(RefundedByARefundThatDied(sync, Request(), now, claim));
   EXPECT_THAT(sync.Refund({claim.claim_id, "", "rf", "other-fp", {{"1", 1}}, now}),
               StatusIs(absl::StatusCode::kAlreadyExists));
   EXPECT_EQ(*sync.BudgetUsage({budget_}, now), std::vector<int64_t>{kFen}) << "not reconciled yet";
