@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "services/quota/redis/budget_shards.h"
 #include "services/quota/redis/change.h"
 #include "services/quota/redis/confirm.h"
 #include "services/quota/redis/core.h"
@@ -51,7 +52,14 @@ const std::vector<std::string>& RedisQuotaStore::ProtocolSteps() {
       "confirm.buyer",     "confirm.serials", "confirm.commit",  "confirm.final",    "cancel.buyer",
       "cancel.reconcile",  "refund.due",      "refund.buyer",    "refund.reconcile", "void.due",
       "void.buyer",        "void.reconcile",  "correct.due",     "correct.serial",   "correct.buyer",
-      "correct.reconcile", "sweep.reconcile", "sweep.settle"};
+      "correct.reconcile", "sweep.reconcile", "sweep.settle",  "reserve.lease",    "reserve.lease_apply",
+      "reserve.drain",     "reserve.drain_return", "reserve.direct"};
+  return *steps;
+}
+
+const std::vector<std::string>& RedisQuotaStore::BudgetShardSteps() {
+  static const std::vector<std::string>* const steps = new std::vector<std::string>(
+      ProtocolSteps().end() - 5, ProtocolSteps().end());
   return *steps;
 }
 
@@ -109,20 +117,23 @@ void RedisQuotaStore::GetUsage(UsageRequest request, absl::Time deadline,
 
 void RedisQuotaStore::GetBudgetUsage(std::vector<BudgetRef> budgets, absl::Time now, absl::Time deadline,
                                      Callback<std::vector<int64_t>> done) {
+  // Each budget's use arrives as one of All's replies: an integer.
   std::vector<Step> steps;
   for (const BudgetRef& budget : budgets) {
     steps.push_back([core = core_, key = core_->keys.Budget(budget.programme, budget.budget_id), now,
                      deadline](ReplyCallback step_done) mutable {
-      core->Read(scripts::Get().budget_used, {key, RedisQuotaKeys::BudgetHolds(key)},
-                 scripts::BudgetUsedArgs(now), deadline, std::move(step_done));
+      ReadBudgetUse(core, std::move(key), now, deadline,
+                    [step_done = std::move(step_done)](absl::StatusOr<int64_t> used) mutable {
+                      if (!used.ok()) return std::move(step_done)(used.status());
+                      std::move(step_done)(redis::RedisValue::Integer(*used));
+                    });
     });
   }
   All(std::move(steps), [done = std::move(done)](std::vector<Reply> replies) mutable {
     std::vector<int64_t> used;
     for (const Reply& reply : replies) {
-      absl::StatusOr<int64_t> fen = scripts::ParseBudgetUsedReply(reply);
-      if (!fen.ok()) return std::move(done)(fen.status());
-      used.push_back(*fen);
+      if (!reply.ok()) return std::move(done)(reply.status());
+      used.push_back(reply->integer());
     }
     std::move(done)(std::move(used));
   });

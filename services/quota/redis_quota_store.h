@@ -141,6 +141,11 @@ struct RedisQuotaStoreOptions {
   // every claim is decided and confirmed by the scripts' general path, as instances before it did (tests and
   // the simulator compare the two).
   bool full_grants = true;
+  // Spread each budget over this many slots (services/quota/redis/budget_shards.h; docs/quota-ledger.md,
+  // "Budgets at scale"): a claim allocates on its shard, which leases fen from the budget, so that on a Redis
+  // Cluster one budget is not one master's work. 1: every claim allocates on the budget itself, as instances
+  // before shards did; instances with any setting share one ledger (the budget counts what it leased). 1–64.
+  int budget_shards = 1;
   // Tests only (not owned; outlives the store): asked before each protocol step of every call
   // (RedisQuotaStore::ProtocolSteps()), to abandon the call there as if its instance crashed, or to order the
   // steps of concurrent calls (services/quota/step_gate.h). Null: every step follows the last at once.
@@ -188,7 +193,10 @@ class RedisQuotaStore final : public QuotaStore {
   //
   // The names of the points between the steps of every call (docs/quota-ledger.md), in protocol order: where
   // a StepGate is asked, and so where crashes are injected. A name is "<operation>.<the step that follows>".
+  // Those of BudgetShardSteps() only with RedisQuotaStoreOptions::budget_shards > 1 (or, for the drain's, on
+  // a budget some instance spread over shards).
   static const std::vector<std::string>& ProtocolSteps();
+  static const std::vector<std::string>& BudgetShardSteps();
 
  private:
   std::shared_ptr<const redis_quota_internal::Core> core_;  // shared with the calls in flight

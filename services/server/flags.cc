@@ -46,6 +46,11 @@ ABSL_FLAG(bool, redis_legacy_retailer_index, true,
           "Also write each claim to its retailer's unsharded day index, the layout instances before the 2026-12 "
           "ledger read. Keep it on while a rolling deploy mixes versions; turn it off once every instance "
           "runs this one (this version reads both).");
+ABSL_FLAG(int, redis_budget_shards, 1,
+          "Spread each programme budget over this many Redis slots (1-64), so that on a Redis Cluster one "
+          "budget is not one master's work: a claim allocates on its shard, which leases from the budget. 1: on "
+          "the budget itself. Instances with different settings may share a ledger (docs/quota-ledger.md, "
+          "\"Budgets at scale\").");
 ABSL_FLAG(
     std::string, buyer_key_file, "",
     "File with the secret (>= 32 bytes, e.g. `openssl rand -hex 32`) buyer ids are keyed with. Required "
@@ -139,6 +144,7 @@ absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
   options.redis_password_file = absl::GetFlag(FLAGS_redis_password_file);
   options.redis_min_replicas = absl::GetFlag(FLAGS_redis_min_replicas);
   options.redis_legacy_retailer_index = absl::GetFlag(FLAGS_redis_legacy_retailer_index);
+  options.redis_budget_shards = absl::GetFlag(FLAGS_redis_budget_shards);
   if (!options.redis_url.empty() && !options.redis_cluster.empty()) {
     return absl::InvalidArgumentError(
         "--redis and --redis_cluster are exclusive: give --redis for one Redis server, --redis_cluster for "
@@ -155,6 +161,9 @@ absl::StatusOr<ServerOptions> ParseServerFlags(int argc, char** argv) {
   }
   if (options.redis_min_replicas < -1) {
     return absl::InvalidArgumentError("--redis_min_replicas must be -1 (discover) or at least 0");
+  }
+  if (options.redis_budget_shards < 1 || options.redis_budget_shards > 64) {
+    return absl::InvalidArgumentError("--redis_budget_shards must be 1 to 64");
   }
   options.buyer_key_file = absl::GetFlag(FLAGS_buyer_key_file);
   options.store_timeout = absl::GetFlag(FLAGS_store_timeout);

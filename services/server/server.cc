@@ -164,6 +164,7 @@ absl::Status TradeinServer::BuildStore(const ServerOptions& options) {
     store_options.key_prefix = LedgerKeyPrefix(options);
     redis::KeyedClient& client = *redis.client;
     store_options.legacy_retailer_index = options.redis_legacy_retailer_index;
+    store_options.budget_shards = options.redis_budget_shards;
     store_ = std::make_unique<quota::RedisQuotaStore>(std::move(redis.client), std::move(store_options));
     store_description_ = absl::StrCat(
         redis.description,

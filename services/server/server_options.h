@@ -40,6 +40,8 @@ struct ServerOptions {
   std::string redis_key_prefix;
   // Also write the retailer day index of the layout before 2026-12 (docs/quota-ledger.md, "Rolling deploy").
   bool redis_legacy_retailer_index = true;
+  // Slots each programme budget is spread over (docs/quota-ledger.md, "Budgets at scale"); 1: none.
+  int redis_budget_shards = 1;
   // The secret buyer ids are keyed with (≥ 32 bytes). Required with Redis: quota keys must survive restarts.
   std::string buyer_key_file;
   absl::Duration store_timeout = absl::Seconds(2);

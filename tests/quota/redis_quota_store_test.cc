@@ -32,6 +32,7 @@
 #include "services/redis/cluster_client.h"
 #include "services/redis/cluster_slots.h"
 #include "services/redis/redis_client.h"
+#include "tests/quota/alternating_store.h"
 #include "tests/quota/quota_store_contract.h"
 #include "tests/testing/redis_cluster.h"
 #include "tests/testing/redis_server.h"
@@ -451,18 +452,25 @@ std::string Expired(const absl::StatusOr<SweepResult>& r) {
   return absl::StrJoin(ids, "\n");
 }
 
-TEST_F(RedisQuotaStoreTest, RandomisedJointBudgetsSharedHomesAndRetriesAnswerLikeTheMemoryStore) {
-  ASSERT_NO_FATAL_FAILURE(StartServer());
+// 700 random calls per seed, each answered by Redis exactly as by the memory store. `shards`: the budget_shards
+// of the instances the calls alternate between (one instance when one value), on one ledger.
+void ExpectRandomisedCallsAnswerLikeTheMemoryStore(RedisClient& client, const std::vector<int>& shards) {
   const BudgetRef national = Budget("national", 9000);
   const BudgetRef city = Budget("city", 4000);
   const std::vector<CounterLimit> counters = {Units("tv", 4), Fen("cap", 3000), Units("car", 1)};
   std::set<ClaimState> seen;
   for (uint32_t seed : {11u, 12u, 13u, 14u}) {
     SCOPED_TRACE(absl::StrCat("seed ", seed));
-    std::unique_ptr<RedisQuotaStore> redis_store =
-        std::make_unique<RedisQuotaStore>(*client_, absl::StrCat("s", seed, ":"));
+    std::vector<std::unique_ptr<QuotaStore>> instances;
+    for (int n : shards) {
+      RedisQuotaStoreOptions options;
+      options.key_prefix = absl::StrCat("s", seed, ":");
+      options.budget_shards = n;
+      instances.push_back(std::make_unique<RedisQuotaStore>(client, std::move(options)));
+    }
+    AlternatingStore redis_store(std::move(instances));
     MemoryQuotaStore memory_store;
-    SyncStore tested(*redis_store);
+    SyncStore tested(redis_store);
     SyncStore model(memory_store);
     std::mt19937 rng(seed);
     auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng); };
@@ -567,6 +575,33 @@ TEST_F(RedisQuotaStoreTest, RandomisedJointBudgetsSharedHomesAndRetriesAnswerLik
   std::string states;
   for (ClaimState state : seen) absl::StrAppend(&states, static_cast<int>(state), " ");
   EXPECT_EQ(seen.size(), 8u) << "the workload no longer reaches every state: " << states;
+}
+
+TEST_F(RedisQuotaStoreTest, RandomisedJointBudgetsSharedHomesAndRetriesAnswerLikeTheMemoryStore) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ExpectRandomisedCallsAnswerLikeTheMemoryStore(*client_, {1});
+}
+
+// Budgets spread over 4 shards: claims that exhaust them (leases, drains, allocations on the budget itself)
+// grant and refuse exactly what the memory store does.
+TEST_F(RedisQuotaStoreTest, RandomisedCallsOnBudgetShardsAnswerLikeTheMemoryStore) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ExpectRandomisedCallsAnswerLikeTheMemoryStore(*client_, {4});
+  // The claims went to shards, which leased, and drains took fen back from them.
+  absl::StatusOr<RedisValue> shards = server_->Run({"KEYS", "s11:{g:prog:national:*}:g"});
+  ASSERT_THAT(shards, IsOk());
+  EXPECT_THAT(shards->elements(), SizeIs(4));
+  absl::StatusOr<RedisValue> parent = server_->Run({"HGETALL", "s11:{g:prog:national}:g"});
+  ASSERT_THAT(parent, IsOk());
+  std::set<std::string> fields;
+  for (size_t i = 0; i < parent->elements().size(); i += 2) fields.insert(parent->elements()[i].str().substr(0, 2));
+  EXPECT_TRUE(fields.count("l:") && fields.count("r:") && fields.count("sh")) << "leases and drains";
+}
+
+// A rolling deploy that turns shards on: instances with and without them share one ledger, call after call.
+TEST_F(RedisQuotaStoreTest, InstancesWithAndWithoutBudgetShardsShareOneLedgerExactly) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ExpectRandomisedCallsAnswerLikeTheMemoryStore(*client_, {3, 1});
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 //   tools/simulate --seed=4711 --histories=1 --store=redis       # rerun one failing seed
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -21,7 +22,8 @@ ABSL_FLAG(int64_t, histories, 1000, "How many histories (seeds --seed, --seed+1,
 ABSL_FLAG(uint64_t, seed, 1, "The first seed.");
 ABSL_FLAG(std::string, store, "both",
           "memory, redis (a throwaway redis-server of its own), redis-mixed (calls alternating between this "
-          "version and the one before full grants, on one ledger) or both (memory and redis).");
+          "version and the one before full grants, on one ledger), redis-shards (calls alternating between "
+          "instances with budgets over 3 shards and one without) or both (memory and redis).");
 ABSL_FLAG(int, rounds, 40, "Rounds per history.");
 ABSL_FLAG(absl::Duration, progress, absl::Seconds(10), "How often to print a progress line (0: never).");
 
@@ -89,11 +91,17 @@ bool RunOn(Target& target) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "tradein-simulate: random histories against a real quota store, checked against the reference ledger.\n"
-      "  --store=memory|redis|redis-mixed|both --histories=N --seed=S [--rounds=40]");
+      "  --store=memory|redis|redis-mixed|redis-shards|both --histories=N --seed=S [--rounds=40]");
   absl::ParseCommandLine(argc, argv);
   const std::string store = absl::GetFlag(FLAGS_store);
-  if (store != "memory" && store != "redis" && store != "redis-mixed" && store != "both") {
-    std::fprintf(stderr, "--store must be memory, redis, redis-mixed or both, not \"%s\"\n", store.c_str());
+  const std::map<std::string, RedisTarget::Versions> redis_targets = {
+      {"redis", RedisTarget::Versions::kCurrent},
+      {"both", RedisTarget::Versions::kCurrent},
+      {"redis-mixed", RedisTarget::Versions::kMixed},
+      {"redis-shards", RedisTarget::Versions::kBudgetShards}};
+  if (store != "memory" && !redis_targets.count(store)) {
+    std::fprintf(stderr, "--store must be memory, redis, redis-mixed, redis-shards or both, not \"%s\"\n",
+                 store.c_str());
     return 2;
   }
   bool ok = true;
@@ -102,8 +110,7 @@ int main(int argc, char** argv) {
     ok = RunOn(memory) && ok;
   }
   if (store != "memory" && ok) {
-    absl::StatusOr<std::unique_ptr<RedisTarget>> redis = RedisTarget::Start(
-        store == "redis-mixed" ? RedisTarget::Versions::kMixed : RedisTarget::Versions::kCurrent);
+    absl::StatusOr<std::unique_ptr<RedisTarget>> redis = RedisTarget::Start(redis_targets.at(store));
     if (!redis.ok()) {
       std::fprintf(stderr, "cannot start a redis-server: %s\n", redis.status().ToString().c_str());
       return 2;

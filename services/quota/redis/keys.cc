@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "common/civil_date.h"
 #include "common/fnv1a.h"
+#include "services/redis/cluster_slots.h"
 
 namespace tradein::quota {
 namespace {
@@ -46,6 +47,21 @@ std::string RedisQuotaKeys::Once(const OnceKey& once) const {
 
 std::string RedisQuotaKeys::Budget(absl::string_view programme, absl::string_view budget_id) const {
   return absl::StrCat(prefix_, "{g:", Escape(programme), ":", Escape(budget_id), "}:g");
+}
+
+std::string RedisQuotaKeys::BudgetShard(absl::string_view budget_key, absl::string_view suffix) {
+  const size_t close = budget_key.rfind('}');
+  return absl::StrCat(budget_key.substr(0, close), ":", suffix, budget_key.substr(close));
+}
+
+std::string RedisQuotaKeys::BudgetShardSuffix(absl::string_view budget_key, int k, int shards) {
+  const int first = k * redis::kClusterSlots / shards, end = (k + 1) * redis::kClusterSlots / shards;
+  for (int n = 0; n < 256 * shards; ++n) {
+    const std::string suffix = absl::StrCat(n);
+    const int slot = redis::KeySlot(BudgetShard(budget_key, suffix));
+    if (slot >= first && slot < end) return suffix;
+  }
+  return absl::StrCat(k);  // not reached for shards ≤ 64 (each try lands in the part with 1/shards)
 }
 
 std::string RedisQuotaKeys::Due(int shard) const { return absl::StrCat(prefix_, "{x:", shard, "}:due"); }

@@ -18,6 +18,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "common/fnv1a.h"
 #include "services/quota/quota_store.h"
 
 namespace tradein::quota {
@@ -43,6 +44,17 @@ class RedisQuotaKeys {
   // The budget's hash; its holds zset is the same name + "h".
   std::string Budget(absl::string_view programme, absl::string_view budget_id) const;
   static std::string BudgetHolds(absl::string_view budget_key) { return std::string(budget_key) + "h"; }
+  // A budget's shard (RedisQuotaStoreOptions::budget_shards): a budget hash of its own slot,
+  // {g:<programme>:<budget>:<suffix>}, whose room is what the budget leased it.
+  static std::string BudgetShard(absl::string_view budget_key, absl::string_view suffix);
+  // The suffix of the k-th of `shards` shards: the smallest number whose shard key's slot falls in the k-th of
+  // `shards` equal parts of the 16,384 slots, so that the shards spread over a cluster's masters (which own such
+  // ranges); the same on every instance.
+  static std::string BudgetShardSuffix(absl::string_view budget_key, int k, int shards);
+  // The shard a claim allocates on, of `shards`.
+  static int BudgetShardOf(absl::string_view claim_id, int shards) {
+    return static_cast<int>(Fnv1a32(claim_id) % static_cast<uint32_t>(shards));
+  }
   std::string Due(int shard) const;
   static int DueShard(absl::string_view claim_id);
   // A confirmed unit's serial number; true for the names Serial() makes.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/civil_date.h"
 #include "common/money.h"
+#include "services/quota/redis/budget_shards.h"
 #include "services/quota/store_errors.h"
 
 namespace tradein::quota::redis_quota_internal {
@@ -38,6 +39,7 @@ class ReserveCall : public SteppedCall<ReserveCall> {
     for (const BudgetRef& budget : request_.budgets) {
       budget_names_.push_back(core_->keys.Budget(budget.programme, budget.budget_id));
     }
+    budget_keys_ = budget_names_;
     once_touched_.assign(request_.once_keys.size(), false);
     budget_touched_.assign(request_.budgets.size(), false);
     reasons_.resize(request_.lines.size());
@@ -324,21 +326,20 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   }
 
   // The budget steps: an allocation per budget, or, when a line draws on two budgets, first a read of each
-  // budget's use (the joint allocation of quota_store.h is computed from them, then allocated exactly).
-  // Appends the names of the budgets read to `reads` (empty when the steps allocate).
+  // budget's use after a drain of its shards (the joint allocation of quota_store.h is computed from them,
+  // then allocated exactly on the budgets themselves). Appends the names of the budgets read to `reads` (empty
+  // when the steps allocate).
   void AddBudgetSteps(std::vector<Step>& steps, std::vector<std::string>& reads) {
     if (!LinesOnBudgets()) return;
     if (!Joint()) {
-      AddAllocations(steps, units_);
+      AddAllocations(steps, units_, /*on_shards=*/core_->options.budget_shards > 1);
       return;
     }
     reads = DistinctBudgets();
     for (const std::string& name : reads) {
-      steps.push_back(
-          [core = core_, name, now = request_.now, deadline = deadline_](ReplyCallback done) mutable {
-            core->Read(scripts::Get().budget_used, {name, RedisQuotaKeys::BudgetHolds(name)},
-                       scripts::BudgetUsedArgs(now), deadline, std::move(done));
-          });
+      steps.push_back([core = core_, name, now = request_.now, deadline = deadline_](ReplyCallback done) mutable {
+        DrainBudget(core, name, now, deadline, std::move(done));
+      });
     }
   }
 
@@ -359,12 +360,12 @@ class ReserveCall : public SteppedCall<ReserveCall> {
     }
     std::map<std::string, int64_t> used;
     for (size_t j = 0; j < reads.size(); ++j) {
-      absl::StatusOr<int64_t> fen = scripts::ParseBudgetUsedReply(replies[j]);
-      if (!fen.ok()) return Finish(fen.status());
-      used[reads[j]] = *fen;
+      absl::StatusOr<scripts::BudgetUse> use = scripts::ParseBudgetUsedReply(replies[j]);
+      if (!use.ok()) return Finish(use.status());
+      used[reads[j]] = use->used;
     }
     std::vector<Step> steps;
-    AddAllocations(steps, JointCaps(used));
+    AddAllocations(steps, JointCaps(used), /*on_shards=*/false);
     All(std::move(steps), [self = shared_from_this()](std::vector<Reply> allocations) {
       if (absl::Status status = self->ApplyAllocations(allocations); !status.ok())
         return self->Finish(status);
@@ -393,11 +394,12 @@ class ReserveCall : public SteppedCall<ReserveCall> {
     return caps;
   }
 
-  // One budget_alloc per budget: the lines that draw on it, each at most `caps` units.
-  void AddAllocations(std::vector<Step>& steps, const std::vector<int32_t>& caps) {
+  // One budget_alloc per budget: the lines that draw on it, each at most `caps` units — on the claim's shard of
+  // the budget when `on_shards` (budget_shards.h).
+  void AddAllocations(std::vector<Step>& steps, const std::vector<int32_t>& caps, bool on_shards) {
     allocations_.clear();
     for (const std::string& name : DistinctBudgets()) {
-      Allocation allocation{name, {}, 0};
+      Allocation allocation{name, name, {}, 0};
       std::vector<scripts::BudgetLine> lines;
       for (size_t i = 0; i < request_.lines.size(); ++i) {
         const LineRequest& line = request_.lines[i];
@@ -410,12 +412,29 @@ class ReserveCall : public SteppedCall<ReserveCall> {
           break;  // a line once per budget
         }
       }
-      steps.push_back(
-          WriteScript(scripts::Get().budget_alloc, {name, RedisQuotaKeys::BudgetHolds(name)},
-                      scripts::BudgetAllocArgs(request_.claim_id, request_.now, request_.expires_at,
-                                               allocation.total_fen, lines)));
+      if (on_shards) {
+        steps.push_back(AllocateOnShardsStep(allocations_.size(),
+                                             {name, allocation.total_fen, std::move(lines), request_.claim_id,
+                                              request_.now, request_.expires_at, deadline_}));
+      } else {
+        steps.push_back(
+            WriteScript(scripts::Get().budget_alloc, {name, RedisQuotaKeys::BudgetHolds(name)},
+                        scripts::BudgetAllocArgs(request_.claim_id, request_.now, request_.expires_at,
+                                                 allocation.total_fen, lines)));
+      }
       allocations_.push_back(std::move(allocation));
     }
+  }
+
+  // Allocation `j` on the claim's shard of its budget; the key its entry ends up in becomes the allocation's.
+  Step AllocateOnShardsStep(size_t j, BudgetAllocation allocation) {
+    return [self = shared_from_this(), j, allocation = std::move(allocation)](ReplyCallback done) mutable {
+      AllocateOnShards(self->core_, std::move(allocation),
+                       [self, j, done = std::move(done)](Reply reply, std::string key) mutable {
+                         self->allocations_[j].key = std::move(key);
+                         std::move(done)(std::move(reply));
+                       });
+    };
   }
 
   absl::Status ApplyAllocations(const std::vector<Reply>& replies) {
@@ -426,12 +445,14 @@ class ReserveCall : public SteppedCall<ReserveCall> {
       if (!got.ok()) return got.status();
       for (size_t k = 0; k < got->size(); ++k) {
         units[j][allocations_[j].lines[k]] = (*got)[k];
-        allocated_fen_[allocations_[j].name] +=
+        allocated_fen_[allocations_[j].key] +=
             int64_t{(*got)[k]} * request_.lines[allocations_[j].lines[k]].unit_fen;
       }
-      if (allocated_fen_[allocations_[j].name] == 0) continue;
+      if (allocated_fen_[allocations_[j].key] == 0) continue;
       for (size_t b = 0; b < budget_names_.size(); ++b) {
-        if (budget_names_[b] == allocations_[j].name) budget_touched_[b] = true;
+        if (budget_names_[b] != allocations_[j].name) continue;
+        budget_touched_[b] = true;
+        budget_keys_[b] = allocations_[j].key;
       }
     }
     for (size_t i = 0; i < request_.lines.size(); ++i) {
@@ -461,8 +482,8 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   void RunBuyerScript() {
     std::vector<uint32_t> reasons;
     for (const ReasonSet& set : reasons_) reasons.push_back(set.bits());
-    const scripts::ReserveArgs args{request_,      created_,        once_names_, once_touched_,
-                                    budget_names_, budget_touched_, units_,      reasons};
+    const scripts::ReserveArgs args{request_,     created_,        once_names_, once_touched_,
+                                    budget_keys_, budget_touched_, units_,      reasons};
     std::optional<scripts::FullGrant> full;
     if (core_->options.full_grants) full = args.FullGrantOf();
     std::vector<std::string> argv = args.Encode(full ? &*full : nullptr);
@@ -572,6 +593,7 @@ class ReserveCall : public SteppedCall<ReserveCall> {
 
   struct Allocation {
     std::string name;           // the budget's key
+    std::string key;            // the key the claim's entry is in: the budget's, or one of its shards'
     std::vector<size_t> lines;  // the lines that draw on it, in the order of its budget_alloc
     int64_t total_fen = 0;
   };
@@ -581,6 +603,7 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   Answer<ClaimRecord> answer_;
   std::vector<std::string> once_names_;
   std::vector<std::string> budget_names_;
+  std::vector<std::string> budget_keys_;  // per request budget: the key its entry is in (its own or a shard's)
   std::vector<bool> once_touched_;    // per request once-key: this claim holds it
   std::vector<bool> budget_touched_;  // per request budget: this claim has an entry
   std::vector<int32_t> units_;        // per line: what the rules, once-keys and budgets allow so far

@@ -27,10 +27,13 @@ extern const char* const kBuyerUsage;
 // Once-key slot {o:...} and serial slot {s:...}: KEYS = the once-key or serial key.
 extern const char* const kOnceTake;
 extern const char* const kOnceSettle;
-// Budget slot {g:...}: KEYS = the budget hash, its holds.
+// Budget slot {g:...} (a budget or one of its shards): KEYS = the budget hash, its holds.
 extern const char* const kBudgetAlloc;
 extern const char* const kBudgetSettle;
 extern const char* const kBudgetUsed;
+extern const char* const kBudgetLease;
+extern const char* const kBudgetGiveback;
+extern const char* const kBudgetReturned;
 // Due shard {x:<n>}: KEYS = the shard.
 extern const char* const kDueSettle;
 // Listing index {d:<day>:<n>} or {rd:<retailer>:<day>:<n>}: KEYS = the index.

@@ -184,7 +184,9 @@ const Scripts& Get() {
                   redis::RedisScript(source::kBuyerList),    redis::RedisScript(source::kBuyerUsage),
                   redis::RedisScript(source::kOnceTake),     redis::RedisScript(source::kOnceSettle),
                   redis::RedisScript(source::kBudgetAlloc),  redis::RedisScript(source::kBudgetSettle),
-                  redis::RedisScript(source::kBudgetUsed),   redis::RedisScript(source::kDueSettle),
+                  redis::RedisScript(source::kBudgetUsed),   redis::RedisScript(source::kBudgetLease),
+                  redis::RedisScript(source::kBudgetGiveback), redis::RedisScript(source::kBudgetReturned),
+                  redis::RedisScript(source::kDueSettle),
                   redis::RedisScript(source::kIndexRange),   redis::RedisScript(source::kPing)};
   return *scripts;
 }
@@ -571,17 +573,30 @@ absl::StatusOr<SettleReply> ParseSettleReply(const absl::StatusOr<redis::RedisVa
   return SettleReply{status == "GONE", (*value)["changed"].AsInt() != 0};
 }
 
-std::vector<std::string> BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
-                                         int64_t total_fen, const std::vector<BudgetLine>& lines) {
+namespace {
+// budget_alloc's ARGV with its room argument as given (a total, or "s<leased>" on a shard).
+std::vector<std::string> AllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
+                                   std::string room, const std::vector<BudgetLine>& lines) {
   std::vector<std::string> argv = {
       Writer().Map(0).Take(), std::string(claim_id),          TimeText(now),
-      TimeText(hold_end),     absl::StrCat(Millis(hold_end)), absl::StrCat(total_fen)};
+      TimeText(hold_end),     absl::StrCat(Millis(hold_end)), std::move(room)};
   for (const BudgetLine& line : lines) {
     argv.push_back(absl::StrCat(line.index));
     argv.push_back(absl::StrCat(line.cap));
     argv.push_back(absl::StrCat(line.unit_fen));
   }
   return argv;
+}
+}  // namespace
+
+std::vector<std::string> BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
+                                         int64_t total_fen, const std::vector<BudgetLine>& lines) {
+  return AllocArgs(claim_id, now, hold_end, absl::StrCat(total_fen), lines);
+}
+
+std::vector<std::string> ShardAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
+                                        int64_t leased_fen, const std::vector<BudgetLine>& lines) {
+  return AllocArgs(claim_id, now, hold_end, absl::StrCat("s", leased_fen), lines);
 }
 
 absl::StatusOr<std::vector<int32_t>> ParseBudgetAllocReply(const absl::StatusOr<redis::RedisValue>& reply,
@@ -601,10 +616,49 @@ std::string BudgetUsedArgs(absl::Time now) {
   return w.Take();
 }
 
-absl::StatusOr<int64_t> ParseBudgetUsedReply(const absl::StatusOr<redis::RedisValue>& reply) {
+absl::StatusOr<BudgetUse> ParseBudgetUsedReply(const absl::StatusOr<redis::RedisValue>& reply) {
   absl::StatusOr<Value> value = Answer(reply, "budget_used");
   if (!value.ok()) return value.status();
-  return (*value)["used"].AsInt();
+  BudgetUse use{(*value)["used"].AsInt(), (*value)["out"].AsInt(), {}};
+  const std::vector<Value>& leases = (*value)["leases"].AsArray();
+  if (leases.size() % 2 != 0) return BadReply("budget_used");
+  for (size_t i = 0; i < leases.size(); i += 2) use.leases.push_back({leases[i].AsBytes(), leases[i + 1].AsInt()});
+  return use;
+}
+
+std::vector<std::string> BudgetLeaseArgs(const BudgetLeaseRequest& request) {
+  return {Writer().Map(0).Take(),
+          request.suffix,
+          absl::StrCat(request.want_fen),
+          absl::StrCat(request.slice_fen),
+          absl::StrCat(request.shards),
+          absl::StrCat(request.total_fen),
+          TimeText(request.now)};
+}
+
+absl::StatusOr<BudgetLeaseReply> ParseBudgetLeaseReply(const absl::StatusOr<redis::RedisValue>& reply) {
+  absl::StatusOr<Value> value = Answer(reply, "budget_lease");
+  if (!value.ok()) return value.status();
+  return BudgetLeaseReply{(*value)["leased"].AsInt(), (*value)["granted"].AsInt()};
+}
+
+std::vector<std::string> BudgetGivebackArgs(int64_t leased_fen, absl::Time now) {
+  return {Writer().Map(0).Take(), absl::StrCat(leased_fen), TimeText(now)};
+}
+
+absl::StatusOr<int64_t> ParseBudgetGivebackReply(const absl::StatusOr<redis::RedisValue>& reply) {
+  absl::StatusOr<Value> value = Answer(reply, "budget_giveback");
+  if (!value.ok()) return value.status();
+  return (*value)["returned"].AsInt();
+}
+
+std::vector<std::string> BudgetReturnedArgs(absl::Time now, const std::vector<ShardReturn>& returns) {
+  std::vector<std::string> argv = {Writer().Map(0).Take(), TimeText(now)};
+  for (const ShardReturn& r : returns) {
+    argv.push_back(r.suffix);
+    argv.push_back(absl::StrCat(r.returned));
+  }
+  return argv;
 }
 
 std::string DueSettleArgs(absl::string_view member, absl::string_view score_as_read, bool remove,

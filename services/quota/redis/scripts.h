@@ -39,7 +39,7 @@ namespace tradein::quota::scripts {
 struct Scripts {
   redis::RedisScript buyer_reserve, buyer_confirm, buyer_cancel, buyer_refund, buyer_void, buyer_correct,
       buyer_get, buyer_sweep, buyer_list, buyer_usage, once_take, once_settle, budget_alloc, budget_settle,
-      budget_used, due_settle, index_range, ping;
+      budget_used, budget_lease, budget_giveback, budget_returned, due_settle, index_range, ping;
 };
 const Scripts& Get();
 
@@ -186,15 +186,58 @@ struct BudgetLine {
   int32_t cap = 0;   // units at most
   int64_t unit_fen = 0;
 };
-// Its ARGV: an empty map, then plain strings (budget_alloc.lua).
+// Its ARGV: an empty map, then plain strings (budget_alloc.lua). On a budget, at most `total_fen` in all; on a
+// shard (ShardAllocArgs), every line its cap or nothing, within the shard's lease (raised to `leased_fen` first).
 std::vector<std::string> BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
                                          int64_t total_fen, const std::vector<BudgetLine>& lines);
+std::vector<std::string> ShardAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
+                                        int64_t leased_fen, const std::vector<BudgetLine>& lines);
 absl::StatusOr<std::vector<int32_t>> ParseBudgetAllocReply(const absl::StatusOr<redis::RedisValue>& reply,
                                                            size_t count);
 
-// budget_used.lua: fen used (held + committed) after purging holds that ended.
+// budget_used.lua: fen used (held + committed) after purging holds that ended; on a budget with shards, also
+// what it leased them. budget_returned.lua answers `used` alone.
+struct BudgetUse {
+  struct Lease {
+    std::string suffix;   // the shard's (RedisQuotaKeys::BudgetShard)
+    int64_t leased = 0;   // fen ever leased to it
+  };
+  int64_t used = 0;       // fen held + committed here, leases not given back included
+  int64_t leased_out = 0; // of which leased to shards (their own `used` says how much of it claims hold)
+  std::vector<Lease> leases;
+};
 std::string BudgetUsedArgs(absl::Time now);
-absl::StatusOr<int64_t> ParseBudgetUsedReply(const absl::StatusOr<redis::RedisValue>& reply);
+absl::StatusOr<BudgetUse> ParseBudgetUsedReply(const absl::StatusOr<redis::RedisValue>& reply);
+
+// budget_lease.lua (KEYS: the budget's hash and holds): fen for shard `suffix`. Answers the fen ever leased to
+// it, and what this call granted (0: the budget's room does not cover `want_fen`).
+struct BudgetLeaseRequest {
+  std::string suffix;
+  int64_t want_fen = 0;   // what the claim's lines need
+  int64_t slice_fen = 0;  // a lease while the budget has room for one per shard
+  int shards = 0;
+  int64_t total_fen = 0;
+  absl::Time now;
+};
+std::vector<std::string> BudgetLeaseArgs(const BudgetLeaseRequest& request);
+struct BudgetLeaseReply {
+  int64_t leased = 0;
+  int64_t granted = 0;
+};
+absl::StatusOr<BudgetLeaseReply> ParseBudgetLeaseReply(const absl::StatusOr<redis::RedisValue>& reply);
+
+// budget_giveback.lua (KEYS: a shard's hash and holds): gives back what no claim holds; answers the shard's
+// `ret` (fen it ever gave back).
+std::vector<std::string> BudgetGivebackArgs(int64_t leased_fen, absl::Time now);
+absl::StatusOr<int64_t> ParseBudgetGivebackReply(const absl::StatusOr<redis::RedisValue>& reply);
+
+// budget_returned.lua (KEYS: the budget's hash and holds): takes back each shard's `ret`; answers as
+// budget_used (used only).
+struct ShardReturn {
+  std::string suffix;
+  int64_t returned = 0;
+};
+std::vector<std::string> BudgetReturnedArgs(absl::Time now, const std::vector<ShardReturn>& returns);
 
 // due_settle.lua (KEYS: the due shard): true when this call removed (or moved) the entry.
 std::string DueSettleArgs(absl::string_view member, absl::string_view score_as_read, bool remove,

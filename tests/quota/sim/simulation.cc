@@ -18,6 +18,7 @@
 #include "services/quota/memory_quota_store.h"
 #include "services/quota/redis_quota_store.h"
 #include "services/redis/redis_client.h"
+#include "tests/quota/alternating_store.h"
 #include "tests/quota/model/reference_ledger.h"
 #include "tests/quota/quota_store_contract.h"
 #include "tests/testing/redis_server.h"
@@ -31,6 +32,7 @@ using model::ProvisionalRefusal;
 using model::ProvisionalRefusals;
 using model::ReferenceLedger;
 using pricing::ReasonCode;
+using testing::AlternatingStore;
 using testing::Budget;
 using testing::Fen;
 using testing::Home;
@@ -275,59 +277,6 @@ struct RedisTarget::Server {
   std::unique_ptr<redis::RedisClient> client;
 };
 
-namespace {
-
-// Two instances on one ledger: each call goes to the next one in turn.
-class AlternatingStore final : public QuotaStore {
- public:
-  AlternatingStore(std::unique_ptr<QuotaStore> a, std::unique_ptr<QuotaStore> b) {
-    stores_[0] = std::move(a);
-    stores_[1] = std::move(b);
-  }
-  void Reserve(ReserveRequest r, absl::Time d, Callback<ClaimRecord> done) override {
-    Next().Reserve(std::move(r), d, std::move(done));
-  }
-  void Confirm(ConfirmRequest r, absl::Time d, Callback<ClaimRecord> done) override {
-    Next().Confirm(std::move(r), d, std::move(done));
-  }
-  void Cancel(CancelRequest r, absl::Time d, Callback<ClaimRecord> done) override {
-    Next().Cancel(std::move(r), d, std::move(done));
-  }
-  void Refund(RefundRequest r, absl::Time d, Callback<ClaimRecord> done) override {
-    Next().Refund(std::move(r), d, std::move(done));
-  }
-  void Void(VoidRequest r, absl::Time d, Callback<ClaimRecord> done) override {
-    Next().Void(std::move(r), d, std::move(done));
-  }
-  void Correct(CorrectRequest r, absl::Time d, Callback<ClaimRecord> done) override {
-    Next().Correct(std::move(r), d, std::move(done));
-  }
-  void ListClaims(ClaimPageRequest r, absl::Time d, Callback<ClaimPage> done) override {
-    Next().ListClaims(std::move(r), d, std::move(done));
-  }
-  void Get(std::string id, absl::Time now, absl::Time d, Callback<ClaimRecord> done) override {
-    Next().Get(std::move(id), now, d, std::move(done));
-  }
-  void GetUsage(UsageRequest r, absl::Time d, Callback<std::vector<int64_t>> done) override {
-    Next().GetUsage(std::move(r), d, std::move(done));
-  }
-  void GetBudgetUsage(std::vector<BudgetRef> b, absl::Time now, absl::Time d,
-                      Callback<std::vector<int64_t>> done) override {
-    Next().GetBudgetUsage(std::move(b), now, d, std::move(done));
-  }
-  void Sweep(absl::Time now, int limit, absl::Time d, Callback<SweepResult> done) override {
-    Next().Sweep(now, limit, d, std::move(done));
-  }
-  void Ping(absl::Time d, Callback<bool> done) override { Next().Ping(d, std::move(done)); }
-  absl::string_view kind() const override { return stores_[0]->kind(); }
-
- private:
-  QuotaStore& Next() { return *stores_[calls_++ % 2]; }
-  std::unique_ptr<QuotaStore> stores_[2];
-  uint64_t calls_ = 0;
-};
-
-}  // namespace
 
 RedisTarget::RedisTarget(std::unique_ptr<Server> server, Versions versions)
     : server_(std::move(server)), versions_(versions) {}
@@ -354,14 +303,46 @@ std::unique_ptr<QuotaStore> RedisTarget::MakeStore(StepGate* gate) {
   options.key_prefix = absl::StrCat("sim", ++stores_, ":");
   options.step_gate = gate;
   options.sweep_parallelism = 1;  // entries one after the other: their steps park in a fixed order
+  if (versions_ == Versions::kBudgetShards) {
+    // Two instances whose budgets are spread over 3 shards and one that allocates on the budgets themselves.
+    std::vector<std::unique_ptr<QuotaStore>> instances;
+    for (int shards : {3, 3, 1}) {
+      options.budget_shards = shards;
+      instances.push_back(std::make_unique<RedisQuotaStore>(*server_->client, options));
+    }
+    return std::make_unique<AlternatingStore>(std::move(instances));
+  }
   auto store = std::make_unique<RedisQuotaStore>(*server_->client, options);
   if (versions_ == Versions::kCurrent) return store;
   options.full_grants = false;
-  return std::make_unique<AlternatingStore>(std::move(store),
-                                            std::make_unique<RedisQuotaStore>(*server_->client, options));
+  std::vector<std::unique_ptr<QuotaStore>> instances;
+  instances.push_back(std::move(store));
+  instances.push_back(std::make_unique<RedisQuotaStore>(*server_->client, options));
+  return std::make_unique<AlternatingStore>(std::move(instances));
 }
 
-std::vector<std::string> RedisTarget::ProtocolSteps() const { return RedisQuotaStore::ProtocolSteps(); }
+std::string RedisTarget::name() const {
+  switch (versions_) {
+    case Versions::kMixed:
+      return "redis-mixed";
+    case Versions::kBudgetShards:
+      return "redis-shards";
+    case Versions::kCurrent:
+      break;
+  }
+  return "redis";
+}
+
+std::vector<std::string> RedisTarget::ProtocolSteps() const {
+  std::vector<std::string> steps = RedisQuotaStore::ProtocolSteps();
+  if (versions_ != Versions::kBudgetShards) {
+    std::erase_if(steps, [](const std::string& step) {
+      const std::vector<std::string>& sharded = RedisQuotaStore::BudgetShardSteps();
+      return std::find(sharded.begin(), sharded.end(), step) != sharded.end();
+    });
+  }
+  return steps;
+}
 
 absl::Status RedisTarget::AwaitPing() {
   const absl::Time deadline = absl::Now() + absl::Seconds(20);

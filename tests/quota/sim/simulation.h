@@ -80,11 +80,13 @@ class RedisTarget final : public Target {
  public:
   // kMixed: the calls of a history alternate between an instance of this version and one of the version
   // before full grants (RedisQuotaStoreOptions::full_grants off), on one ledger — a rolling deploy.
-  enum class Versions : uint8_t { kCurrent, kMixed };
+  // kBudgetShards: calls alternate between two instances with budgets spread over 3 shards and one without
+  // (RedisQuotaStoreOptions::budget_shards), on one ledger.
+  enum class Versions : uint8_t { kCurrent, kMixed, kBudgetShards };
   static absl::StatusOr<std::unique_ptr<RedisTarget>> Start(Versions versions = Versions::kCurrent);
   ~RedisTarget() override;
 
-  std::string name() const override { return versions_ == Versions::kMixed ? "redis-mixed" : "redis"; }
+  std::string name() const override;
   std::unique_ptr<QuotaStore> MakeStore(StepGate* gate) override;
   std::vector<std::string> ProtocolSteps() const override;
   bool HasServerFaults() const override { return true; }

@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "services/quota/redis_quota_store.h"
 #include "gtest/gtest.h"
 #include "services/quota/memory_quota_store.h"
 
@@ -96,6 +97,20 @@ TEST(SimulationTest, MixedVersionsOnOneRedisAnswerLikeTheModel) {
   RunFor(**target, Budget() / 2, simulator);
   EXPECT_GT(simulator.stats().histories, 0);
   EXPECT_GT(simulator.stats().crashes, 0);
+}
+
+// Budgets spread over shards (leases, drains, allocations on the budget itself), beside an instance without:
+// every step of theirs crashed at least once.
+TEST(SimulationTest, BudgetShardsAnswerLikeTheModelThroughCrashes) {
+  absl::StatusOr<std::unique_ptr<RedisTarget>> target = RedisTarget::Start(RedisTarget::Versions::kBudgetShards);
+  ASSERT_TRUE(target.ok()) << target.status();
+  Simulator simulator(**target, {});
+  RunFor(**target, Budget() / 2, simulator);
+  for (const std::string& step : RedisQuotaStore::BudgetShardSteps()) {
+    EXPECT_GT(simulator.stats().crashes_by_step.count(step) ? simulator.stats().crashes_by_step.at(step) : 0,
+              0)
+        << "protocol step " << step << " was never crashed";
+  }
 }
 
 TEST(SimulationTest, ASeedReplaysToTheSameTraceDigest) {

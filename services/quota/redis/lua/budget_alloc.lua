@@ -1,14 +1,24 @@
 -- budget_alloc.lua: allocates a programme budget to a claim's lines before the buyer's script decides.
 --
 -- ARGV (scripts.h BudgetAllocArgs; ARGV[1] is an empty map, the prelude's A): claim, now, hold (end), the hold
--- end's score (ms), total (fen, from the policy in force), then per line in request order its index, cap (units
--- at most) and unit fen — plain strings, so that no table is built for them.
+-- end's score (ms), total (fen, from the policy in force; on a shard "s<fen leased>": the shard's room, all or
+-- nothing), then per line in request order its index, cap (units at most) and unit fen — plain strings, so that
+-- no table is built for them.
 -- When the claim already has a live or committed entry (a retry) answers its allocation; else gives each line, in
 -- order, the whole units that still fit (total − used), at most its cap, and holds their fen until the hold end.
 -- Holds that ended (their claims expired) are given back first, but only when they could make a difference: a
 -- line did not get its cap without them, or the claim's own entry is one of them (it is allocated again). A purge
--- only adds room, so every answer is the one a purge first would give. Answers {units = {units per line}}.
-local claim, now, hold_end, hold_score, total = ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+-- only adds room, so every answer is the one a purge first would give. A shard grants every line its cap or
+-- nothing (its room is a lease; the parent, after a drain, decides the last fen exactly). Answers
+-- {units = {units per line}}.
+local claim, now, hold_end, hold_score = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local shard = string.byte(ARGV[6]) == 115 -- 's'
+local total
+if shard then
+  total = shard_room(tonumber(string.sub(ARGV[6], 2)))
+else
+  total = tonumber(ARGV[6])
+end
 local n = (#ARGV - 6) / 3
 local field = 'c:' .. claim
 local out = {}
@@ -56,7 +66,13 @@ if not entry then
 end
 if not all then
   purge(now)
-  fen, parts = allocate(total - used())
+  fen, parts, all = allocate(total - used())
+end
+if shard and not all then
+  for i = 1, n do
+    out[i] = 0
+  end
+  return answer('OK', {units = out})
 end
 if fen > 0 then
   redis.call('HSET', BUDGET, field, fmt(fen) .. '|' .. hold_end .. '|' .. table.concat(parts, ','))
