@@ -14,12 +14,15 @@
 namespace tradein::quota {
 
 using redis_quota_internal::All;
+using redis_quota_internal::AllOf;
 using redis_quota_internal::AnswerError;
 using redis_quota_internal::Core;
 using redis_quota_internal::ReadClaim;
 using redis_quota_internal::Reply;
 using redis_quota_internal::ReplyCallback;
+using redis_quota_internal::ReadBudgetUse;
 using redis_quota_internal::Step;
+using redis_quota_internal::StepOf;
 
 RedisQuotaStore::RedisQuotaStore(redis::RedisClient& client, std::string key_prefix)
     : RedisQuotaStore(client, [&] {
@@ -117,23 +120,19 @@ void RedisQuotaStore::GetUsage(UsageRequest request, absl::Time deadline,
 
 void RedisQuotaStore::GetBudgetUsage(std::vector<BudgetRef> budgets, absl::Time now, absl::Time deadline,
                                      Callback<std::vector<int64_t>> done) {
-  // Each budget's use arrives as one of All's replies: an integer.
-  std::vector<Step> steps;
+  using Use = absl::StatusOr<int64_t>;
+  std::vector<StepOf<Use>> steps;
   for (const BudgetRef& budget : budgets) {
     steps.push_back([core = core_, key = core_->keys.Budget(budget.programme, budget.budget_id), now,
-                     deadline](ReplyCallback step_done) mutable {
-      ReadBudgetUse(core, std::move(key), now, deadline,
-                    [step_done = std::move(step_done)](absl::StatusOr<int64_t> used) mutable {
-                      if (!used.ok()) return std::move(step_done)(used.status());
-                      std::move(step_done)(redis::RedisValue::Integer(*used));
-                    });
+                     deadline](absl::AnyInvocable<void(Use) &&> step_done) mutable {
+      ReadBudgetUse(core, std::move(key), now, deadline, std::move(step_done));
     });
   }
-  All(std::move(steps), [done = std::move(done)](std::vector<Reply> replies) mutable {
+  AllOf<Use>(std::move(steps), [done = std::move(done)](std::vector<Use> uses) mutable {
     std::vector<int64_t> used;
-    for (const Reply& reply : replies) {
-      if (!reply.ok()) return std::move(done)(reply.status());
-      used.push_back(reply->integer());
+    for (const Use& use : uses) {
+      if (!use.ok()) return std::move(done)(use.status());
+      used.push_back(*use);
     }
     std::move(done)(std::move(used));
   });

@@ -25,6 +25,7 @@ class ShardedBudgetCall : public SteppedCall<ShardedBudgetCall> {
 
   void Allocate() {
     const int shards = core_->options.budget_shards;
+    if (shards <= 1) return AllocateOnParent(scripts::BudgetRoom::kTotal);
     suffix_ = RedisQuotaKeys::BudgetShardSuffix(
         allocation_.budget_key, RedisQuotaKeys::BudgetShardOf(allocation_.claim_id, shards), shards);
     AllocateOnShard(/*leased=*/0, /*after_lease=*/false);
@@ -61,10 +62,10 @@ class ShardedBudgetCall : public SteppedCall<ShardedBudgetCall> {
                  scripts::ShardAllocArgs(allocation_.claim_id, allocation_.now, allocation_.hold_end, leased,
                                          allocation_.lines),
                  allocation_.deadline, [self = shared_from_this(), shard, after_lease](Reply reply) mutable {
-                   absl::StatusOr<std::vector<int32_t>> units =
+                   absl::StatusOr<scripts::BudgetAllocReply> got =
                        scripts::ParseBudgetAllocReply(reply, self->allocation_.lines.size());
                    // An error, a grant, or (a retry) the claim's entry as it stands: the answer.
-                   if (!units.ok() || std::any_of(units->begin(), units->end(), [](int32_t u) { return u > 0; }))
+                   if (!got.ok() || std::any_of(got->units.begin(), got->units.end(), [](int32_t u) { return u > 0; }))
                      return std::move(self->allocated_)(std::move(reply), std::move(shard));
                    if (after_lease) return self->Drain();
                    self->PassStep("reserve.lease", [](ShardedBudgetCall& call) { call.Lease(); });
@@ -122,15 +123,20 @@ class ShardedBudgetCall : public SteppedCall<ShardedBudgetCall> {
   void Drained(Reply reply) {
     if (!allocated_) return std::move(drained_)(std::move(reply));
     if (!reply.ok()) return Finish(reply.status());
-    PassStep("reserve.direct", [](ShardedBudgetCall& call) { call.AllocateOnParent(); });
+    PassStep("reserve.direct",
+             [](ShardedBudgetCall& call) { call.AllocateOnParent(scripts::BudgetRoom::kAfterDrain); });
   }
 
-  void AllocateOnParent() {
+  // With budget_shards = 1 (kTotal: a drain when the budget answers it), or after a drain.
+  void AllocateOnParent(scripts::BudgetRoom room) {
     const std::string& parent = allocation_.budget_key;
     core_->Write(scripts::Get().budget_alloc, {parent, RedisQuotaKeys::BudgetHolds(parent)},
                  scripts::BudgetAllocArgs(allocation_.claim_id, allocation_.now, allocation_.hold_end,
-                                          allocation_.total_fen, allocation_.lines),
+                                          allocation_.total_fen, allocation_.lines, room),
                  allocation_.deadline, [self = shared_from_this()](Reply reply) {
+                   absl::StatusOr<scripts::BudgetAllocReply> got =
+                       scripts::ParseBudgetAllocReply(reply, self->allocation_.lines.size());
+                   if (got.ok() && got->drain) return self->Drain();
                    std::move(self->allocated_)(std::move(reply), self->allocation_.budget_key);
                  });
   }
@@ -143,7 +149,7 @@ class ShardedBudgetCall : public SteppedCall<ShardedBudgetCall> {
 
 }  // namespace
 
-void AllocateOnShards(CorePtr core, BudgetAllocation allocation,
+void AllocateOnBudget(CorePtr core, BudgetAllocation allocation,
                       absl::AnyInvocable<void(Reply, std::string) &&> done) {
   std::make_shared<ShardedBudgetCall>(std::move(core), std::move(allocation), std::move(done))->Allocate();
 }
@@ -156,33 +162,38 @@ void DrainBudget(CorePtr core, std::string budget_key, absl::Time now, absl::Tim
   std::make_shared<ShardedBudgetCall>(std::move(core), std::move(budget), std::move(done))->Drain();
 }
 
+void AddShardUse(const CorePtr& core, const std::string& budget_key, const scripts::BudgetUse& parent,
+                 absl::Time now, absl::Time deadline, absl::AnyInvocable<void(absl::StatusOr<int64_t>) &&> done) {
+  std::vector<Step> steps;
+  for (const scripts::BudgetUse::Lease& lease : parent.leases) {
+    steps.push_back([core, shard = RedisQuotaKeys::BudgetShard(budget_key, lease.suffix), now,
+                     deadline](ReplyCallback step_done) mutable {
+      core->Read(scripts::Get().budget_used, {shard, RedisQuotaKeys::BudgetHolds(shard)},
+                 scripts::BudgetUsedArgs(now), deadline, std::move(step_done));
+    });
+  }
+  All(std::move(steps),
+      [own = parent.used - parent.leased_out, done = std::move(done)](std::vector<Reply> replies) mutable {
+        int64_t used = own;
+        for (const Reply& reply : replies) {
+          absl::StatusOr<scripts::BudgetUse> shard = scripts::ParseBudgetUsedReply(reply);
+          if (!shard.ok()) return std::move(done)(shard.status());
+          used += shard->used;
+        }
+        std::move(done)(used);
+      });
+}
+
 void ReadBudgetUse(const CorePtr& core, std::string budget_key, absl::Time now, absl::Time deadline,
                    absl::AnyInvocable<void(absl::StatusOr<int64_t>) &&> done) {
   const std::string parent = budget_key;
-  core->Read(
-      scripts::Get().budget_used, {parent, RedisQuotaKeys::BudgetHolds(parent)}, scripts::BudgetUsedArgs(now),
-      deadline, [core, parent, now, deadline, done = std::move(done)](Reply reply) mutable {
-        absl::StatusOr<scripts::BudgetUse> use = scripts::ParseBudgetUsedReply(reply);
-        if (!use.ok()) return std::move(done)(use.status());
-        std::vector<Step> steps;
-        for (const scripts::BudgetUse::Lease& lease : use->leases) {
-          steps.push_back([core, shard = RedisQuotaKeys::BudgetShard(parent, lease.suffix), now,
-                           deadline](ReplyCallback step_done) mutable {
-            core->Read(scripts::Get().budget_used, {shard, RedisQuotaKeys::BudgetHolds(shard)},
-                       scripts::BudgetUsedArgs(now), deadline, std::move(step_done));
-          });
-        }
-        All(std::move(steps), [own = use->used - use->leased_out,
-                               done = std::move(done)](std::vector<Reply> replies) mutable {
-          int64_t used = own;
-          for (const Reply& shard_reply : replies) {
-            absl::StatusOr<scripts::BudgetUse> shard = scripts::ParseBudgetUsedReply(shard_reply);
-            if (!shard.ok()) return std::move(done)(shard.status());
-            used += shard->used;
-          }
-          std::move(done)(used);
-        });
-      });
+  core->Read(scripts::Get().budget_used, {parent, RedisQuotaKeys::BudgetHolds(parent)},
+             scripts::BudgetUsedArgs(now), deadline,
+             [core, budget_key = std::move(budget_key), now, deadline, done = std::move(done)](Reply reply) mutable {
+               absl::StatusOr<scripts::BudgetUse> use = scripts::ParseBudgetUsedReply(reply);
+               if (!use.ok()) return std::move(done)(use.status());
+               AddShardUse(core, budget_key, *use, now, deadline, std::move(done));
+             });
 }
 
 }  // namespace tradein::quota::redis_quota_internal

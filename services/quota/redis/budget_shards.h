@@ -7,7 +7,8 @@
 // other slots, and a claim allocates on its own shard (RedisQuotaKeys::BudgetShardOf), so that one budget is the
 // work of N slots, not of one. As exact as one hash:
 //
-//   1. budget_alloc on the claim's shard: every line its cap, or nothing;
+//   1. budget_alloc on the claim's shard: every line its cap, or nothing (with budget_shards = 1, on the budget
+//      itself, which answers drain when the lines do not all fit while it leased to shards: then step 3);
 //   2. nothing: budget_lease on the parent (the lines' fen, or a slice while the budget has room for one per
 //      shard), then budget_alloc on the shard again;
 //   3. the parent's room does not cover the lines, or the lease went to another claim: a drain — every shard the
@@ -50,17 +51,22 @@ struct BudgetAllocation {
 };
 
 // Steps 1–3 above. `done` gets budget_alloc's reply and the key the claim's entry is in (its shard's, or the
-// parent's after a drain). Passes the protocol steps reserve.lease, reserve.lease_apply, reserve.drain,
-// reserve.drain_return and reserve.direct.
-void AllocateOnShards(CorePtr core, BudgetAllocation allocation,
+// parent's). Passes the protocol steps reserve.lease, reserve.lease_apply, reserve.drain, reserve.drain_return
+// and reserve.direct.
+void AllocateOnBudget(CorePtr core, BudgetAllocation allocation,
                       absl::AnyInvocable<void(Reply, std::string) &&> done);
 
-// A drain (step 3), answering the parent's use after it as budget_used's reply: what a joint allocation (a line
-// on two budgets) computes from before it allocates on the parent. A budget that never leased is only read.
+// A drain (step 3) on its own, answering budget_returned's reply (or budget_used's when the budget never
+// leased): a joint allocation (a line on two budgets) drains a budget whose own room cannot pay what it
+// computed from the budget's whole use, then allocates on the parent.
 void DrainBudget(CorePtr core, std::string budget_key, absl::Time now, absl::Time deadline, ReplyCallback done);
 
-// A budget's use: its own entries (the parent's used, less what shards hold of their leases) plus every
-// shard's. No step of the ledger changes.
+// A budget's whole use from its parent's budget_used answer `parent`: the parent's own entries (its used less
+// what it leased out) plus every shard's used (read now, in parallel; nothing more when it never leased).
+void AddShardUse(const CorePtr& core, const std::string& budget_key, const scripts::BudgetUse& parent,
+                 absl::Time now, absl::Time deadline, absl::AnyInvocable<void(absl::StatusOr<int64_t>) &&> done);
+
+// A budget's whole use: budget_used on the parent, then AddShardUse. No step of the ledger changes.
 void ReadBudgetUse(const CorePtr& core, std::string budget_key, absl::Time now, absl::Time deadline,
                    absl::AnyInvocable<void(absl::StatusOr<int64_t>) &&> done);
 

@@ -56,27 +56,7 @@ absl::Status Crashed(absl::string_view step) {
 }
 
 void All(std::vector<Step> steps, absl::AnyInvocable<void(std::vector<Reply>) &&> then) {
-  if (steps.empty()) {
-    std::move(then)({});
-    return;
-  }
-  struct Join {
-    std::vector<Reply> replies;
-    std::atomic<size_t> left{0};
-    absl::AnyInvocable<void(std::vector<Reply>) &&> then;
-  };
-  auto join = std::make_shared<Join>();
-  join->replies.assign(steps.size(), absl::UnknownError("no reply"));
-  join->left.store(steps.size());
-  join->then = std::move(then);
-  for (size_t i = 0; i < steps.size(); ++i) {
-    std::move(steps[i])([join, i](Reply reply) {
-      join->replies[i] = std::move(reply);
-      if (join->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        std::move(join->then)(std::move(join->replies));
-      }
-    });
-  }
+  AllOf<Reply>(std::move(steps), std::move(then));
 }
 
 absl::Status AnswerError(const ClaimReply& answer, absl::string_view action) {

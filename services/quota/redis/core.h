@@ -112,10 +112,38 @@ class SteppedCall : public std::enable_shared_from_this<Derived> {
   const CorePtr core_;
 };
 
-// One command of a parallel step, given the callback to answer.
-using Step = absl::AnyInvocable<void(ReplyCallback) &&>;
+// One part of a parallel step, given the callback to answer (a StatusOr).
+template <typename Result>
+using StepOf = absl::AnyInvocable<void(absl::AnyInvocable<void(Result) &&>) &&>;
 
-// Runs every step at once, then `then` (exactly once) with their replies in step order.
+// Runs every step at once, then `then` (exactly once) with their results in step order.
+template <typename Result>
+void AllOf(std::vector<StepOf<Result>> steps, absl::AnyInvocable<void(std::vector<Result>) &&> then) {
+  if (steps.empty()) {
+    std::move(then)({});
+    return;
+  }
+  struct Join {
+    std::vector<Result> results;
+    std::atomic<size_t> left{0};
+    absl::AnyInvocable<void(std::vector<Result>) &&> then;
+  };
+  auto join = std::make_shared<Join>();
+  join->results.assign(steps.size(), Result(absl::UnknownError("no reply")));
+  join->left.store(steps.size());
+  join->then = std::move(then);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    std::move(steps[i])([join, i](Result result) {
+      join->results[i] = std::move(result);
+      if (join->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::move(join->then)(std::move(join->results));
+      }
+    });
+  }
+}
+
+// One command of a parallel step, and All: AllOf for Redis replies.
+using Step = StepOf<Reply>;
 void All(std::vector<Step> steps, absl::AnyInvocable<void(std::vector<Reply>) &&> then);
 
 // The Status of a buyer script's error answer; `action` as in "cannot be <action>".

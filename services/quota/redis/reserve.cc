@@ -326,20 +326,22 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   }
 
   // The budget steps: an allocation per budget, or, when a line draws on two budgets, first a read of each
-  // budget's use after a drain of its shards (the joint allocation of quota_store.h is computed from them,
-  // then allocated exactly on the budgets themselves). Appends the names of the budgets read to `reads` (empty
-  // when the steps allocate).
+  // budget's use (the joint allocation of quota_store.h is computed from them, then allocated exactly on the
+  // budgets themselves: AllocateJointly). Appends the names of the budgets read to `reads` (empty when the
+  // steps allocate).
   void AddBudgetSteps(std::vector<Step>& steps, std::vector<std::string>& reads) {
     if (!LinesOnBudgets()) return;
     if (!Joint()) {
-      AddAllocations(steps, units_, /*on_shards=*/core_->options.budget_shards > 1);
+      AddAllocations(steps, units_, /*after_drain=*/false);
       return;
     }
     reads = DistinctBudgets();
     for (const std::string& name : reads) {
-      steps.push_back([core = core_, name, now = request_.now, deadline = deadline_](ReplyCallback done) mutable {
-        DrainBudget(core, name, now, deadline, std::move(done));
-      });
+      steps.push_back(
+          [core = core_, name, now = request_.now, deadline = deadline_](ReplyCallback done) mutable {
+            core->Read(scripts::Get().budget_used, {name, RedisQuotaKeys::BudgetHolds(name)},
+                       scripts::BudgetUsedArgs(now), deadline, std::move(done));
+          });
     }
   }
 
@@ -358,18 +360,61 @@ class ReserveCall : public SteppedCall<ReserveCall> {
       if (absl::Status status = ApplyAllocations(replies); !status.ok()) return Finish(status);
       return Decide();
     }
-    std::map<std::string, int64_t> used;
+    // Each budget's whole use: its shards' too, when it leased to any (budget_shards.h).
+    using Use = absl::StatusOr<int64_t>;
+    std::vector<StepOf<Use>> steps;
+    std::vector<scripts::BudgetUse> parents;
     for (size_t j = 0; j < reads.size(); ++j) {
       absl::StatusOr<scripts::BudgetUse> use = scripts::ParseBudgetUsedReply(replies[j]);
       if (!use.ok()) return Finish(use.status());
-      used[reads[j]] = use->used;
+      parents.push_back(*use);
+      steps.push_back([core = core_, name = reads[j], use = *std::move(use), now = request_.now,
+                       deadline = deadline_](absl::AnyInvocable<void(Use) &&> done) mutable {
+        AddShardUse(core, name, use, now, deadline, std::move(done));
+      });
     }
-    std::vector<Step> steps;
-    AddAllocations(steps, JointCaps(used), /*on_shards=*/false);
-    All(std::move(steps), [self = shared_from_this()](std::vector<Reply> allocations) {
-      if (absl::Status status = self->ApplyAllocations(allocations); !status.ok())
-        return self->Finish(status);
-      self->Decide();
+    AllOf<Use>(std::move(steps), [self = shared_from_this(), reads = std::move(reads),
+                                  parents = std::move(parents)](std::vector<Use> uses) mutable {
+      std::map<std::string, int64_t> used;
+      for (size_t j = 0; j < uses.size(); ++j) {
+        if (!uses[j].ok()) return self->Finish(uses[j].status());
+        used[reads[j]] = *uses[j];
+      }
+      self->AllocateJointly(self->JointCaps(used), reads, parents);
+    });
+  }
+
+  // The joint allocation `caps`, on the budgets themselves: a budget whose own room (its total less its used,
+  // leases included) cannot pay what the caps draw on it is drained first, so that it can.
+  void AllocateJointly(std::vector<int32_t> caps, const std::vector<std::string>& reads,
+                       const std::vector<scripts::BudgetUse>& parents) {
+    std::vector<Step> drains;
+    for (size_t j = 0; j < reads.size(); ++j) {
+      int64_t drawn = 0, total = 0;
+      for (size_t i = 0; i < request_.lines.size(); ++i) {
+        for (uint16_t b : request_.lines[i].budgets) {
+          if (budget_names_[b] != reads[j]) continue;
+          total = request_.budgets[b].total_fen;
+          drawn += int64_t{caps[i]} * request_.lines[i].unit_fen;
+        }
+      }
+      if (parents[j].leased_out == 0 || drawn <= total - parents[j].used) continue;
+      drains.push_back([core = core_, name = reads[j], now = request_.now,
+                        deadline = deadline_](ReplyCallback done) mutable {
+        DrainBudget(core, name, now, deadline, std::move(done));
+      });
+    }
+    All(std::move(drains), [self = shared_from_this(), caps = std::move(caps)](std::vector<Reply> drained) {
+      for (const Reply& reply : drained) {
+        if (!reply.ok()) return self->Finish(reply.status());
+      }
+      std::vector<Step> steps;
+      self->AddAllocations(steps, caps, /*after_drain=*/true);
+      All(std::move(steps), [self](std::vector<Reply> allocations) {
+        if (absl::Status status = self->ApplyAllocations(allocations); !status.ok())
+          return self->Finish(status);
+        self->Decide();
+      });
     });
   }
 
@@ -394,9 +439,10 @@ class ReserveCall : public SteppedCall<ReserveCall> {
     return caps;
   }
 
-  // One budget_alloc per budget: the lines that draw on it, each at most `caps` units — on the claim's shard of
-  // the budget when `on_shards` (budget_shards.h).
-  void AddAllocations(std::vector<Step>& steps, const std::vector<int32_t>& caps, bool on_shards) {
+  // One allocation per budget: the lines that draw on it, each at most `caps` units — by AllocateOnBudget (on
+  // the claim's shard, or on the budget, with a drain when needed: budget_shards.h), or `after_drain` (the
+  // joint allocation, which drained what it needs) on the budget itself, exactly.
+  void AddAllocations(std::vector<Step>& steps, const std::vector<int32_t>& caps, bool after_drain) {
     allocations_.clear();
     for (const std::string& name : DistinctBudgets()) {
       Allocation allocation{name, name, {}, 0};
@@ -412,24 +458,24 @@ class ReserveCall : public SteppedCall<ReserveCall> {
           break;  // a line once per budget
         }
       }
-      if (on_shards) {
-        steps.push_back(AllocateOnShardsStep(allocations_.size(),
+      if (!after_drain) {
+        steps.push_back(AllocateOnBudgetStep(allocations_.size(),
                                              {name, allocation.total_fen, std::move(lines), request_.claim_id,
                                               request_.now, request_.expires_at, deadline_}));
       } else {
-        steps.push_back(
-            WriteScript(scripts::Get().budget_alloc, {name, RedisQuotaKeys::BudgetHolds(name)},
-                        scripts::BudgetAllocArgs(request_.claim_id, request_.now, request_.expires_at,
-                                                 allocation.total_fen, lines)));
+        steps.push_back(WriteScript(
+            scripts::Get().budget_alloc, {name, RedisQuotaKeys::BudgetHolds(name)},
+            scripts::BudgetAllocArgs(request_.claim_id, request_.now, request_.expires_at, allocation.total_fen,
+                                     lines, scripts::BudgetRoom::kAfterDrain)));
       }
       allocations_.push_back(std::move(allocation));
     }
   }
 
   // Allocation `j` on the claim's shard of its budget; the key its entry ends up in becomes the allocation's.
-  Step AllocateOnShardsStep(size_t j, BudgetAllocation allocation) {
+  Step AllocateOnBudgetStep(size_t j, BudgetAllocation allocation) {
     return [self = shared_from_this(), j, allocation = std::move(allocation)](ReplyCallback done) mutable {
-      AllocateOnShards(self->core_, std::move(allocation),
+      AllocateOnBudget(self->core_, std::move(allocation),
                        [self, j, done = std::move(done)](Reply reply, std::string key) mutable {
                          self->allocations_[j].key = std::move(key);
                          std::move(done)(std::move(reply));
@@ -440,13 +486,13 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   absl::Status ApplyAllocations(const std::vector<Reply>& replies) {
     std::vector<std::map<size_t, int32_t>> units(allocations_.size());  // per budget: units per line
     for (size_t j = 0; j < allocations_.size(); ++j) {
-      absl::StatusOr<std::vector<int32_t>> got =
+      absl::StatusOr<scripts::BudgetAllocReply> got =
           scripts::ParseBudgetAllocReply(replies[j], allocations_[j].lines.size());
       if (!got.ok()) return got.status();
-      for (size_t k = 0; k < got->size(); ++k) {
-        units[j][allocations_[j].lines[k]] = (*got)[k];
+      for (size_t k = 0; k < got->units.size(); ++k) {
+        units[j][allocations_[j].lines[k]] = got->units[k];
         allocated_fen_[allocations_[j].key] +=
-            int64_t{(*got)[k]} * request_.lines[allocations_[j].lines[k]].unit_fen;
+            int64_t{got->units[k]} * request_.lines[allocations_[j].lines[k]].unit_fen;
       }
       if (allocated_fen_[allocations_[j].key] == 0) continue;
       for (size_t b = 0; b < budget_names_.size(); ++b) {

@@ -590,8 +590,9 @@ std::vector<std::string> AllocArgs(absl::string_view claim_id, absl::Time now, a
 }  // namespace
 
 std::vector<std::string> BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
-                                         int64_t total_fen, const std::vector<BudgetLine>& lines) {
-  return AllocArgs(claim_id, now, hold_end, absl::StrCat(total_fen), lines);
+                                         int64_t total_fen, const std::vector<BudgetLine>& lines, BudgetRoom room) {
+  return AllocArgs(claim_id, now, hold_end, absl::StrCat(room == BudgetRoom::kAfterDrain ? "x" : "", total_fen),
+                   lines);
 }
 
 std::vector<std::string> ShardAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
@@ -599,14 +600,15 @@ std::vector<std::string> ShardAllocArgs(absl::string_view claim_id, absl::Time n
   return AllocArgs(claim_id, now, hold_end, absl::StrCat("s", leased_fen), lines);
 }
 
-absl::StatusOr<std::vector<int32_t>> ParseBudgetAllocReply(const absl::StatusOr<redis::RedisValue>& reply,
-                                                           size_t count) {
+absl::StatusOr<BudgetAllocReply> ParseBudgetAllocReply(const absl::StatusOr<redis::RedisValue>& reply,
+                                                       size_t count) {
   absl::StatusOr<Value> value = Answer(reply, "budget_alloc");
   if (!value.ok()) return value.status();
   const std::vector<Value>& units = (*value)["units"].AsArray();
   if (units.size() != count) return BadReply("budget_alloc");
-  std::vector<int32_t> out;
-  for (const Value& u : units) out.push_back(static_cast<int32_t>(u.AsInt()));
+  BudgetAllocReply out;
+  for (const Value& u : units) out.units.push_back(static_cast<int32_t>(u.AsInt()));
+  out.drain = (*value)["drain"].AsInt() != 0;
   return out;
 }
 

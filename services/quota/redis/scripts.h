@@ -186,14 +186,22 @@ struct BudgetLine {
   int32_t cap = 0;   // units at most
   int64_t unit_fen = 0;
 };
-// Its ARGV: an empty map, then plain strings (budget_alloc.lua). On a budget, at most `total_fen` in all; on a
-// shard (ShardAllocArgs), every line its cap or nothing, within the shard's lease (raised to `leased_fen` first).
+// Its ARGV: an empty map, then plain strings (budget_alloc.lua). On a budget, at most `total_fen` in all —
+// kTotal: nothing at all, answering drain, when not every line fits and the budget leased to shards;
+// kAfterDrain: exactly what fits. On a shard (ShardAllocArgs), every line its cap or nothing, within the
+// shard's lease (raised to `leased_fen` first).
+enum class BudgetRoom : uint8_t { kTotal, kAfterDrain };
 std::vector<std::string> BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
-                                         int64_t total_fen, const std::vector<BudgetLine>& lines);
+                                         int64_t total_fen, const std::vector<BudgetLine>& lines,
+                                         BudgetRoom room = BudgetRoom::kTotal);
 std::vector<std::string> ShardAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
                                         int64_t leased_fen, const std::vector<BudgetLine>& lines);
-absl::StatusOr<std::vector<int32_t>> ParseBudgetAllocReply(const absl::StatusOr<redis::RedisValue>& reply,
-                                                           size_t count);
+struct BudgetAllocReply {
+  std::vector<int32_t> units;  // per line, in `lines` order
+  bool drain = false;          // nothing written: the budget's shards may hold what the lines need
+};
+absl::StatusOr<BudgetAllocReply> ParseBudgetAllocReply(const absl::StatusOr<redis::RedisValue>& reply,
+                                                       size_t count);
 
 // budget_used.lua: fen used (held + committed) after purging holds that ended; on a budget with shards, also
 // what it leased them. budget_returned.lua answers `used` alone.

@@ -1,21 +1,26 @@
 -- budget_alloc.lua: allocates a programme budget to a claim's lines before the buyer's script decides.
 --
 -- ARGV (scripts.h BudgetAllocArgs; ARGV[1] is an empty map, the prelude's A): claim, now, hold (end), the hold
--- end's score (ms), total (fen, from the policy in force; on a shard "s<fen leased>": the shard's room, all or
--- nothing), then per line in request order its index, cap (units at most) and unit fen — plain strings, so that
--- no table is built for them.
+-- end's score (ms), room, then per line in request order its index, cap (units at most) and unit fen — plain
+-- strings, so that no table is built for them. Room is one of
+--   <total>    the budget's total (fen, from the policy in force); when not every line gets its cap and the
+--              budget leased to shards (field sh), nothing is written and the answer says drain = 1: the
+--              shards may hold what the lines need (budget_shards.h);
+--   x<total>   the same after a drain: whole units that fit, exactly;
+--   s<leased>  on a shard: every line its cap or nothing, within the shard's lease (raised to <leased> first).
 -- When the claim already has a live or committed entry (a retry) answers its allocation; else gives each line, in
 -- order, the whole units that still fit (total − used), at most its cap, and holds their fen until the hold end.
 -- Holds that ended (their claims expired) are given back first, but only when they could make a difference: a
 -- line did not get its cap without them, or the claim's own entry is one of them (it is allocated again). A purge
--- only adds room, so every answer is the one a purge first would give. A shard grants every line its cap or
--- nothing (its room is a lease; the parent, after a drain, decides the last fen exactly). Answers
--- {units = {units per line}}.
+-- only adds room, so every answer is the one a purge first would give. Answers {units = {units per line},
+-- drain = 1 when it wrote nothing for the budget's shards}.
 local claim, now, hold_end, hold_score = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local shard = string.byte(ARGV[6]) == 115 -- 's'
+local mode = string.sub(ARGV[6], 1, 1)
 local total
-if shard then
+if mode == 's' then
   total = shard_room(tonumber(string.sub(ARGV[6], 2)))
+elseif mode == 'x' then
+  total = tonumber(string.sub(ARGV[6], 2))
 else
   total = tonumber(ARGV[6])
 end
@@ -68,11 +73,11 @@ if not all then
   purge(now)
   fen, parts, all = allocate(total - used())
 end
-if shard and not all then
+if not all and (mode == 's' or (mode ~= 'x' and redis.call('HEXISTS', BUDGET, 'sh') == 1)) then
   for i = 1, n do
     out[i] = 0
   end
-  return answer('OK', {units = out})
+  return answer('OK', {units = out, drain = mode == 's' and 0 or 1})
 end
 if fen > 0 then
   redis.call('HSET', BUDGET, field, fmt(fen) .. '|' .. hold_end .. '|' .. table.concat(parts, ','))
