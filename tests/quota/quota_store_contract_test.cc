@@ -1270,7 +1270,9 @@ TEST(ReserveBuilderTest, LongIdsSharingAPrefixGetTheirOwnClaimIds) {
 INSTANTIATE_TEST_SUITE_P(Memory, QuotaStoreContractTest, ::testing::Values(MemoryStoreFactory()),
                          FactoryName);
 INSTANTIATE_TEST_SUITE_P(Redis, QuotaStoreContractTest,
-                         ::testing::Values(RedisStoreFactory(), RedisGeneralPathStoreFactory()), FactoryName);
+                         ::testing::Values(RedisStoreFactory(), RedisGeneralPathStoreFactory(),
+                                           RedisBudgetShardsStoreFactory()),
+                         FactoryName);
 
 }  // namespace
 }  // namespace tradein::quota::testing

@@ -48,14 +48,15 @@ redis::RedisClient* SharedClient() {
   return shared->client.get();
 }
 
-StoreFactory Factory(std::string name, bool full_grants) {
-  return {std::move(name), [full_grants]() -> std::unique_ptr<QuotaStore> {
+StoreFactory Factory(std::string name, bool full_grants, int budget_shards = 1) {
+  return {std::move(name), [full_grants, budget_shards]() -> std::unique_ptr<QuotaStore> {
             static std::atomic<int> next{0};
             redis::RedisClient* client = SharedClient();
             if (client == nullptr) return nullptr;
             RedisQuotaStoreOptions options;
             options.key_prefix = absl::StrCat("t", getpid(), "-", next.fetch_add(1), ":");
             options.full_grants = full_grants;
+            options.budget_shards = budget_shards;
             return std::make_unique<RedisQuotaStore>(*client, std::move(options));
           }};
 }
@@ -64,5 +65,8 @@ StoreFactory Factory(std::string name, bool full_grants) {
 
 StoreFactory RedisStoreFactory() { return Factory("Redis", /*full_grants=*/true); }
 StoreFactory RedisGeneralPathStoreFactory() { return Factory("RedisGeneralPath", /*full_grants=*/false); }
+StoreFactory RedisBudgetShardsStoreFactory() {
+  return Factory("RedisBudgetShards", /*full_grants=*/true, /*budget_shards=*/4);
+}
 
 }  // namespace tradein::quota::testing

@@ -21,6 +21,8 @@ StoreFactory RedisStoreFactory();
 // The same with RedisQuotaStoreOptions::full_grants off: every claim decided by buyer_reserve's general path,
 // as before full grants.
 StoreFactory RedisGeneralPathStoreFactory();
+// The same with every budget spread over 4 shards (RedisQuotaStoreOptions::budget_shards).
+StoreFactory RedisBudgetShardsStoreFactory();
 
 }  // namespace tradein::quota::testing
 

@@ -244,6 +244,34 @@ TEST(RedisQuotaKeysTest, EachOwnersKeysShareOneSlotAndNamesAreUnambiguous) {
       << "a chain's day is spread over slots";
 }
 
+// A budget's shards: budget keys of their own slots, the k-th of n in the k-th n-th of the slot space (where a
+// cluster of n masters, or of a divisor of n, has a different master for each part), the same on every
+// instance; a claim's shard is a function of its id.
+TEST(RedisQuotaKeysTest, ABudgetsShardsSpreadOverTheSlotSpaceInEqualParts) {
+  const RedisQuotaKeys keys("tq:");
+  const std::string budget = keys.Budget("cn-2026", "national");
+  const std::string suffix = RedisQuotaKeys::BudgetShardSuffix(budget, 1, 3);
+  EXPECT_EQ(RedisQuotaKeys::BudgetShard(budget, suffix), absl::StrCat("tq:{g:cn-2026:national:", suffix, "}:g"));
+  for (int n : {2, 3, 6, 16, 64}) {
+    std::set<std::string> suffixes;
+    for (int k = 0; k < n; ++k) {
+      const std::string shard =
+          RedisQuotaKeys::BudgetShard(budget, RedisQuotaKeys::BudgetShardSuffix(budget, k, n));
+      suffixes.insert(shard);
+      EXPECT_GE(KeySlot(shard), k * redis::kClusterSlots / n) << n << " shards, #" << k;
+      EXPECT_LT(KeySlot(shard), (k + 1) * redis::kClusterSlots / n) << n << " shards, #" << k;
+      EXPECT_EQ(KeySlot(RedisQuotaKeys::BudgetHolds(shard)), KeySlot(shard));
+    }
+    EXPECT_EQ(suffixes.size(), static_cast<size_t>(n));
+  }
+  // A shard of one budget is never another budget's key (the escaped ':' keeps them apart).
+  EXPECT_NE(RedisQuotaKeys::BudgetShard(keys.Budget("p", "b"), "1"), keys.Budget("p", "b:1"));
+  std::map<int, int> claims_per_shard;
+  for (int i = 0; i < 400; ++i) ++claims_per_shard[RedisQuotaKeys::BudgetShardOf(absl::StrCat("claim-", i), 4)];
+  EXPECT_THAT(claims_per_shard, SizeIs(4));
+  for (const auto& [shard, count] : claims_per_shard) EXPECT_GT(count, 60) << "claims on shard " << shard;
+}
+
 // Every redis.call in every script names a key the script declared (KEYS, through the names its prelude
 // gives them): together with the cluster test below, no script touches a key outside its one slot.
 TEST(RedisQuotaScriptsTest, EveryKeyAScriptTouchesIsDeclared) {
@@ -256,8 +284,10 @@ TEST(RedisQuotaScriptsTest, EveryKeyAScriptTouchesIsDeclared) {
       {"buyer_list", source::kBuyerList},       {"buyer_usage", source::kBuyerUsage},
       {"once_take", source::kOnceTake},         {"once_settle", source::kOnceSettle},
       {"budget_alloc", source::kBudgetAlloc},   {"budget_settle", source::kBudgetSettle},
-      {"budget_used", source::kBudgetUsed},     {"due_settle", source::kDueSettle},
-      {"index_range", source::kIndexRange},     {"ping", source::kPing}};
+      {"budget_used", source::kBudgetUsed},     {"budget_lease", source::kBudgetLease},
+      {"budget_giveback", source::kBudgetGiveback}, {"budget_returned", source::kBudgetReturned},
+      {"due_settle", source::kDueSettle},       {"index_range", source::kIndexRange},
+      {"ping", source::kPing}};
   const std::set<std::string> declared = {"CLAIMS", "COUNTERS",     "HOLDS",  "LEDGER",
                                           "BUDGET", "BUDGET_HOLDS", "KEYS[1]"};
   const std::regex call(R"(redis\.call\('([A-Z]+)',\s*([^,)]+))");
@@ -1594,12 +1624,17 @@ TEST_F(CrashTest, AConfirmationEntryOfTheOldLayoutIsSweptAndItsExpiryReportedOnc
 
 class RaceTest : public RedisQuotaStoreTest {
  protected:
-  void SetUp() override {
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartInstances(1)); }
+
+  // Four instances with budgets over `budget_shards` shards, each on its own connection.
+  void StartInstances(int budget_shards) {
     ASSERT_NO_FATAL_FAILURE(StartServer());
     for (int i = 0; i < 4; ++i) {
       clients_.push_back(Connect(ClientOptions(*server_)));
       ASSERT_NE(clients_.back(), nullptr);
-      stores_.push_back(std::make_unique<RedisQuotaStore>(*clients_.back(), "tq:"));
+      RedisQuotaStoreOptions options;
+      options.budget_shards = budget_shards;
+      stores_.push_back(std::make_unique<RedisQuotaStore>(*clients_.back(), std::move(options)));
       store_ptrs_.push_back(stores_.back().get());
     }
   }
@@ -1630,7 +1665,13 @@ TEST_F(RaceTest, TwoHundredClaimsOfOneBuyerForOneProductTypeGetExactlyTheLimit) 
   EXPECT_EQ(*sync.Usage(buyer, {fridge}, kT0), std::vector<int64_t>{5});
 }
 
-TEST_F(RaceTest, TwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven) {
+// Over shards too: claims race to lease, drain and allocate on the budget itself; the last fen is exact.
+class ShardedRaceTest : public RaceTest {
+ protected:
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartInstances(4)); }
+};
+
+void ExpectTwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven(const std::vector<QuotaStore*>& stores) {
   const BudgetRef budget = Budget("b", 37 * kFen + kFen / 2);
   std::vector<ReserveRequest> requests;
   for (int i = 0; i < 200; ++i) {
@@ -1638,7 +1679,7 @@ TEST_F(RaceTest, TwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven
                            .Line("1", 1, kFen, {Units("a", 1)}, {}, {budget})
                            .Build());
   }
-  const std::vector<absl::StatusOr<ClaimRecord>> results = ReserveConcurrently(store_ptrs_, requests, 8);
+  const std::vector<absl::StatusOr<ClaimRecord>> results = ReserveConcurrently(stores, requests, 8);
   int reserved = 0;
   for (const absl::StatusOr<ClaimRecord>& r : results) {
     ASSERT_THAT(r, IsOk());
@@ -1649,8 +1690,16 @@ TEST_F(RaceTest, TwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven
     }
   }
   EXPECT_EQ(reserved, 37);
-  SyncStore sync(*stores_[0]);
+  SyncStore sync(*stores[0]);
   EXPECT_EQ(*sync.BudgetUsage({budget}, kT0), std::vector<int64_t>{37 * kFen});
+}
+
+TEST_F(RaceTest, TwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven) {
+  ExpectTwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven(store_ptrs_);
+}
+
+TEST_F(ShardedRaceTest, TwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven) {
+  ExpectTwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven(store_ptrs_);
 }
 
 TEST_F(RaceTest, TheSameReserveFiftyTimesAtOnceMakesOneClaim) {
