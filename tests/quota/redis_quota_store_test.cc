@@ -155,9 +155,8 @@ class RedisQuotaStoreTest : public ::testing::Test {
 
   // A store whose calls ask `crash(step)` before each protocol step and die there when it says true.
   template <typename Predicate>
-  std::unique_ptr<RedisQuotaStore> MakeCrashingStore(Predicate crash) {
+  std::unique_ptr<RedisQuotaStore> MakeCrashingStore(Predicate crash, RedisQuotaStoreOptions options = {}) {
     gates_.push_back(std::make_unique<CrashGate<Predicate>>(std::move(crash)));
-    RedisQuotaStoreOptions options;
     options.step_gate = gates_.back().get();
     return MakeStore(std::move(options));
   }
@@ -967,10 +966,24 @@ class CrashTest : public RedisQuotaStoreTest {
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartServer()); }
 
   // A store that dies before `step` (once).
-  std::unique_ptr<RedisQuotaStore> Crashing(const std::string& step) {
+  std::unique_ptr<RedisQuotaStore> Crashing(const std::string& step, RedisQuotaStoreOptions options = {}) {
     auto crashed = std::make_shared<std::atomic<bool>>(false);
     return MakeCrashingStore(
-        [step, crashed](absl::string_view at) { return at == step && !crashed->exchange(true); });
+        [step, crashed](absl::string_view at) { return at == step && !crashed->exchange(true); },
+        std::move(options));
+  }
+
+  static RedisQuotaStoreOptions OnShards(int budget_shards) {
+    RedisQuotaStoreOptions options;
+    options.budget_shards = budget_shards;
+    return options;
+  }
+
+  // Buyer `n`'s claim for `units` units of kFen on the budget.
+  ReserveRequest OnTheBudget(int n, int32_t units) const {
+    return ReserveBuilder(TestBuyer(n), "shop", absl::StrCat("b", n), kT0)
+        .Line("1", units, kFen, {}, {}, {budget_})
+        .Build();
   }
 
   const BuyerRef buyer_ = TestBuyer(1);
@@ -1007,6 +1020,44 @@ TEST_F(CrashTest, BeforeTheBuyerScriptOnlyHoldsThatEndAreLeft) {
     ASSERT_THAT(entries, IsOk());
     for (const RedisValue& e : entries->elements()) EXPECT_NE(e.str(), Request().claim_id);
   }
+}
+
+// Budget shards (budget_shards.h): the parent leased to the claim's shard and the instance died before the
+// shard used the lease. Nothing is held (the budget's use is 0), and the lease is not lost: the budget still
+// grants every unit, the last ones after a drain that applies the lease and takes it back.
+TEST_F(CrashTest, ALeaseTheShardNeverAppliedIsNotLost) {
+  std::unique_ptr<RedisQuotaStore> crashing = Crashing("reserve.lease_apply", OnShards(2));
+  SyncStore dying(*crashing);
+  EXPECT_THAT(dying.Reserve(OnTheBudget(0, 1)), StatusIs(absl::StatusCode::kUnavailable));
+  std::unique_ptr<RedisQuotaStore> store = MakeStore(OnShards(2));
+  SyncStore sync(*store);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, kT0), std::vector<int64_t>{0});
+  for (int n = 1; n <= 10; ++n) {
+    absl::StatusOr<ClaimRecord> claim = sync.Reserve(OnTheBudget(n, 1));
+    ASSERT_THAT(claim, IsOk());
+    EXPECT_EQ(claim->state, ClaimState::kReserved) << "claim " << n;
+  }
+  EXPECT_EQ(sync.Reserve(OnTheBudget(11, 1))->state, ClaimState::kRejected);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, kT0), std::vector<int64_t>{10 * kFen});
+}
+
+// A drain whose shards gave back and whose budget never took it back (the instance died between): the next
+// drain takes it back (each shard's `ret` only grows), and the claim gets the last two units.
+TEST_F(CrashTest, WhatShardsGaveBackIsTakenBackByTheNextDrain) {
+  std::unique_ptr<RedisQuotaStore> store = MakeStore(OnShards(2));
+  SyncStore sync(*store);
+  for (int n = 1; n <= 9; ++n) ASSERT_EQ(sync.Reserve(OnTheBudget(n, 1))->state, ClaimState::kReserved);
+  // One unit back to its shard: 1 unit there, 1 on the budget, none anywhere else.
+  ASSERT_EQ(sync.Cancel(OnTheBudget(1, 1).claim_id, kT0)->state, ClaimState::kCancelled);
+  std::unique_ptr<RedisQuotaStore> crashing = Crashing("reserve.drain_return", OnShards(2));
+  SyncStore dying(*crashing);
+  EXPECT_THAT(dying.Reserve(OnTheBudget(20, 2)), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, kT0), std::vector<int64_t>{8 * kFen});
+  const absl::StatusOr<ClaimRecord> retried = sync.Reserve(OnTheBudget(20, 2));
+  ASSERT_THAT(retried, IsOk());
+  EXPECT_EQ(retried->state, ClaimState::kReserved);
+  EXPECT_EQ(retried->grants[0].units, 2);
+  EXPECT_EQ(*sync.BudgetUsage({budget_}, kT0), std::vector<int64_t>{10 * kFen});
 }
 
 TEST_F(CrashTest, BeforeTheBuyerScriptARetryCompletesTheClaimOnce) {
