@@ -27,8 +27,11 @@
 //   serial slot {s:<programme e>:<first 2 of the hash>}
 //     P{s:..}:s:<hash e>  string, as a once-key: a confirmed unit's serial number (committed: no TTL)
 //   budget slot {g:<programme e>:<budget e>}
-//     P{g:..}:g   hash  used → fen held + committed; c:<claim id> → "<fen>|<hold end or 0>|<line:units,...>"
+//     P{g:..}:g   hash  used → fen held + committed; c:<claim id> → "<fen>|<hold end or 0>|<line:units,...>";
+//                       with shards, sh → their suffixes, l:<suffix> / r:<suffix> → fen leased / taken back
 //     P{g:..}:gh  zset  claim ids by hold end, to purge holds that ended
+//   budget shard slots {g:<programme e>:<budget e>:<suffix>} (budget_shards > 1): budgets whose room is the
+//   fen the parent leased them (lease − ret): services/quota/redis/budget_shards.h
 //   due shard slot {x:<n>}, n = FNV-1a(claim id) mod 16
 //     P{x:n}:due  zset  claim ids, and reconcile-only "<claim id>#r:<refund id>" / "#v:<id>" / "#c:<id>" /
 //                       "#confirm", by when the sweeper must look at them
@@ -54,7 +57,8 @@
 //               hold that ends by itself); ∥ budget_alloc per budget (whole units in line order; holds that
 //               end with the hold) — after the once-keys, in a round trip of its own, when the request has
 //               both; a line on two budgets first reads their use (budget_used) to allocate the memory
-//               store's way.
+//               store's way. With budget shards, on the claim's shard, after a lease or a drain when it
+//               cannot pay (budget_shards.h).
 //            2. buyer_reserve: the decision, atomically per buyer: counters checked and charged, claim kept
 //               (created now), or the decided claim replayed.
 //            3. only when other slots hold more than the decision kept: ∥ reconcile (budget_settle /
