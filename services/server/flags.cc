@@ -46,11 +46,12 @@ ABSL_FLAG(bool, redis_legacy_retailer_index, true,
           "Also write each claim to its retailer's unsharded day index, the layout instances before the 2026-12 "
           "ledger read. Keep it on while a rolling deploy mixes versions; turn it off once every instance "
           "runs this one (this version reads both).");
-ABSL_FLAG(int, redis_budget_shards, 1,
-          "Spread each programme budget over this many Redis slots (1-64), so that on a Redis Cluster one "
-          "budget is not one master's work: a claim allocates on its shard, which leases from the budget. 1: on "
-          "the budget itself. Instances with different settings may share a ledger (docs/quota-ledger.md, "
-          "\"Budgets at scale\").");
+ABSL_FLAG(
+    int, redis_budget_shards, 1,
+    "Spread each programme budget over this many Redis slots (1-64), so that on a Redis Cluster one "
+    "budget is not one master's work: a claim allocates on its shard, which leases from the budget. 1: on "
+    "the budget itself. Instances with different settings may share a ledger (docs/quota-ledger.md, "
+    "\"Budgets at scale\").");
 ABSL_FLAG(
     std::string, buyer_key_file, "",
     "File with the secret (>= 32 bytes, e.g. `openssl rand -hex 32`) buyer ids are keyed with. Required "

@@ -68,7 +68,6 @@ class AlternatingStore final : public QuotaStore {
   uint64_t calls_ = 0;
 };
 
-
 }  // namespace tradein::quota::testing
 
 #endif  // TRADEIN_TESTS_QUOTA_ALTERNATING_STORE_H_

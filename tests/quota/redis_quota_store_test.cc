@@ -243,14 +243,15 @@ TEST(RedisQuotaKeysTest, EachOwnersKeysShareOneSlotAndNamesAreUnambiguous) {
       << "a chain's day is spread over slots";
 }
 
-// A budget's shards: budget keys of their own slots, the k-th of n in the k-th n-th of the slot space (where a
-// cluster of n masters, or of a divisor of n, has a different master for each part), the same on every
+// A budget's shards: budget keys of their own slots, the k-th of n in the k-th n-th of the slot space (where
+// a cluster of n masters, or of a divisor of n, has a different master for each part), the same on every
 // instance; a claim's shard is a function of its id.
 TEST(RedisQuotaKeysTest, ABudgetsShardsSpreadOverTheSlotSpaceInEqualParts) {
   const RedisQuotaKeys keys("tq:");
   const std::string budget = keys.Budget("cn-2026", "national");
   const std::string suffix = RedisQuotaKeys::BudgetShardSuffix(budget, 1, 3);
-  EXPECT_EQ(RedisQuotaKeys::BudgetShard(budget, suffix), absl::StrCat("tq:{g:cn-2026:national:", suffix, "}:g"));
+  EXPECT_EQ(RedisQuotaKeys::BudgetShard(budget, suffix),
+            absl::StrCat("tq:{g:cn-2026:national:", suffix, "}:g"));
   for (int n : {2, 3, 6, 16, 64}) {
     std::set<std::string> suffixes;
     for (int k = 0; k < n; ++k) {
@@ -266,7 +267,8 @@ TEST(RedisQuotaKeysTest, ABudgetsShardsSpreadOverTheSlotSpaceInEqualParts) {
   // A shard of one budget is never another budget's key (the escaped ':' keeps them apart).
   EXPECT_NE(RedisQuotaKeys::BudgetShard(keys.Budget("p", "b"), "1"), keys.Budget("p", "b:1"));
   std::map<int, int> claims_per_shard;
-  for (int i = 0; i < 400; ++i) ++claims_per_shard[RedisQuotaKeys::BudgetShardOf(absl::StrCat("claim-", i), 4)];
+  for (int i = 0; i < 400; ++i)
+    ++claims_per_shard[RedisQuotaKeys::BudgetShardOf(absl::StrCat("claim-", i), 4)];
   EXPECT_THAT(claims_per_shard, SizeIs(4));
   for (const auto& [shard, count] : claims_per_shard) EXPECT_GT(count, 60) << "claims on shard " << shard;
 }
@@ -276,16 +278,26 @@ TEST(RedisQuotaKeysTest, ABudgetsShardsSpreadOverTheSlotSpaceInEqualParts) {
 TEST(RedisQuotaScriptsTest, EveryKeyAScriptTouchesIsDeclared) {
   namespace source = scripts::source;
   const std::vector<std::pair<std::string, const char*>> sources = {
-      {"buyer_reserve", source::kBuyerReserve}, {"buyer_confirm", source::kBuyerConfirm},
-      {"buyer_cancel", source::kBuyerCancel},   {"buyer_refund", source::kBuyerRefund},
-      {"buyer_void", source::kBuyerVoid},       {"buyer_correct", source::kBuyerCorrect},
-      {"buyer_get", source::kBuyerGet},         {"buyer_sweep", source::kBuyerSweep},
-      {"buyer_list", source::kBuyerList},       {"buyer_usage", source::kBuyerUsage},
-      {"once_take", source::kOnceTake},         {"once_settle", source::kOnceSettle},
-      {"budget_alloc", source::kBudgetAlloc},   {"budget_settle", source::kBudgetSettle},
-      {"budget_used", source::kBudgetUsed},     {"budget_lease", source::kBudgetLease},
-      {"budget_giveback", source::kBudgetGiveback}, {"budget_returned", source::kBudgetReturned},
-      {"due_settle", source::kDueSettle},       {"index_range", source::kIndexRange},
+      {"buyer_reserve", source::kBuyerReserve},
+      {"buyer_confirm", source::kBuyerConfirm},
+      {"buyer_cancel", source::kBuyerCancel},
+      {"buyer_refund", source::kBuyerRefund},
+      {"buyer_void", source::kBuyerVoid},
+      {"buyer_correct", source::kBuyerCorrect},
+      {"buyer_get", source::kBuyerGet},
+      {"buyer_sweep", source::kBuyerSweep},
+      {"buyer_list", source::kBuyerList},
+      {"buyer_usage", source::kBuyerUsage},
+      {"once_take", source::kOnceTake},
+      {"once_settle", source::kOnceSettle},
+      {"budget_alloc", source::kBudgetAlloc},
+      {"budget_settle", source::kBudgetSettle},
+      {"budget_used", source::kBudgetUsed},
+      {"budget_lease", source::kBudgetLease},
+      {"budget_giveback", source::kBudgetGiveback},
+      {"budget_returned", source::kBudgetReturned},
+      {"due_settle", source::kDueSettle},
+      {"index_range", source::kIndexRange},
       {"ping", source::kPing}};
   const std::set<std::string> declared = {"CLAIMS", "COUNTERS",     "HOLDS",  "LEDGER",
                                           "BUDGET", "BUDGET_HOLDS", "KEYS[1]"};
@@ -481,8 +493,8 @@ std::string Expired(const absl::StatusOr<SweepResult>& r) {
   return absl::StrJoin(ids, "\n");
 }
 
-// 700 random calls per seed, each answered by Redis exactly as by the memory store. `shards`: the budget_shards
-// of the instances the calls alternate between (one instance when one value), on one ledger.
+// 700 random calls per seed, each answered by Redis exactly as by the memory store. `shards`: the
+// budget_shards of the instances the calls alternate between (one instance when one value), on one ledger.
 void ExpectRandomisedCallsAnswerLikeTheMemoryStore(RedisClient& client, const std::vector<int>& shards) {
   const BudgetRef national = Budget("national", 9000);
   const BudgetRef city = Budget("city", 4000);
@@ -623,7 +635,8 @@ TEST_F(RedisQuotaStoreTest, RandomisedCallsOnBudgetShardsAnswerLikeTheMemoryStor
   absl::StatusOr<RedisValue> parent = server_->Run({"HGETALL", "s11:{g:prog:national}:g"});
   ASSERT_THAT(parent, IsOk());
   std::set<std::string> fields;
-  for (size_t i = 0; i < parent->elements().size(); i += 2) fields.insert(parent->elements()[i].str().substr(0, 2));
+  for (size_t i = 0; i < parent->elements().size(); i += 2)
+    fields.insert(parent->elements()[i].str().substr(0, 2));
   EXPECT_TRUE(fields.count("l:") && fields.count("r:") && fields.count("sh")) << "leases and drains";
 }
 
@@ -1722,7 +1735,8 @@ class ShardedRaceTest : public RaceTest {
   void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartInstances(4)); }
 };
 
-void ExpectTwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven(const std::vector<QuotaStore*>& stores) {
+void ExpectTwoHundredClaimsAgainstABudgetThatFitsThirtySevenGetThirtySeven(
+    const std::vector<QuotaStore*>& stores) {
   const BudgetRef budget = Budget("b", 37 * kFen + kFen / 2);
   std::vector<ReserveRequest> requests;
   for (int i = 0; i < 200; ++i) {

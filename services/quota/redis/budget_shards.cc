@@ -9,8 +9,8 @@
 namespace tradein::quota::redis_quota_internal {
 namespace {
 
-// A lease while the budget has room for one per shard: a 16th of a shard's even share, so that a shard asks the
-// parent about 16 times while the budget lasts (and never for less than the claim needs).
+// A lease while the budget has room for one per shard: a 16th of a shard's even share, so that a shard asks
+// the parent about 16 times while the budget lasts (and never for less than the claim needs).
 constexpr int64_t kSlicesPerShard = 16;
 
 // One allocation (steps 1–3 of budget_shards.h) or one drain.
@@ -37,7 +37,8 @@ class ShardedBudgetCall : public SteppedCall<ShardedBudgetCall> {
                 scripts::BudgetUsedArgs(allocation_.now), allocation_.deadline,
                 [self = shared_from_this()](Reply reply) {
                   absl::StatusOr<scripts::BudgetUse> use = scripts::ParseBudgetUsedReply(reply);
-                  if (!use.ok() || use->leases.empty()) return self->Drained(std::move(reply));
+                  if (!use.ok()) return self->Finish(use.status());
+                  if (use->leases.empty()) return self->Drained(std::move(reply));
                   self->PassStep("reserve.drain", [leases = std::move(use->leases)](ShardedBudgetCall& call) {
                     call.GiveBack(leases);
                   });
@@ -58,28 +59,31 @@ class ShardedBudgetCall : public SteppedCall<ShardedBudgetCall> {
   // Steps 1 and 2's second half: the shard grants every line or nothing.
   void AllocateOnShard(int64_t leased, bool after_lease) {
     const std::string shard = Shard(suffix_);
-    core_->Write(scripts::Get().budget_alloc, {shard, RedisQuotaKeys::BudgetHolds(shard)},
-                 scripts::ShardAllocArgs(allocation_.claim_id, allocation_.now, allocation_.hold_end, leased,
-                                         allocation_.lines),
-                 allocation_.deadline, [self = shared_from_this(), shard, after_lease](Reply reply) mutable {
-                   absl::StatusOr<scripts::BudgetAllocReply> got =
-                       scripts::ParseBudgetAllocReply(reply, self->allocation_.lines.size());
-                   // An error, a grant, or (a retry) the claim's entry as it stands: the answer.
-                   if (!got.ok() || std::any_of(got->units.begin(), got->units.end(), [](int32_t u) { return u > 0; }))
-                     return std::move(self->allocated_)(std::move(reply), std::move(shard));
-                   if (after_lease) return self->Drain();
-                   self->PassStep("reserve.lease", [](ShardedBudgetCall& call) { call.Lease(); });
-                 });
+    core_->Write(
+        scripts::Get().budget_alloc, {shard, RedisQuotaKeys::BudgetHolds(shard)},
+        scripts::ShardAllocArgs(allocation_.claim_id, allocation_.now, allocation_.hold_end, leased,
+                                allocation_.lines),
+        allocation_.deadline, [self = shared_from_this(), shard, after_lease](Reply reply) mutable {
+          absl::StatusOr<scripts::BudgetAllocReply> got =
+              scripts::ParseBudgetAllocReply(reply, self->allocation_.lines.size());
+          // An error, a grant, or (a retry) the claim's entry as it stands: the answer.
+          if (!got.ok() || std::any_of(got->units.begin(), got->units.end(), [](int32_t u) { return u > 0; }))
+            return std::move(self->allocated_)(std::move(reply), std::move(shard));
+          if (after_lease) return self->Drain();
+          self->PassStep("reserve.lease", [](ShardedBudgetCall& call) { call.Lease(); });
+        });
   }
 
   void Lease() {
     const int shards = core_->options.budget_shards;
     scripts::BudgetLeaseRequest lease{suffix_, 0, 0, shards, allocation_.total_fen, allocation_.now};
-    for (const scripts::BudgetLine& line : allocation_.lines) lease.want_fen += int64_t{line.cap} * line.unit_fen;
+    for (const scripts::BudgetLine& line : allocation_.lines)
+      lease.want_fen += int64_t{line.cap} * line.unit_fen;
     lease.slice_fen = std::max<int64_t>(allocation_.total_fen / (kSlicesPerShard * shards), 1);
     const std::string& parent = allocation_.budget_key;
     core_->Write(scripts::Get().budget_lease, {parent, RedisQuotaKeys::BudgetHolds(parent)},
-                 scripts::BudgetLeaseArgs(lease), allocation_.deadline, [self = shared_from_this()](Reply reply) {
+                 scripts::BudgetLeaseArgs(lease), allocation_.deadline,
+                 [self = shared_from_this()](Reply reply) {
                    absl::StatusOr<scripts::BudgetLeaseReply> leased = scripts::ParseBudgetLeaseReply(reply);
                    if (!leased.ok()) return self->Finish(leased.status());
                    if (leased->granted == 0) return self->Drain();
@@ -93,8 +97,8 @@ class ShardedBudgetCall : public SteppedCall<ShardedBudgetCall> {
   void GiveBack(const std::vector<scripts::BudgetUse::Lease>& leases) {
     std::vector<Step> steps;
     for (const scripts::BudgetUse::Lease& lease : leases) {
-      steps.push_back([core = core_, shard = Shard(lease.suffix), leased = lease.leased, now = allocation_.now,
-                       deadline = allocation_.deadline](ReplyCallback done) mutable {
+      steps.push_back([core = core_, shard = Shard(lease.suffix), leased = lease.leased,
+                       now = allocation_.now, deadline = allocation_.deadline](ReplyCallback done) mutable {
         core->Write(scripts::Get().budget_giveback, {shard, RedisQuotaKeys::BudgetHolds(shard)},
                     scripts::BudgetGivebackArgs(leased, now), deadline, std::move(done));
       });
@@ -142,9 +146,9 @@ class ShardedBudgetCall : public SteppedCall<ShardedBudgetCall> {
   }
 
   const BudgetAllocation allocation_;
-  Allocated allocated_;     // an allocation's answer; empty for a drain
-  ReplyCallback drained_;   // a drain's answer
-  std::string suffix_;      // the claim's shard (an allocation)
+  Allocated allocated_;    // an allocation's answer; empty for a drain
+  ReplyCallback drained_;  // a drain's answer
+  std::string suffix_;     // the claim's shard (an allocation)
 };
 
 }  // namespace
@@ -154,7 +158,8 @@ void AllocateOnBudget(CorePtr core, BudgetAllocation allocation,
   std::make_shared<ShardedBudgetCall>(std::move(core), std::move(allocation), std::move(done))->Allocate();
 }
 
-void DrainBudget(CorePtr core, std::string budget_key, absl::Time now, absl::Time deadline, ReplyCallback done) {
+void DrainBudget(CorePtr core, std::string budget_key, absl::Time now, absl::Time deadline,
+                 ReplyCallback done) {
   BudgetAllocation budget;
   budget.budget_key = std::move(budget_key);
   budget.now = now;
@@ -163,7 +168,8 @@ void DrainBudget(CorePtr core, std::string budget_key, absl::Time now, absl::Tim
 }
 
 void AddShardUse(const CorePtr& core, const std::string& budget_key, const scripts::BudgetUse& parent,
-                 absl::Time now, absl::Time deadline, absl::AnyInvocable<void(absl::StatusOr<int64_t>) &&> done) {
+                 absl::Time now, absl::Time deadline,
+                 absl::AnyInvocable<void(absl::StatusOr<int64_t>) &&> done) {
   std::vector<Step> steps;
   for (const scripts::BudgetUse::Lease& lease : parent.leases) {
     steps.push_back([core, shard = RedisQuotaKeys::BudgetShard(budget_key, lease.suffix), now,
@@ -187,13 +193,14 @@ void AddShardUse(const CorePtr& core, const std::string& budget_key, const scrip
 void ReadBudgetUse(const CorePtr& core, std::string budget_key, absl::Time now, absl::Time deadline,
                    absl::AnyInvocable<void(absl::StatusOr<int64_t>) &&> done) {
   const std::string parent = budget_key;
-  core->Read(scripts::Get().budget_used, {parent, RedisQuotaKeys::BudgetHolds(parent)},
-             scripts::BudgetUsedArgs(now), deadline,
-             [core, budget_key = std::move(budget_key), now, deadline, done = std::move(done)](Reply reply) mutable {
-               absl::StatusOr<scripts::BudgetUse> use = scripts::ParseBudgetUsedReply(reply);
-               if (!use.ok()) return std::move(done)(use.status());
-               AddShardUse(core, budget_key, *use, now, deadline, std::move(done));
-             });
+  core->Read(
+      scripts::Get().budget_used, {parent, RedisQuotaKeys::BudgetHolds(parent)}, scripts::BudgetUsedArgs(now),
+      deadline,
+      [core, budget_key = std::move(budget_key), now, deadline, done = std::move(done)](Reply reply) mutable {
+        absl::StatusOr<scripts::BudgetUse> use = scripts::ParseBudgetUsedReply(reply);
+        if (!use.ok()) return std::move(done)(use.status());
+        AddShardUse(core, budget_key, *use, now, deadline, std::move(done));
+      });
 }
 
 }  // namespace tradein::quota::redis_quota_internal

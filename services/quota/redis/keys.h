@@ -47,9 +47,9 @@ class RedisQuotaKeys {
   // A budget's shard (RedisQuotaStoreOptions::budget_shards): a budget hash of its own slot,
   // {g:<programme>:<budget>:<suffix>}, whose room is what the budget leased it.
   static std::string BudgetShard(absl::string_view budget_key, absl::string_view suffix);
-  // The suffix of the k-th of `shards` shards: the smallest number whose shard key's slot falls in the k-th of
-  // `shards` equal parts of the 16,384 slots, so that the shards spread over a cluster's masters (which own such
-  // ranges); the same on every instance.
+  // The suffix of the k-th of `shards` shards: the smallest number whose shard key's slot falls in the k-th
+  // of `shards` equal parts of the 16,384 slots, so that the shards spread over a cluster's masters (which
+  // own such ranges); the same on every instance.
   static std::string BudgetShardSuffix(absl::string_view budget_key, int k, int shards);
   // The shard a claim allocates on, of `shards`.
   static int BudgetShardOf(absl::string_view claim_id, int shards) {

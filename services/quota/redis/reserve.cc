@@ -465,8 +465,8 @@ class ReserveCall : public SteppedCall<ReserveCall> {
       } else {
         steps.push_back(WriteScript(
             scripts::Get().budget_alloc, {name, RedisQuotaKeys::BudgetHolds(name)},
-            scripts::BudgetAllocArgs(request_.claim_id, request_.now, request_.expires_at, allocation.total_fen,
-                                     lines, scripts::BudgetRoom::kAfterDrain)));
+            scripts::BudgetAllocArgs(request_.claim_id, request_.now, request_.expires_at,
+                                     allocation.total_fen, lines, scripts::BudgetRoom::kAfterDrain)));
       }
       allocations_.push_back(std::move(allocation));
     }
@@ -649,7 +649,8 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   Answer<ClaimRecord> answer_;
   std::vector<std::string> once_names_;
   std::vector<std::string> budget_names_;
-  std::vector<std::string> budget_keys_;  // per request budget: the key its entry is in (its own or a shard's)
+  std::vector<std::string>
+      budget_keys_;                   // per request budget: the key its entry is in (its own or a shard's)
   std::vector<bool> once_touched_;    // per request once-key: this claim holds it
   std::vector<bool> budget_touched_;  // per request budget: this claim has an entry
   std::vector<int32_t> units_;        // per line: what the rules, once-keys and budgets allow so far

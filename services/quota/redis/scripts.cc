@@ -176,18 +176,27 @@ void ClaimAndNow(absl::string_view claim_id, absl::Time now, size_t more, Writer
 }  // namespace
 
 const Scripts& Get() {
-  static const Scripts* const scripts =
-      new Scripts{redis::RedisScript(source::kBuyerReserve), redis::RedisScript(source::kBuyerConfirm),
-                  redis::RedisScript(source::kBuyerCancel),  redis::RedisScript(source::kBuyerRefund),
-                  redis::RedisScript(source::kBuyerVoid),    redis::RedisScript(source::kBuyerCorrect),
-                  redis::RedisScript(source::kBuyerGet),     redis::RedisScript(source::kBuyerSweep),
-                  redis::RedisScript(source::kBuyerList),    redis::RedisScript(source::kBuyerUsage),
-                  redis::RedisScript(source::kOnceTake),     redis::RedisScript(source::kOnceSettle),
-                  redis::RedisScript(source::kBudgetAlloc),  redis::RedisScript(source::kBudgetSettle),
-                  redis::RedisScript(source::kBudgetUsed),   redis::RedisScript(source::kBudgetLease),
-                  redis::RedisScript(source::kBudgetGiveback), redis::RedisScript(source::kBudgetReturned),
-                  redis::RedisScript(source::kDueSettle),
-                  redis::RedisScript(source::kIndexRange),   redis::RedisScript(source::kPing)};
+  static const Scripts* const scripts = new Scripts{redis::RedisScript(source::kBuyerReserve),
+                                                    redis::RedisScript(source::kBuyerConfirm),
+                                                    redis::RedisScript(source::kBuyerCancel),
+                                                    redis::RedisScript(source::kBuyerRefund),
+                                                    redis::RedisScript(source::kBuyerVoid),
+                                                    redis::RedisScript(source::kBuyerCorrect),
+                                                    redis::RedisScript(source::kBuyerGet),
+                                                    redis::RedisScript(source::kBuyerSweep),
+                                                    redis::RedisScript(source::kBuyerList),
+                                                    redis::RedisScript(source::kBuyerUsage),
+                                                    redis::RedisScript(source::kOnceTake),
+                                                    redis::RedisScript(source::kOnceSettle),
+                                                    redis::RedisScript(source::kBudgetAlloc),
+                                                    redis::RedisScript(source::kBudgetSettle),
+                                                    redis::RedisScript(source::kBudgetUsed),
+                                                    redis::RedisScript(source::kBudgetLease),
+                                                    redis::RedisScript(source::kBudgetGiveback),
+                                                    redis::RedisScript(source::kBudgetReturned),
+                                                    redis::RedisScript(source::kDueSettle),
+                                                    redis::RedisScript(source::kIndexRange),
+                                                    redis::RedisScript(source::kPing)};
   return *scripts;
 }
 
@@ -577,9 +586,8 @@ namespace {
 // budget_alloc's ARGV with its room argument as given (a total, or "s<leased>" on a shard).
 std::vector<std::string> AllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
                                    std::string room, const std::vector<BudgetLine>& lines) {
-  std::vector<std::string> argv = {
-      Writer().Map(0).Take(), std::string(claim_id),          TimeText(now),
-      TimeText(hold_end),     absl::StrCat(Millis(hold_end)), std::move(room)};
+  std::vector<std::string> argv = {Writer().Map(0).Take(), std::string(claim_id),          TimeText(now),
+                                   TimeText(hold_end),     absl::StrCat(Millis(hold_end)), std::move(room)};
   for (const BudgetLine& line : lines) {
     argv.push_back(absl::StrCat(line.index));
     argv.push_back(absl::StrCat(line.cap));
@@ -590,9 +598,10 @@ std::vector<std::string> AllocArgs(absl::string_view claim_id, absl::Time now, a
 }  // namespace
 
 std::vector<std::string> BudgetAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
-                                         int64_t total_fen, const std::vector<BudgetLine>& lines, BudgetRoom room) {
-  return AllocArgs(claim_id, now, hold_end, absl::StrCat(room == BudgetRoom::kAfterDrain ? "x" : "", total_fen),
-                   lines);
+                                         int64_t total_fen, const std::vector<BudgetLine>& lines,
+                                         BudgetRoom room) {
+  return AllocArgs(claim_id, now, hold_end,
+                   absl::StrCat(room == BudgetRoom::kAfterDrain ? "x" : "", total_fen), lines);
 }
 
 std::vector<std::string> ShardAllocArgs(absl::string_view claim_id, absl::Time now, absl::Time hold_end,
@@ -624,17 +633,15 @@ absl::StatusOr<BudgetUse> ParseBudgetUsedReply(const absl::StatusOr<redis::Redis
   BudgetUse use{(*value)["used"].AsInt(), (*value)["out"].AsInt(), {}};
   const std::vector<Value>& leases = (*value)["leases"].AsArray();
   if (leases.size() % 2 != 0) return BadReply("budget_used");
-  for (size_t i = 0; i < leases.size(); i += 2) use.leases.push_back({leases[i].AsBytes(), leases[i + 1].AsInt()});
+  for (size_t i = 0; i < leases.size(); i += 2)
+    use.leases.push_back({leases[i].AsBytes(), leases[i + 1].AsInt()});
   return use;
 }
 
 std::vector<std::string> BudgetLeaseArgs(const BudgetLeaseRequest& request) {
-  return {Writer().Map(0).Take(),
-          request.suffix,
-          absl::StrCat(request.want_fen),
-          absl::StrCat(request.slice_fen),
-          absl::StrCat(request.shards),
-          absl::StrCat(request.total_fen),
+  return {Writer().Map(0).Take(),         request.suffix,
+          absl::StrCat(request.want_fen), absl::StrCat(request.slice_fen),
+          absl::StrCat(request.shards),   absl::StrCat(request.total_fen),
           TimeText(request.now)};
 }
 

@@ -207,18 +207,18 @@ absl::StatusOr<BudgetAllocReply> ParseBudgetAllocReply(const absl::StatusOr<redi
 // what it leased them. budget_returned.lua answers `used` alone.
 struct BudgetUse {
   struct Lease {
-    std::string suffix;   // the shard's (RedisQuotaKeys::BudgetShard)
-    int64_t leased = 0;   // fen ever leased to it
+    std::string suffix;  // the shard's (RedisQuotaKeys::BudgetShard)
+    int64_t leased = 0;  // fen ever leased to it
   };
-  int64_t used = 0;       // fen held + committed here, leases not given back included
-  int64_t leased_out = 0; // of which leased to shards (their own `used` says how much of it claims hold)
+  int64_t used = 0;        // fen held + committed here, leases not given back included
+  int64_t leased_out = 0;  // of which leased to shards (their own `used` says how much of it claims hold)
   std::vector<Lease> leases;
 };
 std::string BudgetUsedArgs(absl::Time now);
 absl::StatusOr<BudgetUse> ParseBudgetUsedReply(const absl::StatusOr<redis::RedisValue>& reply);
 
-// budget_lease.lua (KEYS: the budget's hash and holds): fen for shard `suffix`. Answers the fen ever leased to
-// it, and what this call granted (0: the budget's room does not cover `want_fen`).
+// budget_lease.lua (KEYS: the budget's hash and holds): fen for shard `suffix`. Answers the fen ever leased
+// to it, and what this call granted (0: the budget's room does not cover `want_fen`).
 struct BudgetLeaseRequest {
   std::string suffix;
   int64_t want_fen = 0;   // what the claim's lines need

@@ -277,7 +277,6 @@ struct RedisTarget::Server {
   std::unique_ptr<redis::RedisClient> client;
 };
 
-
 RedisTarget::RedisTarget(std::unique_ptr<Server> server, Versions versions)
     : server_(std::move(server)), versions_(versions) {}
 RedisTarget::~RedisTarget() {

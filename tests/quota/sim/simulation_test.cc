@@ -18,9 +18,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "services/quota/redis_quota_store.h"
 #include "gtest/gtest.h"
 #include "services/quota/memory_quota_store.h"
+#include "services/quota/redis_quota_store.h"
 
 namespace tradein::quota::sim {
 namespace {
@@ -102,7 +102,8 @@ TEST(SimulationTest, MixedVersionsOnOneRedisAnswerLikeTheModel) {
 // Budgets spread over shards (leases, drains, allocations on the budget itself), beside an instance without:
 // every step of theirs crashed at least once.
 TEST(SimulationTest, BudgetShardsAnswerLikeTheModelThroughCrashes) {
-  absl::StatusOr<std::unique_ptr<RedisTarget>> target = RedisTarget::Start(RedisTarget::Versions::kBudgetShards);
+  absl::StatusOr<std::unique_ptr<RedisTarget>> target =
+      RedisTarget::Start(RedisTarget::Versions::kBudgetShards);
   ASSERT_TRUE(target.ok()) << target.status();
   Simulator simulator(**target, {});
   RunFor(**target, Budget() / 2, simulator);
