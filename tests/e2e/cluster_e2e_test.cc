@@ -487,6 +487,11 @@ TEST(RedisFlagsE2eTest, RedisAndRedisClusterAreExclusive) {
   const auto [code2, err2] = RunRefused(*dir, {"--redis_cluster=127.0.0.1"});
   EXPECT_NE(code2, 0);
   EXPECT_TRUE(absl::StrContains(err2, "--redis_cluster")) << err2;
+  for (const char* shards : {"--redis_budget_shards=0", "--redis_budget_shards=65"}) {
+    const auto [code3, err3] = RunRefused(*dir, {"--redis=redis://127.0.0.1:1", shards});
+    EXPECT_EQ(code3, 2) << err3;
+    EXPECT_TRUE(absl::StrContains(err3, "--redis_budget_shards must be 1 to 64")) << err3;
+  }
 }
 
 // An ACL user and a password from a file (nothing secret on the command line); the replicas of a standalone
