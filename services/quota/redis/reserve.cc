@@ -472,7 +472,7 @@ class ReserveCall : public SteppedCall<ReserveCall> {
     }
   }
 
-  // Allocation `j` on the claim's shard of its budget; the key its entry ends up in becomes the allocation's.
+  // Allocation `j` by AllocateOnBudget; the key its entry ends up in becomes the allocation's.
   Step AllocateOnBudgetStep(size_t j, BudgetAllocation allocation) {
     return [self = shared_from_this(), j, allocation = std::move(allocation)](ReplyCallback done) mutable {
       AllocateOnBudget(self->core_, std::move(allocation),
@@ -649,8 +649,8 @@ class ReserveCall : public SteppedCall<ReserveCall> {
   Answer<ClaimRecord> answer_;
   std::vector<std::string> once_names_;
   std::vector<std::string> budget_names_;
-  std::vector<std::string>
-      budget_keys_;                   // per request budget: the key its entry is in (its own or a shard's)
+  // Per request budget: the key its entry is in (its own, or one of its shards').
+  std::vector<std::string> budget_keys_;
   std::vector<bool> once_touched_;    // per request once-key: this claim holds it
   std::vector<bool> budget_touched_;  // per request budget: this claim has an entry
   std::vector<int32_t> units_;        // per line: what the rules, once-keys and budgets allow so far
