@@ -16,13 +16,19 @@
 -- drain = 1 when it wrote nothing for the budget's shards}.
 local claim, now, hold_end, hold_score = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local mode = string.sub(ARGV[6], 1, 1)
-local total
+local total, leased = tonumber(ARGV[6]), 0
 if mode == 's' then
-  total = shard_room(tonumber(string.sub(ARGV[6], 2)))
+  leased = tonumber(string.sub(ARGV[6], 2))
 elseif mode == 'x' then
   total = tonumber(string.sub(ARGV[6], 2))
-else
-  total = tonumber(ARGV[6])
+end
+
+-- The fen this claim may still get.
+local function free()
+  if mode == 's' then
+    return (shard_free(leased))
+  end
+  return total - used()
 end
 local n = (#ARGV - 6) / 3
 local field = 'c:' .. claim
@@ -67,13 +73,13 @@ end
 
 local fen, parts, all = 0, nil, false
 if not entry then
-  fen, parts, all = allocate(total - used())
+  fen, parts, all = allocate(free())
 end
 if not all then
   purge(now)
-  fen, parts, all = allocate(total - used())
+  fen, parts, all = allocate(free())
 end
-if not all and (mode == 's' or (mode ~= 'x' and redis.call('HEXISTS', BUDGET, 'sh') == 1)) then
+if not all and (mode == 's' or (mode ~= 'x' and redis.call('HGET', BUDGET, 'sh'))) then
   for i = 1, n do
     out[i] = 0
   end

@@ -3,9 +3,8 @@
 -- ARGV (scripts.h BudgetGivebackArgs; ARGV[1] is an empty map): leased (l:<s> as the parent has it, applied
 -- first when the shard has not), now. Holds that ended are purged first. `ret` only grows, so a retry gives back
 -- nothing twice. Answers {returned = ret after}: the parent takes back ret − r:<s> (budget_returned.lua).
-local room, _, ret = shard_room(tonumber(ARGV[2]))
 purge(ARGV[3])
-local free = room - used()
+local free, ret = shard_free(tonumber(ARGV[2]))
 if free > 0 then
   ret = ret + free
   redis.call('HSET', BUDGET, 'ret', fmt(ret))

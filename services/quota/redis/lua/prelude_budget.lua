@@ -40,15 +40,15 @@ local function used()
   return tonumber(redis.call('HGET', BUDGET, 'used') or '0')
 end
 
--- A shard's room (lease − ret), after applying a lease of `leased` fen in all when the parent leased more than
--- the shard applied yet (a crash between the parent's lease and its first use loses nothing: the next use, or a
--- drain, applies it). Also answers lease and ret.
-local function shard_room(leased)
-  local v = redis.call('HMGET', BUDGET, 'lease', 'ret')
-  local lease, ret = tonumber(v[1] or '0'), tonumber(v[2] or '0')
+-- A shard's free fen (lease − ret − used), after applying a lease of `leased` fen in all when the parent
+-- leased more than the shard applied yet (a crash between the parent's lease and its first use loses nothing:
+-- the next use, or a drain, applies it). Also answers its ret.
+local function shard_free(leased)
+  local v = redis.call('HMGET', BUDGET, 'used', 'lease', 'ret')
+  local lease, ret = tonumber(v[2] or '0'), tonumber(v[3] or '0')
   if leased > lease then
     redis.call('HSET', BUDGET, 'lease', fmt(leased))
     lease = leased
   end
-  return lease - ret, lease, ret
+  return lease - ret - tonumber(v[1] or '0'), ret
 end
