@@ -671,14 +671,59 @@ class RedisClusterTest : public ::testing::Test {
   }
 
   // The store owns the client from here on.
-  std::unique_ptr<RedisQuotaStore> MakeStore() {
-    return std::make_unique<RedisQuotaStore>(std::move(owned_client_), RedisQuotaStoreOptions{});
+  std::unique_ptr<RedisQuotaStore> MakeStore(RedisQuotaStoreOptions options = {}) {
+    return std::make_unique<RedisQuotaStore>(std::move(owned_client_), std::move(options));
   }
 
   std::unique_ptr<tradein::testing::RedisCluster> cluster_;
   std::unique_ptr<redis::ClusterClient> owned_client_;
   redis::ClusterClient* client_ = nullptr;
 };
+
+// A budget over 3 shards on 3 masters: each shard on its own master, and claims, cancellations and the
+// budget's use as the memory store has them down to the last unit (leases, drains and allocations on the
+// budget itself crossing masters).
+TEST_F(RedisClusterTest, ABudgetOverThreeShardsIsOnEveryMasterAndAnswersLikeTheMemoryStore) {
+  RedisQuotaStoreOptions options;
+  options.budget_shards = 3;
+  std::unique_ptr<RedisQuotaStore> redis_store = MakeStore(std::move(options));
+  MemoryQuotaStore memory_store;
+  SyncStore tested(*redis_store);
+  SyncStore model(memory_store);
+  const BudgetRef budget = Budget("national", 20 * kFen + kFen / 2);
+  auto claim = [&](int buyer, int32_t units) {
+    const ReserveRequest request = ReserveBuilder(TestBuyer(buyer), "shop", absl::StrCat("r", buyer), kT0)
+                                       .Line("1", units, kFen, {}, {}, {budget})
+                                       .Build();
+    const absl::StatusOr<ClaimRecord> expected = model.Reserve(request);
+    const absl::StatusOr<ClaimRecord> got = tested.Reserve(request);
+    EXPECT_EQ(Full(got), Full(expected));
+    return request.claim_id;
+  };
+  std::vector<std::string> claims;
+  for (int buyer = 0; buyer < 24; ++buyer) claims.push_back(claim(buyer, 1 + buyer % 2));
+  for (size_t i = 0; i < claims.size(); i += 4) {
+    const absl::Time now = kT0 + absl::Minutes(1);
+    EXPECT_EQ(Full(tested.Cancel(claims[i], now)), Full(model.Cancel(claims[i], now)));
+  }
+  for (int buyer = 30; buyer < 40; ++buyer) claim(buyer, 2);
+  EXPECT_EQ(*tested.BudgetUsage({budget}, kT0), *model.BudgetUsage({budget}, kT0));
+  EXPECT_EQ(*tested.BudgetUsage({budget}, kT0), std::vector<int64_t>{20 * kFen}) << "every unit granted";
+
+  const std::string parent = RedisQuotaKeys("tq:").Budget(budget.programme, budget.budget_id);
+  std::set<int> masters;
+  for (int k = 0; k < 3; ++k) {
+    const std::string shard =
+        RedisQuotaKeys::BudgetShard(parent, RedisQuotaKeys::BudgetShardSuffix(parent, k, 3));
+    const absl::StatusOr<int> master = cluster_->MasterOf(KeySlot(shard));
+    ASSERT_THAT(master, IsOk());
+    masters.insert(*master);
+    EXPECT_THAT(cluster_->node(static_cast<size_t>(*master)).Run({"EXISTS", shard}),
+                ::tradein::testing::IsOkAndHolds(RedisValue::Integer(1)))
+        << shard << " was used";
+  }
+  EXPECT_EQ(masters.size(), 3u) << "one shard per master";
+}
 
 TEST_F(RedisClusterTest, EveryCallRunsOnTheNodeOfItsSlotAndAnswersLikeTheMemoryStore) {
   std::unique_ptr<RedisQuotaStore> redis_store = MakeStore();
