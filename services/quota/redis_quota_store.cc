@@ -13,15 +13,12 @@
 
 namespace tradein::quota {
 
-using redis_quota_internal::All;
 using redis_quota_internal::AllOf;
 using redis_quota_internal::AnswerError;
 using redis_quota_internal::Core;
 using redis_quota_internal::ReadBudgetUse;
 using redis_quota_internal::ReadClaim;
 using redis_quota_internal::Reply;
-using redis_quota_internal::ReplyCallback;
-using redis_quota_internal::Step;
 using redis_quota_internal::StepOf;
 
 RedisQuotaStore::RedisQuotaStore(redis::RedisClient& client, std::string key_prefix)
@@ -50,23 +47,22 @@ RedisQuotaStore::~RedisQuotaStore() { owned_client_.reset(); }
 const RedisQuotaKeys& RedisQuotaStore::keys() const { return core_->keys; }
 
 const std::vector<std::string>& RedisQuotaStore::ProtocolSteps() {
-  static const std::vector<std::string>* const steps =
-      new std::vector<std::string>{"reserve.request",     "reserve.holds",     "reserve.budgets",
-                                   "reserve.buyer",       "reserve.reconcile", "confirm.buyer",
-                                   "confirm.serials",     "confirm.commit",    "confirm.final",
-                                   "cancel.buyer",        "cancel.reconcile",  "refund.due",
-                                   "refund.buyer",        "refund.reconcile",  "void.due",
-                                   "void.buyer",          "void.reconcile",    "correct.due",
-                                   "correct.serial",      "correct.buyer",     "correct.reconcile",
-                                   "sweep.reconcile",     "sweep.settle",      "reserve.lease",
-                                   "reserve.lease_apply", "reserve.drain",     "reserve.drain_return",
-                                   "reserve.direct"};
+  static const std::vector<std::string>* const steps = [] {
+    auto* all = new std::vector<std::string>{
+        "reserve.request",   "reserve.holds",   "reserve.budgets", "reserve.buyer",    "reserve.reconcile",
+        "confirm.buyer",     "confirm.serials", "confirm.commit",  "confirm.final",    "cancel.buyer",
+        "cancel.reconcile",  "refund.due",      "refund.buyer",    "refund.reconcile", "void.due",
+        "void.buyer",        "void.reconcile",  "correct.due",     "correct.serial",   "correct.buyer",
+        "correct.reconcile", "sweep.reconcile", "sweep.settle"};
+    all->insert(all->end(), BudgetShardSteps().begin(), BudgetShardSteps().end());
+    return all;
+  }();
   return *steps;
 }
 
 const std::vector<std::string>& RedisQuotaStore::BudgetShardSteps() {
-  static const std::vector<std::string>* const steps =
-      new std::vector<std::string>(ProtocolSteps().end() - 5, ProtocolSteps().end());
+  static const std::vector<std::string>* const steps = new std::vector<std::string>{
+      "reserve.lease", "reserve.lease_apply", "reserve.drain", "reserve.drain_return", "reserve.direct"};
   return *steps;
 }
 

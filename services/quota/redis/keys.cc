@@ -87,6 +87,10 @@ std::string RedisQuotaKeys::LegacyRetailerDayIndex(absl::string_view retailer_id
   return absl::StrCat(prefix_, "{rd:", Escape(retailer_id), ":", FormatCivilDay(day), "}:cd");
 }
 
+int RedisQuotaKeys::BudgetShardOf(absl::string_view claim_id, int shards) {
+  return static_cast<int>(Fnv1a32(claim_id) % static_cast<uint32_t>(shards));
+}
+
 int RedisQuotaKeys::DueShard(absl::string_view claim_id) {
   return static_cast<int>(Fnv1a32(claim_id) % static_cast<uint32_t>(kDueShards));
 }

@@ -18,7 +18,6 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
-#include "common/fnv1a.h"
 #include "services/quota/quota_store.h"
 
 namespace tradein::quota {
@@ -52,9 +51,7 @@ class RedisQuotaKeys {
   // own such ranges); the same on every instance.
   static std::string BudgetShardSuffix(absl::string_view budget_key, int k, int shards);
   // The shard a claim allocates on, of `shards`.
-  static int BudgetShardOf(absl::string_view claim_id, int shards) {
-    return static_cast<int>(Fnv1a32(claim_id) % static_cast<uint32_t>(shards));
-  }
+  static int BudgetShardOf(absl::string_view claim_id, int shards);
   std::string Due(int shard) const;
   static int DueShard(absl::string_view claim_id);
   // A confirmed unit's serial number; true for the names Serial() makes.
