@@ -115,6 +115,7 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartOnFreePort(
   const absl::Time give_up = absl::Now() + start.timeout;
   while (!IsServing(probe)) {
     if (!server->process_->Running()) {
+      server->process_->Wait(absl::ZeroDuration()).IgnoreError();  // the exit is this error's report
       const std::string stderr_text = server->Stderr();
       const std::string lost_port = absl::StrCat("--listen=", listen_host, ":", server->port_, ": cannot listen");
       if (absl::StrContains(stderr_text, lost_port)) {
@@ -137,7 +138,18 @@ std::string ServerProcess::Stderr() const { return ReadAll(dir_->Join("stderr"))
 void ServerProcess::Kill() { process_->Kill(); }
 
 ServerProcess::~ServerProcess() {
-  if (process_ == nullptr || !process_->Running()) return;
+  if (process_ == nullptr) return;
+  if (!process_->Running()) {
+    // Killed, stopped or waited for by the test, or gone by itself: only the last is a failure, reported
+    // with how it ended and its stderr (a crash's stack trace) rather than as the test's next refused call.
+    if (!process_->ExitReported()) {
+      const absl::StatusOr<int> code = process_->Wait(absl::ZeroDuration());
+      ADD_FAILURE() << "tradein-server exited by itself while the test ran (exit code "
+                    << (code.ok() ? absl::StrCat(*code) : code.status().ToString()) << ")\n"
+                    << Stderr();
+    }
+    return;
+  }
   const absl::StatusOr<int> code = Stop();
   if (!code.ok()) {
     ADD_FAILURE() << "tradein-server did not stop on SIGTERM: " << code.status() << "\n" << Stderr();

@@ -11,7 +11,9 @@
 //
 // When a ServerProcess is destroyed with its server still running, the server gets SIGTERM and must exit 0
 // within the grace period: a crash or hang at shutdown fails the test that started it (a GoogleTest failure
-// naming the exit code, with the server's stderr). A test that kills the server on purpose calls Kill().
+// naming the exit code, with the server's stderr). So does a server that exited by itself while the test ran
+// (nobody waited for its exit). A test that kills the server on purpose calls Kill() (or waits for the exit
+// it caused through process()).
 //
 // Thread safety: one thread drives a ServerProcess; its channel may be used from any thread.
 #ifndef TRADEIN_TESTS_E2E_SERVER_PROCESS_H_

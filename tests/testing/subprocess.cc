@@ -176,12 +176,14 @@ absl::StatusOr<int> Subprocess::Wait(absl::Duration timeout) {
     absl::SleepFor(std::min(poll, deadline - now));
     poll = std::min(poll * 2, absl::Milliseconds(20));
   }
+  exit_reported_ = true;
   return *exit_code_;
 }
 
 int Subprocess::Kill() {
   if (Running()) kill(pid_, SIGKILL);
   Reap(/*block=*/true);
+  exit_reported_ = true;
   return *exit_code_;
 }
 

@@ -83,12 +83,17 @@ class Subprocess {
   // Sends SIGKILL (if still running) and reaps the child; returns like Wait().
   int Kill();
 
+  // True once Wait() or Kill() has returned the child's exit code to a caller: a child that exited while
+  // nobody was waiting for it (a crash, say) is not.
+  bool ExitReported() const { return exit_reported_; }
+
  private:
   explicit Subprocess(pid_t pid) : pid_(pid) {}
   bool Reap(bool block);
 
   const pid_t pid_;
   std::optional<int> exit_code_;
+  bool exit_reported_ = false;
 };
 
 }  // namespace tradein::testing

@@ -23,6 +23,16 @@ std::string ReadFile(const std::string& path) {
   return content.str();
 }
 
+// Polls Running() (which reaps but reports nothing) until the child has exited; false after 30 s.
+bool WaitUntilExited(Subprocess& child) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (child.Running()) {
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
 class SubprocessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -77,6 +87,21 @@ TEST_F(SubprocessTest, SignalWaitAndKill) {
   std::unique_ptr<Subprocess> other = Shell("exec sleep 60");
   ASSERT_NE(other, nullptr);
   EXPECT_EQ(other->Kill(), 128 + SIGKILL);
+}
+
+TEST_F(SubprocessTest, AnExitIsReportedOnlyOnceWaitOrKillReturnedIt) {
+  std::unique_ptr<Subprocess> child = Shell("exit 5");
+  ASSERT_NE(child, nullptr);
+  ASSERT_TRUE(WaitUntilExited(*child));
+  EXPECT_FALSE(child->ExitReported());  // exited, reaped by Running(), but nobody was told
+  EXPECT_THAT(child->Wait(absl::ZeroDuration()), IsOkAndHolds(5));
+  EXPECT_TRUE(child->ExitReported());
+
+  std::unique_ptr<Subprocess> killed = Shell("exec sleep 60");
+  ASSERT_NE(killed, nullptr);
+  EXPECT_FALSE(killed->ExitReported());
+  killed->Kill();
+  EXPECT_TRUE(killed->ExitReported());
 }
 
 TEST_F(SubprocessTest, DestructorKillsTheChild) {
