@@ -16,7 +16,6 @@
 #include "tests/e2e/till_load.h"
 
 namespace tradein::testing {
-namespace {
 
 namespace fs = std::filesystem;
 
@@ -38,8 +37,6 @@ absl::Status CopyPoliciesWithEdits(const std::string& target, const std::vector<
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 std::string StoreModeName(const ::testing::TestParamInfo<StoreMode>& info) {
   return info.param == StoreMode::kMemory ? "Memory" : "Redis";

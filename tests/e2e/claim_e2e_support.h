@@ -51,6 +51,10 @@ struct PolicyEdit {
   std::string to;
 };
 
+// Copies the shipped policies into directory `target` (created) with `edits` applied; NOT_FOUND when an
+// edit's `from` does not occur in its file.
+absl::Status CopyPoliciesWithEdits(const std::string& target, const std::vector<PolicyEdit>& edits);
+
 class ClaimE2eTest : public ::testing::TestWithParam<StoreMode> {
  protected:
   // Starts the server (and Redis in kRedis mode) with the shipped policies edited by `edits`, its clock at

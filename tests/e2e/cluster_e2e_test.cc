@@ -3,6 +3,8 @@
 //   on
 //     a retry with their ids, health goes NOT_SERVING and back by itself, nothing acknowledged is lost, no
 //     buyer gets more than the rules allow; the recovery time is printed;
+//   - a programme budget over 3 shards run out through the same kind of failover: its use is exactly what the
+//     confirmed claims were granted, and no room is left that a claim was refused;
 //   - the replica guard (--redis_min_replicas): without acknowledging replicas a Confirm is UNAVAILABLE
 //   within
 //     its deadline, and without the guard the same kill loses confirms that were acknowledged;
@@ -97,6 +99,23 @@ absl::StatusOr<v1::Claim> GetClaim(const std::shared_ptr<grpc::Channel>& channel
   return testing::Answer(status, std::move(claim));
 }
 
+// The status of budget `budget_id` of the Rui'an policy on 2025-06-01, read through `channel`.
+absl::StatusOr<v1::BudgetStatus> BudgetStatusOf(const std::shared_ptr<grpc::Channel>& channel,
+                                                const std::string& budget_id) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  v1::GetBudgetUsageRequest request;
+  request.set_region_code("330381");
+  request.set_transaction_date("2025-06-01");
+  v1::BudgetUsage usage;
+  const grpc::Status status = v1::ClaimService::NewStub(channel)->GetBudgetUsage(&context, request, &usage);
+  if (!status.ok()) return testing::ToAbsl(status);
+  for (const v1::BudgetStatus& budget : usage.budgets()) {
+    if (budget.budget_id() == budget_id) return budget;
+  }
+  return absl::NotFoundError(absl::StrCat("no budget ", budget_id, " in ", usage.DebugString()));
+}
+
 // The value of a Prometheus counter with labels `labels` (e.g. `kind="ask"`) in a scrape, 0 when absent.
 double CounterValue(const std::string& scrape, absl::string_view name, absl::string_view labels) {
   const std::string prefix = absl::StrCat(name, "{", labels, "} ");
@@ -154,6 +173,59 @@ class ClusterE2eTest : public ::testing::Test {
     return false;
   }
 
+  // When the failover of FailOverAMaster() happened.
+  struct Failover {
+    absl::Time killed;
+    absl::Time promoted;   // a replica took over the victim's slots
+    absl::Time recovered;  // every server answered ClaimService health SERVING again
+  };
+
+  // SIGKILLs a master, waits for its replica's promotion, restarts the victim (it rejoins as a replica) and
+  // waits until every one of `servers` serves claims again by itself (at most 30 s after the promotion).
+  absl::StatusOr<Failover> FailOverAMaster(const std::vector<ServerProcess*>& servers) {
+    absl::StatusOr<std::vector<int>> masters = cluster_->Masters();
+    if (!masters.ok()) return masters.status();
+    const int victim = masters->front();
+    Failover failover;
+    cluster_->node(static_cast<size_t>(victim)).Kill();  // SIGKILL mid-run
+    failover.killed = absl::Now();
+    if (absl::Status promoted = cluster_->AwaitFailover(victim); !promoted.ok()) return promoted;
+    failover.promoted = absl::Now();
+    // Until the dead master is back as a replica its shard has none to acknowledge writes: with
+    // --redis_min_replicas=1 they are refused.
+    if (absl::Status restarted = cluster_->node(static_cast<size_t>(victim)).Restart(); !restarted.ok()) {
+      return restarted;
+    }
+    if (absl::Status healthy = cluster_->AwaitHealthy(); !healthy.ok()) return healthy;
+    const std::vector<int> masters_after = *cluster_->Masters();
+    if (std::count(masters_after.begin(), masters_after.end(), victim) != 0) {
+      return absl::InternalError("the restarted master is not a replica");
+    }
+    auto all_serving = [&servers] {
+      return std::all_of(servers.begin(), servers.end(), [](ServerProcess* server) {
+        return ClaimHealth(server->channel()) == HealthCheckResponse::SERVING;
+      });
+    };
+    while (!all_serving()) {
+      if (absl::Now() > failover.promoted + absl::Seconds(30)) {
+        return absl::DeadlineExceededError("health did not come back");
+      }
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    failover.recovered = absl::Now();
+    return failover;
+  }
+
+  // Prints `failover`'s timings for the closing note and records the recovery time in the test's XML.
+  static void Report(const std::string& name, const Failover& failover) {
+    const absl::Duration promoted = failover.promoted - failover.killed;
+    const absl::Duration recovered = failover.recovered - failover.killed;
+    std::cout << "[ figures ] " << name << ": replica promoted " << absl::FormatDuration(promoted)
+              << " after the kill; service recovered (both servers SERVING) "
+              << absl::FormatDuration(recovered) << " after the kill" << std::endl;
+    RecordProperty("recovery_ms", static_cast<int>(absl::ToInt64Milliseconds(recovered)));
+  }
+
   std::optional<testing::TempDir> dir_;
   std::string key_file_;
   std::unique_ptr<RedisCluster> cluster_;
@@ -200,33 +272,10 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
     health_probe.join();
   };
   absl::SleepFor(absl::Seconds(1));
-  absl::StatusOr<std::vector<int>> masters = cluster_->Masters();
-  ASSERT_TRUE(masters.ok());
-  const int victim = masters->front();
-  cluster_->node(static_cast<size_t>(victim)).Kill();  // SIGKILL mid-run
-  const absl::Time killed = absl::Now();
-  ASSERT_TRUE(cluster_->AwaitFailover(victim).ok());
-  const absl::Time promoted = absl::Now();
-  // The dead master comes back and rejoins as a replica (until then its shard has no replica to
-  // acknowledge writes: with --redis_min_replicas=1 they are refused).
-  ASSERT_TRUE(cluster_->node(static_cast<size_t>(victim)).Restart().ok());
-  ASSERT_TRUE(cluster_->AwaitHealthy().ok());
-  // Recovered: both servers serve claims again, by themselves.
-  absl::Time recovered = absl::InfiniteFuture();
-  while (absl::Now() < promoted + absl::Seconds(30)) {
-    if (ClaimHealth(a->channel()) == HealthCheckResponse::SERVING &&
-        ClaimHealth(b->channel()) == HealthCheckResponse::SERVING) {
-      recovered = absl::Now();
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ASSERT_NE(recovered, absl::InfiniteFuture()) << "health did not come back";
+  absl::StatusOr<Failover> failover = FailOverAMaster({a.get(), b.get()});
+  ASSERT_TRUE(failover.ok()) << failover.status();
   absl::SleepFor(absl::Seconds(1));  // the load goes on a little longer
   std::move(join).Invoke();
-  const std::vector<int> masters_after = *cluster_->Masters();
-  EXPECT_EQ(std::count(masters_after.begin(), masters_after.end(), victim), 0)
-      << "the restarted node is a replica now";
 
   // Read through the other server than most of the hot buyers' claims.
   const int lost = CheckNothingLostOrOverGranted(tally, b->channel());
@@ -252,11 +301,88 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
             << " lost=" << lost << " failed_then_retried=" << failures
             << " (UNAVAILABLE=" << tally.failures_by_code[grpc::UNAVAILABLE] << ")"
             << " succeeded_on_retry=" << tally.retried_to_success
-            << " longest_failed_call=" << absl::FormatDuration(tally.longest_failure)
-            << "\n[ figures ] failover: replica promoted " << absl::FormatDuration(promoted - killed)
-            << " after the kill; service recovered (both servers SERVING) "
-            << absl::FormatDuration(recovered - killed) << " after the kill" << std::endl;
-  RecordProperty("recovery_ms", static_cast<int>(absl::ToInt64Milliseconds(recovered - killed)));
+            << " longest_failed_call=" << absl::FormatDuration(tally.longest_failure) << std::endl;
+  Report("failover", *failover);
+}
+
+// A programme budget over 3 shards (--redis_budget_shards=3), small enough to run out, through a master's
+// failover: leases, allocations on shards and the drains at exhaustion meet the kill. Nothing acknowledged is
+// lost, the budget's use is exactly what the confirmed claims were granted, never above its total, and once a
+// claim is refused less room is left than one more fridge (no fen stranded in a shard's lease).
+TEST_F(ClusterE2eTest, ABudgetOverShardsRunsOutExactlyThroughAFailover) {
+  constexpr int64_t kFridgeFen = 100'000;  // 20% of 5,000 yuan at energy grade 1 (Z25-APPL)
+  constexpr int64_t kTotalFen = 60 * kFridgeFen;
+  RedisClusterOptions options;
+  options.node_timeout = absl::Milliseconds(2000);
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+  const std::string anchor = "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\"]\n";
+  const std::string budget = absl::StrCat(
+      anchor, "budgets {\n  id: \"ra-2025-test-fridges\"\n  title: \"cluster_e2e_test: sixty fridges\"\n",
+      "  ref { document: \"tests/e2e/cluster_e2e_test.cc\" article: \"budget over shards\" }\n",
+      "  total_fen: ", kTotalFen, "\n  product_types: [\"appliance.refrigerator\"]\n}\n");
+  const std::string policy_dir = dir_->Join("policies");
+  ASSERT_TRUE(testing::CopyPoliciesWithEdits(policy_dir, {{"ra-2025.textproto", anchor, budget}}).ok());
+  const std::vector<std::string> args = {absl::StrCat("--policy_dir=", policy_dir),
+                                         "--redis_budget_shards=3"};
+  std::unique_ptr<ServerProcess> a = StartServer(args);
+  std::unique_ptr<ServerProcess> b = StartServer(args);
+  ASSERT_TRUE(a != nullptr && b != nullptr);
+
+  TillTally tally;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> tills;
+  for (int till = 0; till < 6; ++till) {
+    auto fresh_buyer = [till](int i) { return PrcId(till * 1000 + i); };
+    tills.emplace_back([&, till, fresh_buyer] {
+      Till("budget", till, till % 2 == 0 ? a->channel() : b->channel(), fresh_buyer, stop, tally);
+    });
+  }
+  absl::Cleanup join = [&] {
+    stop = true;
+    for (std::thread& till : tills) till.join();
+  };
+  absl::SleepFor(absl::Seconds(1));
+  absl::StatusOr<Failover> failover = FailOverAMaster({a.get(), b.get()});
+  ASSERT_TRUE(failover.ok()) << failover.status();
+  absl::SleepFor(absl::Seconds(1));
+  std::move(join).Invoke();
+  const int lost = CheckNothingLostOrOverGranted(tally, b->channel());
+
+  // Claims one at a time until the budget refuses one (it may have already).
+  auto stub = v1::ClaimService::NewStub(a->channel());
+  for (int i = 0; i <= 60; ++i) {
+    const std::string buyer = PrcId(9000 + i);
+    ASSERT_TRUE(ClaimAndConfirm(*stub, absl::StrCat("top-up-", i), buyer, RetryPolicy(), tally));
+    absl::MutexLock lock(&tally.mu);
+    if (!tally.granted_by_buyer.contains(buyer)) break;
+  }
+  absl::StatusOr<v1::BudgetStatus> status = BudgetStatusOf(b->channel(), "ra-2025-test-fridges");
+  ASSERT_TRUE(status.ok()) << status.status();
+  absl::MutexLock lock(&tally.mu);
+  const int64_t confirmed_fen = static_cast<int64_t>(tally.confirmed.size()) * kFridgeFen;
+  EXPECT_EQ(status->total_fen(), kTotalFen);
+  EXPECT_EQ(status->used_fen(), confirmed_fen)
+      << "the budget's use is what the confirmed claims were granted";
+  EXPECT_LE(status->used_fen(), kTotalFen);
+  EXPECT_LT(kTotalFen - status->used_fen(), kFridgeFen) << "a fridge was refused while the budget had room";
+  // The shards were used: the budget has shard keys on every master (one each, by their slot ranges).
+  absl::StatusOr<std::vector<int>> masters = cluster_->Masters();
+  ASSERT_TRUE(masters.ok()) << masters.status();
+  for (const int master : *masters) {
+    absl::StatusOr<redis::RedisValue> shards =
+        cluster_->node(static_cast<size_t>(master)).Run({"KEYS", "*{g:*:ra-2025-test-fridges:*}*"});
+    ASSERT_TRUE(shards.ok()) << shards.status();
+    EXPECT_EQ(shards->elements().size(), 1u) << "master " << master << ": " << shards->DebugString();
+  }
+  int failures = 0;
+  for (const auto& [code, count] : tally.failures_by_code) failures += count;
+  EXPECT_GT(failures, 0) << "the kill was not noticed: the test shows nothing";
+  std::cout << "[ figures ] budget over shards: claims=" << tally.claim_ids_by_request.size()
+            << " confirmed=" << tally.confirmed.size() << " lost=" << lost
+            << " used_fen=" << status->used_fen() << " of " << kTotalFen
+            << " failed_then_retried=" << failures << " succeeded_on_retry=" << tally.retried_to_success
+            << std::endl;
+  Report("budget over shards", *failover);
 }
 
 // The replica guard, shown failing both ways on the same cluster: replication to every replica is cut
