@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -18,6 +21,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/blocking_counter.h"
@@ -644,6 +648,72 @@ TEST_F(RedisQuotaStoreTest, RandomisedCallsOnBudgetShardsAnswerLikeTheMemoryStor
 TEST_F(RedisQuotaStoreTest, InstancesWithAndWithoutBudgetShardsShareOneLedgerExactly) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   ExpectRandomisedCallsAnswerLikeTheMemoryStore(*client_, {3, 1});
+}
+
+// The budget_alloc of the version before budget shards, as it ran (tests/quota/testdata).
+std::string ScriptOfTheVersionBeforeShards() {
+  std::ifstream in(absl::StrCat(TRADEIN_SOURCE_DIR, "/tests/quota/testdata/budget_alloc_5daf2e0.lua"));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// An instance of the version before budget shards (5daf2e0) beside instances that lease to them: a rolling
+// deploy that sets --redis_budget_shards before every instance runs this version, or a rollback. That
+// version allocates on the budget's own hash with total − used, and `used` counts every fen leased to a
+// shard, so it grants only fen that no claim and no shard holds; the sharded instances then grant the rest
+// exactly.
+TEST_F(RedisQuotaStoreTest, TheVersionBeforeShardsNeverGrantsWhatTheShardsHold) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  RedisQuotaStoreOptions options;
+  options.budget_shards = 4;
+  std::unique_ptr<RedisQuotaStore> store = MakeStore(std::move(options));
+  SyncStore sharded(*store);
+  constexpr int kUnits = 100;
+  const BudgetRef budget = Budget("national", kUnits * kFen);
+  int granted = 0;  // units the sharded store granted
+  auto claim = [&](int buyer) {
+    const absl::StatusOr<ClaimRecord> record =
+        sharded.Reserve(ReserveBuilder(TestBuyer(buyer), "shop", absl::StrCat("r", buyer), kT0)
+                            .Line("1", 1, kFen, {}, {}, {budget})
+                            .Build());
+    EXPECT_THAT(record, IsOk());
+    const bool reserved = record.ok() && record->state == ClaimState::kReserved;
+    granted += reserved ? 1 : 0;
+    return reserved;
+  };
+  for (int buyer = 0; buyer < 40; ++buyer) ASSERT_TRUE(claim(buyer));
+
+  // The old instance asks the budget's hash for every unit it will give, as that version's store did.
+  const std::string parent = RedisQuotaKeys("tq:").Budget(budget.programme, budget.budget_id);
+  const absl::StatusOr<RedisValue> used = server_->Run({"HGET", parent, "used"});
+  ASSERT_THAT(used, IsOk());
+  const int64_t used_before = std::stoll(used->str());
+  EXPECT_GE(used_before, granted * kFen) << "the parent counts what it leased";
+  const absl::Time hold_end = kT0 + absl::Minutes(30);
+  auto time_text = [](absl::Time t) { return absl::StrFormat("%019d", absl::ToUnixNanos(t)); };
+  const absl::StatusOr<RedisValue> reply =
+      server_->Run({"EVAL", ScriptOfTheVersionBeforeShards(), "2", parent,
+                    RedisQuotaKeys::BudgetHolds(parent), std::string("\x80", 1), "old-instance-claim",
+                    time_text(kT0), time_text(hold_end), absl::StrCat(absl::ToUnixMillis(hold_end)),
+                    absl::StrCat(kUnits * kFen), "1", absl::StrCat(kUnits), absl::StrCat(kFen)});
+  ASSERT_THAT(reply, IsOk());
+  const absl::StatusOr<msgpack::Value> answer = msgpack::Parse(reply->str());
+  ASSERT_THAT(answer, IsOk());
+  ASSERT_EQ((*answer)["s"].AsBytes(), "OK") << reply->str();
+  ASSERT_THAT((*answer)["units"].AsArray(), SizeIs(1));
+  const int64_t old_units = (*answer)["units"].AsArray()[0].AsInt();
+  EXPECT_EQ(old_units, (kUnits * kFen - used_before) / kFen) << "total − used, and used holds the leases";
+  EXPECT_GT(old_units, 0);
+  std::cout << "[ figures ] before shards beside 4 shards: " << granted << " units granted through shards, "
+            << used_before - granted * kFen << " fen leased to them unspent, " << old_units
+            << " units granted by the old script" << std::endl;
+
+  // The sharded store grants the rest to the last unit: drains bring back what the shards do not spend.
+  int buyer = 100;
+  while (claim(buyer) && buyer < 100 + kUnits) ++buyer;
+  EXPECT_EQ(granted + old_units, kUnits) << "every unit granted once, none twice";
+  EXPECT_EQ(*sharded.BudgetUsage({budget}, kT0), std::vector<int64_t>{kUnits * kFen});
 }
 
 // ---------------------------------------------------------------------------------------------------------
