@@ -1,5 +1,6 @@
 #include "services/redis/redis_value.h"
 
+#include <charconv>
 #include <ostream>
 
 #include "absl/strings/cord.h"
@@ -41,6 +42,16 @@ void* CreateBoundedArray(const redisReadTask* task, int elements) {
 absl::Status UnexpectedType(absl::string_view expected, const RedisValue& value) {
   return absl::InternalError(
       absl::StrCat("expected ", expected, " reply, got ", TypeName(value.type()), " ", value.DebugString()));
+}
+
+// Appends "<type><n>\r\n", a RESP header.
+void AppendHeader(std::string& out, char type, size_t n) {
+  char header[24];
+  header[0] = type;
+  char* end = std::to_chars(header + 1, header + sizeof header - 2, n).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  out.append(header, static_cast<size_t>(end - header));
 }
 
 }  // namespace
@@ -119,12 +130,18 @@ bool operator==(const RedisValue& a, const RedisValue& b) {
 void PrintTo(const RedisValue& value, std::ostream* os) { *os << value.DebugString(); }
 
 std::string EncodeCommand(const std::vector<std::string>& args) {
+  // Plain appends: absl::StrAppend of five pieces per argument takes its generic path, which was ~5% of a
+  // Claim + ConfirmClaim's instructions in the server.
   size_t size = 16;
   for (const std::string& arg : args) size += arg.size() + 24;
   std::string command;
   command.reserve(size);
-  absl::StrAppend(&command, "*", args.size(), "\r\n");
-  for (const std::string& arg : args) absl::StrAppend(&command, "$", arg.size(), "\r\n", arg, "\r\n");
+  AppendHeader(command, '*', args.size());
+  for (const std::string& arg : args) {
+    AppendHeader(command, '$', arg.size());
+    command.append(arg);
+    command.append("\r\n", 2);
+  }
   return command;
 }
 
