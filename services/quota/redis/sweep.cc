@@ -32,7 +32,7 @@ class SweepCall : public std::enable_shared_from_this<SweepCall> {
 
   struct Outcome {
     bool ok = false;
-    bool reconciled = false;
+    std::string reconciled;  // the claim whose other slots this entry's reconcile changed, or ""
     std::optional<ClaimRecord> expired;
   };
 
@@ -128,8 +128,7 @@ class SweepCall : public std::enable_shared_from_this<SweepCall> {
     const size_t hash = entry.member.find('#');
     const bool reconcile_only = hash != std::string::npos;
     const std::string claim_id = entry.member.substr(0, hash);
-    if (TagOfClaimId(claim_id).empty())
-      return SettleEntry(entry, true, 0, Outcome{true, false, std::nullopt});
+    if (TagOfClaimId(claim_id).empty()) return SettleEntry(entry, true, 0, Outcome{true, "", std::nullopt});
     ReadForSweep(claim_id, false,
                  [self = shared_from_this(), entry = std::move(entry), claim_id,
                   reconcile_only](absl::StatusOr<ClaimReply> answer) mutable {
@@ -137,12 +136,12 @@ class SweepCall : public std::enable_shared_from_this<SweepCall> {
                      return self->Done(Outcome{});
                    if (answer->status == "NOT_FOUND") {
                      // A reservation a crash cut off before the buyer's script: its holds end by themselves.
-                     return self->SettleEntry(entry, true, 0, Outcome{true, false, std::nullopt});
+                     return self->SettleEntry(entry, true, 0, Outcome{true, "", std::nullopt});
                    }
                    if (answer->record.state == ClaimState::kReserved && !reconcile_only) {
                      // Not due yet (a retry moved the entry): look again at the hold end.
                      return self->SettleEntry(entry, false, scripts::Millis(answer->record.expires_at),
-                                              Outcome{true, false, std::nullopt});
+                                              Outcome{true, "", std::nullopt});
                    }
                    self->core_->Pass("sweep.reconcile", [self, entry, claim_id,
                                                          answer = *std::move(answer)](bool crash) mutable {
@@ -174,7 +173,7 @@ class SweepCall : public std::enable_shared_from_this<SweepCall> {
              self->core_->Pass("sweep.settle", [self, entry, claim_id, expired,
                                                 changed = settled.changed](bool crash) mutable {
                if (crash) return self->Done(Outcome{});
-               Outcome outcome{true, changed > 0, std::nullopt};
+               Outcome outcome{true, changed > 0 ? claim_id : "", std::nullopt};
                if (!expired) return self->SettleEntry(entry, true, 0, outcome);
                self->ReadForSweep(claim_id, true,
                                   [self, entry, outcome](absl::StatusOr<ClaimReply> marked) mutable {
@@ -204,7 +203,9 @@ class SweepCall : public std::enable_shared_from_this<SweepCall> {
       absl::MutexLock lock(&mu_);
       --running_;
       if (outcome.ok) ++progress_;
-      if (outcome.reconciled) ++result_.reconciled;
+      // A claim's entries (its expiry, a confirmation's, a change's) may be swept side by side, and each
+      // reconcile may be the first to change one of its slots: the claim is counted once.
+      if (!outcome.reconciled.empty() && reconciled_.insert(outcome.reconciled).second) ++result_.reconciled;
       if (outcome.expired.has_value()) result_.expired.push_back(*std::move(outcome.expired));
       pass_over = next_ >= queue_.size() && running_ == 0;
       more = progress_ > 0 && Reported() < limit_;
@@ -237,7 +238,8 @@ class SweepCall : public std::enable_shared_from_this<SweepCall> {
 
   absl::Mutex mu_;
   SweepResult result_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_set<std::string> seen_ ABSL_GUARDED_BY(mu_);  // entries this call already worked on
+  absl::flat_hash_set<std::string> seen_ ABSL_GUARDED_BY(mu_);        // entries this call already worked on
+  absl::flat_hash_set<std::string> reconciled_ ABSL_GUARDED_BY(mu_);  // claims counted in result_.reconciled
   std::vector<Entry> queue_ ABSL_GUARDED_BY(mu_);
   size_t next_ ABSL_GUARDED_BY(mu_) = 0;
   int running_ ABSL_GUARDED_BY(mu_) = 0;
