@@ -1,5 +1,5 @@
 # tools/lib/bench.sh: shell functions the benchmark scripts share (tools/bench, tools/bench-wait,
-# tools/bench-cluster). Sourced, never run; needs bash.
+# tools/bench-cluster, tools/bench-scripts). Sourced, never run; needs bash.
 
 # A loopback port nothing listens on (a connect is refused), and whose cluster bus port (+10000) is free too.
 free_port() {
@@ -14,6 +14,20 @@ free_port() {
   done
   echo "no free loopback port found" >&2
   return 1
+}
+
+# Stops the tradein-server PID (SIGTERM, then waits for it). When it did not exit 0 — it crashed during the run
+# or at shutdown — says so on stderr with the end of ERR, the file its stderr went to (the crash handler's stack
+# is there), which the caller's clean-up would otherwise delete. Returns the exit status.
+stop_server() { # pid stderr_file
+  local status=0
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || status=$?
+  if ((status != 0)); then
+    echo "tradein-server (pid $1) exited with status $status (a crash?); the end of its stderr:" >&2
+    tail -n 60 "$2" >&2
+  fi
+  return "$status"
 }
 
 # utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/<pid>/stat; the name may hold spaces).
