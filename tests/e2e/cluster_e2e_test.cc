@@ -88,6 +88,39 @@ void Till(const std::string& prefix, int till, const std::shared_ptr<grpc::Chann
   }
 }
 
+// Till threads claiming and confirming through server `a` (even tills) and `b` (odd tills), request ids
+// "<prefix>-<till>-<i>", buyers `buyer_of(till, i)`, until Stop() — or destruction, also when an assertion
+// returns early. Declare it after the servers it calls.
+class Tills {
+ public:
+  Tills(const std::string& prefix, int count, const ServerProcess& a, const ServerProcess& b,
+        std::function<std::string(int till, int i)> buyer_of, TillTally& tally)
+      : buyer_of_(std::move(buyer_of)) {
+    for (int till = 0; till < count; ++till) {
+      threads_.emplace_back(
+          [this, prefix, till, channel = till % 2 == 0 ? a.channel() : b.channel(), &tally] {
+            Till(
+                prefix, till, channel, [this, till](int i) { return buyer_of_(till, i); }, stop_, tally);
+          });
+    }
+  }
+  Tills(const Tills&) = delete;
+  Tills& operator=(const Tills&) = delete;
+  ~Tills() { Stop(); }
+
+  // Stops the tills and waits for the calls they have in flight.
+  void Stop() {
+    stop_ = true;
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+ private:
+  const std::function<std::string(int, int)> buyer_of_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
 absl::StatusOr<v1::Claim> GetClaim(const std::shared_ptr<grpc::Channel>& channel,
                                    const std::string& claim_id) {
   grpc::ClientContext context;
@@ -255,34 +288,28 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
     }
   });
 
-  TillTally tally;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> tills;
-  for (int till = 0; till < 6; ++till) {
-    // Fresh buyers, and every 8th claim for one of three hot buyers who may have one fridge each.
-    auto buyer_of = [till](int i) { return i % 8 == 0 ? PrcId(900 + i / 8 % 3) : PrcId(till * 1000 + i); };
-    tills.emplace_back([&, till, buyer_of] {
-      Till("till", till, till % 2 == 0 ? a->channel() : b->channel(), buyer_of, stop, tally);
-    });
-  }
-  absl::Cleanup join = [&] {  // also when an assertion below returns early
-    stop = true;
-    for (std::thread& till : tills) till.join();
+  absl::Cleanup stop_probe = [&] {  // also when an assertion below returns early
     stop_health = true;
     health_probe.join();
   };
+
+  TillTally tally;
+  // Fresh buyers, and every 8th claim for one of three hot buyers who may have one fridge each.
+  Tills tills(
+      "till", 6, *a, *b,
+      [](int till, int i) { return i % 8 == 0 ? PrcId(900 + i / 8 % 3) : PrcId(till * 1000 + i); }, tally);
   absl::SleepFor(absl::Seconds(1));
   absl::StatusOr<Failover> failover = FailOverAMaster({a.get(), b.get()});
   ASSERT_TRUE(failover.ok()) << failover.status();
   absl::SleepFor(absl::Seconds(1));  // the load goes on a little longer
-  std::move(join).Invoke();
+  tills.Stop();
+  std::move(stop_probe).Invoke();
 
   // Read through the other server than most of the hot buyers' claims.
   const int lost = CheckNothingLostOrOverGranted(tally, b->channel());
   absl::MutexLock lock(&tally.mu);
   // Calls in the gap failed fast (none hung) and each later succeeded with its ids (Till asserts success).
-  int failures = 0;
-  for (const auto& [code, count] : tally.failures_by_code) failures += count;
+  const int failures = tally.Failures();
   EXPECT_GT(failures, 0) << "the kill was not noticed: the test shows nothing";
   EXPECT_GT(tally.retried_to_success, 0);
   EXPECT_LE(tally.longest_failure, kCallDeadline + kSlack);
@@ -329,28 +356,18 @@ TEST_F(ClusterE2eTest, ABudgetOverShardsRunsOutExactlyThroughAFailover) {
   ASSERT_TRUE(a != nullptr && b != nullptr);
 
   TillTally tally;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> tills;
-  for (int till = 0; till < 6; ++till) {
-    auto fresh_buyer = [till](int i) { return PrcId(till * 1000 + i); };
-    tills.emplace_back([&, till, fresh_buyer] {
-      Till("budget", till, till % 2 == 0 ? a->channel() : b->channel(), fresh_buyer, stop, tally);
-    });
-  }
-  absl::Cleanup join = [&] {
-    stop = true;
-    for (std::thread& till : tills) till.join();
-  };
+  Tills tills(
+      "budget", 6, *a, *b, [](int till, int i) { return PrcId(till * 1000 + i); }, tally);
   absl::SleepFor(absl::Seconds(1));
   absl::StatusOr<Failover> failover = FailOverAMaster({a.get(), b.get()});
   ASSERT_TRUE(failover.ok()) << failover.status();
   absl::SleepFor(absl::Seconds(1));
-  std::move(join).Invoke();
+  tills.Stop();
   const int lost = CheckNothingLostOrOverGranted(tally, b->channel());
 
   // Claims one at a time until the budget refuses one (it may have already).
   auto stub = v1::ClaimService::NewStub(a->channel());
-  for (int i = 0; i <= 60; ++i) {
+  for (int i = 0; i <= kTotalFen / kFridgeFen; ++i) {
     const std::string buyer = PrcId(9000 + i);
     ASSERT_TRUE(ClaimAndConfirm(*stub, absl::StrCat("top-up-", i), buyer, RetryPolicy(), tally));
     absl::MutexLock lock(&tally.mu);
@@ -374,8 +391,7 @@ TEST_F(ClusterE2eTest, ABudgetOverShardsRunsOutExactlyThroughAFailover) {
     ASSERT_TRUE(shards.ok()) << shards.status();
     EXPECT_EQ(shards->elements().size(), 1u) << "master " << master << ": " << shards->DebugString();
   }
-  int failures = 0;
-  for (const auto& [code, count] : tally.failures_by_code) failures += count;
+  const int failures = tally.Failures();
   EXPECT_GT(failures, 0) << "the kill was not noticed: the test shows nothing";
   std::cout << "[ figures ] budget over shards: claims=" << tally.claim_ids_by_request.size()
             << " confirmed=" << tally.confirmed.size() << " lost=" << lost
@@ -518,19 +534,9 @@ TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
 
   constexpr int kBuyers = 40;
   TillTally tally;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> tills;
-  for (int till = 0; till < 4; ++till) {
-    // Buyers who come back again and again: their slots stay busy.
-    auto buyer_of = [till](int i) { return PrcId(3000 + (i * 7 + till) % kBuyers); };
-    tills.emplace_back([&, till, buyer_of] {
-      Till("reshard", till, till % 2 == 0 ? a->channel() : b->channel(), buyer_of, stop, tally);
-    });
-  }
-  absl::Cleanup join = [&] {
-    stop = true;
-    for (std::thread& till : tills) till.join();
-  };
+  // Buyers who come back again and again: their slots stay busy.
+  Tills tills(
+      "reshard", 4, *a, *b, [](int till, int i) { return PrcId(3000 + (i * 7 + till) % kBuyers); }, tally);
   absl::SleepFor(absl::Seconds(1));
 
   // The busy slots of master `from` (as the server computes them), moved one key at a time to `to`.
@@ -564,7 +570,7 @@ TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
     ++moved_slots;
   }
   absl::SleepFor(absl::Seconds(1));
-  std::move(join).Invoke();
+  tills.Stop();
 
   CheckNothingLostOrOverGranted(tally, a->channel());
   double ask = 0, tryagain = 0, moved = 0;
@@ -575,8 +581,7 @@ TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
     moved += CounterValue(scrape, "tradein_redis_cluster_redirects_total", "kind=\"moved\"");
   }
   absl::MutexLock lock(&tally.mu);
-  int failures = 0;
-  for (const auto& [code, count] : tally.failures_by_code) failures += count;
+  const int failures = tally.Failures();
   std::cout << "[ figures ] reshard: " << moved_slots << " slots (" << moved_keys << " keys) moved under "
             << tally.calls << " calls: ASK " << ask << ", TRYAGAIN " << tryagain << ", MOVED " << moved
             << " followed; " << failures << " calls failed (then succeeded on a retry)" << std::endl;

@@ -182,8 +182,7 @@ TEST(MultiInstanceE2eTest, KillingAnInstanceBehindNginxLosesNothingAndGrantsNoth
         << "hot buyer " << hot << ": one fridge per person";
   }
   const int still_confirmed = static_cast<int>(tally.confirmed.size()) - lost;
-  int failures = 0;
-  for (const auto& [code, count] : tally.failures_by_code) failures += count;
+  const int failures = tally.Failures();
   std::cout << "[number] multi_instance_calls = " << tally.calls
             << "\n[number] multi_instance_retried_failures = " << failures
             << "\n[number] multi_instance_confirmed = " << tally.confirmed.size()

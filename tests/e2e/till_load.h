@@ -41,6 +41,13 @@ struct TillTally {
   int calls ABSL_GUARDED_BY(mu) = 0;
   int retried_to_success ABSL_GUARDED_BY(mu) = 0;  // calls that failed, then succeeded with the same ids
   absl::Duration longest_failure ABSL_GUARDED_BY(mu);
+
+  // Attempts that failed, of every code.
+  int Failures() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    int failures = 0;
+    for (const auto& [code, count] : failures_by_code) failures += count;
+    return failures;
+  }
 };
 
 // When a till tries a call again, and for how long each attempt may take.

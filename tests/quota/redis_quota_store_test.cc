@@ -21,7 +21,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/blocking_counter.h"
@@ -33,6 +32,7 @@
 #include "services/quota/memory_quota_store.h"
 #include "services/quota/msgpack.h"
 #include "services/quota/redis/script_sources.h"
+#include "services/quota/redis/scripts.h"
 #include "services/redis/cluster_client.h"
 #include "services/redis/cluster_slots.h"
 #include "services/redis/redis_client.h"
@@ -691,12 +691,11 @@ TEST_F(RedisQuotaStoreTest, TheVersionBeforeShardsNeverGrantsWhatTheShardsHold) 
   const int64_t used_before = std::stoll(used->str());
   EXPECT_GE(used_before, granted * kFen) << "the parent counts what it leased";
   const absl::Time hold_end = kT0 + absl::Minutes(30);
-  auto time_text = [](absl::Time t) { return absl::StrFormat("%019d", absl::ToUnixNanos(t)); };
-  const absl::StatusOr<RedisValue> reply =
-      server_->Run({"EVAL", ScriptOfTheVersionBeforeShards(), "2", parent,
-                    RedisQuotaKeys::BudgetHolds(parent), std::string("\x80", 1), "old-instance-claim",
-                    time_text(kT0), time_text(hold_end), absl::StrCat(absl::ToUnixMillis(hold_end)),
-                    absl::StrCat(kUnits * kFen), "1", absl::StrCat(kUnits), absl::StrCat(kFen)});
+  const absl::StatusOr<RedisValue> reply = server_->Run(
+      {"EVAL", ScriptOfTheVersionBeforeShards(), "2", parent, RedisQuotaKeys::BudgetHolds(parent),
+       std::string("\x80", 1), "old-instance-claim", scripts::TimeText(kT0), scripts::TimeText(hold_end),
+       absl::StrCat(scripts::Millis(hold_end)), absl::StrCat(kUnits * kFen), "1", absl::StrCat(kUnits),
+       absl::StrCat(kFen)});
   ASSERT_THAT(reply, IsOk());
   const absl::StatusOr<msgpack::Value> answer = msgpack::Parse(reply->str());
   ASSERT_THAT(answer, IsOk());
