@@ -1,5 +1,6 @@
 #include "services/quota/msgpack.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/status/status.h"
@@ -8,33 +9,38 @@
 namespace tradein::quota::msgpack {
 namespace {
 
+using internal::Node;
+
 constexpr int kMaxDepth = 32;
 
-const std::string& EmptyBytes() {
-  static const std::string* const empty = new std::string();
-  return *empty;
+// The nil value every absent field and type mismatch reads as.
+const Node* NilNode() {
+  static const Node* const nil = new Node();
+  return nil;
 }
 
+// Appends the nodes of one value to `nodes_`, in the order of the bytes.
 class Reader {
  public:
-  explicit Reader(absl::string_view in) : in_(in) {}
+  Reader(absl::string_view in, std::vector<Node>& nodes) : in_(in), nodes_(nodes) {}
 
-  absl::StatusOr<Value> Read(int depth) {
+  absl::Status Read(int depth) {
     if (depth > kMaxDepth) return Bad("nested too deep");
     uint8_t code = 0;
     if (!Byte(code)) return Bad("truncated");
-    if (code <= 0x7f) return Value::Int(code);
-    if (code >= 0xe0) return Value::Int(static_cast<int8_t>(code));
+    if (code <= 0x7f) return Number(Type::kInt, code);
+    if (code >= 0xe0) return Number(Type::kInt, static_cast<int8_t>(code));
     if ((code & 0xf0) == 0x80) return ReadMap(code & 0x0f, depth);
     if ((code & 0xf0) == 0x90) return ReadArray(code & 0x0f, depth);
     if ((code & 0xe0) == 0xa0) return ReadBytes(code & 0x1f);
     switch (code) {
       case 0xc0:
-        return Value::Nil();
+        nodes_.emplace_back();
+        return absl::OkStatus();
       case 0xc2:
-        return Value::Bool(false);
+        return Number(Type::kBool, 0);
       case 0xc3:
-        return Value::Bool(true);
+        return Number(Type::kBool, 1);
       case 0xc4:
       case 0xd9:
         return ReadSized(1, [this](uint64_t n) { return ReadBytes(n); });
@@ -97,132 +103,116 @@ class Reader {
   }
 
   template <typename F>
-  absl::StatusOr<Value> ReadSized(int bytes, F then) {
+  absl::Status ReadSized(int bytes, F then) {
     uint64_t n = 0;
     if (!Be(bytes, n)) return Bad("truncated length");
     return then(n);
   }
 
-  absl::StatusOr<Value> ReadUnsigned(int bytes) {
+  absl::Status Number(Type type, int64_t value) {
+    nodes_.push_back(Node{.number = value, .type = type});
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadUnsigned(int bytes) {
     uint64_t v = 0;
     if (!Be(bytes, v)) return Bad("truncated integer");
     if (v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return Bad("integer above int64");
-    return Value::Int(static_cast<int64_t>(v));
+    return Number(Type::kInt, static_cast<int64_t>(v));
   }
 
-  absl::StatusOr<Value> ReadSigned(int bytes) {
+  absl::Status ReadSigned(int bytes) {
     uint64_t v = 0;
     if (!Be(bytes, v)) return Bad("truncated integer");
     const int shift = 64 - 8 * bytes;  // sign-extend from `bytes` bytes
-    return Value::Int(static_cast<int64_t>(v << shift) >> shift);
+    return Number(Type::kInt, static_cast<int64_t>(v << shift) >> shift);
   }
 
-  absl::StatusOr<Value> ReadBytes(uint64_t n) {
+  absl::Status ReadBytes(uint64_t n) {
     if (in_.size() - pos_ < n) return Bad("truncated string");
-    Value v = Value::Bytes(std::string(in_.substr(pos_, n)));
+    nodes_.push_back(
+        Node{.bytes = in_.data() + pos_, .number = static_cast<int64_t>(n), .type = Type::kBytes});
     pos_ += n;
-    return v;
+    return absl::OkStatus();
   }
 
-  // Every element takes at least one byte, so a count above what is left is refused before any allocation.
-  absl::StatusOr<Value> ReadArray(uint64_t n, int depth) {
+  // Every item takes at least one byte, so a count above what is left is refused before reading on (and
+  // counts and spans fit 32 bits: the input is checked to).
+  absl::Status ReadArray(uint64_t n, int depth) {
     if (n > in_.size() - pos_) return Bad("array longer than the input");
-    std::vector<Value> items;
-    items.reserve(n);
+    const size_t at = Open(Type::kArray, n);
     for (uint64_t i = 0; i < n; ++i) {
-      absl::StatusOr<Value> item = Read(depth + 1);
-      if (!item.ok()) return item.status();
-      items.push_back(*std::move(item));
+      if (absl::Status item = Read(depth + 1); !item.ok()) return item;
     }
-    return Value::Array(std::move(items));
+    return Close(at);
   }
 
-  absl::StatusOr<Value> ReadMap(uint64_t n, int depth) {
+  absl::Status ReadMap(uint64_t n, int depth) {
     if (n > (in_.size() - pos_) / 2) return Bad("map longer than the input");
-    std::vector<std::pair<std::string, Value>> fields;
-    fields.reserve(n);
+    const size_t at = Open(Type::kMap, n);
     for (uint64_t i = 0; i < n; ++i) {
-      absl::StatusOr<Value> key = Read(depth + 1);
-      if (!key.ok()) return key.status();
-      if (key->type() != Value::Type::kBytes) return Bad("a map key that is not a string");
-      absl::StatusOr<Value> value = Read(depth + 1);
-      if (!value.ok()) return value.status();
-      fields.emplace_back(key->AsBytes(), *std::move(value));
+      const size_t key = nodes_.size();
+      if (absl::Status read = Read(depth + 1); !read.ok()) return read;
+      if (nodes_[key].type != Type::kBytes) return Bad("a map key that is not a string");
+      if (absl::Status value = Read(depth + 1); !value.ok()) return value;
     }
-    return Value::Map(std::move(fields));
+    return Close(at);
+  }
+
+  size_t Open(Type type, uint64_t count) {
+    nodes_.push_back(Node{.count = static_cast<uint32_t>(count), .type = type});
+    return nodes_.size() - 1;
+  }
+
+  absl::Status Close(size_t at) {
+    nodes_[at].span = static_cast<uint32_t>(nodes_.size() - at);
+    return absl::OkStatus();
   }
 
   absl::string_view in_;
   size_t pos_ = 0;
+  std::vector<Node>& nodes_;
 };
 
 }  // namespace
 
-Value Value::Bool(bool b) {
-  Value v;
-  v.type_ = Type::kBool;
-  v.int_ = b ? 1 : 0;
-  return v;
+Value::Value() : node_(NilNode()) {}
+
+absl::string_view Value::AsBytes() const {
+  if (node_->type != Type::kBytes) return {};
+  return absl::string_view(node_->bytes, static_cast<size_t>(node_->number));
 }
 
-Value Value::Int(int64_t i) {
-  Value v;
-  v.type_ = Type::kInt;
-  v.int_ = i;
-  return v;
+// An empty table reaches here as either an empty array or an empty map (cmsgpack cannot tell them apart).
+Items Value::AsArray() const {
+  if (node_->type != Type::kArray) return Items(node_, node_, 0);
+  return Items(node_ + 1, node_ + node_->span, node_->count);
 }
 
-Value Value::Bytes(std::string s) {
-  Value v;
-  v.type_ = Type::kBytes;
-  v.bytes_ = std::move(s);
-  return v;
+Fields Value::AsMap() const {
+  if (node_->type != Type::kMap) return Fields(node_, node_, 0);
+  return Fields(node_ + 1, node_ + node_->span, node_->count);
 }
 
-Value Value::Array(std::vector<Value> items) {
-  Value v;
-  v.type_ = Type::kArray;
-  v.items_ = std::move(items);
-  return v;
-}
-
-Value Value::Map(std::vector<std::pair<std::string, Value>> fields) {
-  Value v;
-  v.type_ = Type::kMap;
-  v.fields_ = std::move(fields);
-  return v;
-}
-
-const std::string& Value::AsBytes() const { return type_ == Type::kBytes ? bytes_ : EmptyBytes(); }
-
-const std::vector<Value>& Value::AsArray() const {
-  static const std::vector<Value>* const empty = new std::vector<Value>();
-  return type_ == Type::kArray ? items_ : *empty;
-}
-
-const std::vector<std::pair<std::string, Value>>& Value::AsMap() const {
-  static const auto* const empty = new std::vector<std::pair<std::string, Value>>();
-  return type_ == Type::kMap ? fields_ : *empty;
-}
-
-const Value* Value::Find(absl::string_view key) const {
+std::optional<Value> Value::Find(absl::string_view key) const {
   for (const auto& [name, value] : AsMap()) {
-    if (name == key) return &value;
+    if (name == key) return value;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-const Value& Value::operator[](absl::string_view key) const {
-  static const Value* const nil = new Value();
-  const Value* found = Find(key);
-  return found != nullptr ? *found : *nil;
-}
+Value Value::operator[](absl::string_view key) const { return Find(key).value_or(Value()); }
 
-absl::StatusOr<Value> Parse(absl::string_view bytes) {
-  Reader reader(bytes);
-  absl::StatusOr<Value> value = reader.Read(0);
-  if (value.ok() && !reader.AtEnd()) return absl::InvalidArgumentError("msgpack: bytes after the value");
-  return value;
+absl::StatusOr<Document> Parse(absl::string_view bytes) {
+  if (bytes.size() > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError("msgpack: input above 4 GiB");
+  }
+  std::vector<Node> nodes;
+  nodes.reserve(std::min<size_t>(bytes.size(), 64));
+  Reader reader(bytes, nodes);
+  if (absl::Status read = reader.Read(0); !read.ok()) return read;
+  if (!reader.AtEnd()) return absl::InvalidArgumentError("msgpack: bytes after the value");
+  return Document(std::move(nodes));
 }
 
 // ---------------------------------------------------------------------------------------------------------
