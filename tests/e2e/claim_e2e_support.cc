@@ -47,7 +47,8 @@ absl::Status ToAbsl(const grpc::Status& status) {
 }
 
 std::string PrcId(int n) {
-  std::string id = absl::StrFormat("33038119900101%03d", n % 1000);
+  // Born on 1 January 1990 for n < 1000, a year earlier for each further thousand.
+  std::string id = absl::StrFormat("330381%04d0101%03d", 1990 - n / 1000 % 50, n % 1000);
   static constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
   int sum = 0;
   for (int i = 0; i < 17; ++i) sum += (id[static_cast<size_t>(i)] - '0') * kWeights[i];

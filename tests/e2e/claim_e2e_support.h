@@ -41,7 +41,8 @@ absl::StatusOr<Response> Answer(const grpc::Status& status, Response response) {
   return response;
 }
 
-// A valid 18-character PRC id for test buyer `n` (born 1990-01-01 in Rui'an; the check digit computed).
+// A valid 18-character PRC id for test buyer `n`, distinct for n in [0, 50,000) (born in Rui'an on 1 January
+// 1990 for n < 1000, a year earlier for each further thousand; the check digit computed).
 std::string PrcId(int n);
 
 // A text edit of one shipped policy file: `from` → `to` (every occurrence; `from` must occur).

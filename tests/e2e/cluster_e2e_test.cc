@@ -8,7 +8,8 @@
 //   - the replica guard (--redis_min_replicas): without acknowledging replicas a Confirm is UNAVAILABLE
 //   within
 //     its deadline, and without the guard the same kill loses confirms that were acknowledged;
-//   - slots resharded under claims: ASK, MOVED and TRYAGAIN each seen and followed, nothing lost.
+//   - slots resharded under claims: ASK, MOVED and TRYAGAIN each seen and followed, nothing lost;
+//   - the slots of a budget over shards resharded while it runs out: its use stays exact.
 #include <algorithm>
 #include <atomic>
 #include <fstream>
@@ -259,6 +260,78 @@ class ClusterE2eTest : public ::testing::Test {
     RecordProperty("recovery_ms", static_cast<int>(absl::ToInt64Milliseconds(recovered)));
   }
 
+  static constexpr int64_t kFridgeFen = 100'000;  // 20% of 5,000 yuan at energy grade 1 (Z25-APPL)
+  static constexpr char kFridgeBudget[] = "ra-2025-test-fridges";
+
+  // A copy of the shipped policies whose Rui'an 2025 policy has budget kFridgeBudget of `total_fen` on
+  // fridges; its directory.
+  std::string PoliciesWithAFridgeBudget(int64_t total_fen) {
+    const std::string anchor = "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\"]\n";
+    const std::string budget = absl::StrCat(
+        anchor, "budgets {\n  id: \"", kFridgeBudget, "\"\n  title: \"cluster_e2e_test: fridges\"\n",
+        "  ref { document: \"tests/e2e/cluster_e2e_test.cc\" article: \"budget over shards\" }\n",
+        "  total_fen: ", total_fen, "\n  product_types: [\"appliance.refrigerator\"]\n}\n");
+    const std::string policy_dir = dir_->Join("policies");
+    EXPECT_TRUE(testing::CopyPoliciesWithEdits(policy_dir, {{"ra-2025.textproto", anchor, budget}}).ok());
+    return policy_dir;
+  }
+
+  // Claims a fridge at a time through `claim_through` until the fridge budget (of `total_fen`) refuses one
+  // (it may have already), then checks its use read through `read_through`: exactly what the confirmed claims
+  // of `tally` were granted, never above the total, less than a fridge of room left. Returns the use.
+  int64_t ExpectTheFridgeBudgetRunsOutExactly(int64_t total_fen, const ServerProcess& claim_through,
+                                              const ServerProcess& read_through, TillTally& tally) {
+    auto stub = v1::ClaimService::NewStub(claim_through.channel());
+    for (int i = 0; i <= total_fen / kFridgeFen; ++i) {
+      const std::string buyer = PrcId(40'000 + i);
+      const bool answered = ClaimAndConfirm(*stub, absl::StrCat("top-up-", i), buyer, RetryPolicy(), tally);
+      EXPECT_TRUE(answered) << "top-up claim " << i;
+      if (!answered) break;
+      absl::MutexLock lock(&tally.mu);
+      if (!tally.granted_by_buyer.contains(buyer)) break;
+    }
+    absl::StatusOr<v1::BudgetStatus> status = BudgetStatusOf(read_through.channel(), kFridgeBudget);
+    EXPECT_TRUE(status.ok()) << status.status();
+    if (!status.ok()) return -1;
+    absl::MutexLock lock(&tally.mu);
+    const int64_t confirmed_fen = static_cast<int64_t>(tally.confirmed.size()) * kFridgeFen;
+    EXPECT_EQ(status->total_fen(), total_fen);
+    EXPECT_EQ(status->used_fen(), confirmed_fen)
+        << "the budget's use is what the confirmed claims were granted";
+    EXPECT_LE(status->used_fen(), total_fen);
+    EXPECT_LT(total_fen - status->used_fen(), kFridgeFen) << "a fridge was refused while the budget had room";
+    return status->used_fen();
+  }
+
+  // Moves `slot` from master `from` to master `to` one key at a time, leaving it half moved for a while
+  // after each key (ASK and TRYAGAIN for the calls meanwhile); the number of keys moved.
+  absl::StatusOr<int> MoveSlotKeyByKey(int slot, int from, int to) {
+    if (absl::Status begun = cluster_->BeginMove(slot, from, to); !begun.ok()) return begun;
+    int moved = 0;
+    for (;;) {
+      absl::StatusOr<int> left = cluster_->MigrateKeys(slot, from, to, 1);
+      if (!left.ok()) return left.status();
+      ++moved;
+      absl::SleepFor(absl::Milliseconds(25));
+      if (*left == 0) break;
+    }
+    if (absl::Status ended = cluster_->EndMove(slot, from, to); !ended.ok()) return ended;
+    return moved;
+  }
+
+  // The redirects both servers followed, by kind ("ask", "tryagain", "moved"), from their metrics.
+  std::map<std::string, double> RedirectsFollowed(const std::vector<int>& metrics_ports) {
+    std::map<std::string, double> out;
+    for (int port : metrics_ports) {
+      const std::string scrape = Scrape(*dir_, port);
+      for (const char* kind : {"ask", "tryagain", "moved"}) {
+        out[kind] += CounterValue(scrape, "tradein_redis_cluster_redirects_total",
+                                  absl::StrCat("kind=\"", kind, "\""));
+      }
+    }
+    return out;
+  }
+
   std::optional<testing::TempDir> dir_;
   std::string key_file_;
   std::unique_ptr<RedisCluster> cluster_;
@@ -337,19 +410,11 @@ TEST_F(ClusterE2eTest, AMasterKilledUnderLoadFailsOverWithNothingAcknowledgedLos
 // lost, the budget's use is exactly what the confirmed claims were granted, never above its total, and once a
 // claim is refused less room is left than one more fridge (no fen stranded in a shard's lease).
 TEST_F(ClusterE2eTest, ABudgetOverShardsRunsOutExactlyThroughAFailover) {
-  constexpr int64_t kFridgeFen = 100'000;  // 20% of 5,000 yuan at energy grade 1 (Z25-APPL)
   constexpr int64_t kTotalFen = 60 * kFridgeFen;
   RedisClusterOptions options;
   options.node_timeout = absl::Milliseconds(2000);
   ASSERT_NO_FATAL_FAILURE(StartCluster(options));
-  const std::string anchor = "removed_rule_ids: [\"ZJ25-EBIKE-EXAMPLE\"]\n";
-  const std::string budget = absl::StrCat(
-      anchor, "budgets {\n  id: \"ra-2025-test-fridges\"\n  title: \"cluster_e2e_test: sixty fridges\"\n",
-      "  ref { document: \"tests/e2e/cluster_e2e_test.cc\" article: \"budget over shards\" }\n",
-      "  total_fen: ", kTotalFen, "\n  product_types: [\"appliance.refrigerator\"]\n}\n");
-  const std::string policy_dir = dir_->Join("policies");
-  ASSERT_TRUE(testing::CopyPoliciesWithEdits(policy_dir, {{"ra-2025.textproto", anchor, budget}}).ok());
-  const std::vector<std::string> args = {absl::StrCat("--policy_dir=", policy_dir),
+  const std::vector<std::string> args = {absl::StrCat("--policy_dir=", PoliciesWithAFridgeBudget(kTotalFen)),
                                          "--redis_budget_shards=3"};
   std::unique_ptr<ServerProcess> a = StartServer(args);
   std::unique_ptr<ServerProcess> b = StartServer(args);
@@ -364,24 +429,8 @@ TEST_F(ClusterE2eTest, ABudgetOverShardsRunsOutExactlyThroughAFailover) {
   absl::SleepFor(absl::Seconds(1));
   tills.Stop();
   const int lost = CheckNothingLostOrOverGranted(tally, b->channel());
-
-  // Claims one at a time until the budget refuses one (it may have already).
-  auto stub = v1::ClaimService::NewStub(a->channel());
-  for (int i = 0; i <= kTotalFen / kFridgeFen; ++i) {
-    const std::string buyer = PrcId(9000 + i);
-    ASSERT_TRUE(ClaimAndConfirm(*stub, absl::StrCat("top-up-", i), buyer, RetryPolicy(), tally));
-    absl::MutexLock lock(&tally.mu);
-    if (!tally.granted_by_buyer.contains(buyer)) break;
-  }
-  absl::StatusOr<v1::BudgetStatus> status = BudgetStatusOf(b->channel(), "ra-2025-test-fridges");
-  ASSERT_TRUE(status.ok()) << status.status();
+  const int64_t used_fen = ExpectTheFridgeBudgetRunsOutExactly(kTotalFen, *a, *b, tally);
   absl::MutexLock lock(&tally.mu);
-  const int64_t confirmed_fen = static_cast<int64_t>(tally.confirmed.size()) * kFridgeFen;
-  EXPECT_EQ(status->total_fen(), kTotalFen);
-  EXPECT_EQ(status->used_fen(), confirmed_fen)
-      << "the budget's use is what the confirmed claims were granted";
-  EXPECT_LE(status->used_fen(), kTotalFen);
-  EXPECT_LT(kTotalFen - status->used_fen(), kFridgeFen) << "a fridge was refused while the budget had room";
   // The shards were used: the budget has shard keys on every master (one each, by their slot ranges).
   absl::StatusOr<std::vector<int>> masters = cluster_->Masters();
   ASSERT_TRUE(masters.ok()) << masters.status();
@@ -394,10 +443,9 @@ TEST_F(ClusterE2eTest, ABudgetOverShardsRunsOutExactlyThroughAFailover) {
   const int failures = tally.Failures();
   EXPECT_GT(failures, 0) << "the kill was not noticed: the test shows nothing";
   std::cout << "[ figures ] budget over shards: claims=" << tally.claim_ids_by_request.size()
-            << " confirmed=" << tally.confirmed.size() << " lost=" << lost
-            << " used_fen=" << status->used_fen() << " of " << kTotalFen
-            << " failed_then_retried=" << failures << " succeeded_on_retry=" << tally.retried_to_success
-            << std::endl;
+            << " confirmed=" << tally.confirmed.size() << " lost=" << lost << " used_fen=" << used_fen
+            << " of " << kTotalFen << " failed_then_retried=" << failures
+            << " succeeded_on_retry=" << tally.retried_to_success << std::endl;
   Report("budget over shards", *failover);
 }
 
@@ -557,39 +605,92 @@ TEST_F(ClusterE2eTest, ReshardUnderClaimsFollowsAskTryAgainAndMoved) {
   int moved_slots = 0, moved_keys = 0;
   for (const auto& [minus_count, slot] : slots) {
     if (moved_slots == 40) break;
-    const int s = static_cast<int>(slot);
-    ASSERT_TRUE(cluster_->BeginMove(s, from, to).ok());
-    for (;;) {
-      absl::StatusOr<int> left = cluster_->MigrateKeys(s, from, to, 1);
-      ASSERT_TRUE(left.ok()) << left.status();
-      ++moved_keys;
-      absl::SleepFor(absl::Milliseconds(25));  // the slot stays half (or wholly) moved for a while
-      if (*left == 0) break;
-    }
-    ASSERT_TRUE(cluster_->EndMove(s, from, to).ok());
+    absl::StatusOr<int> keys_moved = MoveSlotKeyByKey(static_cast<int>(slot), from, to);
+    ASSERT_TRUE(keys_moved.ok()) << keys_moved.status();
+    moved_keys += *keys_moved;
     ++moved_slots;
   }
   absl::SleepFor(absl::Seconds(1));
   tills.Stop();
 
   CheckNothingLostOrOverGranted(tally, a->channel());
-  double ask = 0, tryagain = 0, moved = 0;
-  for (int port : metrics) {
-    const std::string scrape = Scrape(*dir_, port);
-    ask += CounterValue(scrape, "tradein_redis_cluster_redirects_total", "kind=\"ask\"");
-    tryagain += CounterValue(scrape, "tradein_redis_cluster_redirects_total", "kind=\"tryagain\"");
-    moved += CounterValue(scrape, "tradein_redis_cluster_redirects_total", "kind=\"moved\"");
-  }
+  std::map<std::string, double> redirects = RedirectsFollowed({metrics[0], metrics[1]});
   absl::MutexLock lock(&tally.mu);
   const int failures = tally.Failures();
   std::cout << "[ figures ] reshard: " << moved_slots << " slots (" << moved_keys << " keys) moved under "
-            << tally.calls << " calls: ASK " << ask << ", TRYAGAIN " << tryagain << ", MOVED " << moved
-            << " followed; " << failures << " calls failed (then succeeded on a retry)" << std::endl;
-  EXPECT_GT(ask, 0);
-  EXPECT_GT(tryagain, 0);
-  EXPECT_GT(moved, 0);
+            << tally.calls << " calls: ASK " << redirects["ask"] << ", TRYAGAIN " << redirects["tryagain"]
+            << ", MOVED " << redirects["moved"] << " followed; " << failures
+            << " calls failed (then succeeded on a retry)" << std::endl;
+  EXPECT_GT(redirects["ask"], 0);
+  EXPECT_GT(redirects["tryagain"], 0);
+  EXPECT_GT(redirects["moved"], 0);
   EXPECT_LE(failures * 50, tally.calls) << "more than 2% of calls failed during the reshard";
   EXPECT_GT(tally.confirmed.size(), 0u);
+}
+
+// A programme budget over 3 shards while every slot holding one of its keys (the budget's own, its shards',
+// their holds) moves to another master, key by key, under claims from two servers: the budget scripts
+// follow the redirects like the buyers' and the run-out stays exact — its use is what the confirmed claims
+// were granted, never above the total, less than a fridge of room left once one is refused.
+TEST_F(ClusterE2eTest, ABudgetOverShardsRunsOutExactlyThroughAReshard) {
+  constexpr int64_t kTotalFen = 60 * kFridgeFen;  // runs out about when the moves end
+  RedisClusterOptions options;
+  options.replicas_per_master = 0;
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+  const std::string policy_dir = PoliciesWithAFridgeBudget(kTotalFen);
+  const int metrics[2] = {testing::PickFreePort(), testing::PickFreePort()};
+  std::unique_ptr<ServerProcess> servers[2];
+  for (int i = 0; i < 2; ++i) {
+    servers[i] = StartServer({absl::StrCat("--policy_dir=", policy_dir), "--redis_budget_shards=3",
+                              absl::StrCat("--metrics_listen=127.0.0.1:", metrics[i])});
+    ASSERT_TRUE(servers[i] != nullptr);
+  }
+
+  TillTally tally;
+  Tills tills(
+      "budget-reshard", 6, *servers[0], *servers[1], [](int till, int i) { return PrcId(till * 5000 + i); },
+      tally);
+  // The budget's keys: the first claims create them (the shards' on their first lease).
+  const std::vector<int> masters = *cluster_->Masters();
+  std::map<int64_t, int> owner_by_slot;  // each slot holding a key of the budget, and its master
+  for (const absl::Time give_up = absl::Now() + absl::Seconds(20);
+       owner_by_slot.size() < 4 && absl::Now() < give_up;) {
+    absl::SleepFor(absl::Milliseconds(100));
+    for (const int master : masters) {
+      absl::StatusOr<redis::RedisValue> keys =
+          cluster_->node(static_cast<size_t>(master)).Run({"KEYS", absl::StrCat("*", kFridgeBudget, "*")});
+      ASSERT_TRUE(keys.ok()) << keys.status();
+      for (const redis::RedisValue& key : keys->elements()) {
+        absl::StatusOr<redis::RedisValue> slot = cluster_->node(0).Run({"CLUSTER", "KEYSLOT", key.str()});
+        ASSERT_TRUE(slot.ok());
+        owner_by_slot[slot->integer()] = master;
+      }
+    }
+  }
+  ASSERT_GE(owner_by_slot.size(), 4u) << "the budget and its 3 shards";
+  int moved_keys = 0;
+  for (const auto& [slot, from] : owner_by_slot) {
+    const int to =
+        masters[static_cast<size_t>(std::find(masters.begin(), masters.end(), from) - masters.begin() + 1) %
+                masters.size()];
+    absl::StatusOr<int> keys_moved = MoveSlotKeyByKey(static_cast<int>(slot), from, to);
+    ASSERT_TRUE(keys_moved.ok()) << keys_moved.status();
+    moved_keys += *keys_moved;
+  }
+  tills.Stop();
+
+  const int lost = CheckNothingLostOrOverGranted(tally, servers[1]->channel());
+  const int64_t used_fen = ExpectTheFridgeBudgetRunsOutExactly(kTotalFen, *servers[0], *servers[1], tally);
+  std::map<std::string, double> redirects = RedirectsFollowed({metrics[0], metrics[1]});
+  EXPECT_GT(redirects["ask"] + redirects["tryagain"] + redirects["moved"], 0)
+      << "the servers never met the moving slots: the test shows nothing";
+  absl::MutexLock lock(&tally.mu);
+  std::cout << "[ figures ] budget over shards through a reshard: " << owner_by_slot.size() << " slots ("
+            << moved_keys << " keys) moved; claims=" << tally.claim_ids_by_request.size()
+            << " confirmed=" << tally.confirmed.size() << " lost=" << lost << " used_fen=" << used_fen
+            << " of " << kTotalFen << "; ASK " << redirects["ask"] << ", TRYAGAIN " << redirects["tryagain"]
+            << ", MOVED " << redirects["moved"] << " followed; " << tally.Failures()
+            << " calls failed, then succeeded" << std::endl;
 }
 
 // ---------------------------------------------------------------------------------------------------------
