@@ -1,13 +1,11 @@
 // tradein-server on a real Redis Cluster (tests/testing/redis_cluster.h), end to end:
 //   - a master SIGKILLed under claims and confirms from two servers: calls in the gap fail fast and succeed
-//   on
-//     a retry with their ids, health goes NOT_SERVING and back by itself, nothing acknowledged is lost, no
-//     buyer gets more than the rules allow; the recovery time is printed;
+//     on a retry with their ids, health goes NOT_SERVING and back by itself, nothing acknowledged is lost,
+//     no buyer gets more than the rules allow; the recovery time is printed;
 //   - a programme budget over 3 shards run out through the same kind of failover: its use is exactly what the
 //     confirmed claims were granted, and no room is left that a claim was refused;
 //   - the replica guard (--redis_min_replicas): without acknowledging replicas a Confirm is UNAVAILABLE
-//   within
-//     its deadline, and without the guard the same kill loses confirms that were acknowledged;
+//     within its deadline, and without the guard the same kill loses confirms that were acknowledged;
 //   - slots resharded under claims: ASK, MOVED and TRYAGAIN each seen and followed, nothing lost;
 //   - the slots of a budget over shards resharded while it runs out: its use stays exact.
 #include <algorithm>
