@@ -12,7 +12,8 @@ due entry), and each buyer script with the commands it ran. Modes:
   outside      the outside commands only: the floor neither design changes.
 
 Each replayed pair gets its own buyer tag, claim id and request id (same lengths, so the MessagePack records
-stay valid). Replies are checked: a script must answer FULL or OK, an EXEC must not be aborted.
+stay valid). Replies are checked: a script must answer as it did when captured (FULL, OK, or NEEDS_COMMIT for
+a confirmation that commits a budget share), an EXEC must not be aborted.
 
 Usage: replay_pair.py MONITOR_FILE SCRIPT_SOURCES_CC PORT MODE PAIRS FIRST_INDEX
 Prints: "<round trips a pair> <commands a pair>".
@@ -105,10 +106,8 @@ def main():
     monitor, sources, port, mode, pairs, first = sys.argv[1:7]
     pair = captured_pair(monitor)
     conn = Connection(int(port))
-    text = open(sources).read()
-    for name in ("kBuyerReserve", "kBuyerConfirm"):
-        script = re.search(name + r' = R"lua\((.*?)\)lua"', text, re.S).group(1).encode()
-        conn.round_trip([[b"SCRIPT", b"LOAD", script]])
+    for script in re.findall(r'const char\* const k\w+ = R"lua\((.*?)\)lua"', open(sources).read(), re.S):
+        conn.round_trip([[b"SCRIPT", b"LOAD", script.encode()]])
     everything = b" ".join(a for _, args in pair for a in args)
     tag = re.search(rb"\{b:([0-9a-f]{8})\}", everything).group(1)
     request = re.search(rb"\{r:[^}]*:([^}:]+)\}", pair[0][1][1]).group(1)
@@ -123,8 +122,8 @@ def main():
                     sys.exit(f"replay_pair.py: {command[0].decode()} failed: {reply}")
                 if command[0] == b"EXEC" and reply is None:
                     sys.exit("replay_pair.py: a transaction was aborted (a watched key changed)")
-                if command[0] == b"EVALSHA" and b"FULL" not in reply and b"OK" not in reply:
-                    sys.exit("replay_pair.py: a script did not take the common path")
+                if command[0] == b"EVALSHA" and not any(s in reply for s in (b"FULL", b"OK", b"NEEDS_COMMIT")):
+                    sys.exit(f"replay_pair.py: a script did not take the common path: {reply[:60]!r}")
     print(len(plan), sum(len(c) for c in plan))
 
 
