@@ -106,7 +106,7 @@ class Entries {
     explicit const_iterator(const internal::Node* at) : at_(at) {}
     value_type operator*() const {
       if constexpr (kMap) {
-        return {absl::string_view(at_->bytes, static_cast<size_t>(at_->number)), Value(at_ + 1)};
+        return {Value(at_).AsBytes(), Value(at_ + 1)};  // a key is a string: Parse checks
       } else {
         return Value(at_);
       }

@@ -434,7 +434,8 @@ TEST_F(ClusterE2eTest, ABudgetOverShardsRunsOutExactlyThroughAFailover) {
   ASSERT_TRUE(masters.ok()) << masters.status();
   for (const int master : *masters) {
     absl::StatusOr<redis::RedisValue> shards =
-        cluster_->node(static_cast<size_t>(master)).Run({"KEYS", "*{g:*:ra-2025-test-fridges:*}*"});
+        cluster_->node(static_cast<size_t>(master))
+            .Run({"KEYS", absl::StrCat("*{g:*:", kFridgeBudget, ":*}*")});
     ASSERT_TRUE(shards.ok()) << shards.status();
     EXPECT_EQ(shards->elements().size(), 1u) << "master " << master << ": " << shards->DebugString();
   }
@@ -650,27 +651,25 @@ TEST_F(ClusterE2eTest, ABudgetOverShardsRunsOutExactlyThroughAReshard) {
       tally);
   // The budget's keys: the first claims create them (the shards' on their first lease).
   const std::vector<int> masters = *cluster_->Masters();
-  std::map<int64_t, int> owner_by_slot;  // each slot holding a key of the budget, and its master
+  std::map<int64_t, size_t> owner_by_slot;  // each slot holding a key of the budget, and its master's index
   for (const absl::Time give_up = absl::Now() + absl::Seconds(20);
        owner_by_slot.size() < 4 && absl::Now() < give_up;) {
     absl::SleepFor(absl::Milliseconds(100));
-    for (const int master : masters) {
-      absl::StatusOr<redis::RedisValue> keys =
-          cluster_->node(static_cast<size_t>(master)).Run({"KEYS", absl::StrCat("*", kFridgeBudget, "*")});
+    for (size_t m = 0; m < masters.size(); ++m) {
+      absl::StatusOr<redis::RedisValue> keys = cluster_->node(static_cast<size_t>(masters[m]))
+                                                   .Run({"KEYS", absl::StrCat("*", kFridgeBudget, "*")});
       ASSERT_TRUE(keys.ok()) << keys.status();
       for (const redis::RedisValue& key : keys->elements()) {
         absl::StatusOr<redis::RedisValue> slot = cluster_->node(0).Run({"CLUSTER", "KEYSLOT", key.str()});
         ASSERT_TRUE(slot.ok());
-        owner_by_slot[slot->integer()] = master;
+        owner_by_slot[slot->integer()] = m;
       }
     }
   }
   ASSERT_GE(owner_by_slot.size(), 4u) << "the budget and its 3 shards";
   int moved_keys = 0;
-  for (const auto& [slot, from] : owner_by_slot) {
-    const int to =
-        masters[static_cast<size_t>(std::find(masters.begin(), masters.end(), from) - masters.begin() + 1) %
-                masters.size()];
+  for (const auto& [slot, owner] : owner_by_slot) {
+    const int from = masters[owner], to = masters[(owner + 1) % masters.size()];
     absl::StatusOr<int> keys_moved = MoveSlotKeyByKey(static_cast<int>(slot), from, to);
     ASSERT_TRUE(keys_moved.ok()) << keys_moved.status();
     moved_keys += *keys_moved;
