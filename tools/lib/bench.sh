@@ -1,5 +1,5 @@
 # tools/lib/bench.sh: shell functions the benchmark scripts share (tools/bench, tools/bench-wait,
-# tools/bench-cluster, tools/bench-scripts). Sourced, never run; needs bash.
+# tools/bench-cluster, tools/bench-scripts, tools/bench-transactions). Sourced, never run; needs bash.
 
 # A loopback port nothing listens on (a connect is refused), and whose cluster bus port (+10000) is free too.
 free_port() {
@@ -13,6 +13,16 @@ free_port() {
     fi
   done
   echo "no free loopback port found" >&2
+  return 1
+}
+
+# Waits until a redis-server on 127.0.0.1:PORT answers PING, for about SECONDS (default 30); false if it never
+# did.
+wait_redis() { # port [seconds]
+  for _ in $(seq 1 $((${2:-30} * 10))); do
+    if redis-cli -p "$1" ping >/dev/null 2>&1; then return 0; fi
+    sleep 0.1
+  done
   return 1
 }
 
@@ -71,7 +81,7 @@ start_cluster() { # dir masters replicas
     ports+=("$port")
   done
   for port in "${ports[@]}"; do
-    for _ in $(seq 1 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break || sleep 0.1; done
+    wait_redis "$port" 10 || true
   done
   # shellcheck disable=SC2046
   redis-cli --cluster create $(printf '127.0.0.1:%s ' "${ports[@]}") --cluster-replicas "$replicas" \

@@ -19,8 +19,10 @@ Usage: replay_pair.py MONITOR_FILE SCRIPT_SOURCES_CC PORT MODE PAIRS FIRST_INDEX
 Prints: "<round trips a pair> <commands a pair>".
 """
 import re
-import socket
 import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from resp import Connection  # noqa: E402 (tools/lib/resp.py)
 
 READS = {b"HGET", b"HMGET", b"ZRANGEBYSCORE"}
 ESCAPES = {"n": b"\n", "r": b"\r", "t": b"\t", "a": b"\a", "b": b"\b", "\\": b"\\", '"': b'"'}
@@ -78,28 +80,6 @@ def rounds(pair, mode):
             out.append([[b"MULTI"]] + [c for c in ran if c[0] not in READS] + [[b"EXEC"]])
     out.append([pair[-1][1]])
     return out
-
-
-class Connection:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.replies = self.sock.makefile("rb")
-
-    def read(self):
-        line = self.replies.readline().rstrip(b"\r\n")
-        kind, rest = line[:1], line[1:]
-        if kind == b"-":
-            return RuntimeError(rest.decode())
-        if kind in (b"+", b":"):
-            return rest
-        if kind == b"$":
-            return None if int(rest) < 0 else self.replies.read(int(rest) + 2)[:-2]
-        return None if int(rest) < 0 else [self.read() for _ in range(int(rest))]
-
-    def round_trip(self, commands):
-        self.sock.sendall(b"".join(
-            b"*%d\r\n" % len(c) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in c) for c in commands))
-        return [self.read() for _ in commands]
 
 
 def main():
