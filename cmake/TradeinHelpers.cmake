@@ -36,6 +36,15 @@ function(tradein_add_test name)
   target_compile_definitions(${name} PRIVATE
     TRADEIN_SOURCE_DIR="${PROJECT_SOURCE_DIR}" TRADEIN_BINARY_DIR="${PROJECT_BINARY_DIR}")
   tradein_add_options(${name})
+  # A test file's own code is compiled for a short build, not a fast program: the code under test keeps the
+  # build type's optimisation (libraries, the servers a test starts), and a test spends its time there. GCC
+  # at -Og builds a test file in 20-65% less time than at -O2 -g; under the sanitizers (clang, -O1)
+  # -O0 saves 40-70%, and ASan's reports about test code are the more precise for it.
+  if(TRADEIN_SANITIZE)
+    target_compile_options(${name} PRIVATE -O0)
+  else()
+    target_compile_options(${name} PRIVATE -Og)
+  endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
