@@ -344,9 +344,9 @@ std::optional<FullGrant> ReserveArgs::FullGrantOf() const {
 }
 
 std::vector<std::string> ReserveArgs::Encode(const FullGrant* full) const {
-  if (full == nullptr) return {Map()};
+  if (full == nullptr) return {Map(/*with_draft=*/true)};
   std::vector<std::string> argv = {Writer().Map(0).Take(),
-                                   Map(),
+                                   Map(/*with_draft=*/false),
                                    request.claim_id,
                                    TimeText(request.now),
                                    absl::StrCat(Millis(request.expires_at)),
@@ -362,18 +362,19 @@ std::vector<std::string> ReserveArgs::Encode(const FullGrant* full) const {
   return argv;
 }
 
-std::string ReserveArgs::Map() const {
+std::string ReserveArgs::Map(bool with_draft) const {
   const ReserveRequest& r = request;
   Writer w;
-  w.Map(16);
+  w.Map(with_draft ? 16 : 15);
   w.Key("claim").Str(r.claim_id).Key("buyer").Str(r.buyer.key).Key("retailer").Str(r.retailer_id);
   w.Key("request").Str(r.request_id).Key("fp").Str(r.fingerprint).Key("now").Str(TimeText(r.now));
-  w.Key("created").Str(TimeText(created)).Key("hold")
+  w.Key("created")
+      .Str(TimeText(created))
+      .Key("hold")
       .Str(TimeText(r.expires_at))
       .Key("restores")
-      .Bool(r.refund_restores_quota)
-      .Key("draft")
-      .Str(r.draft);
+      .Bool(r.refund_restores_quota);
+  if (with_draft) w.Key("draft").Str(r.draft);
   ReasonSet quota_exhausted, amount_cap;
   quota_exhausted.Add(ReasonCode::kQuotaExhausted);
   amount_cap.Add(ReasonCode::kAmountCapReached);

@@ -114,10 +114,11 @@ struct ReserveArgs {
   // a once-key or budget entry only for lines granted nothing (the general path confirms that one at once).
   std::optional<FullGrant> FullGrantOf() const;
   // The script's ARGV: its argument map, or (with `full`) an empty map, the argument map and the full grant.
+  // The draft is sent once: in the map, or with the full grant (ARGV[7]) and not in the map.
   std::vector<std::string> Encode(const FullGrant* full) const;
 
  private:
-  std::string Map() const;
+  std::string Map(bool with_draft) const;
   // `fields`: per counter, its field (RedisQuotaKeys::CounterField).
   std::string Stored(const std::vector<LineGrant>& grants, const std::vector<std::string>& fields,
                      const std::vector<std::string>& held_budgets,

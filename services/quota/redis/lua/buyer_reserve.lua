@@ -6,11 +6,11 @@
 -- lines {{id, units (allowed by the once-keys and budgets), fen (per unit), r (reason bits so far),
 -- c / o / b (1-based indices into counters / once / budgets)}...}.
 --
--- With a full grant (scripts.h FullGrant), ARGV[1] is an empty map and A is ARGV[2]; ARGV[3..] are the claim id,
--- now, the hold end's score, the claim as stored, its draft, its ledger line, the number of charges and per charge
--- its counter field, amount and limit. When nothing in the slot is due, the claim is new and every counter has
--- room for its charge, the charges are added and the claim is written as given: the answer is FULL (the caller
--- has the claim). Else the script goes on as without it.
+-- With a full grant (scripts.h FullGrant), ARGV[1] is an empty map and A is ARGV[2] without its draft; ARGV[3..]
+-- are the claim id, now, the hold end's score, the claim as stored, its draft, its ledger line, the number of
+-- charges and per charge its counter field, amount and limit. When nothing in the slot is due, the claim is new
+-- and every counter has room for its charge, the charges are added and the claim is written as given: the answer
+-- is FULL (the caller has the claim). Else the script goes on as without it.
 --
 -- Expires what is due, then: the claim exists → it (replayed), or REQUEST_ID_REUSED when its fingerprint differs.
 -- Else each line in order meets the buyer's counters (quota_store.h, "Amounts", step 4), counters are charged, the
@@ -48,7 +48,7 @@ end
 -- (prelude_buyer.lua)
 
 local id, buyer, retailer, request, fp, now, hold_end = A.claim, A.buyer, A.retailer, A.request, A.fp, A.now, A.hold
-local created, restores, draft = A.created, A.restores, A.draft
+local created, restores, draft = A.created, A.restores, A.draft or ARGV[7]
 local QUOTA_EXHAUSTED, AMOUNT_CAP_REACHED = A.qe, A.ac
 -- The counters, lines, once-keys and budgets are read where they are, in A: every table built costs Redis's Lua
 -- about 1 µs.
